@@ -1,0 +1,1 @@
+"""Channel adapters: one module per chat platform, all speaking the protocol in `base`."""

@@ -1,0 +1,78 @@
+"""The adapter protocol every platform implements, and the typed outcomes of a send.
+
+`send` returns only when the platform accepted the message; every other outcome is one of the
+exceptions below, so the dispatcher can decide: wait, drop the chat, move it, give up, or retry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.models import FeedItem, Platform, Recipient, Tag
+
+
+class SendError(Exception):
+    """A message was not delivered; subclasses say what to do about it."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class RateLimited(SendError):
+    """The platform asked us to wait `retry_after` seconds before sending to this chat again."""
+
+    def __init__(self, reason: str, retry_after: float) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class RecipientGone(SendError):
+    """Blocked, kicked, archived or deleted: this chat will not accept messages again."""
+
+
+class RecipientMoved(SendError):
+    """The chat lives on under a new id (a Telegram group upgraded to a supergroup)."""
+
+    def __init__(self, reason: str, new_chat_id: str) -> None:
+        super().__init__(reason)
+        self.new_chat_id = new_chat_id
+
+
+class PermanentFailure(SendError):
+    """The platform refused this message as it is (bad request): do not retry it unchanged."""
+
+
+class TransientFailure(SendError):
+    """Timeout, 5xx, network: try again later."""
+
+
+class Fatal(SendError):
+    """The channel itself is unusable (revoked token): stop its dispatcher."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One alert ready for an adapter: the item, its tags, and the chat's timezone."""
+
+    recipient: Recipient
+    item: FeedItem
+    tags: tuple[Tag, ...]
+    timezone: str
+
+
+class Channel(Protocol):
+    """A chat platform the dispatcher sends through."""
+
+    platform: Platform
+    global_interval: float
+    """Seconds between two sends to any chat (the platform's overall rate)."""
+
+    def chat_interval(self, recipient: Recipient) -> float:
+        """Seconds between two sends to this chat."""
+        ...
+
+    async def send(self, message: Outgoing) -> None:
+        """Deliver, or raise a SendError subclass."""
+        ...

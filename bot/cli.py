@@ -1,0 +1,141 @@
+"""The `newsbot` command line: run, check-config, classify."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import httpx
+
+from bot.app import App
+from bot.classify import Classifier, rules_from_config
+from bot.config import ConfigError, load_config
+from bot.feeds.fetch import FetchError, fetch_feed, make_client
+from bot.feeds.parse import ParseError, parse_feed
+from bot.logs import setup_logging
+from bot.models import Classification, FeedItem
+from bot.settings import SettingsError, settings_from_env
+
+log = logging.getLogger("newsbot")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = settings_from_env()
+    except SettingsError as exc:
+        print(f"newsbot: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(settings.log_level, settings.log_format, settings.secrets)
+    config_path = Path(getattr(args, "config", None) or settings.config_path)
+    try:
+        if args.command == "check-config":
+            loaded = load_config(args.path)
+            config = loaded.config
+            print(
+                f"{args.path}: ok ({len(config.feeds)} feeds, {len(config.topics)} topics, "
+                f"{len(config.subscriptions)} subscriptions)"
+            )
+            return 0
+        if args.command == "classify":
+            return asyncio.run(_classify(args.source, config_path, as_json=args.json))
+        if args.command == "run":
+            loaded = load_config(config_path)
+            from dataclasses import replace
+
+            app = App(replace(settings, config_path=config_path), loaded)
+            return asyncio.run(_run(app, once=args.once))
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    parser.print_help()
+    return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newsbot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="poll feeds and deliver alerts")
+    run.add_argument("--config", help="subscriptions.yaml to use (default: $NEWSBOT_CONFIG)")
+    run.add_argument("--once", action="store_true", help="poll every feed once, deliver, exit")
+    check = sub.add_parser("check-config", help="validate a subscriptions.yaml")
+    check.add_argument("path")
+    classify = sub.add_parser("classify", help="show the tags of every item of a feed")
+    classify.add_argument("source", metavar="FILE_OR_URL")
+    classify.add_argument("--config", help="subscriptions.yaml with the topics")
+    classify.add_argument("--json", action="store_true", help="one JSON object per item")
+    return parser
+
+
+async def _run(app: App, *, once: bool) -> int:
+    try:
+        await app.start()
+        if once:
+            outcomes = await app.run_once()
+            failed = [o for o in outcomes if o.status == "error"]
+            for outcome in failed:
+                log.warning("feed %s: %s", outcome.feed, outcome.error)
+        else:
+            await app.run_forever()
+    finally:
+        await app.close()
+    return 0
+
+
+async def _classify(source: str, config_path: Path, *, as_json: bool) -> int:
+    config = load_config(config_path).config
+    classifier = Classifier(rules_from_config(config.topics))
+    try:
+        if source.startswith(("http://", "https://")):
+            async with make_client() as client:
+                result = await fetch_feed(client, source)
+            parsed = parse_feed(result.body, headers=result.headers, base_url=result.url)
+        else:
+            parsed = parse_feed(Path(source).read_bytes())
+    except (OSError, FetchError, ParseError, httpx.HTTPError) as exc:
+        print(f"newsbot classify: {source}: {exc}", file=sys.stderr)
+        return 1
+    for item in parsed.items:
+        result_tags = classifier.classify(item)
+        print(_json_line(item, result_tags) if as_json else _text_block(item, result_tags))
+    return 0
+
+
+def _json_line(item: FeedItem, classification: Classification) -> str:
+    return json.dumps(
+        {
+            "id": item.guid,
+            "link": item.link,
+            "title": item.title,
+            "tags": [
+                {
+                    "topic": tag.topic,
+                    "reasons": [{"keyword": r.keyword, "field": r.field} for r in tag.reasons],
+                }
+                for tag in classification.tags
+            ],
+        },
+        ensure_ascii=False,
+    )
+
+
+def _text_block(item: FeedItem, classification: Classification) -> str:
+    lines = [item.title or "(untitled)"]
+    if item.link:
+        lines.append(f"  {item.link}")
+    for tag in classification.tags:
+        reasons = ", ".join(f"{r.keyword!r} in {r.field}" for r in tag.reasons)
+        lines.append(f"  {tag.topic}: {reasons}")
+    for veto in classification.vetoes:
+        lines.append(f"  (vetoed {veto.keyword!r} by {veto.exclusion!r} in {veto.field})")
+    if not classification.tags:
+        lines.append("  (no tags)")
+    return "\n".join(lines)

@@ -1,0 +1,255 @@
+"""`subscriptions.yaml` -> a validated, immutable `Config`; every error names file, line and key path.
+
+The operator's file lists feeds, topics, the chats subscribed by the operator, and the bot admins.
+Validation is pydantic's; this module only adds YAML line numbers and the checks that span sections
+(a subscription naming an unknown topic, two feeds with one name).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+
+from bot.durations import parse_duration
+from bot.models import Platform
+
+SUPPORTED_VERSION = 1
+Seconds = Annotated[float, BeforeValidator(parse_duration)]
+ClassifyField = Literal["title", "lead", "summary", "content", "categories"]
+
+
+class ConfigError(Exception):
+    """The config file was refused; `str()` lists every problem as `file:line: key.path: message`."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = tuple(problems)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Defaults(_Strict):
+    interval: Seconds = 300.0
+    """Poll interval for feeds that do not set their own."""
+    min_interval: Seconds = 60.0
+    """Floor for intervals the bot derives itself (TTL, Cache-Control) and for feeds added from chat."""
+    max_interval: Seconds = 86400.0
+    """Ceiling for derived intervals: a feed is never left unpolled longer than this."""
+    timezone: str = "UTC"
+    language: str = "ko"
+    retention: Seconds = 90 * 86400.0
+    """How long seen-item keys and sent alerts are kept."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown timezone {value!r} (use an IANA name like Asia/Seoul)"
+            ) from None
+        return value
+
+
+class FeedConfig(_Strict):
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[\w.\-]+$")
+    url: str = Field(pattern=r"^https?://\S+$")
+    interval: Seconds | None = None
+    backlog: int = Field(default=0, ge=0, le=100)
+    """How many of the newest items the first poll of this feed delivers (0: it only primes)."""
+    enabled: bool = True
+
+
+class TopicConfig(_Strict):
+    label: str = ""
+    aliases: tuple[str, ...] = ()
+    """Other names people may type for this topic (`/subscribe 인공지능`)."""
+    keywords: tuple[str, ...] = Field(min_length=1)
+    exclude: tuple[str, ...] = ()
+    """Phrases that veto a keyword hit they overlap (`속보치` vetoes `속보`)."""
+    fields: tuple[ClassifyField, ...] = ("title", "summary", "categories")
+    title_weight: float = Field(default=2.0, gt=0)
+    threshold: float = Field(default=2.0, gt=0)
+    """Score an item needs: each hit counts 1, a title hit counts `title_weight`."""
+
+    @field_validator("keywords", "exclude", "aliases")
+    @classmethod
+    def _no_blank_phrases(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for phrase in value:
+            if not phrase.strip():
+                raise ValueError("phrases must not be blank")
+        return value
+
+
+class SubscriptionConfig(_Strict):
+    telegram: int | None = None
+    slack: str | None = Field(default=None, pattern=r"^[CDG][A-Z0-9]{2,}$")
+    thread: int | None = None
+    """Telegram forum topic (message_thread_id) the alerts go to."""
+    topics: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _exactly_one_chat(self) -> SubscriptionConfig:
+        if (self.telegram is None) == (self.slack is None):
+            raise ValueError("give exactly one of `telegram: CHAT_ID` or `slack: CHANNEL_ID`")
+        if not self.topics and not self.keywords:
+            raise ValueError("give `topics:` or `keywords:`")
+        return self
+
+    @property
+    def platform(self) -> Platform:
+        return Platform.TELEGRAM if self.telegram is not None else Platform.SLACK
+
+    @property
+    def chat_id(self) -> str:
+        return str(self.telegram if self.telegram is not None else self.slack)
+
+
+class Admins(_Strict):
+    telegram: tuple[int, ...] = ()
+    slack: tuple[str, ...] = ()
+
+
+class Config(_Strict):
+    version: Literal[1]
+    defaults: Defaults = Defaults()
+    admins: Admins = Admins()
+    feeds: tuple[FeedConfig, ...] = ()
+    topics: dict[str, TopicConfig] = {}
+    subscriptions: tuple[SubscriptionConfig, ...] = ()
+
+    @field_validator("feeds", "subscriptions", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return () if value is None else value
+
+    @field_validator("topics", mode="before")
+    @classmethod
+    def _no_topics_is_empty(cls, value: Any) -> Any:
+        return {} if value is None else value
+
+    def feed_interval(self, feed: FeedConfig) -> float:
+        return feed.interval if feed.interval is not None else self.defaults.interval
+
+    def topic_for(self, name: str) -> str | None:
+        """The topic id that `name` (an id or an alias, any case) refers to."""
+        wanted = name.casefold()
+        for topic_id, topic in self.topics.items():
+            if wanted == topic_id.casefold() or wanted in (a.casefold() for a in topic.aliases):
+                return topic_id
+        return None
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """A validated config and the file it came from."""
+
+    config: Config
+    path: Path
+
+
+def load_config(path: str | Path) -> LoadedConfig:
+    """Read and validate `path`; raise ConfigError naming each problem's line and key path."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path}: cannot read: {exc}"]) from None
+    return LoadedConfig(parse_config(text, source=str(path)), path)
+
+
+def parse_config(text: str, *, source: str = "subscriptions.yaml") -> Config:
+    """Validate YAML `text`; `source` is the file name used in error messages."""
+    yaml = YAML(typ="rt")
+    try:
+        document = yaml.load(io.StringIO(text))
+    except MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else 1
+        raise ConfigError([f"{source}:{line}: invalid YAML: {exc.problem}"]) from None
+    if not isinstance(document, dict):
+        raise ConfigError([f"{source}:1: expected a mapping with `version: {SUPPORTED_VERSION}`"])
+    try:
+        config = Config.model_validate(_plain(document))
+    except ValidationError as exc:
+        problems = [
+            _locate(source, document, err["loc"], err["msg"])
+            for err in exc.errors(include_url=False)
+        ]
+        raise ConfigError(problems) from None
+    problems = [_locate(source, document, loc, msg) for loc, msg in _cross_checks(config)]
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def _cross_checks(config: Config) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    seen: set[str] = set()
+    for index, feed in enumerate(config.feeds):
+        if feed.name in seen:
+            yield ("feeds", index, "name"), f"feed name {feed.name!r} is used twice"
+        seen.add(feed.name)
+    known = ", ".join(config.topics) or "(none defined)"
+    for index, sub in enumerate(config.subscriptions):
+        for t_index, topic in enumerate(sub.topics):
+            if config.topic_for(topic) is None:
+                loc = ("subscriptions", index, "topics", t_index)
+                yield loc, f"unknown topic {topic!r}; topics are: {known}"
+    names: dict[str, str] = {}
+    for topic_id, topic in config.topics.items():
+        for name in (topic_id, *topic.aliases):
+            other = names.setdefault(name.casefold(), topic_id)
+            if other != topic_id:
+                yield ("topics", topic_id, "aliases"), f"{name!r} already names topic {other!r}"
+
+
+def _plain(node: Any) -> Any:
+    """ruamel's round-trip containers as plain dicts and lists (pydantic wants those)."""
+    if isinstance(node, dict):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
+
+
+def _locate(source: str, document: Any, loc: Sequence[str | int], message: str) -> str:
+    """`file:line: key.path: message`, with the line of the deepest key of `loc` in the YAML."""
+    line = 1
+    node = document
+    path = ""
+    for part in loc:
+        if isinstance(node, CommentedMap) and part in node:
+            line = node.lc.key(part)[0] + 1
+            node = node[part]
+            path += f".{part}" if path else str(part)
+        elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
+            line = node.lc.item(part)[0] + 1
+            node = node[part]
+            path += f"[{part}]"
+        else:
+            # pydantic adds loc parts for union members and missing keys; keep the named ones
+            if isinstance(part, str) and not part.startswith(("function-", "tagged-union")):
+                path += f".{part}" if path else part
+            node = None
+    message = message.removeprefix("Value error, ")
+    return f"{source}:{line}: {path or '(top level)'}: {message}"

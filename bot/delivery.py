@@ -1,0 +1,237 @@
+"""Outbox draining for one platform: pacing, retries, per-chat order, and what each outcome means.
+
+At-least-once: a row is marked sent only after the adapter returned, so a crash repeats at most the
+sends in flight. Each chat has at most one alert in flight and they leave oldest first (the store
+only hands out the head of a chat's queue). A 429 pauses that chat for the time the platform asked
+and nothing else; a chat that is gone is deactivated; a moved chat is followed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.channels.base import (
+    Channel,
+    Fatal,
+    Outgoing,
+    PermanentFailure,
+    RateLimited,
+    RecipientGone,
+    RecipientMoved,
+    SendError,
+    TransientFailure,
+)
+from bot.store import Store
+from bot.store.codec import decode_alert
+from bot.store.db import OutboxEntry
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPolicy:
+    max_attempts: int = 25
+    """Transient failures are retried this often (about a day of backoff) before giving up."""
+    backoff_base: float = 2.0
+    backoff_cap: float = 3600.0
+    lease: float = 120.0
+    """A claimed row returns to the queue after this long if its process died holding it."""
+    max_in_flight: int = 64
+    idle_wait: float = 1.0
+
+
+@dataclass(slots=True)
+class DeliveryStats:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    rate_limited: int = 0
+    deactivated: int = 0
+
+
+Observer = Callable[[str, OutboxEntry, float], None]
+"""Called after each outcome: (outcome, entry, now); outcome is sent/retry/failed/gone/moved."""
+
+
+class Dispatcher:
+    """Drains the outbox of one platform through its channel adapter."""
+
+    def __init__(
+        self,
+        store: Store,
+        channel: Channel,
+        *,
+        clock: Clock = time.time,
+        policy: DeliveryPolicy = DeliveryPolicy(),
+        observer: Observer | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.store = store
+        self.channel = channel
+        self.platform = channel.platform
+        self.policy = policy
+        self.stats = DeliveryStats()
+        self._clock = clock
+        self._observer = observer
+        self._rng = rng or random.Random()
+        self._chat_ready: dict[int, float] = {}
+        self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._next_global = 0.0
+        self._global_lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self.stopped_reason: str | None = None
+        limit = policy.max_in_flight
+        if channel.global_interval > 0:
+            limit = min(limit, max(1, math.ceil(2 / channel.global_interval)))
+        self._max_in_flight = limit
+
+    def stop(self) -> None:
+        """Finish the sends in flight, claim nothing more."""
+        self.stopped_reason = self.stopped_reason or "stopping"
+        self._wake.set()
+
+    def wake(self) -> None:
+        """New rows may be due: look now rather than at the next idle tick."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Deliver until cancelled (or until the channel turns out unusable)."""
+        try:
+            while self.stopped_reason is None:
+                claimed = await self._round()
+                if not claimed:
+                    await self._idle(self.policy.idle_wait)
+        finally:
+            await self._shutdown()
+
+    async def drain(self, *, wait_up_to: float = 30.0) -> None:
+        """Deliver everything due now; also wait for retries and pacing due within `wait_up_to`."""
+        deadline = self._clock() + wait_up_to
+        try:
+            while self.stopped_reason is None:
+                claimed = await self._round()
+                if claimed:
+                    continue
+                if self._in_flight:
+                    await asyncio.wait(list(self._in_flight.values()), return_when="FIRST_COMPLETED")
+                    continue
+                due = await self.store.next_due(self.platform)
+                now = self._clock()
+                if due is None or due > deadline:
+                    return
+                ready_at = [t for t in self._chat_ready.values() if t > now]
+                wait = max(due - now, min(ready_at, default=now) - now, 0.01)
+                if now + wait > deadline:
+                    return
+                await asyncio.sleep(min(wait, 1.0))
+        finally:
+            await self._shutdown()
+
+    async def _idle(self, seconds: float) -> None:
+        self._wake.clear()
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+        except TimeoutError:
+            pass
+
+    async def _round(self) -> int:
+        free = self._max_in_flight - len(self._in_flight)
+        if free <= 0:
+            await asyncio.wait(list(self._in_flight.values()), return_when="FIRST_COMPLETED")
+            return 1
+        now = self._clock()
+        busy = set(self._in_flight) | {ref for ref, t in self._chat_ready.items() if t > now}
+        entries = await self.store.claim(
+            self.platform, now, limit=free, lease=self.policy.lease, exclude_chats=busy
+        )
+        for entry in entries:
+            task = asyncio.create_task(self._deliver(entry), name=f"send-{entry.id}")
+            self._in_flight[entry.chat_ref] = task
+            task.add_done_callback(lambda _t, ref=entry.chat_ref: self._in_flight.pop(ref, None))
+        return len(entries)
+
+    async def _global_slot(self) -> None:
+        if self.channel.global_interval <= 0:
+            return
+        async with self._global_lock:
+            now = self._clock()
+            start = max(now, self._next_global)
+            self._next_global = start + self.channel.global_interval
+        if start > now:
+            await asyncio.sleep(start - now)
+
+    async def _deliver(self, entry: OutboxEntry) -> None:
+        try:
+            item, tags = decode_alert(entry.payload)
+            await self._global_slot()
+            await self.channel.send(Outgoing(entry.recipient, item, tags, entry.timezone))
+        except asyncio.CancelledError:
+            raise
+        except SendError as exc:
+            await self._handle_failure(entry, exc)
+            return
+        except Exception as exc:  # an adapter bug must not kill the dispatcher or lose the row
+            log.exception("%s: unexpected error sending alert %d", self.platform, entry.id)
+            await self._handle_failure(entry, TransientFailure(f"{type(exc).__name__}: {exc}"))
+            return
+        now = self._clock()
+        self._chat_ready[entry.chat_ref] = now + self.channel.chat_interval(entry.recipient)
+        await self.store.mark_sent(entry.id, now)
+        self.stats.sent += 1
+        self._notify("sent", entry, now)
+        log.debug("%s: alert %d sent to %s", self.platform, entry.id, entry.recipient.chat_id)
+
+    async def _handle_failure(self, entry: OutboxEntry, error: SendError) -> None:
+        now = self._clock()
+        chat = f"{self.platform} chat {entry.recipient.chat_id}"
+        self._chat_ready[entry.chat_ref] = now + self.channel.chat_interval(entry.recipient)
+        if isinstance(error, RateLimited):
+            self.stats.rate_limited += 1
+            self._chat_ready[entry.chat_ref] = now + error.retry_after
+            await self.store.retry_later(entry.id, now + error.retry_after, error.reason)
+            self._notify("rate_limited", entry, now)
+            log.info("%s: rate limited, waiting %.1fs", chat, error.retry_after)
+        elif isinstance(error, RecipientGone):
+            self.stats.deactivated += 1
+            await self.store.deactivate_chat(entry.chat_ref, error.reason)
+            self._notify("gone", entry, now)
+            log.warning("%s: deactivated: %s", chat, error.reason)
+        elif isinstance(error, RecipientMoved):
+            await self.store.move_chat(entry.chat_ref, error.new_chat_id, now)
+            await self.store.retry_later(entry.id, now, error.reason)
+            self._notify("moved", entry, now)
+            log.info("%s: moved to %s", chat, error.new_chat_id)
+        elif isinstance(error, Fatal):
+            await self.store.release([entry.id])
+            self.stopped_reason = error.reason
+            log.error("%s: dispatcher stopped: %s", self.platform, error.reason)
+        elif isinstance(error, PermanentFailure) or entry.attempts >= self.policy.max_attempts:
+            self.stats.failed += 1
+            await self.store.mark_failed(entry.id, error.reason)
+            self._notify("failed", entry, now)
+            log.warning("%s: alert %d failed: %s", chat, entry.id, error.reason)
+        else:
+            self.stats.retried += 1
+            delay = min(self.policy.backoff_base**entry.attempts, self.policy.backoff_cap)
+            delay *= 1 + self._rng.uniform(0, 0.25)
+            await self.store.retry_later(entry.id, now + delay, error.reason)
+            self._notify("retry", entry, now)
+            log.info("%s: alert %d retry in %.0fs: %s", chat, entry.id, delay, error.reason)
+
+    def _notify(self, outcome: str, entry: OutboxEntry, now: float) -> None:
+        if self._observer is not None:
+            self._observer(outcome, entry, now)
+
+    async def _shutdown(self) -> None:
+        """Let sends in flight finish (a send is never cut in half), then stop."""
+        tasks = list(self._in_flight.values())
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,44 @@
+"""Parse and print the short durations people write in config and commands: `90s`, `5m`, `1h30m`."""
+
+from __future__ import annotations
+
+import re
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_PART = re.compile(r"(\d+)([smhdw])")
+
+
+def parse_duration(value: int | float | str) -> float:
+    """Seconds in `value`: a number of seconds, or digits with units (`90s`, `5m`, `1h30m`, `1d`).
+
+    Raises ValueError with a message fit to show a user.
+    """
+    if isinstance(value, bool):
+        raise ValueError("expected seconds or a duration like 90s, 5m, 1h")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        text = value.strip().lower().replace(" ", "")
+        if text.isdigit():
+            seconds = float(text)
+        else:
+            parts = _PART.findall(text)
+            if not parts or "".join(n + u for n, u in parts) != text:
+                raise ValueError(f"{value!r} is not a duration like 90s, 5m, 1h, 1d")
+            seconds = float(sum(int(n) * _UNITS[u] for n, u in parts))
+    if seconds <= 0:
+        raise ValueError("a duration must be positive")
+    return seconds
+
+
+def format_duration(seconds: float) -> str:
+    """The shortest exact spelling of `seconds` in the units `parse_duration` reads."""
+    remaining = round(seconds)
+    if remaining <= 0:
+        return "0s"
+    out = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, remaining = divmod(remaining, size)
+        if count:
+            out.append(f"{count}{unit}")
+    return "".join(out)

@@ -1,0 +1,1 @@
+"""Feeds: fetching over HTTP, parsing bytes into items, and deciding when to poll next."""

@@ -1,0 +1,207 @@
+"""Feed bytes (+ response headers) -> `ParsedFeed` of `FeedItem`s. Pure; call it off the event loop.
+
+RSS, Atom and RDF go through feedparser (never letting it fetch); JSON Feed 1.0/1.1, which
+feedparser does not read, is handled here. A DOCTYPE internal subset is cut out first: entity
+expansion inside it can make feedparser quadratic in time and memory. `bozo` is not failure: an
+ill-formed feed still yields what feedparser could read.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+
+from bot.models import FeedItem
+from bot.render.text import first_image, html_to_text
+
+MAX_KEY_LENGTH = 512
+_DOCTYPE_SUBSET = re.compile(rb"<!DOCTYPE[^>\[]*\[.*?\]\s*>", re.DOTALL | re.IGNORECASE)
+
+
+class ParseError(Exception):
+    """The bytes are not a feed at all (nothing could be read from them)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    title: str
+    items: tuple[FeedItem, ...]
+    ttl: float | None = None
+    """Seconds the feed asks readers to wait between polls (RSS `<ttl>`)."""
+    bozo: str | None = None
+    """Why feedparser found the document ill-formed, when it did (informational)."""
+
+
+def parse_feed(
+    body: bytes, *, headers: Mapping[str, str] | None = None, source: str = "", base_url: str = ""
+) -> ParsedFeed:
+    """Parse a fetched document into items, newest first as the feed lists them."""
+    headers = {k.lower(): v for k, v in (headers or {}).items()}
+    if _looks_like_json(body, headers.get("content-type", "")):
+        return _parse_json_feed(body, source)
+    return _parse_xml_feed(strip_doctype_subset(body), headers, source, base_url)
+
+
+def strip_doctype_subset(body: bytes) -> bytes:
+    """The document without a DOCTYPE internal subset (only the prolog is searched)."""
+    head = body[:4096]
+    if b"<!DOCTYPE" not in head.upper() or b"[" not in head:
+        return body
+    cleaned, count = _DOCTYPE_SUBSET.subn(b"", body, count=1)
+    return cleaned if count else body
+
+
+def item_key(guid: str | None, link: str | None, title: str, content: str) -> str:
+    """Dedupe key: the guid, else the link, else a hash of title and content; long ones hashed."""
+    key = (guid or "").strip() or (link or "").strip()
+    if not key:
+        digest = hashlib.sha256(f"{title}\n{content}".encode()).hexdigest()
+        return f"sha256:{digest}"
+    if len(key) > MAX_KEY_LENGTH:
+        return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+    return key
+
+
+def _looks_like_json(body: bytes, content_type: str) -> bool:
+    if "json" in content_type.lower():
+        return True
+    return body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"
+
+
+def _parse_xml_feed(
+    body: bytes, headers: Mapping[str, str], source: str, base_url: str
+) -> ParsedFeed:
+    response_headers = dict(headers)
+    if base_url:
+        response_headers.setdefault("content-location", base_url)
+    parsed = feedparser.parse(body, response_headers=response_headers, sanitize_html=True)
+    if parsed.bozo and not parsed.entries and not parsed.feed:
+        raise ParseError(f"not a feed: {parsed.get('bozo_exception')!s:.200}")
+    items = tuple(_xml_item(entry, source) for entry in parsed.entries)
+    ttl = parsed.feed.get("ttl")
+    ttl_seconds = float(ttl) * 60 if isinstance(ttl, str) and ttl.strip().isdigit() else None
+    bozo = str(parsed.get("bozo_exception"))[:200] if parsed.bozo else None
+    return ParsedFeed(html_to_text(parsed.feed.get("title", "")), items, ttl_seconds, bozo)
+
+
+def _xml_item(entry: Any, source: str) -> FeedItem:
+    title = html_to_text(entry.get("title", "") or "")
+    summary_html = entry.get("summary", "") or ""
+    contents = entry.get("content") or []
+    content_html = "\n".join(c.get("value", "") for c in contents if c.get("value"))
+    summary = html_to_text(summary_html)
+    content = html_to_text(content_html) if content_html != summary_html else ""
+    if not summary and content:
+        summary, content = content, ""
+    guid = entry.get("id") or None
+    link = entry.get("link") or None
+    image_url, image_alt = _xml_image(entry, summary_html, content_html)
+    return FeedItem(
+        key=item_key(guid, link, title, summary + content),
+        guid=guid,
+        link=link,
+        title=title,
+        summary=summary,
+        content=content,
+        published=_struct_time(entry.get("published_parsed") or entry.get("updated_parsed")),
+        image=image_url,
+        image_alt=image_alt,
+        categories=tuple(
+            t.get("term") or t.get("label") for t in entry.get("tags", []) if t.get("term") or t.get("label")
+        ),
+        source=source,
+    )
+
+
+def _xml_image(entry: Any, summary_html: str, content_html: str) -> tuple[str | None, str]:
+    inline = first_image(summary_html) or first_image(content_html)
+    alt = inline.alt if inline else ""
+    for media in entry.get("media_content", []):
+        if media.get("url") and (
+            media.get("medium") == "image" or str(media.get("type", "")).startswith("image/")
+        ):
+            return media["url"], alt
+    for thumb in entry.get("media_thumbnail", []):
+        if thumb.get("url"):
+            return thumb["url"], alt
+    for link in entry.get("links", []):
+        if link.get("rel") == "enclosure" and str(link.get("type", "")).startswith("image/"):
+            return link.get("href"), alt
+    if inline and inline.src.startswith(("http://", "https://")):
+        return inline.src, alt
+    return None, alt
+
+
+def _struct_time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(value), UTC)
+    except (OverflowError, ValueError, TypeError):
+        return None
+
+
+def _parse_json_feed(body: bytes, source: str) -> ParsedFeed:
+    try:
+        document = json.loads(body.decode("utf-8-sig", errors="replace"))
+    except ValueError as exc:
+        raise ParseError(f"not a JSON Feed: {exc}") from None
+    if not isinstance(document, dict) or not str(document.get("version", "")).startswith(
+        "https://jsonfeed.org/version/"
+    ):
+        raise ParseError("not a JSON Feed: no jsonfeed.org version")
+    raw_items = document.get("items")
+    items = []
+    for raw in raw_items if isinstance(raw_items, list) else []:
+        if isinstance(raw, dict):
+            items.append(_json_item(raw, source))
+    return ParsedFeed(str(document.get("title", "")), tuple(items))
+
+
+def _json_item(raw: dict[str, Any], source: str) -> FeedItem:
+    def text(name: str) -> str:
+        value = raw.get(name)
+        return value if isinstance(value, str) else ""
+
+    title = html_to_text(text("title"))
+    body_html = text("content_html")
+    content = html_to_text(body_html) if body_html else text("content_text")
+    summary = text("summary") or content
+    if summary == content:
+        content = ""
+    guid = str(raw["id"]) if raw.get("id") not in (None, "") else None
+    link = text("url") or text("external_url") or None
+    inline = first_image(body_html) if body_html else None
+    image = text("image") or text("banner_image") or (inline.src if inline else "") or None
+    tags = raw.get("tags")
+    return FeedItem(
+        key=item_key(guid, link, title, summary + content),
+        guid=guid,
+        link=link,
+        title=title,
+        summary=summary,
+        content=content,
+        published=_iso_date(text("date_published") or text("date_modified")),
+        image=image,
+        image_alt=inline.alt if inline else "",
+        categories=tuple(str(t) for t in tags) if isinstance(tags, list) else (),
+        source=source,
+    )
+
+
+def _iso_date(value: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

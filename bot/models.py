@@ -1,0 +1,106 @@
+"""The domain values handed from one pipeline step to the next; all immutable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Platform(StrEnum):
+    """A chat platform the bot can deliver to."""
+
+    TELEGRAM = "telegram"
+    SLACK = "slack"
+    CONSOLE = "console"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    """One entry of a feed, reduced to what classifying and rendering need."""
+
+    key: str
+    """Feed-scoped dedupe key: the entry's id, else its link, else a hash of title and content."""
+    guid: str | None
+    """The entry's own id (RSS guid, Atom id) as the feed gives it."""
+    link: str | None
+    title: str
+    summary: str
+    """Plain text of the entry's description, markup removed."""
+    content: str = ""
+    """Plain text of the entry's full body when the feed carries one apart from the summary."""
+    published: datetime | None = None
+    image: str | None = None
+    image_alt: str = ""
+    """Alt text of the leading image: some outlets put their "breaking" marker only there."""
+    categories: tuple[str, ...] = ()
+    source: str = ""
+    """Name of the feed the item came from."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why a tag fired: which keyword, found in which field of the item."""
+
+    keyword: str
+    field: str
+
+
+@dataclass(frozen=True, slots=True)
+class Veto:
+    """A keyword hit that an exclusion phrase cancelled."""
+
+    keyword: str
+    exclusion: str
+    field: str
+
+
+@dataclass(frozen=True, slots=True)
+class Tag:
+    """A topic an item was tagged with, and the hits that earned it."""
+
+    topic: str
+    reasons: tuple[Reason, ...]
+    score: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """Every tag of one item, plus the hits that exclusions vetoed (shown by `/why`)."""
+
+    tags: tuple[Tag, ...] = ()
+    vetoes: tuple[Veto, ...] = ()
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        return tuple(tag.topic for tag in self.tags)
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Where an alert goes: a chat on a platform, optionally one thread (forum topic) of it."""
+
+    platform: Platform
+    chat_id: str
+    thread_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A chat's interest: the topics and personal keywords it asked for."""
+
+    recipient: Recipient
+    topics: frozenset[str] = frozenset()
+    keywords: frozenset[str] = frozenset()
+    muted_until: float | None = None
+    """Epoch seconds until which the chat wants no alerts."""
+    timezone: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One item due to one recipient, with the tags that made it match."""
+
+    recipient: Recipient
+    item: FeedItem
+    tags: tuple[Tag, ...] = field(default=())

@@ -1,0 +1,218 @@
+"""One feed's poll, end to end: fetch, parse, dedupe, classify, route, and one commit to the store.
+
+The decisions are the pure functions of `dedupe`, `classify`, `route` and `feeds.schedule`; this
+module only sequences them around the I/O (HTTP, the store, a worker thread for parsing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpx
+
+from bot.classify import ClassifierCache
+from bot.dedupe import decide
+from bot.feeds.fetch import FetchError, FetchLimits, Guard, HTTPStatusError, fetch_feed
+from bot.feeds.parse import ParseError, parse_feed
+from bot.feeds.schedule import FAILING_AFTER, Hints, next_delay
+from bot.models import Subscription
+from bot.route import route
+from bot.store import Store
+from bot.store.codec import encode_alert
+from bot.store.db import FeedRecord, PollRecord, QueuedAlert
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PollOutcome:
+    """What one poll did, for logs, metrics and `--once`."""
+
+    feed: str
+    status: str
+    """new | unchanged | not_modified | primed | error | disabled"""
+    new_items: int = 0
+    alerts: int = 0
+    error: str | None = None
+    next_delay: float = 0.0
+    duration: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class PollPolicy:
+    floor: float = 60.0
+    ceiling: float = 86400.0
+    max_concurrent: int = 16
+    per_host: int = 2
+    limits: FetchLimits = FetchLimits()
+
+
+class Poller:
+    """Polls feeds and queues their alerts; safe to call for many feeds at once."""
+
+    def __init__(
+        self,
+        store: Store,
+        client: httpx.AsyncClient,
+        classifiers: ClassifierCache,
+        *,
+        extra_subscriptions: Sequence[Subscription] = (),
+        explicit_intervals: frozenset[str] = frozenset(),
+        policy: PollPolicy = PollPolicy(),
+        clock: Callable[[], float] = time.time,
+        guard_for: Callable[[FeedRecord], Guard | None] = lambda _feed: None,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.classifiers = classifiers
+        self.extra_subscriptions = tuple(extra_subscriptions)
+        self.explicit_intervals = explicit_intervals
+        self.policy = policy
+        self._clock = clock
+        self._guard_for = guard_for
+        self._all = asyncio.Semaphore(policy.max_concurrent)
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+
+    async def poll(self, feed: FeedRecord) -> PollOutcome:
+        """Poll `feed` once; never raises for anything the feed or the network did."""
+        started = time.monotonic()
+        host = urlsplit(feed.url).hostname or ""
+        per_host = self._hosts.setdefault(host, asyncio.Semaphore(self.policy.per_host))
+        async with self._all, per_host:
+            try:
+                outcome = await self._poll(feed)
+            except (FetchError, ParseError) as exc:
+                outcome = await self._failed(feed, exc)
+        return _with_duration(outcome, time.monotonic() - started)
+
+    async def _poll(self, feed: FeedRecord) -> PollOutcome:
+        result = await fetch_feed(
+            self.client,
+            feed.url,
+            etag=feed.etag,
+            last_modified=feed.last_modified,
+            limits=self.policy.limits,
+            guard=self._guard_for(feed),
+        )
+        now = self._clock()
+        hints = Hints(retry_after=result.retry_after, max_age=result.max_age)
+        if result.not_modified:
+            delay = self._delay(feed, hints)
+            await self.store.record_poll(
+                feed.id, self._record(feed, result.etag, result.last_modified, feed.body_hash,
+                                      now + delay, url=result.moved_to), now
+            )
+            return PollOutcome(feed.name, "not_modified", next_delay=delay)
+        body_hash = hashlib.sha256(result.body).hexdigest()
+        if body_hash == feed.body_hash and feed.primed:
+            delay = self._delay(feed, hints)
+            record = self._record(
+                feed, result.etag, result.last_modified, body_hash, now + delay, url=result.moved_to
+            )
+            await self.store.record_poll(feed.id, record, now)
+            return PollOutcome(feed.name, "unchanged", next_delay=delay)
+        parsed = await asyncio.to_thread(
+            parse_feed, result.body, headers=result.headers, source=feed.name, base_url=result.url
+        )
+        hints = Hints(result.retry_after, result.max_age, parsed.ttl)
+        delay = self._delay(feed, hints)
+        seen = await self.store.seen_keys(feed.id, (item.key for item in parsed.items))
+        decision = decide(parsed.items, seen, primed=feed.primed, backlog=feed.backlog)
+        subscriptions = list(self.extra_subscriptions) + await self.store.subscriptions()
+        classifier = self.classifiers.get(k for s in subscriptions for k in s.keywords)
+        queued: list[QueuedAlert] = []
+        for item in decision.alert:
+            classification = classifier.classify(item)
+            for alert in route(item, classification, subscriptions, now):
+                queued.append(
+                    QueuedAlert(
+                        alert.recipient,
+                        item.key,
+                        encode_alert(item, alert.tags),
+                        item.published.timestamp() if item.published else None,
+                    )
+                )
+        record = self._record(
+            feed, result.etag, result.last_modified, body_hash, now + delay, url=result.moved_to
+        )
+        count = await self.store.record_poll(
+            feed.id,
+            record,
+            now,
+            listed_keys=decision.listed,
+            alerts=queued,
+            primed=True if decision.primes else None,
+        )
+        status = "primed" if decision.primes else ("new" if decision.alert else "unchanged")
+        new = len(decision.listed) - len(seen) if not decision.primes else 0
+        log.info(
+            "feed %s: %s, %d new item(s), %d alert(s) queued", feed.name, status, new, count
+        )
+        return PollOutcome(feed.name, status, new_items=new, alerts=count, next_delay=delay)
+
+    def _record(
+        self,
+        feed: FeedRecord,
+        etag: str | None,
+        last_modified: str | None,
+        body_hash: str | None,
+        next_poll_at: float,
+        *,
+        url: str | None,
+    ) -> PollRecord:
+        return PollRecord(
+            state="active",
+            etag=etag,
+            last_modified=last_modified,
+            body_hash=body_hash,
+            failures=0,
+            last_error=None,
+            next_poll_at=next_poll_at,
+            succeeded=True,
+            url=url,
+        )
+
+    def _delay(self, feed: FeedRecord, hints: Hints, failures: int = 0) -> float:
+        return next_delay(
+            feed.interval_s,
+            explicit=feed.name in self.explicit_intervals,
+            hints=hints,
+            failures=failures,
+            floor=self.policy.floor,
+            ceiling=self.policy.ceiling,
+        )
+
+    async def _failed(self, feed: FeedRecord, error: Exception) -> PollOutcome:
+        now = self._clock()
+        failures = feed.failures + 1
+        retry_after = getattr(error, "retry_after", None)
+        gone = isinstance(error, HTTPStatusError) and error.status == 410
+        since = feed.last_success_at or feed.last_polled_at or now
+        state = "disabled" if gone else ("failing" if now - since >= FAILING_AFTER else "active")
+        delay = self._delay(feed, Hints(retry_after=retry_after), failures)
+        record = PollRecord(
+            state=state,
+            etag=feed.etag,
+            last_modified=feed.last_modified,
+            body_hash=feed.body_hash,
+            failures=failures,
+            last_error=str(error)[:500],
+            next_poll_at=None if gone else now + delay,
+            succeeded=False,
+        )
+        await self.store.record_poll(feed.id, record, now)
+        log.warning("feed %s: poll failed (%d in a row): %s", feed.name, failures, error)
+        return PollOutcome(
+            feed.name, "disabled" if gone else "error", error=str(error), next_delay=delay
+        )
+
+
+def _with_duration(outcome: PollOutcome, seconds: float) -> PollOutcome:
+    return dataclasses.replace(outcome, duration=seconds)

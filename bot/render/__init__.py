@@ -1,0 +1,1 @@
+"""Rendering: feed HTML to plain text, and alerts into each platform's markup."""

@@ -1,0 +1,33 @@
+"""Alert -> plain text block for the console channel."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.channels.base import Outgoing
+from bot.render.text import excerpt
+
+EXCERPT_CHARS = 280
+
+
+def local_time(when: datetime | None, timezone: str) -> str:
+    """`2024-06-12 14:03 KST` in the given IANA zone (UTC when none is set)."""
+    if when is None:
+        return ""
+    local = when.astimezone(ZoneInfo(timezone or "UTC"))
+    return local.strftime("%Y-%m-%d %H:%M %Z")
+
+
+def render_console(message: Outgoing) -> str:
+    item = message.item
+    topics = ", ".join(tag.topic for tag in message.tags)
+    lines = [f"[{topics}] {item.title or '(untitled)'}"]
+    meta = " · ".join(p for p in (item.source, local_time(item.published, message.timezone)) if p)
+    if meta:
+        lines.append(f"  {meta}")
+    if item.link:
+        lines.append(f"  {item.link}")
+    if item.summary:
+        lines.append(f"  {excerpt(item.summary, EXCERPT_CHARS)}")
+    return "\n".join(lines)

@@ -1,0 +1,89 @@
+"""Environment -> frozen `Settings`: tokens, database URL, API base URLs, web port, logging.
+
+Secrets live only here and in the adapters that need them; `Settings.__repr__` hides them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///newsbot.db"
+DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+SECRET_FIELDS = ("telegram_bot_token", "slack_bot_token", "slack_app_token", "slack_signing_secret")
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value the bot cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    config_path: Path = Path("subscriptions.yaml")
+    telegram_bot_token: str = field(default="", repr=False)
+    telegram_api_url: str = DEFAULT_TELEGRAM_API_URL
+    telegram_webhook_url: str = ""
+    slack_bot_token: str = field(default="", repr=False)
+    slack_app_token: str = field(default="", repr=False)
+    slack_signing_secret: str = field(default="", repr=False)
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    http_port: int | None = None
+    log_level: str = "INFO"
+    log_format: str = "text"
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret that is set, for the log filter that masks them."""
+        return tuple(v for f in SECRET_FIELDS if (v := getattr(self, f)))
+
+    @property
+    def console_enabled(self) -> bool:
+        """The console channel prints alerts when no chat platform is configured."""
+        return not (self.telegram_bot_token or self.slack_bot_token)
+
+    def describe(self) -> dict[str, str]:
+        """Every setting with secrets shown only as set/unset, for `status` and logs."""
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = (
+                ("(set)" if value else "(unset)") if f.name in SECRET_FIELDS else str(value)
+            )
+        return out
+
+
+def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from `env` (default: the process environment)."""
+    env = os.environ if env is None else env
+
+    def get(name: str, default: str = "") -> str:
+        return env.get(name, "").strip() or default
+
+    port_text = get("NEWSBOT_HTTP_PORT") or get("PORT")
+    port: int | None = None
+    if port_text:
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise SettingsError(f"NEWSBOT_HTTP_PORT: {port_text!r} is not a TCP port")
+        port = int(port_text)
+    log_format = get("NEWSBOT_LOG_FORMAT", "text").lower()
+    if log_format not in ("text", "json"):
+        raise SettingsError(f"NEWSBOT_LOG_FORMAT: {log_format!r} is not text or json")
+    slack_api_url = get("SLACK_API_URL", DEFAULT_SLACK_API_URL)
+    return Settings(
+        database_url=get("NEWSBOT_DATABASE_URL", DEFAULT_DATABASE_URL),
+        config_path=Path(get("NEWSBOT_CONFIG", "subscriptions.yaml")),
+        telegram_bot_token=get("TELEGRAM_BOT_TOKEN"),
+        telegram_api_url=get("TELEGRAM_API_URL", DEFAULT_TELEGRAM_API_URL).rstrip("/"),
+        telegram_webhook_url=get("TELEGRAM_WEBHOOK_URL"),
+        slack_bot_token=get("SLACK_BOT_TOKEN"),
+        slack_app_token=get("SLACK_APP_TOKEN"),
+        slack_signing_secret=get("SLACK_SIGNING_SECRET"),
+        slack_api_url=slack_api_url if slack_api_url.endswith("/") else slack_api_url + "/",
+        http_port=port,
+        log_level=get("NEWSBOT_LOG_LEVEL", "INFO").upper(),
+        log_format=log_format,
+    )

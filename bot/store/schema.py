@@ -1,0 +1,103 @@
+"""The tables. Times are UTC epoch seconds (floats) so SQLite and PostgreSQL store them alike."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+feeds = Table(
+    "feeds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("url", Text, nullable=False),
+    Column("origin", String(16), nullable=False, server_default="config"),
+    Column("interval_s", Float, nullable=False),
+    Column("backlog", Integer, nullable=False, server_default="0"),
+    Column("enabled", Boolean, nullable=False, server_default="1"),
+    Column("state", String(16), nullable=False, server_default="active"),
+    Column("primed", Boolean, nullable=False, server_default="0"),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("body_hash", String(64)),
+    Column("last_polled_at", Float),
+    Column("last_success_at", Float),
+    Column("next_poll_at", Float),
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text),
+)
+
+seen_items = Table(
+    "seen_items",
+    metadata,
+    Column("feed_id", Integer, ForeignKey("feeds.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(512), primary_key=True),
+    Column("first_seen_at", Float, nullable=False),
+    Column("last_listed_at", Float, nullable=False),
+)
+
+chats = Table(
+    "chats",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("platform", String(16), nullable=False),
+    Column("chat_id", String(64), nullable=False),
+    Column("thread_id", String(64), nullable=False, server_default=""),
+    Column("active", Boolean, nullable=False, server_default="1"),
+    Column("timezone", String(64), nullable=False, server_default=""),
+    Column("muted_until", Float),
+    Column("created_at", Float, nullable=False),
+    Column("inactive_reason", Text),
+    UniqueConstraint("platform", "chat_id", "thread_id", name="uq_chats_recipient"),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("chat_ref", Integer, ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True),
+    Column("topic", String(128), primary_key=True),
+    Column("origin", String(16), nullable=False, server_default="user"),
+)
+
+keywords = Table(
+    "keywords",
+    metadata,
+    Column("chat_ref", Integer, ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True),
+    Column("keyword", String(128), primary_key=True),
+    Column("origin", String(16), nullable=False, server_default="user"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("chat_ref", Integer, ForeignKey("chats.id", ondelete="CASCADE"), nullable=False),
+    Column("platform", String(16), nullable=False),
+    Column("feed_name", String(64), nullable=False),
+    Column("item_key", String(512), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("status", String(16), nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("not_before", Float, nullable=False),
+    Column("lease_until", Float),
+    Column("created_at", Float, nullable=False),
+    Column("published_at", Float),
+    Column("sent_at", Float),
+    Column("last_error", Text),
+    UniqueConstraint("chat_ref", "feed_name", "item_key", name="uq_outbox_alert"),
+)
+
+Index("ix_outbox_pending", outbox.c.platform, outbox.c.status, outbox.c.chat_ref, outbox.c.id)

@@ -1,0 +1,1 @@
+"""Loopback fakes of services the tests cannot reach."""
