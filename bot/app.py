@@ -9,34 +9,41 @@ import asyncio
 import contextlib
 import logging
 import random
+import re
 import signal
 import time
 from collections.abc import Callable
-from typing import TextIO
+from datetime import UTC, datetime
+from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 import httpx
+from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.channels.base import Channel
+from bot.channels.base import Channel, FrontEnd
 from bot.channels.console import CONSOLE_RECIPIENT, ConsoleChannel
 from bot.classify import ClassifierCache, rules_from_config
-from bot.config import Config, LoadedConfig
+from bot.commands import Commands, FeedAdmin
+from bot.config import Config, ConfigError, LoadedConfig, load_config
 from bot.delivery import Dispatcher
-from bot.feeds.fetch import make_client
+from bot.feeds.fetch import FetchError, fetch_feed, make_client
+from bot.feeds.parse import ParseError, parse_feed
 from bot.feeds.schedule import jitter
 from bot.models import Platform, Recipient, Subscription
-from bot.poller import PollOutcome, Poller, PollPolicy
+from bot.netguard import PinnedTransport, URLGuard
+from bot.poller import Poller, PollOutcome, PollPolicy
 from bot.settings import Settings
 from bot.store import Store, connect
 from bot.store.db import FeedSpec
+from bot.web import build_web_app, serve
 
 log = logging.getLogger(__name__)
 
 
 def feed_specs(config: Config) -> list[FeedSpec]:
     return [
-        FeedSpec(f.name, f.url, config.feed_interval(f), f.backlog, f.enabled)
-        for f in config.feeds
+        FeedSpec(f.name, f.url, config.feed_interval(f), f.backlog, f.enabled) for f in config.feeds
     ]
 
 
@@ -75,7 +82,22 @@ class App:
         self.channels: dict[Platform, Channel] = {}
         self.dispatchers: dict[Platform, Dispatcher] = {}
         self.scheduler: AsyncIOScheduler | None = None
+        self.front_ends: list[FrontEnd] = []
+        self.web_runner: web.AppRunner | None = None
+        self.url_guard = URLGuard()
+        self._personal_keywords_changed = False
         self._stop = asyncio.Event()
+
+    def commands_for(self, platform: Platform) -> Commands:
+        """The command handler of one platform (commands are written `/x` or `/news x`)."""
+        assert self.store is not None
+        return Commands(
+            self.store,
+            lambda: self.config,
+            feed_admin=FeedAdmin(self.add_feed_from_chat, self.remove_feed, self.reload),
+            clock=self.clock,
+            prefix="/news " if platform is Platform.SLACK else "/",
+        )
 
     # building ------------------------------------------------------------------------------
 
@@ -85,6 +107,18 @@ class App:
         self.client = make_client(transport=self._transport)
         if self.settings.console_enabled:
             self.channels[Platform.CONSOLE] = ConsoleChannel(self._stdout)
+        if self.settings.telegram_bot_token:
+            from bot.channels.telegram import TelegramChannel
+
+            telegram = TelegramChannel(self.settings, self.commands_for(Platform.TELEGRAM))
+            self.channels[Platform.TELEGRAM] = telegram
+            self.front_ends.append(telegram)
+        if self.settings.slack_bot_token:
+            from bot.channels.slack import SlackChannel
+
+            slack = SlackChannel(self.settings, self.commands_for(Platform.SLACK))
+            self.channels[Platform.SLACK] = slack
+            self.front_ends.append(slack)
         for platform, channel in self.channels.items():
             self.dispatchers[platform] = Dispatcher(self.store, channel, clock=self.clock)
         await self.apply_config(self.loaded)
@@ -107,7 +141,9 @@ class App:
             ClassifierCache(rules_from_config(config.topics)),
             extra_subscriptions=extra,
             explicit_intervals=frozenset(f.name for f in config.feeds if f.interval is not None),
-            policy=PollPolicy(floor=config.defaults.min_interval, ceiling=config.defaults.max_interval),
+            policy=PollPolicy(
+                floor=config.defaults.min_interval, ceiling=config.defaults.max_interval
+            ),
             clock=self.clock,
         )
         if self.scheduler is not None:
@@ -153,6 +189,13 @@ class App:
         tasks = [
             asyncio.create_task(d.run(), name=f"dispatch-{p}") for p, d in self.dispatchers.items()
         ]
+        for front_end in self.front_ends:
+            await front_end.start()
+        if self.settings.http_port is not None:
+            routes = [r for f in self.front_ends for r in f.web_routes()]
+            self.web_runner = await serve(
+                build_web_app(self.health, self.metrics_text, routes), self.settings.http_port
+            )
         log.info(
             "newsbot running: %d feed(s), channels: %s",
             len(self.config.feeds),
@@ -163,6 +206,11 @@ class App:
         finally:
             log.info("stopping: finishing sends in flight")
             self.scheduler.shutdown(wait=False)
+            for front_end in self.front_ends:
+                with contextlib.suppress(Exception):
+                    await front_end.stop()
+            if self.web_runner is not None:
+                await self.web_runner.cleanup()
             for dispatcher in self.dispatchers.values():
                 dispatcher.stop()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -211,8 +259,71 @@ class App:
         if job is not None and outcome.next_delay > feed.interval_s * 1.2:
             job.modify(next_run_time=_utc(self.clock() + outcome.next_delay))
 
+    # chat admin side -----------------------------------------------------------------------
 
-def _utc(epoch: float) -> object:
-    from datetime import UTC, datetime
+    async def add_feed_from_chat(self, url: str, name: str) -> str:
+        """`/addfeed`: the URL must pass the SSRF guard and serve a feed before it is stored."""
+        assert self.store is not None
+        url = url.strip()
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("give an http(s) URL")
+        name = name or _feed_name(url)
+        if not re.fullmatch(r"[\w.\-]{1,64}", name):
+            raise ValueError("a feed name is 1-64 letters, digits, '.', '_' or '-'")
+        try:
+            async with make_client(transport=PinnedTransport(self.url_guard)) as client:
+                result = await fetch_feed(client, url, guard=self.url_guard)
+            parsed = await asyncio.to_thread(parse_feed, result.body, headers=result.headers)
+        except (FetchError, ParseError) as exc:
+            raise ValueError(str(exc)) from None
+        interval = self.config.defaults.min_interval * 5
+        record = await self.store.add_feed(FeedSpec(name, url, interval))
+        if record is None:
+            raise ValueError(f"a feed named {name} or with that URL exists already")
+        if self.scheduler is not None:
+            await self._schedule_feeds()
+        return f"Added feed {name} ({len(parsed.items)} items now; new ones will alert)."
 
+    async def remove_feed(self, name: str) -> bool:
+        assert self.store is not None
+        removed = await self.store.remove_feed(name)
+        if removed and self.scheduler is not None:
+            await self._schedule_feeds()
+        return removed
+
+    async def reload(self) -> str:
+        """Re-read the config file; a bad one is refused and the running config stays."""
+        try:
+            loaded = load_config(self.loaded.path)
+        except ConfigError as exc:
+            log.error("reload refused:\n%s", exc)
+            return f"Reload refused, the running config stays:\n{exc}"
+        await self.apply_config(loaded)
+        log.info("config reloaded from %s", loaded.path)
+        return f"Reloaded: {len(loaded.config.feeds)} feeds, {len(loaded.config.topics)} topics."
+
+    # health --------------------------------------------------------------------------------
+
+    async def health(self) -> tuple[bool, dict[str, Any]]:
+        details: dict[str, Any] = {"status": "ok"}
+        healthy = True
+        if self.scheduler is None or not self.scheduler.running:
+            healthy, details["status"] = False, "scheduler not running"
+        try:
+            assert self.store is not None
+            await asyncio.wait_for(self.store.ping(), timeout=5)
+        except Exception as exc:
+            healthy, details["status"] = False, f"database unreachable: {type(exc).__name__}"
+        return healthy, details
+
+    async def metrics_text(self) -> tuple[bytes, str]:
+        return b"", "text/plain; version=0.0.4"
+
+
+def _feed_name(url: str) -> str:
+    host = urlsplit(url).hostname or "feed"
+    return re.sub(r"[^\w.\-]", "-", host.removeprefix("www."))[:64]
+
+
+def _utc(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)

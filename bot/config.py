@@ -211,10 +211,10 @@ def _cross_checks(config: Config) -> Iterator[tuple[tuple[str | int, ...], str]]
         seen.add(feed.name)
     known = ", ".join(config.topics) or "(none defined)"
     for index, sub in enumerate(config.subscriptions):
-        for t_index, topic in enumerate(sub.topics):
-            if config.topic_for(topic) is None:
+        for t_index, name in enumerate(sub.topics):
+            if config.topic_for(name) is None:
                 loc = ("subscriptions", index, "topics", t_index)
-                yield loc, f"unknown topic {topic!r}; topics are: {known}"
+                yield loc, f"unknown topic {name!r}; topics are: {known}"
     names: dict[str, str] = {}
     for topic_id, topic in config.topics.items():
         for name in (topic_id, *topic.aliases):

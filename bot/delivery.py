@@ -9,6 +9,7 @@ and nothing else; a chat that is gone is deactivated; a moved chat is followed.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import math
 import random
@@ -121,7 +122,9 @@ class Dispatcher:
                 if claimed:
                     continue
                 if self._in_flight:
-                    await asyncio.wait(list(self._in_flight.values()), return_when="FIRST_COMPLETED")
+                    await asyncio.wait(
+                        list(self._in_flight.values()), return_when="FIRST_COMPLETED"
+                    )
                     continue
                 due = await self.store.next_due(self.platform)
                 now = self._clock()
@@ -155,8 +158,11 @@ class Dispatcher:
         for entry in entries:
             task = asyncio.create_task(self._deliver(entry), name=f"send-{entry.id}")
             self._in_flight[entry.chat_ref] = task
-            task.add_done_callback(lambda _t, ref=entry.chat_ref: self._in_flight.pop(ref, None))
+            task.add_done_callback(functools.partial(self._finished, entry.chat_ref))
         return len(entries)
+
+    def _finished(self, chat_ref: int, _task: asyncio.Task[None]) -> None:
+        self._in_flight.pop(chat_ref, None)
 
     async def _global_slot(self) -> None:
         if self.channel.global_interval <= 0:

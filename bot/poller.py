@@ -106,8 +106,16 @@ class Poller:
         if result.not_modified:
             delay = self._delay(feed, hints)
             await self.store.record_poll(
-                feed.id, self._record(feed, result.etag, result.last_modified, feed.body_hash,
-                                      now + delay, url=result.moved_to), now
+                feed.id,
+                self._record(
+                    feed,
+                    result.etag,
+                    result.last_modified,
+                    feed.body_hash,
+                    now + delay,
+                    url=result.moved_to,
+                ),
+                now,
             )
             return PollOutcome(feed.name, "not_modified", next_delay=delay)
         body_hash = hashlib.sha256(result.body).hexdigest()
@@ -152,9 +160,7 @@ class Poller:
         )
         status = "primed" if decision.primes else ("new" if decision.alert else "unchanged")
         new = len(decision.listed) - len(seen) if not decision.primes else 0
-        log.info(
-            "feed %s: %s, %d new item(s), %d alert(s) queued", feed.name, status, new, count
-        )
+        log.info("feed %s: %s, %d new item(s), %d alert(s) queued", feed.name, status, new, count)
         return PollOutcome(feed.name, status, new_items=new, alerts=count, next_delay=delay)
 
     def _record(

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from aiohttp import web
+
 from bot.models import FeedItem, Platform, Recipient, Tag
 
 
@@ -75,4 +77,16 @@ class Channel(Protocol):
 
     async def send(self, message: Outgoing) -> None:
         """Deliver, or raise a SendError subclass."""
+        ...
+
+
+class FrontEnd(Protocol):
+    """A platform's incoming side: receives commands (polling, socket or webhook) while running."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    def web_routes(self) -> list[web.RouteDef]:
+        """HTTP routes it needs on the bot's web server (webhooks); empty when it needs none."""
         ...

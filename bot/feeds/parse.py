@@ -115,7 +115,9 @@ def _xml_item(entry: Any, source: str) -> FeedItem:
         image=image_url,
         image_alt=image_alt,
         categories=tuple(
-            t.get("term") or t.get("label") for t in entry.get("tags", []) if t.get("term") or t.get("label")
+            t.get("term") or t.get("label")
+            for t in entry.get("tags", [])
+            if t.get("term") or t.get("label")
         ),
         source=source,
     )

@@ -1,0 +1,393 @@
+"""Poll benchmark: newsbot against two feedparser loops, on a local farm of real-world feeds.
+
+What is measured
+----------------
+A farm (bench/feedfarm.py, in its own process so its CPU is not counted) serves ``--feeds`` feeds
+(default 1,000) built by cycling through the parseable XML feeds of /work/shared/corpus/feeds/,
+with ETag/Last-Modified validators, 304 answers to conditional requests, and gzip. Each contender
+runs in a fresh child process against the same farm, reset to its initial state first:
+
+  * ``newsbot``: a fresh SQLite store (WAL) in a temp dir, ``--feeds`` FeedSpecs synced into it,
+    the shipped topics and operator subscriptions of subscriptions.yaml, the httpx client of
+    ``bot.feeds.fetch.make_client``, and one ``Poller``; a sweep is ``store.feeds()`` then
+    ``asyncio.gather`` of ``Poller.poll`` over every feed (fetch, parse, dedupe, classify, route,
+    one commit per feed), as ``App.poll_all`` does. The PollPolicy caps are set for a farm where
+    every feed shares one host (``--max-concurrent``, ``--per-host``); a second newsbot row uses
+    the shipped defaults (16 concurrent, 2 per host) for comparison.
+  * ``conditional``: ``feedparser.parse(url, etag=..., modified=...)`` sequentially over all
+    URLs, passing the validators of the previous result of that URL.
+  * ``naive``: ``feedparser.parse(url)`` sequentially over all URLs.
+
+Sweep 0 primes (all 200s; newsbot stores validators and seen keys, queues nothing) and is reported
+on its own. Before each of the ``--sweeps`` later sweeps, ``--changed`` feeds (default 50, the same
+seeded choice for every contender) get a new item with a fresh guid (new ETag and Last-Modified);
+publishing is not timed. For the later sweeps the table gives the median wall time and the median
+CPU seconds (user+system of the contender's process, every thread included), and per sweep the
+200/304 counts and the number of new items the contender noticed (newsbot: ``new_items`` of its
+outcomes; feedparser loops: entries whose id was not in that URL's previous 200). The farm's own
+200/304 counters are checked against the client's. Peak RSS is ``ru_maxrss`` of the contender's
+process over its whole life (imports, setup, prime sweep and all sweeps).
+
+Target (spec): newsbot under 1 s per sweep, at least 1.6x ahead of the conditional loop in the
+same run, peak RSS under 200 MB.
+
+Reproduce
+---------
+    .venv/bin/python bench/poll.py                       # 1000 feeds, 50 changed, 3 sweeps
+    .venv/bin/python bench/poll.py --feeds 1000 --changed 50 --sweeps 3 --seed 1
+    .venv/bin/python bench/poll.py --skip-naive          # the naive loop takes ~20 s per sweep
+    .venv/bin/python bench/poll.py --profile /tmp/nb.prof  # cProfile of newsbot's later sweeps
+
+Run from the repository root or anywhere (paths are resolved from this file). The corpus
+location can be overridden with NEWSBOT_CORPUS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import feedfarm  # noqa: E402
+
+BENCH_MAX_CONCURRENT = 64
+BENCH_PER_HOST = 64
+
+
+def changed_feeds(seed: int, sweep: int, feeds: int, changed: int) -> list[int]:
+    """Which feeds get a new item before `sweep` (the same for every contender)."""
+    return sorted(random.Random(f"{seed}:{sweep}").sample(range(feeds), min(changed, feeds)))
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+class SweepTimer:
+    def __enter__(self) -> SweepTimer:
+        self.wall0, self.cpu0 = time.perf_counter(), cpu_seconds()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.wall = time.perf_counter() - self.wall0
+        self.cpu = cpu_seconds() - self.cpu0
+
+
+def _sweep_record(
+    timer: SweepTimer, base: str, before: dict[str, Any], counts: dict[str, int]
+) -> dict[str, Any]:
+    after = feedfarm.control(base, "/_stats")
+    return {
+        "wall": timer.wall,
+        "cpu": timer.cpu,
+        **counts,
+        "server_200": int(after["200"]) - int(before["200"]),
+        "server_304": int(after["304"]) - int(before["304"]),
+    }
+
+
+# contenders (each runs in its own child process) -------------------------------------------
+
+
+def run_newsbot(args: argparse.Namespace) -> dict[str, Any]:
+    import asyncio
+
+    async def main() -> dict[str, Any]:
+        from bot.app import static_subscriptions
+        from bot.classify import ClassifierCache, rules_from_config
+        from bot.config import load_config
+        from bot.feeds.fetch import make_client
+        from bot.logs import setup_logging
+        from bot.poller import Poller, PollPolicy
+        from bot.store import connect
+        from bot.store.db import FeedSpec
+
+        setup_logging("WARNING", "text", ())
+        config = load_config(ROOT / "subscriptions.yaml").config
+        tmp = tempfile.TemporaryDirectory(prefix="newsbot-bench-")
+        store = await connect(f"sqlite+aiosqlite:///{tmp.name}/bench.db")
+        await store.sync_feeds(
+            [
+                FeedSpec(f"farm-{i}", f"{args.farm}/feed/{i}.xml", interval_s=300.0)
+                for i in range(args.feeds)
+            ]
+        )
+        await store.sync_static_subscriptions(static_subscriptions(config), time.time())
+        client = make_client()
+        policy = PollPolicy(
+            floor=config.defaults.min_interval,
+            ceiling=config.defaults.max_interval,
+            max_concurrent=args.max_concurrent,
+            per_host=args.per_host,
+        )
+        poller = Poller(store, client, ClassifierCache(rules_from_config(config.topics)),
+                        policy=policy)
+        profiler = None
+        if args.profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+
+        async def sweep(number: int) -> dict[str, Any]:
+            before = feedfarm.control(args.farm, "/_stats")
+            with SweepTimer() as timer:
+                feeds = [
+                    f for f in await store.feeds(enabled_only=True) if f.state != "disabled"
+                ]
+                outcomes = await asyncio.gather(*(poller.poll(f) for f in feeds))
+            statuses = [o.status for o in outcomes]
+            errors = [o.error for o in outcomes if o.status in ("error", "disabled")]
+            for error in errors[:3]:
+                print(f"newsbot sweep {number}: {error}", file=sys.stderr)
+            counts = {
+                "n200": sum(s not in ("not_modified", "error", "disabled") for s in statuses),
+                "n304": statuses.count("not_modified"),
+                "errors": len(errors),
+                "new_items": sum(o.new_items for o in outcomes),
+                "alerts": sum(o.alerts for o in outcomes),
+            }
+            return _sweep_record(timer, args.farm, before, counts)
+
+        prime = await sweep(0)
+        sweeps = []
+        for number in range(1, args.sweeps + 1):
+            feedfarm.control(
+                args.farm,
+                "/_publish",
+                {"feeds": changed_feeds(args.seed, number, args.feeds, args.changed), "tag": f"s{number}"},
+            )
+            if profiler is not None:
+                profiler.enable()
+            sweeps.append(await sweep(number))
+            if profiler is not None:
+                profiler.disable()
+        if profiler is not None:
+            profiler.dump_stats(args.profile)
+        await client.aclose()
+        await store.close()
+        tmp.cleanup()
+        return {
+            "prime": prime,
+            "sweeps": sweeps,
+            "policy": f"max_concurrent={args.max_concurrent}, per_host={args.per_host}",
+        }
+
+    return asyncio.run(main())
+
+
+def run_feedparser_loop(args: argparse.Namespace, conditional: bool) -> dict[str, Any]:
+    import feedparser
+
+    urls = [f"{args.farm}/feed/{i}.xml" for i in range(args.feeds)]
+    validators: dict[str, tuple[str | None, str | None]] = {}
+    known_ids: dict[str, set[str]] = {}
+
+    def sweep(number: int) -> dict[str, Any]:
+        before = feedfarm.control(args.farm, "/_stats")
+        n200 = n304 = errors = new = 0
+        with SweepTimer() as timer:
+            for url in urls:
+                if conditional:
+                    etag, modified = validators.get(url, (None, None))
+                    result = feedparser.parse(url, etag=etag, modified=modified)
+                    validators[url] = (
+                        result.get("etag", etag),
+                        result.get("modified", modified),
+                    )
+                else:
+                    result = feedparser.parse(url)
+                status = result.get("status")
+                if status == 304:
+                    n304 += 1
+                elif status == 200:
+                    n200 += 1
+                    ids = {e.get("id") or e.get("link") or "" for e in result.entries}
+                    if url in known_ids:
+                        new += len(ids - known_ids[url])
+                    known_ids[url] = ids
+                else:
+                    errors += 1
+        counts = {"n200": n200, "n304": n304, "errors": errors, "new_items": new, "alerts": 0}
+        return _sweep_record(timer, args.farm, before, counts)
+
+    prime = sweep(0)
+    sweeps = []
+    for number in range(1, args.sweeps + 1):
+        feedfarm.control(
+            args.farm,
+            "/_publish",
+            {"feeds": changed_feeds(args.seed, number, args.feeds, args.changed), "tag": f"s{number}"},
+        )
+        sweeps.append(sweep(number))
+    return {"prime": prime, "sweeps": sweeps, "policy": "sequential"}
+
+
+def child(args: argparse.Namespace) -> None:
+    if args.child == "newsbot":
+        result = run_newsbot(args)
+    else:
+        result = run_feedparser_loop(args, conditional=args.child == "conditional")
+    result["peak_rss_mb"] = peak_rss_mb()
+    print("RESULT " + json.dumps(result), flush=True)
+
+
+# the parent: farm, one child per contender, the table -------------------------------------
+
+
+def run_contender(
+    args: argparse.Namespace, base: str, name: str, kind: str, extra: list[str]
+) -> dict[str, Any]:
+    feedfarm.control(base, "/_reset")
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        kind,
+        "--farm",
+        base,
+        "--feeds",
+        str(args.feeds),
+        "--changed",
+        str(args.changed),
+        "--sweeps",
+        str(args.sweeps),
+        "--seed",
+        str(args.seed),
+        *extra,
+    ]
+    print(f"running {name} ...", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    proc = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
+    if proc.returncode != 0:
+        sys.exit(f"{name}: child failed with exit code {proc.returncode}")
+    line = next(ln for ln in reversed(proc.stdout.splitlines()) if ln.startswith("RESULT "))
+    result: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
+    result["name"] = name
+    print(f"  done in {time.perf_counter() - started:.1f}s", file=sys.stderr, flush=True)
+    return result
+
+
+def _counts(sweeps: list[dict[str, Any]], key: str) -> str:
+    values = [s[key] for s in sweeps]
+    return str(values[0]) if len(set(values)) == 1 else "/".join(map(str, values))
+
+
+def print_table(results: list[dict[str, Any]], args: argparse.Namespace, info: dict[str, Any]) -> None:
+    print()
+    print(
+        f"farm: {args.feeds} feeds from {info['templates']} corpus templates "
+        f"({info['bozo_templates']} ill-formed but readable), mean body "
+        f"{info['feed_bytes_mean'] / 1024:.1f} KiB ({info['gzip_bytes_mean'] / 1024:.1f} KiB "
+        f"gzipped), largest template {info['template_bytes_max'] / 1024:.0f} KiB; "
+        f"{args.changed} feeds changed before each of {args.sweeps} sweeps (seed {args.seed}); "
+        f"{os.cpu_count()} CPUs"
+    )
+    header = (
+        f"{'contender':<28} {'prime s':>8} {'sweep s':>8} {'CPU s':>7} {'RSS MB':>7} "
+        f"{'200s':>6} {'304s':>6} {'err':>4} {'new':>5} {'alerts':>6}  sweeps (wall s)"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        sweeps = r["sweeps"]
+        wall = statistics.median(s["wall"] for s in sweeps)
+        cpu = statistics.median(s["cpu"] for s in sweeps)
+        r["median_wall"] = wall
+        print(
+            f"{r['name']:<28} {r['prime']['wall']:>8.2f} {wall:>8.3f} {cpu:>7.3f} "
+            f"{r['peak_rss_mb']:>7.1f} {_counts(sweeps, 'n200'):>6} {_counts(sweeps, 'n304'):>6} "
+            f"{_counts(sweeps, 'errors'):>4} {_counts(sweeps, 'new_items'):>5} "
+            f"{_counts(sweeps, 'alerts'):>6}  "
+            + " ".join(f"{s['wall']:.3f}" for s in sweeps)
+        )
+    print()
+    for r in results:
+        mismatched = [
+            s for s in [r["prime"], *r["sweeps"]]
+            if (s["server_200"], s["server_304"]) != (s["n200"], s["n304"])
+        ]
+        if mismatched:
+            print(f"WARNING {r['name']}: farm counted other 200/304 figures: {mismatched}")
+    by_name = {r["name"]: r for r in results}
+    newsbot = by_name.get("newsbot")
+    if newsbot is not None:
+        nb = newsbot["median_wall"]
+        print(f"newsbot policy: {newsbot['policy']}")
+        for other in ("newsbot (default policy)", "conditional loop", "naive loop"):
+            if other in by_name:
+                print(f"ratio {other} / newsbot wall: {by_name[other]['median_wall'] / nb:.2f}x")
+        cond = by_name.get("conditional loop")
+        checks = [
+            ("sweep under 1 s", nb < 1.0),
+            ("peak RSS under 200 MB", newsbot["peak_rss_mb"] < 200),
+        ]
+        if cond is not None:
+            checks.append(("1.6x ahead of the conditional loop", cond["median_wall"] / nb >= 1.6))
+        print("target: " + "; ".join(f"{what}: {'PASS' if ok else 'FAIL'}" for what, ok in checks))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="newsbot poll benchmark (see module docstring)")
+    parser.add_argument("--feeds", type=int, default=1000)
+    parser.add_argument("--changed", type=int, default=50)
+    parser.add_argument("--sweeps", type=int, default=3, help="measured sweeps after the prime")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--max-concurrent", type=int, default=BENCH_MAX_CONCURRENT)
+    parser.add_argument("--per-host", type=int, default=BENCH_PER_HOST)
+    parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument("--skip-defaults", action="store_true",
+                        help="no newsbot row with the shipped PollPolicy defaults")
+    parser.add_argument("--only-newsbot", action="store_true")
+    parser.add_argument("--profile", metavar="FILE", help="cProfile newsbot's later sweeps")
+    parser.add_argument("--child", choices=("newsbot", "conditional", "naive"), help="internal")
+    parser.add_argument("--farm", help="internal: the farm's base URL")
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return
+
+    with feedfarm.FarmProcess(args.feeds) as farm:
+        info = feedfarm.control(farm.base, "/_info")
+        bench_policy = [
+            "--max-concurrent", str(args.max_concurrent), "--per-host", str(args.per_host),
+        ]
+        if args.profile:
+            bench_policy += ["--profile", args.profile]
+        contenders = [("newsbot", "newsbot", bench_policy)]
+        if not args.only_newsbot:
+            if not args.skip_defaults:
+                from bot.poller import PollPolicy
+
+                shipped = PollPolicy()
+                defaults = [
+                    "--max-concurrent", str(shipped.max_concurrent),
+                    "--per-host", str(shipped.per_host),
+                ]
+                contenders.append(("newsbot (default policy)", "newsbot", defaults))
+            contenders.append(("conditional loop", "conditional", []))
+            if not args.skip_naive:
+                contenders.append(("naive loop", "naive", []))
+        results = [run_contender(args, farm.base, *c) for c in contenders]
+    print_table(results, args, info)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,36 @@
+"""The bot's one web server: `/healthz`, `/metrics`, and the webhook routes of chat front-ends."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from aiohttp import web
+
+HealthCheck = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
+"""-> (healthy, details for the JSON body)."""
+
+
+def build_web_app(
+    health: HealthCheck,
+    metrics: Callable[[], Awaitable[tuple[bytes, str]]],
+    routes: Sequence[web.RouteDef] = (),
+) -> web.Application:
+    async def healthz(_request: web.Request) -> web.Response:
+        healthy, details = await health()
+        return web.json_response(details, status=200 if healthy else 503)
+
+    async def metrics_view(_request: web.Request) -> web.Response:
+        body, content_type = await metrics()
+        return web.Response(body=body, headers={"Content-Type": content_type})
+
+    app = web.Application(client_max_size=1024 * 1024)
+    app.add_routes([web.get("/healthz", healthz), web.get("/metrics", metrics_view), *routes])
+    return app
+
+
+async def serve(app: web.Application, port: int, host: str = "0.0.0.0") -> web.AppRunner:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner

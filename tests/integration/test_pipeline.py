@@ -1,0 +1,162 @@
+"""The whole pipeline over loopback, on SQLite and PostgreSQL: config -> poll -> alert -> console."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from bot.app import App
+from bot.config import LoadedConfig, parse_config
+from bot.settings import Settings
+from tests.conftest import seed_file
+from tests.fakes.feed_server import FeedServer, Fault, rss
+from tests.seed import load_seed
+
+REPO = Path(__file__).resolve().parents[2]
+OLD_ITEMS = [
+    {
+        "title": "Weather: sunny weekend ahead",
+        "link": "https://news.example/1",
+        "guid": "n-1",
+        "description": "Clear skies.",
+    },
+    {
+        "title": "인공지능 반도체 수출 급증",
+        "link": "https://news.example/2",
+        "guid": "n-2",
+        "description": "AI 반도체 수출이 늘었다.",
+    },
+]
+
+
+def shipped_topics() -> str:
+    """The `topics:` section of the shipped subscriptions.yaml."""
+    shipped = (REPO / "subscriptions.yaml").read_text(encoding="utf-8")
+    return shipped[shipped.index("topics:") : shipped.index("subscriptions:")]
+
+
+def config_with_feeds(feeds_yaml: str) -> LoadedConfig:
+    text = (
+        "version: 1\ndefaults: {interval: 5m, timezone: Asia/Seoul}\n"
+        f"feeds:\n{feeds_yaml}{shipped_topics()}"
+    )
+    return LoadedConfig(parse_config(text), REPO / "subscriptions.yaml")
+
+
+def config_for(feed_url: str) -> LoadedConfig:
+    return config_with_feeds(f'  - {{name: local, url: "{feed_url}", interval: 5s}}\n')
+
+
+async def run_once(database_url: str, loaded: LoadedConfig) -> str:
+    out = io.StringIO()
+    app = App(Settings(database_url=database_url), loaded, stdout=out)
+    await app.start()
+    try:
+        await app.run_once()
+    finally:
+        await app.close()
+    return out.getvalue()
+
+
+def seed_items() -> list[dict[str, str]]:
+    seed = load_seed(seed_file())
+    return [
+        {
+            "title": seed.title,
+            "link": "https://news.example/seed",
+            "guid": "seed-1",
+            "description": seed.html,
+            "category": "News",
+        },
+        *OLD_ITEMS,
+    ]
+
+
+async def test_prime_then_seed_once_then_nothing(
+    database_url: str, feed_server: FeedServer
+) -> None:
+    feed_server.publish("feed.xml", rss(OLD_ITEMS))
+    loaded = config_for(feed_server.url("feed.xml"))
+
+    first = await run_once(database_url, loaded)
+    assert first == "", "the first poll primes and sends nothing"
+
+    feed_server.publish("feed.xml", rss(seed_items()))
+    second = await run_once(database_url, loaded)
+    assert second.count("https://news.example/seed") == 1
+    header = second.splitlines()[0]
+    for topic in ("ai", "policy-finance", "breaking"):
+        assert topic in header
+    assert "반도체 수출" not in second, "primed items never alert"
+
+    third = await run_once(database_url, loaded)
+    assert third == "", "seen items survive the restart and do not alert again"
+
+
+async def test_conditional_get_on_the_wire(database_url: str, feed_server: FeedServer) -> None:
+    feed_server.publish("feed.xml", rss(OLD_ITEMS))
+    loaded = config_for(feed_server.url("feed.xml"))
+    await run_once(database_url, loaded)
+    await run_once(database_url, loaded)
+    first, second = feed_server.requests_to("feed.xml")
+    assert "If-None-Match" not in first.headers
+    assert second.headers["If-None-Match"] == feed_server.documents["/feed.xml"].etag
+    assert second.headers["If-Modified-Since"] == feed_server.documents["/feed.xml"].last_modified
+    assert second.status == 304
+    assert "gzip" in first.headers["Accept-Encoding"]
+    assert first.headers["User-Agent"].startswith("newsbot/")
+
+
+async def test_backlog_delivers_the_newest_on_first_poll(
+    database_url: str, feed_server: FeedServer
+) -> None:
+    feed_server.publish("feed.xml", rss(seed_items()))
+    loaded = config_with_feeds(
+        f'  - {{name: local, url: "{feed_server.url("feed.xml")}", backlog: 1}}\n'
+    )
+    out = await run_once(database_url, loaded)
+    assert out.count("https://news.example/seed") == 1
+
+
+async def test_permanent_redirect_moves_the_feed(
+    database_url: str, feed_server: FeedServer
+) -> None:
+    feed_server.publish("new.xml", rss(OLD_ITEMS))
+    feed_server.fault("old.xml", Fault(status=301, redirect_to=feed_server.url("new.xml")))
+    loaded = config_for(feed_server.url("old.xml"))
+    app = App(Settings(database_url=database_url), loaded, stdout=io.StringIO())
+    await app.start()
+    try:
+        outcomes = await app.run_once()
+        assert outcomes[0].status == "primed"
+        assert app.store is not None
+        feed = await app.store.feed("local")
+        assert feed is not None and feed.url == feed_server.url("new.xml")
+    finally:
+        await app.close()
+
+
+async def test_a_broken_feed_does_not_stop_the_others(
+    database_url: str, feed_server: FeedServer
+) -> None:
+    feed_server.publish("good.xml", rss(OLD_ITEMS))
+    feed_server.fault("bad.xml", Fault(status=500))
+    feed_server.publish("junk.xml", b"this is not a feed", content_type="text/html")
+    loaded = config_with_feeds(
+        "".join(
+            f'  - {{name: {n}, url: "{feed_server.url(n + ".xml")}", interval: 5s}}\n'
+            for n in ("good", "bad", "junk")
+        )
+    )
+    app = App(Settings(database_url=database_url), loaded, stdout=io.StringIO())
+    await app.start()
+    try:
+        outcomes = {o.feed: o for o in await app.run_once()}
+        assert outcomes["good"].status == "primed"
+        assert outcomes["bad"].status == "error" and "HTTP 500" in (outcomes["bad"].error or "")
+        assert outcomes["junk"].status == "error"
+        assert app.store is not None
+        bad = await app.store.feed("bad")
+        assert bad is not None and bad.failures == 1 and "500" in (bad.last_error or "")
+    finally:
+        await app.close()

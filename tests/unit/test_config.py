@@ -1,0 +1,114 @@
+"""subscriptions.yaml validation: the shipped file passes; every error names its line and key."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_config, parse_config
+from bot.durations import format_duration, parse_duration
+
+REPO = Path(__file__).resolve().parents[2]
+
+VALID = textwrap.dedent(
+    """\
+    version: 1
+    defaults: {interval: 5m, timezone: Asia/Seoul}
+    admins: {telegram: [123456789], slack: [U01ABCDEF]}
+    feeds:
+      - {name: one, url: "https://news.example/rss", interval: 2m}
+      - {name: two, url: "https://news.example/atom", interval: 90}
+      - {name: three, url: "https://news.example/x"}
+    topics:
+      ai: {keywords: [AI, 인공지능], exclude: [AI camera]}
+    subscriptions:
+      - {telegram: -1001234567890, topics: [ai]}
+      - {slack: C0123ABC, topics: [ai]}
+    """
+)
+
+
+def test_shipped_config_is_valid() -> None:
+    config = load_config(REPO / "subscriptions.yaml").config
+    assert set(config.topics) >= {"ai", "policy-finance", "breaking"}
+    assert config.defaults.timezone == "Asia/Seoul"
+    assert config.feeds, "the shipped file is a working example with real feeds"
+
+
+def test_valid_config_values() -> None:
+    config = parse_config(VALID)
+    assert [config.feed_interval(f) for f in config.feeds] == [120.0, 90.0, 300.0]
+    assert config.subscriptions[0].chat_id == "-1001234567890"
+    assert config.topic_for("AI") == "ai"  # ids match in any case
+    assert config.topic_for("인공지능") is None  # a keyword is not a name unless it is an alias
+
+
+def test_empty_sections_are_valid() -> None:
+    config = parse_config("version: 1\nfeeds: []\ntopics: {}\nsubscriptions: []\n")
+    assert config.feeds == () and config.subscriptions == ()
+
+
+@pytest.mark.parametrize(
+    ("broken", "expected"),
+    [
+        (VALID.replace("interval: 90}", "interval: soon}"), "test.yaml:6: feeds[1].interval:"),
+        (
+            VALID.replace("topics: [ai]}\n  - {slack", "topics: [sports]}\n  - {slack"),
+            "test.yaml:11: subscriptions[0].topics[0]: unknown topic 'sports'",
+        ),
+        (VALID.replace("name: three", "name: one"), "test.yaml:7: feeds[2].name: feed name 'one'"),
+        (
+            VALID.replace("https://news.example/x", "ftp://news.example/x"),
+            "test.yaml:7: feeds[2].url",
+        ),
+        (
+            VALID.replace("timezone: Asia/Seoul", "timezone: Mars/Base"),
+            "test.yaml:2: defaults.timezone",
+        ),
+        (
+            VALID.replace("exclude: [AI camera]", "exclud: [AI camera]"),
+            "test.yaml:9: topics.ai.exclud",
+        ),
+        (VALID.replace("version: 1", "version: 2"), "test.yaml:1: version:"),
+        (VALID.replace("{slack: C0123ABC,", "{"), "test.yaml:12: subscriptions[1]:"),
+        (VALID + "  - {telegram: 5, topics: [ai]\n", "test.yaml:14: invalid YAML"),
+    ],
+)
+def test_errors_name_file_line_and_key(broken: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(broken, source="test.yaml")
+    assert expected in str(caught.value), str(caught.value)
+
+
+def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        (5, 5.0),
+        ("5", 5.0),
+        ("90s", 90.0),
+        ("5m", 300.0),
+        ("1h", 3600.0),
+        ("1h30m", 5400.0),
+        ("1d", 86400.0),
+    ],
+)
+def test_durations(text: int | str, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "5x", "m5", "-5", "0", "1.5h", "soon", True])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_duration(text)
+
+
+def test_format_duration_round_trips() -> None:
+    for seconds in (1, 59, 60, 3600, 5400, 86400, 90061):
+        assert parse_duration(format_duration(seconds)) == seconds

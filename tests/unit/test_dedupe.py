@@ -1,0 +1,79 @@
+"""Which items are new: first poll primes, backlog, edits, duplicates, order."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.dedupe import decide
+from bot.feeds.parse import item_key
+from bot.models import FeedItem
+
+
+def item(key: str, day: int | None = None, title: str = "") -> FeedItem:
+    published = datetime(2026, 1, day, tzinfo=UTC) if day else None
+    return FeedItem(
+        key=key, guid=key, link=None, title=title or key, summary="", published=published
+    )
+
+
+DOC = [item("c", 3), item("b", 2), item("a", 1)]  # feeds list the newest first
+
+
+def keys(items: tuple[FeedItem, ...]) -> list[str]:
+    return [i.key for i in items]
+
+
+def test_first_poll_primes_and_sends_nothing() -> None:
+    decision = decide(DOC, set(), primed=False, backlog=0)
+    assert decision.primes and decision.alert == ()
+    assert set(decision.listed) == {"a", "b", "c"}
+
+
+@pytest.mark.parametrize(
+    ("backlog", "expected"), [(1, ["c"]), (2, ["b", "c"]), (9, ["a", "b", "c"])]
+)
+def test_backlog_sends_the_newest_oldest_first(backlog: int, expected: list[str]) -> None:
+    assert keys(decide(DOC, set(), primed=False, backlog=backlog).alert) == expected
+
+
+def test_only_unseen_items_alert_oldest_first() -> None:
+    doc = [item("e", 5), item("d", 4), *DOC]
+    decision = decide(doc, {"a", "b", "c"}, primed=True, backlog=0)
+    assert keys(decision.alert) == ["d", "e"] and not decision.primes
+
+
+def test_an_edited_item_does_not_alert_again() -> None:
+    edited = [item("c", 3, title="c, corrected headline"), *DOC[1:]]
+    assert decide(edited, {"a", "b", "c"}, primed=True, backlog=0).alert == ()
+
+
+def test_duplicate_keys_in_one_document_alert_once() -> None:
+    assert keys(decide([item("x"), item("x")], set(), primed=True, backlog=0).alert) == ["x"]
+
+
+def test_undated_items_keep_feed_order_reversed() -> None:
+    doc = [item("new"), item("mid"), item("old")]
+    assert keys(decide(doc, set(), primed=True, backlog=0).alert) == ["old", "mid", "new"]
+
+
+@pytest.mark.parametrize(
+    ("guid", "link", "expected_prefix"),
+    [
+        ("tag:x,2026:1", "https://a/1", "tag:x,2026:1"),
+        (None, "https://a/1", "https://a/1"),
+        ("", "", "sha256:"),
+        (None, None, "sha256:"),
+        ("g" * 600, None, "sha256:"),
+    ],
+)
+def test_item_key_prefers_guid_then_link_then_hash(
+    guid: str | None, link: str | None, expected_prefix: str
+) -> None:
+    assert item_key(guid, link, "title", "body").startswith(expected_prefix)
+
+
+def test_hash_key_depends_on_title_and_content() -> None:
+    assert item_key(None, None, "t", "a") != item_key(None, None, "t", "b")
+    assert item_key(None, None, "t", "a") == item_key(None, None, "t", "a")

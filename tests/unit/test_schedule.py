@@ -1,0 +1,43 @@
+"""When the next poll happens: explicit intervals kept, hints stretch chosen ones, backoff."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from bot.feeds.schedule import FAILING_RETRY, Hints, next_delay
+
+
+def delay(interval: float, explicit: bool, failures: int = 0, **hints: float) -> float:
+    return next_delay(
+        interval,
+        explicit=explicit,
+        hints=Hints(**hints),
+        failures=failures,
+        floor=60,
+        ceiling=3600,
+        rng=random.Random(1),
+    )
+
+
+def test_an_operator_interval_is_kept_as_written_down_to_one_second() -> None:
+    assert delay(5, explicit=True) == 5
+    assert delay(5, explicit=True, max_age=600, ttl=900) == 5
+
+
+def test_a_chosen_interval_has_a_floor_and_follows_hints_up_to_the_ceiling() -> None:
+    assert delay(5, explicit=False) == 60
+    assert delay(300, explicit=False, max_age=900) == 900
+    assert delay(300, explicit=False, ttl=99999) == 3600
+
+
+def test_retry_after_always_wins() -> None:
+    assert delay(5, explicit=True, retry_after=120) == 120
+
+
+@pytest.mark.parametrize("failures", [1, 2, 3, 5, 30])
+def test_failures_back_off_exponentially_with_a_cap(failures: int) -> None:
+    value = delay(300, explicit=False, failures=failures)
+    base = min(300 * 2 ** (failures - 1), FAILING_RETRY)
+    assert base <= value <= base * 1.2
