@@ -573,6 +573,7 @@ class Store:
     ) -> list[OutboxEntry]:
         """Lease the oldest due alert of up to `limit` chats (never two of one chat at once)."""
         older = outbox.alias("older")
+        lease_free = or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now)
         head_of_queue = ~exists().where(
             older.c.chat_ref == outbox.c.chat_ref,
             older.c.status == "pending",
@@ -584,7 +585,7 @@ class Store:
                 outbox.c.platform == platform.value,
                 outbox.c.status == "pending",
                 outbox.c.not_before <= now,
-                or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now),
+                lease_free,
                 head_of_queue,
             )
             .order_by(outbox.c.id)
@@ -598,11 +599,17 @@ class Store:
             ids = [r.id for r in await conn.execute(query)]
             if not ids:
                 return []
-            await conn.execute(
+            # re-checked in the UPDATE itself: SQLite has no row locks, and another process
+            # may have leased a row between our SELECT and this statement
+            leased = await conn.execute(
                 update(outbox)
-                .where(outbox.c.id.in_(ids))
+                .where(outbox.c.id.in_(ids), outbox.c.status == "pending", lease_free)
                 .values(lease_until=now + lease, attempts=outbox.c.attempts + 1)
+                .returning(outbox.c.id)
             )
+            ids = [r.id for r in leased]
+            if not ids:
+                return []
             rows = await conn.execute(
                 select(outbox, chats.c.chat_id, chats.c.thread_id, chats.c.timezone)
                 .join(chats, chats.c.id == outbox.c.chat_ref)

@@ -105,9 +105,12 @@ async def test_get_me_returns_the_bot_user(tg: FakeTelegram, bot: telegram.Bot) 
 
 @pytest.mark.asyncio
 async def test_unknown_token_is_invalid_token(tg: FakeTelegram) -> None:
-    with pytest.raises(InvalidToken, match="Unauthorized"):
+    with pytest.raises(InvalidToken, match="rejected by the server"):
         async with bot_for(tg, token="999:WRONG"):  # initialize() calls getMe
             pass
+
+    [call] = tg.calls_to("getMe")
+    assert (call.status, call.response["description"]) == (401, "Unauthorized")
 
 
 @pytest.mark.asyncio
@@ -147,7 +150,9 @@ async def test_json_form_and_query_bodies_are_all_accepted(tg: FakeTelegram) -> 
         form = aiohttp.FormData()
         form.add_field("chat_id", str(USER))
         form.add_field("text", "multipart")
-        form.add_field("reply_markup", json.dumps({"inline_keyboard": [[{"text": "a", "url": "https://e.x"}]]}))
+        form.add_field(
+            "reply_markup", json.dumps({"inline_keyboard": [[{"text": "a", "url": "https://e.x"}]]})
+        )
         async with http.post(url, data=form()) as response:
             assert response.status == 200
         async with http.get(url, params={"chat_id": str(USER), "text": "query"}) as response:
@@ -211,7 +216,7 @@ async def test_valid_html_message_is_accepted_and_recorded(
         ("Line one<br>Line two", 'Unsupported start tag "br" at byte offset 8'),
         ("<p>Paragraph</p>", 'Unsupported start tag "p" at byte offset 0'),
         ("<div>x</div>", 'Unsupported start tag "div"'),
-        ("<b>unclosed", "Can't find end tag corresponding to start tag \"b\""),
+        ("<b>unclosed", 'Can\'t find end tag corresponding to start tag "b"'),
         ("<b><i>crossed</b></i>", 'Unmatched end tag at byte offset 13, expected "</i>"'),
         ("stray</b>", "Unexpected end tag at byte offset 5"),
         ("price < 5", 'Unsupported start tag "" at byte offset 6'),
@@ -222,7 +227,7 @@ async def test_valid_html_message_is_accepted_and_recorded(
 async def test_invalid_html_is_bad_request(
     tg: FakeTelegram, bot: telegram.Bot, html: str, detail: str
 ) -> None:
-    with pytest.raises(BadRequest, match="^Can't parse entities: ") as caught:
+    with pytest.raises(BadRequest, match=r"^Can't parse entities: ") as caught:
         await bot.send_message(USER, html, parse_mode=ParseMode.HTML)
 
     assert detail.lower() in caught.value.message.lower()  # PTB re-cases the description
@@ -394,7 +399,7 @@ async def test_private_chat_allows_one_message_per_second(
 
 
 @pytest.mark.asyncio
-async def test_private_chat_limit_holds_on_the_real_clock(bot: telegram.Bot) -> None:
+async def test_private_chat_limit_holds_on_the_real_clock() -> None:
     async with FakeTelegram(token=TOKEN) as fake:
         fake.add_chat(USER)
         async with bot_for(fake) as real_clock_bot:
@@ -492,9 +497,7 @@ async def test_transient_5xx_then_success(tg: FakeTelegram, bot: telegram.Bot) -
 
 
 @pytest.mark.asyncio
-async def test_transient_failure_for_one_chat_only(
-    tg: FakeTelegram, bot: telegram.Bot
-) -> None:
+async def test_transient_failure_for_one_chat_only(tg: FakeTelegram, bot: telegram.Bot) -> None:
     tg.fail_next("*", times=1, status=503, chat_id=GROUP)
 
     await bot.send_message(USER, "unaffected")
@@ -506,9 +509,7 @@ async def test_transient_failure_for_one_chat_only(
 
 
 @pytest.mark.asyncio
-async def test_my_commands_roundtrip_and_failure_flag(
-    tg: FakeTelegram, bot: telegram.Bot
-) -> None:
+async def test_my_commands_roundtrip_and_failure_flag(tg: FakeTelegram, bot: telegram.Bot) -> None:
     commands = [("subscribe", "Follow a topic"), ("unsubscribe", "Stop following a topic")]
     assert await bot.set_my_commands(commands) is True
     assert await bot.set_my_commands([("start", "시작")], language_code="ko") is True
@@ -610,7 +611,7 @@ async def test_webhook_blocks_polling_until_deleted(tg: FakeTelegram, bot: teleg
 
     with pytest.raises(Conflict, match="webhook is active"):
         await bot.get_updates()
-    with pytest.raises(BadRequest, match="(?i)an HTTPS URL must be provided"):
+    with pytest.raises(BadRequest, match=r"(?i)an HTTPS URL must be provided"):
         await bot.set_webhook("http://bot.example.com/hook")
 
     assert await bot.delete_webhook() is True
@@ -633,12 +634,16 @@ async def test_callback_query_answer_and_edit(tg: FakeTelegram, bot: telegram.Bo
     assert await bot.answer_callback_query(query.id, text="Loading") is True
     with pytest.raises(BadRequest, match="Query is too old"):
         await bot.answer_callback_query(query.id)
-    edited = await bot.edit_message_text("<b>Headline</b> (more)", USER, sent.message_id, parse_mode="HTML")
+    edited = await bot.edit_message_text(
+        "<b>Headline</b> (more)", USER, sent.message_id, parse_mode="HTML"
+    )
     assert isinstance(edited, telegram.Message)
     assert edited.text == "Headline (more)"
     assert edited.edit_date is not None
     with pytest.raises(BadRequest, match="Message is not modified"):
-        await bot.edit_message_text("<b>Headline</b> (more)", USER, sent.message_id, parse_mode="HTML")
+        await bot.edit_message_text(
+            "<b>Headline</b> (more)", USER, sent.message_id, parse_mode="HTML"
+        )
 
     assert tg.callback_answers[0].text == "Loading"
     assert [e.text for e in tg.edits] == ["<b>Headline</b> (more)"]
