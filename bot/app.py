@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TextIO
-from urllib.parse import urlsplit
 
 import httpx
 from aiohttp import web
@@ -30,12 +29,14 @@ from bot.delivery import Dispatcher
 from bot.feeds.fetch import FetchError, fetch_feed, make_client
 from bot.feeds.parse import ParseError, parse_feed
 from bot.feeds.schedule import jitter
+from bot.metrics import Metrics
 from bot.models import Platform, Recipient, Subscription
 from bot.netguard import PinnedTransport, URLGuard
+from bot.opml import slug
 from bot.poller import Poller, PollOutcome, PollPolicy
 from bot.settings import Settings
 from bot.store import Store, connect
-from bot.store.db import FeedSpec
+from bot.store.db import FeedSpec, OutboxEntry
 from bot.web import build_web_app, serve
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,8 @@ class App:
         self.front_ends: list[FrontEnd] = []
         self.web_runner: web.AppRunner | None = None
         self.url_guard = URLGuard()
-        self._personal_keywords_changed = False
+        self.metrics = Metrics()
+        self._tasks: list[asyncio.Task[Any]] = []
         self._stop = asyncio.Event()
 
     def commands_for(self, platform: Platform) -> Commands:
@@ -120,7 +122,9 @@ class App:
             self.channels[Platform.SLACK] = slack
             self.front_ends.append(slack)
         for platform, channel in self.channels.items():
-            self.dispatchers[platform] = Dispatcher(self.store, channel, clock=self.clock)
+            self.dispatchers[platform] = Dispatcher(
+                self.store, channel, clock=self.clock, observer=self._observe_delivery
+            )
         await self.apply_config(self.loaded)
 
     async def apply_config(self, loaded: LoadedConfig) -> None:
@@ -164,6 +168,8 @@ class App:
         assert self.store is not None and self.poller is not None
         feeds = [f for f in await self.store.feeds(enabled_only=True) if f.state != "disabled"]
         outcomes = await asyncio.gather(*(self.poller.poll(feed) for feed in feeds))
+        for outcome in outcomes:
+            self._count(outcome)
         return list(outcomes)
 
     async def run_once(self) -> list[PollOutcome]:
@@ -178,15 +184,37 @@ class App:
         self._stop.set()
 
     async def run_forever(self) -> None:
-        """Poll on schedule and deliver until SIGINT/SIGTERM."""
+        """Poll on schedule and deliver until SIGINT/SIGTERM; SIGHUP reloads the config."""
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.request_stop)
+        with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):
+            loop.add_signal_handler(signal.SIGHUP, self._reload_in_background)
+        await self.start_services()
+        try:
+            await self._stop.wait()
+        finally:
+            await self.stop_services()
+
+    async def start_services(self) -> None:
+        """Start what `run_forever` keeps running: scheduler, dispatchers, front ends, web."""
+        assert self.store is not None
+        loop = asyncio.get_running_loop()
         self.scheduler = AsyncIOScheduler(event_loop=loop, timezone="UTC")
         self.scheduler.start()
         await self._schedule_feeds()
-        tasks = [
+        self.scheduler.add_job(
+            self.prune,
+            "interval",
+            hours=6,
+            id="prune",
+            next_run_time=_utc(self.clock() + 60),
+            max_instances=1,
+            coalesce=True,
+            replace_existing=True,
+        )
+        self._tasks = [
             asyncio.create_task(d.run(), name=f"dispatch-{p}") for p, d in self.dispatchers.items()
         ]
         for front_end in self.front_ends:
@@ -197,23 +225,40 @@ class App:
                 build_web_app(self.health, self.metrics_text, routes), self.settings.http_port
             )
         log.info(
-            "newsbot running: %d feed(s), channels: %s",
+            "newsbot running: %d feed(s), channels: %s%s",
             len(self.config.feeds),
             ", ".join(self.channels) or "none",
+            f", web on port {self.settings.http_port}" if self.settings.http_port else "",
         )
-        try:
-            await self._stop.wait()
-        finally:
-            log.info("stopping: finishing sends in flight")
+
+    async def stop_services(self) -> None:
+        """Stop polling and listening; let sends in flight finish (the rest stays queued)."""
+        log.info("stopping: finishing sends in flight")
+        if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-            for front_end in self.front_ends:
-                with contextlib.suppress(Exception):
-                    await front_end.stop()
-            if self.web_runner is not None:
-                await self.web_runner.cleanup()
-            for dispatcher in self.dispatchers.values():
-                dispatcher.stop()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        for front_end in self.front_ends:
+            try:
+                await front_end.stop()
+            except Exception:
+                log.exception("stopping a chat front end failed")
+        if self.web_runner is not None:
+            await self.web_runner.cleanup()
+            self.web_runner = None
+        for dispatcher in self.dispatchers.values():
+            dispatcher.stop()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+    def _reload_in_background(self) -> None:
+        task = asyncio.create_task(self.reload(), name="reload")
+        self._tasks.append(task)
+
+    async def prune(self) -> None:
+        """Retention: drop old sent alerts and seen keys no feed lists any more."""
+        assert self.store is not None
+        sent, seen = await self.store.prune(self.clock() - self.config.defaults.retention)
+        if sent or seen:
+            log.info("retention: pruned %d sent alert(s) and %d seen key(s)", sent, seen)
 
     async def _schedule_feeds(self) -> None:
         assert self.store is not None and self.scheduler is not None
@@ -227,12 +272,16 @@ class App:
                 job.remove()
         rng = random.Random()
         for job_id, feed in wanted.items():
-            first = min(feed.interval_s, 3.0) * rng.random()
+            interval = max(1.0, feed.interval_s)
+            existing = self.scheduler.get_job(job_id)
+            if existing is not None and existing.trigger.interval.total_seconds() == interval:
+                continue  # keep its place in the schedule across reloads
+            first = min(interval, 3.0) * rng.random()
             self.scheduler.add_job(
                 self._poll_job,
                 "interval",
-                seconds=max(1.0, feed.interval_s),
-                jitter=jitter(feed.interval_s),
+                seconds=interval,
+                jitter=jitter(interval),
                 id=job_id,
                 args=[feed.name],
                 max_instances=1,
@@ -244,20 +293,40 @@ class App:
 
     async def _poll_job(self, name: str) -> None:
         assert self.store is not None and self.poller is not None and self.scheduler is not None
-        feed = await self.store.feed(name)
-        if feed is None or not feed.enabled or feed.state == "disabled":
-            return
         try:
+            feed = await self.store.feed(name)
+            if feed is None or not feed.enabled or feed.state == "disabled":
+                return
             outcome = await self.poller.poll(feed)
-        except Exception:  # the store can be down for a while: log, keep the schedule
-            log.exception("feed %s: poll aborted", name)
+        except Exception as exc:  # the store can be down for a while: log, keep the schedule
+            log.error("feed %s: poll aborted: %s: %s", name, type(exc).__name__, exc)
+            self.metrics.polls.labels("aborted").inc()
             return
-        if outcome.alerts:
+        self._count(outcome)
+        if outcome.queued:
             for dispatcher in self.dispatchers.values():
                 dispatcher.wake()
         job = self.scheduler.get_job(f"feed:{name}")
         if job is not None and outcome.next_delay > feed.interval_s * 1.2:
             job.modify(next_run_time=_utc(self.clock() + outcome.next_delay))
+
+    def _count(self, outcome: PollOutcome) -> None:
+        self.metrics.polls.labels(outcome.status).inc()
+        self.metrics.new_items.inc(outcome.new_items)
+        self.metrics.poll_duration.observe(outcome.duration)
+        for platform, count in outcome.queued.items():
+            self.metrics.alerts_queued.labels(platform).inc(count)
+
+    def _observe_delivery(self, outcome: str, entry: OutboxEntry, now: float) -> None:
+        platform = entry.recipient.platform.value
+        if outcome == "sent":
+            self.metrics.alerts_sent.labels(platform).inc()
+            if entry.published_at:
+                self.metrics.publish_to_send.labels(platform).observe(
+                    max(0.0, now - entry.published_at)
+                )
+        elif outcome in ("failed", "gone") or outcome in ("rate_limited", "retry"):
+            self.metrics.alerts_failed.labels(platform, outcome).inc()
 
     # chat admin side -----------------------------------------------------------------------
 
@@ -267,7 +336,7 @@ class App:
         url = url.strip()
         if not url.startswith(("http://", "https://")):
             raise ValueError("give an http(s) URL")
-        name = name or _feed_name(url)
+        name = name or slug("", url)
         if not re.fullmatch(r"[\w.\-]{1,64}", name):
             raise ValueError("a feed name is 1-64 letters, digits, '.', '_' or '-'")
         try:
@@ -311,18 +380,33 @@ class App:
             healthy, details["status"] = False, "scheduler not running"
         try:
             assert self.store is not None
-            await asyncio.wait_for(self.store.ping(), timeout=5)
+            feeds = await asyncio.wait_for(self.store.feeds(enabled_only=True), timeout=5)
         except Exception as exc:
             healthy, details["status"] = False, f"database unreachable: {type(exc).__name__}"
+            return healthy, details
+        # failing feeds are the web's fault, not ours: reported, never unhealthy
+        details["feeds"] = len(feeds)
+        details["failing_feeds"] = sorted(f.name for f in feeds if f.state != "active")
+        details["channels"] = {
+            str(p): "stopped: " + d.stopped_reason if d.stopped_reason else "running"
+            for p, d in self.dispatchers.items()
+        }
         return healthy, details
 
     async def metrics_text(self) -> tuple[bytes, str]:
-        return b"", "text/plain; version=0.0.4"
-
-
-def _feed_name(url: str) -> str:
-    host = urlsplit(url).hostname or "feed"
-    return re.sub(r"[^\w.\-]", "-", host.removeprefix("www."))[:64]
+        """The Prometheus text page; gauges are read from the store at scrape time."""
+        if self.store is not None:
+            try:
+                counts = await self.store.outbox_counts()
+                self.metrics.set_outbox({p: n for (p, s), n in counts.items() if s == "pending"})
+                states: dict[str, int] = {}
+                for feed in await self.store.feeds():
+                    state = feed.state if feed.enabled else "removed"
+                    states[state] = states.get(state, 0) + 1
+                self.metrics.set_feed_states(states)
+            except Exception as exc:
+                log.warning("metrics: store unreachable: %s", type(exc).__name__)
+        return self.metrics.render()
 
 
 def _utc(epoch: float) -> datetime:

@@ -1,4 +1,4 @@
-"""The `newsbot` command line: run, check-config, classify."""
+"""The `newsbot` command line: run, check-config, classify, status, feeds import/export."""
 
 from __future__ import annotations
 
@@ -19,9 +19,15 @@ from bot.feeds.fetch import FetchError, fetch_feed, make_client
 from bot.feeds.parse import ParseError, parse_feed
 from bot.logs import setup_logging
 from bot.models import Classification, FeedItem
+from bot.opml import OPMLError, Outline, read_opml, slug, write_opml
 from bot.settings import SettingsError, settings_from_env
+from bot.status import collect_status, format_status
+from bot.store import connect
+from bot.store.db import FeedSpec
 
 log = logging.getLogger("newsbot")
+DEFAULT_IMPORT_INTERVAL = 600.0
+"""Poll interval of feeds imported from OPML (they can be tuned by listing them in the config)."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -45,6 +51,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "classify":
             return asyncio.run(_classify(args.source, config_path, as_json=args.json))
+        if args.command == "status":
+            return asyncio.run(_status(settings.database_url, as_json=args.json))
+        if args.command == "feeds":
+            if args.feeds_command == "import":
+                return asyncio.run(_import_opml(settings.database_url, Path(args.file)))
+            return asyncio.run(_export_opml(settings.database_url))
         if args.command == "run":
             loaded = load_config(config_path)
             from dataclasses import replace
@@ -72,7 +84,71 @@ def _parser() -> argparse.ArgumentParser:
     classify.add_argument("source", metavar="FILE_OR_URL")
     classify.add_argument("--config", help="subscriptions.yaml with the topics")
     classify.add_argument("--json", action="store_true", help="one JSON object per item")
+    status = sub.add_parser("status", help="feeds, outbox and chats, from the database")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    feeds = sub.add_parser("feeds", help="move feed lists in and out as OPML")
+    feeds_sub = feeds.add_subparsers(dest="feeds_command", required=True)
+    feeds_import = feeds_sub.add_parser("import", help="add the feeds of an OPML file")
+    feeds_import.add_argument("file", metavar="FILE.opml")
+    feeds_sub.add_parser("export", help="print every feed as OPML 2.0")
     return parser
+
+
+async def _status(database_url: str, *, as_json: bool) -> int:
+    store = await connect(database_url)
+    try:
+        status = await collect_status(store)
+    finally:
+        await store.close()
+    print(json.dumps(status, ensure_ascii=False, indent=2) if as_json else format_status(status))
+    return 0
+
+
+async def _import_opml(database_url: str, path: Path) -> int:
+    try:
+        outlines = read_opml(await asyncio.to_thread(path.read_bytes))
+    except (OSError, OPMLError) as exc:
+        print(f"newsbot feeds import: {path}: {exc}", file=sys.stderr)
+        return 1
+    store = await connect(database_url)
+    added, skipped, refused = [], [], []
+    try:
+        known = {f.url for f in await store.feeds()}
+        names = {f.name for f in await store.feeds()}
+        for outline in outlines:
+            if not outline.url.startswith(("http://", "https://")):
+                refused.append(f"{outline.url} (not http or https)")
+                continue
+            if outline.url in known:
+                skipped.append(f"{outline.url} (already polled)")
+                continue
+            name = base = slug(outline.name, outline.url)
+            suffix = 2
+            while name in names:
+                name, suffix = f"{base[:60]}-{suffix}", suffix + 1
+            if await store.add_feed(FeedSpec(name, outline.url, DEFAULT_IMPORT_INTERVAL), "opml"):
+                added.append(f"{name} {outline.url}")
+                names.add(name)
+                known.add(outline.url)
+            else:
+                skipped.append(f"{outline.url} (exists)")
+    finally:
+        await store.close()
+    for label, entries in (("added", added), ("skipped", skipped), ("refused", refused)):
+        print(f"{label}: {len(entries)}")
+        for entry in entries:
+            print(f"  {entry}")
+    return 0
+
+
+async def _export_opml(database_url: str) -> int:
+    store = await connect(database_url)
+    try:
+        feeds = [f for f in await store.feeds() if f.enabled]
+    finally:
+        await store.close()
+    sys.stdout.write(write_opml(Outline(f.name, f.url) for f in feeds))
+    return 0
 
 
 async def _run(app: App, *, once: bool) -> int:
@@ -99,7 +175,7 @@ async def _classify(source: str, config_path: Path, *, as_json: bool) -> int:
                 result = await fetch_feed(client, source)
             parsed = parse_feed(result.body, headers=result.headers, base_url=result.url)
         else:
-            parsed = parse_feed(Path(source).read_bytes())
+            parsed = parse_feed(await asyncio.to_thread(Path(source).read_bytes))
     except (OSError, FetchError, ParseError, httpx.HTTPError) as exc:
         print(f"newsbot classify: {source}: {exc}", file=sys.stderr)
         return 1

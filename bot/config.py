@@ -1,4 +1,4 @@
-"""`subscriptions.yaml` -> a validated, immutable `Config`; every error names file, line and key path.
+"""`subscriptions.yaml` -> a validated, immutable `Config`; errors name file, line and key path.
 
 The operator's file lists feeds, topics, the chats subscribed by the operator, and the bot admins.
 Validation is pydantic's; this module only adds YAML line numbers and the checks that span sections
@@ -36,7 +36,7 @@ ClassifyField = Literal["title", "lead", "summary", "content", "categories"]
 
 
 class ConfigError(Exception):
-    """The config file was refused; `str()` lists every problem as `file:line: key.path: message`."""
+    """The config was refused; `str()` lists each problem as `file:line: key.path: message`."""
 
     def __init__(self, problems: Sequence[str]) -> None:
         super().__init__("\n".join(problems))
@@ -51,7 +51,7 @@ class Defaults(_Strict):
     interval: Seconds = 300.0
     """Poll interval for feeds that do not set their own."""
     min_interval: Seconds = 60.0
-    """Floor for intervals the bot derives itself (TTL, Cache-Control) and for feeds added from chat."""
+    """Floor for intervals the bot derives (TTL, Cache-Control) and for feeds added from chat."""
     max_interval: Seconds = 86400.0
     """Ceiling for derived intervals: a feed is never left unpolled longer than this."""
     timezone: str = "UTC"

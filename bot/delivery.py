@@ -9,6 +9,7 @@ and nothing else; a chat that is gone is deactivated; a moved chat is followed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import math
@@ -140,10 +141,8 @@ class Dispatcher:
 
     async def _idle(self, seconds: float) -> None:
         self._wake.clear()
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
-        except TimeoutError:
-            pass
 
     async def _round(self) -> int:
         free = self._max_in_flight - len(self._in_flight)

@@ -11,7 +11,7 @@ import dataclasses
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -39,7 +39,8 @@ class PollOutcome:
     status: str
     """new | unchanged | not_modified | primed | error | disabled"""
     new_items: int = 0
-    alerts: int = 0
+    queued: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    """Alerts written to the outbox, by platform."""
     error: str | None = None
     next_delay: float = 0.0
     duration: float = 0.0
@@ -51,7 +52,7 @@ class PollPolicy:
     ceiling: float = 86400.0
     max_concurrent: int = 16
     per_host: int = 2
-    limits: FetchLimits = FetchLimits()
+    limits: FetchLimits = dataclasses.field(default_factory=FetchLimits)
 
 
 class Poller:
@@ -150,7 +151,7 @@ class Poller:
         record = self._record(
             feed, result.etag, result.last_modified, body_hash, now + delay, url=result.moved_to
         )
-        count = await self.store.record_poll(
+        queued_by_platform = await self.store.record_poll(
             feed.id,
             record,
             now,
@@ -160,8 +161,16 @@ class Poller:
         )
         status = "primed" if decision.primes else ("new" if decision.alert else "unchanged")
         new = len(decision.listed) - len(seen) if not decision.primes else 0
-        log.info("feed %s: %s, %d new item(s), %d alert(s) queued", feed.name, status, new, count)
-        return PollOutcome(feed.name, status, new_items=new, alerts=count, next_delay=delay)
+        log.info(
+            "feed %s: %s, %d new item(s), %d alert(s) queued",
+            feed.name,
+            status,
+            new,
+            sum(queued_by_platform.values()),
+        )
+        return PollOutcome(
+            feed.name, status, new_items=new, queued=queued_by_platform, next_delay=delay
+        )
 
     def _record(
         self,

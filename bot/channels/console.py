@@ -1,4 +1,4 @@
-"""The console channel: alerts printed to a text stream (stdout), for running without chat tokens."""
+"""The console channel: alerts printed to stdout, for running without chat tokens."""
 
 from __future__ import annotations
 

@@ -91,10 +91,7 @@ def html_to_text(html: str) -> str:
 
     Paragraph breaks survive as single newlines; other whitespace becomes one space.
     """
-    if "<" not in html and "&" not in html:
-        raw = html
-    else:
-        raw = "".join(_parse(html).parts)
+    raw = "".join(_parse(html).parts) if "<" in html or "&" in html else html
     raw = _CONTROL.sub("", unescape(raw) if "&" in raw else raw).replace("\xa0", " ")
     lines = (" ".join(line.split()) for line in raw.splitlines())
     return "\n".join(line for line in lines if line)

@@ -38,7 +38,7 @@ def encode_alert(item: FeedItem, tags: tuple[Tag, ...]) -> str:
 
 
 def decode_alert(payload: str) -> tuple[FeedItem, tuple[Tag, ...]]:
-    """Inverse of `encode_alert` (the full content is not kept: rendering needs the summary only)."""
+    """Inverse of `encode_alert` (the full content is not kept: renderers use the summary)."""
     data: dict[str, Any] = json.loads(payload)
     raw = data["item"]
     item = FeedItem(

@@ -263,11 +263,11 @@ class Store:
         listed_keys: Sequence[str] = (),
         alerts: Sequence[QueuedAlert] = (),
         primed: bool | None = None,
-    ) -> int:
+    ) -> dict[str, int]:
         """Commit one poll: validators and state, seen keys and their alerts, all or nothing.
 
         Only keys this call inserts get their alerts queued, so two processes polling one feed
-        at once cannot both queue the same item. Returns the number of alerts queued.
+        at once cannot both queue the same item. Returns the alerts queued, by platform.
         """
         values: dict[str, Any] = {
             "state": record.state,
@@ -285,7 +285,7 @@ class Store:
             values["url"] = record.url
         if primed is not None:
             values["primed"] = primed
-        queued = 0
+        queued: dict[str, int] = {}
         async with self._tx() as conn:
             await conn.execute(update(feeds).where(feeds.c.id == feed_id).values(values))
             keys = list(dict.fromkeys(listed_keys))
@@ -333,9 +333,10 @@ class Store:
                     self._insert(outbox)
                     .values(rows)
                     .on_conflict_do_nothing()
-                    .returning(outbox.c.id)
+                    .returning(outbox.c.platform)
                 )
-                queued = len(result.all())
+                for row in result:
+                    queued[row.platform] = queued.get(row.platform, 0) + 1
         return queued
 
     # chats and subscriptions ---------------------------------------------------------------
@@ -707,7 +708,7 @@ class Store:
             return {int(r[0]): int(r[1]) for r in rows}
 
     async def prune(self, before: float) -> tuple[int, int]:
-        """Drop sent/failed alerts and seen keys older than `before`, except keys a feed still lists.
+        """Drop sent/failed alerts and seen keys older than `before`, except keys still listed.
 
         A key is kept while its feed's latest document lists it (`last_listed_at` moves on every
         poll that sees it), so an old item cannot come back as new.

@@ -25,8 +25,11 @@ def serve_file(server: FeedServer, path: str, file: Path) -> None:
     data = file.read_bytes()
     if file.parent.name == "arxiv-recorded":
         recorded = json.loads(data)
-        headers = {k: v for k, v in recorded.get("headers", {}).items() if k.lower() in (
-            "content-type", "etag", "last-modified", "retry-after")}
+        headers = {
+            k: v
+            for k, v in recorded.get("headers", {}).items()
+            if k.lower() in ("content-type", "etag", "last-modified", "retry-after")
+        }
         status = int(recorded.get("status_code", 200))
         body = recorded.get("body", "").encode()
         if status == 200:
@@ -34,7 +37,9 @@ def serve_file(server: FeedServer, path: str, file: Path) -> None:
         else:
             server.fault(path, Fault(status=status, headers=headers, body=body))
         return
-    headers = {name.decode(): value.decode("latin-1") for name, value in _HEADER.findall(data[:2000])}
+    headers = {
+        name.decode(): value.decode("latin-1") for name, value in _HEADER.findall(data[:2000])
+    }
     content_type = next(
         (v for k, v in headers.items() if k.lower() == "content-type"), "application/xml"
     )

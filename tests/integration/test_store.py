@@ -31,10 +31,10 @@ async def test_seen_keys_and_alerts_commit_together(store: Store) -> None:
     queued = await store.record_poll(
         fid, OK, 1.0, listed_keys=["a", "b"], alerts=[alert(ALICE, "a"), alert(BOB, "a")]
     )
-    assert queued == 2
+    assert queued == {"telegram": 2}
     assert await store.seen_keys(fid, ["a", "b", "c"]) == {"a", "b"}
     again = await store.record_poll(fid, OK, 2.0, listed_keys=["a"], alerts=[alert(ALICE, "a")])
-    assert again == 0, "a key inserted once queues its alerts once, even if a poll repeats"
+    assert again == {}, "a key inserted once queues its alerts once, even if a poll repeats"
 
 
 async def test_claims_hand_out_each_chats_oldest_alert_first(store: Store) -> None:

@@ -1,0 +1,59 @@
+"""OPML 2.0 in and out, so a feed list moves between newsbot and other feed readers."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+from dataclasses import dataclass
+from email.utils import formatdate
+
+
+@dataclass(frozen=True, slots=True)
+class Outline:
+    name: str
+    url: str
+
+
+class OPMLError(ValueError):
+    """The document is not OPML this module can read."""
+
+
+def read_opml(data: bytes) -> list[Outline]:
+    """Every outline with an `xmlUrl`, at any depth (folders are flattened)."""
+    if b"<!DOCTYPE" in data[:2048].upper() or b"<!ENTITY" in data[:4096].upper():
+        raise OPMLError("OPML with a DOCTYPE is refused (entity expansion)")
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as exc:
+        raise OPMLError(f"not well-formed XML: {exc}") from None
+    if root.tag.lower() != "opml":
+        raise OPMLError(f"root element is <{root.tag}>, not <opml>")
+    out = []
+    for node in root.iter():
+        if node.tag.lower() != "outline":
+            continue
+        url = (node.get("xmlUrl") or node.get("xmlurl") or "").strip()
+        if url:
+            title = node.get("title") or node.get("text") or ""
+            out.append(Outline(title.strip(), url))
+    return out
+
+
+def write_opml(feeds: Iterable[Outline], title: str = "newsbot feeds") -> str:
+    root = ET.Element("opml", version="2.0")
+    head = ET.SubElement(root, "head")
+    ET.SubElement(head, "title").text = title
+    ET.SubElement(head, "dateCreated").text = formatdate(usegmt=True)
+    body = ET.SubElement(root, "body")
+    for feed in feeds:
+        ET.SubElement(body, "outline", type="rss", text=feed.name, title=feed.name, xmlUrl=feed.url)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def slug(title: str, url: str) -> str:
+    """A feed name from an outline's title (or its URL's host), fit for `[\\w.-]{1,64}`."""
+    base = title or re.sub(r"^https?://(www\.)?", "", url).split("/")[0]
+    name = re.sub(r"[^\w.\-]+", "-", base.strip().lower()).strip("-.")
+    return name[:64] or "feed"

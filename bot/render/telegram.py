@@ -1,0 +1,224 @@
+"""Alert -> Telegram message: HTML parse mode with only the tags Telegram accepts, and a plain twin.
+
+Telegram counts its limits (4096 for a text, 1024 for a caption) in UTF-16 code units of the text
+*after* the markup is parsed, so the visible text is built next to the HTML and measured; an astral
+character (most emoji) counts 2. When a message would not fit, the excerpt shrinks, cut at a
+sentence or a word; markup is never cut. Everything that came from a feed is escaped, and only
+http(s) links go into an `href`. The plain twin (no `parse_mode`, link spelled out) is what the
+adapter sends when Telegram refuses the HTML.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from html import escape
+from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfoNotFoundError
+
+from bot.channels.base import Outgoing
+from bot.classify import PERSONAL_PREFIX
+from bot.render.console import local_time
+from bot.render.text import excerpt
+
+EXCERPT_CHARS = 600
+"""The excerpt's length when nothing forces it shorter: a few sentences, not the article."""
+TITLE_CHARS = 300
+SOURCE_CHARS = 80
+MAX_HASHTAGS = 8
+HASHTAG_CHARS = 40
+MIN_TAIL_CHARS = 40
+"""A paragraph cut shorter than this is left out: the excerpt ends with the one before."""
+UNTITLED = "(untitled)"
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b\ufeff]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_NOT_HASHTAG = re.compile(r"\W+")
+# RFC 3986 reserved characters and `%` stay as they are; spaces, quotes, controls and non-ASCII
+# characters are percent-encoded, so the href is one clean URI.
+_URL_SAFE = "!#$%&'()*+,/:;=?@[]~"
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramText:
+    """One message ready for the Bot API, in both forms."""
+
+    html: str
+    """For `parse_mode=HTML`."""
+    plain: str
+    """The same message without markup and with the link written out (no `parse_mode`)."""
+
+
+def utf16_len(text: str) -> int:
+    """Length in UTF-16 code units, the unit of Telegram's limits."""
+    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+
+
+def render_message(
+    message: Outgoing, *, limit: int, excerpt_chars: int = EXCERPT_CHARS
+) -> TelegramText | None:
+    """The alert as a text (limit 4096) or caption (limit 1024); None when even without its
+    excerpt it would be longer than `limit` (a caption under a huge title: send text instead)."""
+    item = message.item
+    title = excerpt(_clean(item.title), TITLE_CHARS) or UNTITLED
+    link = safe_link(item.link)
+    meta = " · ".join(
+        part
+        for part in (
+            excerpt(_clean(item.source), SOURCE_CHARS),
+            _when(item.published, message.timezone),
+        )
+        if part
+    )
+    tags = hashtags(tag.topic for tag in message.tags)
+    summary = _without_title(_clean_lines(item.summary).strip(), title)
+
+    head = f"<b>{_text(title)}</b>"
+    if link is not None:
+        head = f'<a href="{escape(link, quote=True)}">{head}</a>'
+    html = _fit(
+        [(head, title), (_text(meta), meta)],
+        [(_text(tags), tags)],
+        summary,
+        limit,
+        excerpt_chars,
+        markup=True,
+    )
+    if html is None:
+        return None
+    plain_tail = [(link or "", link or ""), (tags, tags)]
+    plain = _fit([(title, title), (meta, meta)], plain_tail, summary, limit, excerpt_chars)
+    if plain is None:  # a link too long to spell out: the plain form goes without it
+        plain = _fit([(title, title), (meta, meta)], [(tags, tags)], summary, limit, excerpt_chars)
+    assert plain is not None  # the plain text without the link is never longer than the HTML's
+    return TelegramText(html, plain)
+
+
+def safe_link(link: str | None) -> str | None:
+    """`link` as a clean http(s) URI for an `href`, or None for anything else (javascript:, at://,
+    relative or malformed links)."""
+    if not link:
+        return None
+    link = _SURROGATE.sub("", link).strip()
+    try:
+        parts = urlsplit(link)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return quote(link, safe=_URL_SAFE)
+
+
+def hashtags(topics: Iterable[str]) -> str:
+    """`#ai #policy_finance #반도체`: one hashtag per topic (a personal keyword `kw:x` -> `#x`).
+
+    A hashtag is letters, digits and `_` only, so `-`, spaces and other signs become `_`.
+    """
+    seen: list[str] = []
+    for topic in topics:
+        name = topic.removeprefix(PERSONAL_PREFIX)
+        name = _NOT_HASHTAG.sub("_", _clean(name)).strip("_")[:HASHTAG_CHARS].strip("_")
+        if name and f"#{name}" not in seen:
+            seen.append(f"#{name}")
+    return " ".join(seen[:MAX_HASHTAGS])
+
+
+def _fit(
+    head: list[tuple[str, str]],
+    tail: list[tuple[str, str]],
+    summary: str,
+    limit: int,
+    excerpt_chars: int,
+    *,
+    markup: bool = False,
+) -> str | None:
+    """Join (markup, visible) blocks around an excerpt that takes what room is left."""
+    head = [block for block in head if block[1]]
+    tail = [block for block in tail if block[1]]
+    fixed = _visible(head, tail, "")
+    room = limit - utf16_len(fixed)
+    if room < 0:
+        return None
+    # the excerpt and the blank line before it must fit in `room`
+    cut = _excerpt(summary, excerpt_chars, room - 2)
+    body = [(escape(cut, quote=False) if markup else cut, cut)] if cut else []
+    first = "\n".join(m for m, _ in head)
+    rest = "\n\n".join(m for m, _ in [*body, *tail])
+    return f"{first}\n\n{rest}" if rest else first
+
+
+def _visible(head: list[tuple[str, str]], tail: list[tuple[str, str]], body: str) -> str:
+    first = "\n".join(v for _, v in head)
+    rest = "\n\n".join([*([body] if body else []), *(v for _, v in tail)])
+    return f"{first}\n\n{rest}" if rest else first
+
+
+def _excerpt(summary: str, chars: int, units: int) -> str:
+    """Whole paragraphs while they fit in `chars` characters and `units` UTF-16 units, then the
+    next one cut at a sentence or a word (when enough room is left to say something)."""
+    kept: list[str] = []
+    used_chars = used_units = 0
+    for line in summary.splitlines():
+        paragraph = " ".join(line.split())
+        if not paragraph:
+            continue
+        gap = 1 if kept else 0
+        if (
+            used_chars + gap + len(paragraph) <= chars
+            and used_units + gap + utf16_len(paragraph) <= units
+        ):
+            kept.append(paragraph)
+            used_chars += gap + len(paragraph)
+            used_units += gap + utf16_len(paragraph)
+            continue
+        room = min(chars - used_chars - gap, _chars_within(paragraph, units - used_units - gap))
+        if room >= (MIN_TAIL_CHARS if kept else 2):
+            tail = excerpt(paragraph, room)
+            if tail:
+                kept.append(tail)
+        break
+    return "\n".join(kept)
+
+
+def _chars_within(text: str, units: int) -> int:
+    """How many leading characters of `text` fit in `units` UTF-16 units.
+
+    `excerpt(text, n)` returns at most `n - 1` of those characters plus a one-unit ellipsis, so
+    its result fits too.
+    """
+    used = 0
+    for index, char in enumerate(text):
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > units:
+            return index
+    return len(text)
+
+
+def _clean(text: str) -> str:
+    """One line: control characters and broken surrogates out, whitespace runs as one space."""
+    return " ".join(_clean_lines(text).split())
+
+
+def _clean_lines(text: str) -> str:
+    """Like `_clean`, but paragraph breaks (newlines) stay."""
+    return _SURROGATE.sub("\ufffd", _CONTROL.sub(" ", text or ""))
+
+
+def _text(text: str) -> str:
+    return escape(text, quote=False)
+
+
+def _without_title(summary: str, title: str) -> str:
+    """Many feeds repeat the headline as the summary's opening: say it once."""
+    if title and summary.startswith(title):
+        return summary[len(title) :].lstrip(" :·-–—|")
+    return summary
+
+
+def _when(published: datetime | None, timezone: str) -> str:
+    try:
+        return local_time(published, timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return local_time(published, "UTC")

@@ -1,0 +1,73 @@
+"""`newsbot status`: feeds, outbox depth and chats, read from the store, as a table or JSON."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.store import Store
+
+
+async def collect_status(store: Store) -> dict[str, Any]:
+    feeds = await store.feeds()
+    seen = await store.seen_counts()
+    outbox = await store.outbox_counts()
+    subscriptions = await store.subscriptions()
+    return {
+        "feeds": [
+            {
+                "name": f.name,
+                "url": f.url,
+                "state": f.state if f.enabled else "removed",
+                "last_poll": _iso(f.last_polled_at),
+                "last_success": _iso(f.last_success_at),
+                "next_poll": _iso(f.next_poll_at),
+                "failures": f.failures,
+                "last_error": f.last_error,
+                "items_seen": seen.get(f.id, 0),
+            }
+            for f in feeds
+        ],
+        "outbox": {
+            platform: {status: n for (p, status), n in outbox.items() if p == platform}
+            for platform in sorted({p for p, _ in outbox})
+        },
+        "chats": len(subscriptions),
+        "subscriptions": sum(len(s.topics) + len(s.keywords) for s in subscriptions),
+    }
+
+
+def format_status(status: dict[str, Any]) -> str:
+    rows = [("FEED", "STATE", "LAST POLL", "NEXT POLL", "SEEN", "LAST ERROR")]
+    for f in status["feeds"]:
+        rows.append(
+            (
+                f["name"],
+                f["state"] + (f" ({f['failures']} failures)" if f["failures"] else ""),
+                _short(f["last_poll"]),
+                _short(f["next_poll"]),
+                str(f["items_seen"]),
+                (f["last_error"] or "")[:70],
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + "  " + r[-1] for r in rows
+    ]
+    lines.append("")
+    if status["outbox"]:
+        for platform, counts in status["outbox"].items():
+            parts = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+            lines.append(f"outbox {platform}: {parts}")
+    else:
+        lines.append("outbox: empty")
+    lines.append(f"chats: {status['chats']}, subscriptions: {status['subscriptions']}")
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _iso(epoch: float | None) -> str | None:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds") if epoch else None
+
+
+def _short(iso: str | None) -> str:
+    return iso.replace("T", " ").replace("+00:00", "Z") if iso else "-"

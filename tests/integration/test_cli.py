@@ -1,0 +1,113 @@
+"""The `newsbot` command as a new user runs it, in a subprocess, against a loopback feed."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from tests.fakes.feed_server import FeedServer, rss
+from tests.integration.test_pipeline import OLD_ITEMS, seed_items, shipped_topics
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+async def newsbot(*args: str, env: dict[str, str] | None = None, cwd: Path) -> tuple[int, str]:
+    """Run `python -m bot ARGS`; returns exit code and stdout+stderr together."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
+        cwd=cwd,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode is not None
+    return process.returncode, output.decode()
+
+
+def write_config(tmp_path: Path, feed_url: str) -> Path:
+    path = tmp_path / "subscriptions.yaml"
+    path.write_text(
+        "version: 1\ndefaults: {interval: 5m, timezone: Asia/Seoul}\n"
+        f'feeds:\n  - {{name: local, url: "{feed_url}", interval: 5s}}\n{shipped_topics()}',
+        encoding="utf-8",
+    )
+    return path
+
+
+async def test_check_config_accepts_the_shipped_file(tmp_path: Path) -> None:
+    code, output = await newsbot("check-config", str(REPO / "subscriptions.yaml"), cwd=tmp_path)
+    assert code == 0, output
+
+
+async def test_check_config_names_the_line_of_a_broken_file(tmp_path: Path) -> None:
+    broken = (
+        (REPO / "subscriptions.yaml")
+        .read_text(encoding="utf-8")
+        .replace("interval: 2m}", "interval: two minutes}", 1)
+    )
+    lines = broken.splitlines()
+    line = next(i for i, text in enumerate(lines, 1) if "two minutes" in text)
+    path = tmp_path / "subscriptions.yaml"
+    path.write_text(broken, encoding="utf-8")
+    code, output = await newsbot("check-config", str(path), cwd=tmp_path)
+    assert code != 0
+    assert f"subscriptions.yaml:{line}: feeds[0].interval:" in output, output
+
+
+async def test_run_once_primes_then_prints_the_seed_once(
+    tmp_path: Path, feed_server: FeedServer, database_url: str
+) -> None:
+    feed_server.publish("feed.xml", rss(OLD_ITEMS))
+    config = write_config(tmp_path, feed_server.url("feed.xml"))
+    env = {"NEWSBOT_DATABASE_URL": database_url}
+    run = ("run", "--once", "--config", str(config))
+
+    code, first = await newsbot(*run, env=env, cwd=tmp_path)
+    assert code == 0, first
+    for item in OLD_ITEMS:
+        assert item["title"] not in first, "primed items' titles appear nowhere"
+
+    feed_server.publish("feed.xml", rss(seed_items()))
+    code, second = await newsbot(*run, env=env, cwd=tmp_path)
+    assert code == 0, second
+    assert second.count("https://news.example/seed") == 1
+    header = next(line for line in second.splitlines() if line.startswith("["))
+    assert all(topic in header for topic in ("ai", "policy-finance", "breaking")), header
+
+    code, third = await newsbot(*run, env=env, cwd=tmp_path)
+    assert code == 0 and "news.example/seed" not in third, third
+
+
+async def test_sigterm_stops_cleanly(tmp_path: Path, feed_server: FeedServer) -> None:
+    feed_server.publish("feed.xml", rss(OLD_ITEMS))
+    config = write_config(tmp_path, feed_server.url("feed.xml"))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        "--config",
+        str(config),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        cwd=tmp_path,
+    )
+    assert process.stdout is not None
+    seen = b""
+    while b"feed local: primed" not in seen:
+        line = await asyncio.wait_for(process.stdout.readline(), timeout=60)
+        assert line, seen.decode()
+        seen += line
+    process.send_signal(signal.SIGTERM)
+    rest, _ = await asyncio.wait_for(process.communicate(), timeout=30)
+    output = (seen + rest).decode()
+    assert process.returncode == 0, output
+    assert "Traceback" not in output

@@ -1,0 +1,207 @@
+"""Operations: /healthz and /metrics over HTTP, reload, status, OPML in and out."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import socket
+import sys
+from pathlib import Path
+
+import httpx
+
+from bot.app import App
+from bot.config import load_config
+from bot.opml import read_opml, write_opml
+from bot.settings import Settings
+from bot.status import collect_status, format_status
+from tests.fakes.feed_server import FeedServer, Fault, rss
+from tests.integration.test_cli import newsbot, write_config
+from tests.integration.test_pipeline import OLD_ITEMS, seed_items
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_health_and_metrics_move_after_a_poll_and_a_send(
+    tmp_path: Path, feed_server: FeedServer, database_url: str
+) -> None:
+    feed_server.publish("feed.xml", rss(OLD_ITEMS))
+    feed_server.fault("down.xml", Fault(status=503))
+    config = write_config(tmp_path, feed_server.url("feed.xml"))
+    config.write_text(
+        config.read_text().replace(
+            "feeds:\n", f'feeds:\n  - {{name: down, url: "{feed_server.url("down.xml")}"}}\n'
+        )
+    )
+    port = free_port()
+    out = io.StringIO()
+    app = App(Settings(database_url=database_url, http_port=port), load_config(config), stdout=out)
+    await app.start()
+    await app.start_services()
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            for _ in range(100):
+                metrics = (await client.get("/metrics")).text
+                if 'outcome="primed"} 1.0' in metrics and 'outcome="error"}' in metrics:
+                    break
+                await asyncio.sleep(0.1)
+            assert 'newsbot_polls_total{outcome="error"}' in metrics
+            health = await client.get("/healthz")
+            assert health.status_code == 200, "an unreachable feed is reported, not unhealthy"
+            assert health.json()["feeds"] == 2
+
+            feed_server.publish("feed.xml", rss(seed_items()))
+            for _ in range(150):
+                metrics = (await client.get("/metrics")).text
+                if 'newsbot_alerts_sent_total{platform="console"} 1.0' in metrics:
+                    break
+                await asyncio.sleep(0.1)
+            for name in (
+                'newsbot_alerts_sent_total{platform="console"} 1.0',
+                'newsbot_alerts_queued_total{platform="console"} 1.0',
+                'newsbot_outbox_depth{platform="console"} 0.0',
+                'newsbot_feeds{state="active"}',
+                "newsbot_poll_duration_seconds_bucket",
+                "newsbot_publish_to_send_seconds",
+                "newsbot_new_items_total 1.0",
+            ):
+                assert name in metrics, name
+            assert out.getvalue().count("news.example/seed") == 1
+    finally:
+        await app.stop_services()
+        await app.close()
+
+
+async def test_healthz_is_503_when_the_database_is_gone(tmp_path: Path) -> None:
+    port = free_port()
+    config = write_config(tmp_path, "http://127.0.0.1:9/feed.xml")
+    app = App(
+        Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}", http_port=port),
+        load_config(config),
+        stdout=io.StringIO(),
+    )
+    await app.start()
+    await app.start_services()
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            assert (await client.get("/healthz")).status_code == 200
+            assert app.store is not None
+            await app.store.engine.dispose()
+            (tmp_path / "db.sqlite").unlink()
+            (tmp_path / "db.sqlite").mkdir()  # the file is gone and cannot come back
+            response = await client.get("/healthz")
+            assert response.status_code == 503
+            assert "database unreachable" in response.json()["status"]
+    finally:
+        await app.stop_services()
+        await app.close()
+
+
+async def test_reload_applies_a_valid_file_and_refuses_a_broken_one(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    feed_server.publish("feed.xml", rss(OLD_ITEMS))
+    config = write_config(tmp_path, feed_server.url("feed.xml"))
+    out = io.StringIO()
+    app = App(
+        Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"),
+        load_config(config),
+        stdout=out,
+    )
+    await app.start()
+    try:
+        await app.run_once()  # primes
+        original = config.read_text()
+        config.write_text(original.replace("feeds:\n", "feeds:\n  - {name: x, url: nope}\n"))
+        reply = await app.reload()
+        assert "refused" in reply and "subscriptions.yaml:4: feeds[0].url" in reply
+        assert [f.name for f in app.config.feeds] == ["local"], "the running config stays"
+
+        weather = "  weather:\n    keywords: [sunny, 날씨]\n    threshold: 1\n"
+        config.write_text(original.replace("topics:\n", "topics:\n" + weather))
+        assert "Reloaded" in await app.reload()
+        feed_server.publish(
+            "feed.xml",
+            rss(
+                [{"title": "Sunny days return", "guid": "w-2", "link": "https://n/w2"}, *OLD_ITEMS]
+            ),
+        )
+        await app.run_once()
+        assert "[weather] Sunny days return" in out.getvalue()
+    finally:
+        await app.close()
+
+
+async def test_status_shows_feeds_outbox_and_failures(
+    tmp_path: Path, feed_server: FeedServer, database_url: str
+) -> None:
+    feed_server.fault("feed.xml", Fault(status=500))
+    config = write_config(tmp_path, feed_server.url("feed.xml"))
+    app = App(Settings(database_url=database_url), load_config(config), stdout=io.StringIO())
+    await app.start()
+    try:
+        await app.run_once()
+        assert app.store is not None
+        status = await collect_status(app.store)
+    finally:
+        await app.close()
+    (feed,) = status["feeds"]
+    assert feed["name"] == "local" and feed["failures"] == 1 and "HTTP 500" in feed["last_error"]
+    table = format_status(status)
+    assert "local" in table and "HTTP 500" in table
+    code, output = await newsbot(
+        "status", "--json", env={"NEWSBOT_DATABASE_URL": database_url}, cwd=tmp_path
+    )
+    assert code == 0, output
+    assert json.loads(output)["feeds"][0]["last_error"].endswith("HTTP 500")
+
+
+def test_opml_reader_flattens_folders_and_reads_1_0() -> None:
+    nested = read_opml((DATA / "opml" / "nested.opml").read_bytes())
+    assert [o.url for o in nested] == [
+        "https://news.example.kr/rss/economy.xml",
+        "https://news.example.kr/rss/science.xml",
+        "https://tech.example.com/feed/",
+        "ftp://files.example.com/feed.xml",
+        "https://tech.example.com/feed/",
+    ]
+    flat = read_opml((DATA / "opml" / "flat-1.0.opml").read_bytes())
+    assert [(o.name, o.url) for o in flat][0] == ("Café News", "http://cafe.example.org/rss")
+    assert read_opml(write_opml(flat).encode()) == flat
+
+
+async def test_opml_import_then_export_round_trip(tmp_path: Path, database_url: str) -> None:
+    env = {"NEWSBOT_DATABASE_URL": database_url}
+    code, output = await newsbot(
+        "feeds", "import", str(DATA / "opml" / "nested.opml"), env=env, cwd=tmp_path
+    )
+    assert code == 0, output
+    assert "added: 3" in output and "skipped: 1" in output and "refused: 1" in output
+    code, again = await newsbot(
+        "feeds", "import", str(DATA / "opml" / "nested.opml"), env=env, cwd=tmp_path
+    )
+    assert "added: 0" in again and "skipped: 4" in again
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "feeds",
+        "export",
+        stdout=asyncio.subprocess.PIPE,
+        env={**env, "PYTHONPATH": str(DATA.parents[1])},
+        cwd=tmp_path,
+    )
+    exported, _ = await process.communicate()
+    urls = {o.url for o in read_opml(exported)}
+    assert urls == {
+        "https://news.example.kr/rss/economy.xml",
+        "https://news.example.kr/rss/science.xml",
+        "https://tech.example.com/feed/",
+    }
