@@ -149,9 +149,21 @@ class App:
                 floor=config.defaults.min_interval, ceiling=config.defaults.max_interval
             ),
             clock=self.clock,
+            admins=self._admin_recipients(config),
         )
         if self.scheduler is not None:
             await self._schedule_feeds()
+
+    def _admin_recipients(self, config: Config) -> list[Recipient]:
+        """Where feed trouble is reported: the bot admins' private chats, or the console."""
+        out = []
+        if Platform.TELEGRAM in self.channels:
+            out += [Recipient(Platform.TELEGRAM, str(a)) for a in config.admins.telegram]
+        if Platform.SLACK in self.channels:
+            out += [Recipient(Platform.SLACK, a) for a in config.admins.slack]
+        if Platform.CONSOLE in self.channels:
+            out.append(CONSOLE_RECIPIENT)
+        return out
 
     async def close(self) -> None:
         if self.scheduler is not None and self.scheduler.running:

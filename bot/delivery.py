@@ -18,6 +18,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.channels.base import (
     Channel,
     Fatal,
@@ -106,9 +108,25 @@ class Dispatcher:
 
     async def run(self) -> None:
         """Deliver until cancelled (or until the channel turns out unusable)."""
+        outage = 0
         try:
             while self.stopped_reason is None:
-                claimed = await self._round()
+                try:
+                    claimed = await self._round()
+                except (SQLAlchemyError, OSError) as exc:
+                    # the database went away (restart, network): wait, then carry on where
+                    # the outbox says we are; nothing is lost, the rows are still there
+                    outage += 1
+                    wait = min(2.0**outage, 30.0)
+                    log.warning(
+                        "%s: store unavailable (%s), retrying in %.0fs",
+                        self.platform,
+                        type(exc).__name__,
+                        wait,
+                    )
+                    await self._idle(wait)
+                    continue
+                outage = 0
                 if not claimed:
                     await self._idle(self.policy.idle_wait)
         finally:
@@ -174,6 +192,19 @@ class Dispatcher:
             await asyncio.sleep(start - now)
 
     async def _deliver(self, entry: OutboxEntry) -> None:
+        try:
+            await self._deliver_and_record(entry)
+        except (SQLAlchemyError, OSError) as exc:
+            # the outcome could not be recorded: the lease runs out and the row is sent again
+            # (at-least-once), which beats losing it
+            log.warning(
+                "%s: could not record the outcome of alert %d: %s",
+                self.platform,
+                entry.id,
+                type(exc).__name__,
+            )
+
+    async def _deliver_and_record(self, entry: OutboxEntry) -> None:
         try:
             item, tags = decode_alert(entry.payload)
             await self._global_slot()

@@ -22,7 +22,7 @@ from bot.dedupe import decide
 from bot.feeds.fetch import FetchError, FetchLimits, Guard, HTTPStatusError, fetch_feed
 from bot.feeds.parse import ParseError, parse_feed
 from bot.feeds.schedule import FAILING_AFTER, Hints, next_delay
-from bot.models import Subscription
+from bot.models import FeedItem, Recipient, Subscription
 from bot.route import route
 from bot.store import Store
 from bot.store.codec import encode_alert
@@ -42,6 +42,8 @@ class PollOutcome:
     queued: Mapping[str, int] = dataclasses.field(default_factory=dict)
     """Alerts written to the outbox, by platform."""
     error: str | None = None
+    state: str = "active"
+    """The feed's state after this poll: active | failing | disabled."""
     next_delay: float = 0.0
     duration: float = 0.0
 
@@ -69,6 +71,7 @@ class Poller:
         policy: PollPolicy = PollPolicy(),
         clock: Callable[[], float] = time.time,
         guard_for: Callable[[FeedRecord], Guard | None] = lambda _feed: None,
+        admins: Sequence[Recipient] = (),
     ) -> None:
         self.store = store
         self.client = client
@@ -78,6 +81,8 @@ class Poller:
         self.policy = policy
         self._clock = clock
         self._guard_for = guard_for
+        self.admins = tuple(admins)
+        """Who hears about feeds that fail for a day, are disabled, or recover."""
         self._all = asyncio.Semaphore(policy.max_concurrent)
         self._hosts: dict[str, asyncio.Semaphore] = {}
 
@@ -91,7 +96,38 @@ class Poller:
                 outcome = await self._poll(feed)
             except (FetchError, ParseError) as exc:
                 outcome = await self._failed(feed, exc)
+        if outcome.state != feed.state and self.admins:
+            await self._tell_admins(feed, outcome)
         return _with_duration(outcome, time.monotonic() - started)
+
+    async def _tell_admins(self, feed: FeedRecord, outcome: PollOutcome) -> None:
+        """Once per change of state: a feed starts failing, is disabled, or is back."""
+        now = self._clock()
+        if outcome.state == "active":
+            title = f"Feed {feed.name} is back"
+            summary = f"{feed.url} answers again after {feed.failures} failed polls."
+        elif outcome.state == "failing":
+            title = f"Feed {feed.name} is failing"
+            summary = (
+                f"{feed.url} has failed for over a day ({feed.failures + 1} polls); it is retried "
+                f"every few hours. Last error: {outcome.error}"
+            )
+        else:
+            title = f"Feed {feed.name} is gone and was disabled"
+            summary = f"{feed.url}: {outcome.error}"
+        notice = FeedItem(
+            key=f"notice:{outcome.state}:{now:.0f}",
+            guid=None,
+            link=None,
+            title=title,
+            summary=summary,
+            source="newsbot",
+        )
+        payload = encode_alert(notice, ())
+        await self.store.queue_notices(
+            [QueuedAlert(r, notice.key, payload, None) for r in self.admins], feed.name, now
+        )
+        log.warning("feed %s: %s", feed.name, title)
 
     async def _poll(self, feed: FeedRecord) -> PollOutcome:
         result = await fetch_feed(
@@ -209,7 +245,8 @@ class Poller:
         failures = feed.failures + 1
         retry_after = getattr(error, "retry_after", None)
         gone = isinstance(error, HTTPStatusError) and error.status == 410
-        since = feed.last_success_at or feed.last_polled_at or now
+        failing_since = feed.failing_since or now
+        since = max(failing_since, feed.last_success_at or 0.0)
         state = "disabled" if gone else ("failing" if now - since >= FAILING_AFTER else "active")
         delay = self._delay(feed, Hints(retry_after=retry_after), failures)
         record = PollRecord(
@@ -221,11 +258,16 @@ class Poller:
             last_error=str(error)[:500],
             next_poll_at=None if gone else now + delay,
             succeeded=False,
+            failing_since=failing_since,
         )
         await self.store.record_poll(feed.id, record, now)
         log.warning("feed %s: poll failed (%d in a row): %s", feed.name, failures, error)
         return PollOutcome(
-            feed.name, "disabled" if gone else "error", error=str(error), next_delay=delay
+            feed.name,
+            "disabled" if gone else "error",
+            error=str(error),
+            state=state,
+            next_delay=delay,
         )
 
 

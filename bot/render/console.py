@@ -21,7 +21,7 @@ def local_time(when: datetime | None, timezone: str) -> str:
 
 def render_console(message: Outgoing) -> str:
     item = message.item
-    topics = ", ".join(tag.topic for tag in message.tags)
+    topics = ", ".join(tag.topic for tag in message.tags) or "notice"
     lines = [f"[{topics}] {item.title or '(untitled)'}"]
     meta = " · ".join(p for p in (item.source, local_time(item.published, message.timezone)) if p)
     if meta:

@@ -48,6 +48,7 @@ class FeedRecord:
     last_success_at: float | None
     next_poll_at: float | None
     failures: int
+    failing_since: float | None
     last_error: str | None
 
 
@@ -76,6 +77,8 @@ class PollRecord:
     succeeded: bool
     url: str | None = None
     """New URL after a permanent redirect."""
+    failing_since: float | None = None
+    """When the current run of failures began (None after a success)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,6 +281,7 @@ class Store:
             "last_error": record.last_error,
             "next_poll_at": record.next_poll_at,
             "last_polled_at": now,
+            "failing_since": record.failing_since,
         }
         if record.succeeded:
             values["last_success_at"] = now
@@ -338,6 +342,29 @@ class Store:
                 for row in result:
                     queued[row.platform] = queued.get(row.platform, 0) + 1
         return queued
+
+    async def queue_notices(
+        self, notices: Sequence[QueuedAlert], feed_name: str, now: float
+    ) -> None:
+        """Queue operator notices (a feed failing or back) for the bot's admins."""
+        if not notices:
+            return
+        async with self._tx() as conn:
+            refs = await self._chat_refs(conn, {n.recipient for n in notices}, now)
+            rows = [
+                {
+                    "chat_ref": refs[n.recipient],
+                    "platform": n.recipient.platform.value,
+                    "feed_name": feed_name,
+                    "item_key": n.item_key,
+                    "payload": n.payload,
+                    "not_before": now,
+                    "created_at": now,
+                    "published_at": None,
+                }
+                for n in notices
+            ]
+            await conn.execute(self._insert(outbox).values(rows).on_conflict_do_nothing())
 
     # chats and subscriptions ---------------------------------------------------------------
 

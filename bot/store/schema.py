@@ -37,6 +37,7 @@ feeds = Table(
     Column("last_success_at", Float),
     Column("next_poll_at", Float),
     Column("failures", Integer, nullable=False, server_default="0"),
+    Column("failing_since", Float),
     Column("last_error", Text),
 )
 

@@ -47,6 +47,7 @@ def upgrade() -> None:
         sa.Column("last_success_at", sa.Float(), nullable=True),
         sa.Column("next_poll_at", sa.Float(), nullable=True),
         sa.Column("failures", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("failing_since", sa.Float(), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("name"),
