@@ -145,8 +145,10 @@ class Classifier:
                 (veto_hits if entry.veto else keyword_hits).append(_Hit(start, end + 1, entry))
         if not keyword_hits:
             return
-        kept: list[_Hit] = []
-        # leftmost-longest per topic: "AI칩" is one hit, not "AI" and "AI칩"
+        # leftmost-longest per topic: "AI칩" is one hit, not "AI" and "AI칩". Hits come by start,
+        # so one ending no later than the furthest kept hit of its topic lies inside that hit;
+        # tracked per topic, so other topics' hits (everyone's personal keywords) cannot matter.
+        reach: dict[str, int] = {}
         for hit in sorted(keyword_hits, key=lambda h: (h.start, -(h.end - h.start))):
             veto = next(
                 (
@@ -160,9 +162,9 @@ class Classifier:
             if veto is not None:
                 topic_hits.vetoes.append(Veto(hit.entry.phrase, veto.entry.phrase, field_name))
                 continue
-            if any(k.entry.topic == hit.entry.topic and k.end >= hit.end for k in kept[-4:]):
+            if reach.get(hit.entry.topic, -1) >= hit.end:
                 continue
-            kept.append(hit)
+            reach[hit.entry.topic] = hit.end
             topic_hits.by_field.setdefault(field_name, []).append(hit)
 
     @staticmethod

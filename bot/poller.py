@@ -89,7 +89,7 @@ class Poller:
     async def poll(self, feed: FeedRecord) -> PollOutcome:
         """Poll `feed` once; never raises for anything the feed or the network did."""
         started = time.monotonic()
-        host = urlsplit(feed.url).hostname or ""
+        host = urlsplit(feed.url).netloc.lower()
         per_host = self._hosts.setdefault(host, asyncio.Semaphore(self.policy.per_host))
         async with self._all, per_host:
             try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import time
+import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urljoin
@@ -211,14 +212,36 @@ async def _fetch(
 
 
 async def _read_capped(response: httpx.Response, url: str, cap: int) -> bytes:
+    """The body, decompressed here rather than by httpx so that the cap holds inside each chunk:
+    one 64 KB chunk of a gzip bomb inflates to 64 MB, and that must never be held at once."""
     declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > cap and "content-encoding" not in response.headers:
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    if declared.isdigit() and int(declared) > cap and encoding == "identity":
         raise BodyTooLarge(f"{url}: body of {int(declared)} bytes exceeds the {cap}-byte cap")
-    chunks = []
+    if encoding in ("gzip", "x-gzip", "deflate"):
+        # wbits 47: gzip or zlib header, detected; raw deflate is tried when that fails
+        inflater = zlib.decompressobj(47)
+    elif encoding in ("identity", ""):
+        inflater = None
+    else:
+        raise FetchError(f"{url}: unsupported Content-Encoding {encoding!r}")
+    chunks: list[bytes] = []
     size = 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > cap:
-            raise BodyTooLarge(f"{url}: body exceeds the {cap}-byte cap (after decompression)")
-        chunks.append(chunk)
+    async for raw in response.aiter_raw():
+        pending = raw
+        while pending:
+            if inflater is None:
+                data, pending = pending, b""
+            else:
+                try:
+                    data = inflater.decompress(pending, cap - size + 1)
+                except zlib.error as exc:
+                    raise FetchError(f"{url}: corrupt {encoding} body: {exc}") from None
+                pending = inflater.unconsumed_tail
+            size += len(data)
+            if size > cap:
+                raise BodyTooLarge(f"{url}: body exceeds the {cap}-byte cap (after decompression)")
+            chunks.append(data)
+            if inflater is not None and not data and pending:
+                break
     return b"".join(chunks)

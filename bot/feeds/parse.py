@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urljoin
 
 import feedparser
 
@@ -79,20 +80,22 @@ def _looks_like_json(body: bytes, content_type: str) -> bool:
 def _parse_xml_feed(
     body: bytes, headers: Mapping[str, str], source: str, base_url: str
 ) -> ParsedFeed:
-    response_headers = dict(headers)
-    if base_url:
-        response_headers.setdefault("content-location", base_url)
+    # no Content-Location: feedparser would resolve relative guids against it, and an item's
+    # key must not change when its feed moves to another URL
+    response_headers = {k: v for k, v in headers.items() if k != "content-location"}
     parsed = feedparser.parse(body, response_headers=response_headers, sanitize_html=True)
-    if parsed.bozo and not parsed.entries and not parsed.feed:
-        raise ParseError(f"not a feed: {parsed.get('bozo_exception')!s:.200}")
-    items = tuple(_xml_item(entry, source) for entry in parsed.entries)
+    if not parsed.entries and (not parsed.version or (parsed.bozo and not parsed.feed)):
+        # an HTML page, a JSON error, an empty body: nothing feed-like was recognised
+        reason = parsed.get("bozo_exception") or "no RSS, Atom or RDF document recognised"
+        raise ParseError(f"not a feed: {reason!s:.200}")
+    items = tuple(_xml_item(entry, source, base_url) for entry in parsed.entries)
     ttl = parsed.feed.get("ttl")
     ttl_seconds = float(ttl) * 60 if isinstance(ttl, str) and ttl.strip().isdigit() else None
     bozo = str(parsed.get("bozo_exception"))[:200] if parsed.bozo else None
     return ParsedFeed(html_to_text(parsed.feed.get("title", "")), items, ttl_seconds, bozo)
 
 
-def _xml_item(entry: Any, source: str) -> FeedItem:
+def _xml_item(entry: Any, source: str, base_url: str) -> FeedItem:
     title = html_to_text(entry.get("title", "") or "")
     summary_html = entry.get("summary", "") or ""
     contents = entry.get("content") or []
@@ -102,17 +105,17 @@ def _xml_item(entry: Any, source: str) -> FeedItem:
     if not summary and content:
         summary, content = content, ""
     guid = entry.get("id") or None
-    link = entry.get("link") or None
+    raw_link = entry.get("link") or None
     image_url, image_alt = _xml_image(entry, summary_html, content_html)
     return FeedItem(
-        key=item_key(guid, link, title, summary + content),
+        key=item_key(guid, raw_link, title, summary + content),
         guid=guid,
-        link=link,
+        link=_absolute(base_url, raw_link),
         title=title,
         summary=summary,
         content=content,
         published=_struct_time(entry.get("published_parsed") or entry.get("updated_parsed")),
-        image=image_url,
+        image=_absolute(base_url, image_url),
         image_alt=image_alt,
         categories=tuple(
             t.get("term") or t.get("label")
@@ -121,6 +124,14 @@ def _xml_item(entry: Any, source: str) -> FeedItem:
         ),
         source=source,
     )
+
+
+def _absolute(base_url: str, url: str | None) -> str | None:
+    """`url` made absolute against the feed's address; only http(s) results are kept."""
+    if not url:
+        return None
+    absolute = urljoin(base_url, url.strip()) if base_url else url.strip()
+    return absolute if absolute.startswith(("http://", "https://")) else None
 
 
 def _xml_image(entry: Any, summary_html: str, content_html: str) -> tuple[str | None, str]:
