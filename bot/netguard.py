@@ -33,13 +33,14 @@ def refusal(address: IPAddress) -> str | None:
     """Why the bot must not connect to `address`, or None when it may."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
+    # the specific classes first: Python counts most of them as `is_private` too
     checks = (
+        ("unspecified", address.is_unspecified),
         ("loopback", address.is_loopback),
-        ("private", address.is_private),
         ("link-local", address.is_link_local),
         ("multicast", address.is_multicast),
         ("reserved", address.is_reserved),
-        ("unspecified", address.is_unspecified),
+        ("private", address.is_private),
         ("not globally routable", not address.is_global),
     )
     return next((name for name, hit in checks if hit), None)
@@ -48,8 +49,13 @@ def refusal(address: IPAddress) -> str | None:
 class URLGuard:
     """Checks URLs from chat before each request, and remembers the addresses it approved."""
 
-    def __init__(self, resolver: Resolver = system_resolver) -> None:
+    def __init__(
+        self,
+        resolver: Resolver = system_resolver,
+        refuse: Callable[[IPAddress], str | None] = refusal,
+    ) -> None:
         self._resolver = resolver
+        self._refuse = refuse
         self.approved: dict[str, list[str]] = {}
 
     async def __call__(self, url: str) -> None:
@@ -74,7 +80,7 @@ class URLGuard:
         if not addresses:
             raise URLRefused(f"{url}: {host} has no address")
         for text in addresses:
-            reason = refusal(ipaddress.ip_address(text))
+            reason = self._refuse(ipaddress.ip_address(text))
             if reason:
                 raise URLRefused(f"{url}: {host} resolves to a {reason} address ({text})")
         self.approved[host.lower()] = addresses

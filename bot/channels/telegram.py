@@ -21,8 +21,11 @@ import contextlib
 import hashlib
 import hmac
 import logging
+import time
 import traceback
 import warnings
+from collections import deque
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
@@ -88,7 +91,10 @@ MAX_CALLBACK_ANSWER: Final = 200
 GLOBAL_RATE: Final = 30.0
 """Messages per second per bot, to all chats together."""
 GLOBAL_INTERVAL: Final = 1 / 29.4
-"""A little above 1/30 s, so that jitter on the way never puts 31 sends in one sliding second."""
+"""The dispatcher's pacing: a little above 1/30 s, so 30 sends span more than a second."""
+WIRE_WINDOW: Final = 1.015
+"""No more than GLOBAL_RATE messages leave within this many seconds, whatever the scheduling:
+a send that starts late (a busy event loop, the first getMe) must not bunch up with the next."""
 PRIVATE_CHAT_INTERVAL: Final = 1.0
 """About one message per second to one private chat."""
 GROUP_CHAT_INTERVAL: Final = 3.0
@@ -148,6 +154,8 @@ class TelegramChannel:
             .build()
         )
         self._add_handlers()
+        self.wire = SlidingWindow(int(GLOBAL_RATE), WIRE_WINDOW)
+        """Every message out (alerts and replies) passes here: Telegram's 30/s, strictly."""
         self._bot_lock = asyncio.Lock()
         self._bot_ready = False
         self._started = False
@@ -172,6 +180,7 @@ class TelegramChannel:
             caption = render_message(message, limit=MAX_CAPTION) if _is_web_url(image) else None
             if image is not None and caption is not None:
                 try:
+                    await self.wire.acquire()
                     await self.application.bot.send_photo(
                         chat_id,
                         image,
@@ -199,6 +208,7 @@ class TelegramChannel:
     ) -> None:
         bot = self.application.bot
         try:
+            await self.wire.acquire()
             await bot.send_message(
                 chat_id, text.html, parse_mode=ParseMode.HTML, message_thread_id=thread_id
             )
@@ -209,6 +219,7 @@ class TelegramChannel:
             html_error = self._mask(exc.message)
         log.warning("telegram chat %s: HTML refused (%s); sending plain text", chat, html_error)
         try:
+            await self.wire.acquire()
             await bot.send_message(chat_id, text.plain, message_thread_id=thread_id)
         except BadRequest as exc:
             if _recipient_gone(exc):
@@ -433,6 +444,7 @@ class TelegramChannel:
         markup = keyboard(reply.buttons)
         for attempt in (1, 2):
             try:
+                await self.wire.acquire()
                 await self.application.bot.send_message(
                     chat_id, text, message_thread_id=thread_id, reply_markup=markup
                 )
@@ -462,6 +474,35 @@ class TelegramChannel:
 
 
 # helpers -------------------------------------------------------------------------------------
+
+
+class SlidingWindow:
+    """At most `limit` acquisitions in any `window` seconds, first come first served.
+
+    The dispatcher schedules sends a little below the rate; this holds the line where requests
+    leave, so sends delayed after their slot (and command replies, which the dispatcher does not
+    schedule) never make Telegram's strict window overflow.
+    """
+
+    def __init__(
+        self, limit: int, window: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.limit = limit
+        self.window = window
+        self._clock = clock
+        self._starts: deque[float] = deque()
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            while True:
+                now = self._clock()
+                while self._starts and self._starts[0] <= now - self.window:
+                    self._starts.popleft()
+                if len(self._starts) < self.limit:
+                    self._starts.append(now)
+                    return
+                await asyncio.sleep(self._starts[0] + self.window - now)
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:

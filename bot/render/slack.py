@@ -63,6 +63,7 @@ Block = dict[str, Any]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b\ufeff]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+_SENTENCE_END = re.compile(r"[.!?。？！…][\"'”’)\]]*$")
 # RFC 3986 reserved characters and `%` stay; spaces, quotes, `<`, `>`, `|`, controls and non-ASCII
 # characters are percent-encoded, so the URL is one clean token inside `<url|label>`.
 _URL_SAFE = "!#$%&'()*+,/:;=?@[]~"
@@ -188,6 +189,8 @@ def paragraphs_excerpt(text: str, title: str, limit: int) -> str:
             continue
         if not kept or room >= max(limit // 4, 2):
             kept.append(excerpt(line, room if kept else limit))
+        elif len(kept) > 1 and not _SENTENCE_END.search(kept[-1]):
+            kept.pop()  # a heading whose paragraph did not fit
         break
     return "\n".join(kept)
 

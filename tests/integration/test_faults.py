@@ -15,11 +15,11 @@ import pytest
 from bot.app import App
 from bot.classify import ClassifierCache
 from bot.feeds.fetch import FetchLimits, make_client
-from bot.poller import PollOutcome, Poller, PollPolicy
+from bot.poller import Poller, PollOutcome, PollPolicy
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.db import FeedRecord, FeedSpec
-from tests.fakes.feed_server import FeedServer, Fault, rss
+from tests.fakes.feed_server import Fault, FeedServer, rss
 from tests.integration.test_cli import write_config
 from tests.integration.test_pipeline import OLD_ITEMS
 
@@ -135,9 +135,8 @@ async def test_truncated_and_entity_bomb_documents_are_survived(
 ) -> None:
     whole = rss(OLD_ITEMS)
     feed_server.publish("truncated.xml", whole[: whole.index("</item>") + 40])
-    laughs = "".join(
-        f'<!ENTITY l{i} "{"&l" + str(i - 1) + ";" if i else "lol"}{("&l" + str(i - 1) + ";") * 9 if i else ""}">'
-        for i in range(10)
+    laughs = '<!ENTITY l0 "lol">' + "".join(
+        f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10)
     )
     bomb = whole.replace(
         '<?xml version="1.0" encoding="utf-8"?>',

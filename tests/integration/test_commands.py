@@ -1,0 +1,140 @@
+"""Chat commands, platform-neutral, against a real store: answers for every kind of bad input."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from bot.app import App
+from bot.commands import MAX_ARGUMENT_CHARS, MAX_KEYWORDS, CommandRequest, Commands
+from bot.config import load_config
+from bot.models import Platform
+from bot.netguard import URLGuard
+from bot.settings import Settings
+from tests.fakes.feed_server import FeedServer, rss
+from tests.integration.test_cli import write_config
+from tests.integration.test_pipeline import OLD_ITEMS
+
+ADMIN = "123456789"
+
+
+@pytest.fixture
+async def app(tmp_path: Path, feed_server: FeedServer, database_url: str):  # type: ignore[no-untyped-def]
+    feed_server.publish("feed.xml", rss(OLD_ITEMS))
+    config = write_config(tmp_path, feed_server.url("feed.xml"))
+    config.write_text(config.read_text() + f"admins: {{telegram: [{ADMIN}]}}\n")
+    app = App(Settings(database_url=database_url), load_config(config), stdout=io.StringIO())
+    await app.start()
+    yield app
+    await app.close()
+
+
+async def say(
+    commands: Commands,
+    text: str,
+    *,
+    user: str = "42",
+    chat: str = "42",
+    is_group: bool = False,
+    admin_of_group: bool = False,
+) -> str:
+    name, *args = text.split()
+
+    async def is_chat_admin() -> bool:
+        return admin_of_group
+
+    reply = await commands.handle(
+        CommandRequest(
+            Platform.TELEGRAM,
+            chat,
+            user,
+            name.lstrip("/"),
+            tuple(args),
+            is_group=is_group,
+            is_chat_admin=is_chat_admin,
+        )
+    )
+    return reply.text
+
+
+async def test_subscribe_list_unsubscribe_with_aliases(app: App) -> None:
+    commands = app.commands_for(Platform.TELEGRAM)
+    assert "Subscribed to ai, breaking" in await say(commands, "/subscribe 인공지능 breaking")
+    assert "Already subscribed to ai" in await say(commands, "/subscribe AI")
+    assert "Topics: ai, breaking" in await say(commands, "/list")
+    assert "Unsubscribed from ai" in await say(commands, "/unsubscribe ai")
+    assert "Unsubscribed from everything" in await say(commands, "/unsubscribe all")
+    assert "No subscriptions here yet" in await say(commands, "/list")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("/subscribe", "Usage: /subscribe <topic...>"),
+        ("/subscribe sports", "Unknown topic sports"),
+        ("/unsubscribe", "Usage: /unsubscribe <topic...|all>"),
+        ("/unsubscribe sports", "Topics: ai, policy-finance, breaking"),
+        ("/keywords launch rockets", "Usage: /keywords [add|remove] <word>"),
+        ("/keywords add", "Usage: /keywords"),
+        ("/keywords add x", "2 to 40 characters"),
+        ("/keywords add " + "가" * 41, "2 to 40 characters"),
+        ("/keywords add <b>bold</b>", "plain words"),
+        ("/keywords add (?i)regex.*", "plain words"),
+        ("/mute forever", "Usage: /mute [1h|8h|1d|off]"),
+        ("/mute 30d", "at most 7d"),
+        ("/nonsense", "Unknown command 'nonsense'"),
+        ("/subscribe " + "a" * (MAX_ARGUMENT_CHARS + 1), f"at most {MAX_ARGUMENT_CHARS}"),
+        ("/addfeed https://x.example/feed", "for the bot's admins only"),
+        ("/stats", "for the bot's admins only"),
+        ("/why", "No alerts have been sent"),
+    ],
+)
+async def test_bad_input_gets_a_clear_answer(app: App, text: str, expected: str) -> None:
+    assert expected in await say(app.commands_for(Platform.TELEGRAM), text)
+
+
+async def test_personal_keywords_have_a_limit(app: App) -> None:
+    commands = app.commands_for(Platform.TELEGRAM)
+    for n in range(MAX_KEYWORDS):
+        assert "Added keyword" in await say(commands, f"/keywords add word{n}")
+    assert f"maximum of {MAX_KEYWORDS}" in await say(commands, "/keywords add onemore")
+    assert "Removed keyword word0" in await say(commands, "/keywords remove word0")
+    assert "word1" in await say(commands, "/keywords")
+
+
+async def test_only_group_admins_change_a_groups_subscriptions(app: App) -> None:
+    commands = app.commands_for(Platform.TELEGRAM)
+    refused = await say(commands, "/subscribe ai", chat="-100", is_group=True)
+    assert "Only this group's admins" in refused
+    accepted = await say(commands, "/subscribe ai", chat="-100", is_group=True, admin_of_group=True)
+    assert "Subscribed to ai" in accepted
+    by_bot_admin = await say(
+        commands, "/subscribe breaking", chat="-100", user=ADMIN, is_group=True
+    )
+    assert "Subscribed to breaking" in by_bot_admin
+    assert "Topics: ai, breaking" in await say(commands, "/list", chat="-100", is_group=True)
+
+
+async def test_addfeed_refuses_internal_urls_and_adds_public_ones(
+    app: App, feed_server: FeedServer
+) -> None:
+    commands = app.commands_for(Platform.TELEGRAM)
+    loopback = await say(commands, f"/addfeed {feed_server.url('feed.xml')}", user=ADMIN)
+    assert "Feed refused" in loopback and "loopback" in loopback
+
+    async def looks_public(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"]
+
+    app.url_guard = URLGuard(looks_public)
+    disguised = feed_server.url("feed.xml").replace("127.0.0.1", "feeds.example")
+    refused = await say(commands, f"/addfeed {disguised} sneaky", user=ADMIN)
+    assert "Feed refused" in refused and "loopback" in refused
+
+    app.url_guard = URLGuard(looks_public, refuse=lambda address: None)  # a test-only policy
+    added = await say(commands, f"/addfeed {disguised} public", user=ADMIN)
+    assert "Added feed public" in added, added
+    assert "public" in await say(commands, "/feeds", user=ADMIN)
+    assert "Removed feed public" in await say(commands, "/removefeed public", user=ADMIN)
+    assert "No feed named nope" in await say(commands, "/removefeed nope", user=ADMIN)
