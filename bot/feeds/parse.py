@@ -84,7 +84,7 @@ def _parse_xml_feed(
     # key must not change when its feed moves to another URL
     response_headers = {k: v for k, v in headers.items() if k != "content-location"}
     parsed = feedparser.parse(body, response_headers=response_headers, sanitize_html=True)
-    if not parsed.entries and (not parsed.version or (parsed.bozo and not parsed.feed)):
+    if not parsed.entries and (not parsed.get("version") or (parsed.bozo and not parsed.feed)):
         # an HTML page, a JSON error, an empty body: nothing feed-like was recognised
         reason = parsed.get("bozo_exception") or "no RSS, Atom or RDF document recognised"
         raise ParseError(f"not a feed: {reason!s:.200}")

@@ -1,0 +1,54 @@
+"""Parsing golden files: each feed in tests/data/feeds/ beside the items it must give.
+
+Regenerate the expected files after a deliberate change with UPDATE_GOLDENS=1, then read the diff.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.feeds.parse import ParseError, parse_feed, strip_doctype_subset
+
+FEEDS = Path(__file__).resolve().parents[1] / "data" / "feeds"
+INPUTS = sorted(p for p in FEEDS.iterdir() if not p.name.endswith(".expected.json"))
+
+
+def as_json(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: as_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple | list):
+        return [as_json(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+@pytest.mark.parametrize("source", INPUTS, ids=lambda p: p.name)
+def test_golden(source: Path) -> None:
+    parsed = parse_feed(source.read_bytes(), source="golden", base_url="https://daily.example/feed")
+    actual = as_json(parsed)
+    expected_file = source.with_name(source.name + ".expected.json")
+    if os.environ.get("UPDATE_GOLDENS") == "1":
+        expected_file.write_text(json.dumps(actual, ensure_ascii=False, indent=2) + "\n")
+    assert actual == json.loads(expected_file.read_text(encoding="utf-8"))
+
+
+def test_doctype_subset_is_cut_before_parsing() -> None:
+    body = (FEEDS / "doctype_entities.xml").read_bytes()
+    stripped = strip_doctype_subset(body)
+    assert b"<!ENTITY" not in stripped and b"<rss" in stripped
+    assert strip_doctype_subset(b"<rss><channel/></rss>") == b"<rss><channel/></rss>"
+
+
+@pytest.mark.parametrize(
+    "body", [b"", b"<html><body>hello</body></html>", b"{}", b'{"version": "x"}', b"\x00\x01"]
+)
+def test_non_feeds_are_refused_with_a_reason(body: bytes) -> None:
+    with pytest.raises(ParseError, match="not a"):
+        parse_feed(body)
