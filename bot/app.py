@@ -179,10 +179,17 @@ class App:
         """Poll every enabled feed once, concurrently."""
         assert self.store is not None and self.poller is not None
         feeds = [f for f in await self.store.feeds(enabled_only=True) if f.state != "disabled"]
-        outcomes = await asyncio.gather(*(self.poller.poll(feed) for feed in feeds))
-        for outcome in outcomes:
-            self._count(outcome)
-        return list(outcomes)
+        results = await asyncio.gather(
+            *(self.poller.poll(feed) for feed in feeds), return_exceptions=True
+        )
+        outcomes = []
+        for feed, result in zip(feeds, results, strict=True):
+            if isinstance(result, BaseException):
+                log.error("feed %s: poll aborted: %s: %s", feed.name, type(result).__name__, result)
+                continue
+            self._count(result)
+            outcomes.append(result)
+        return outcomes
 
     async def run_once(self) -> list[PollOutcome]:
         """`newsbot run --once`: poll every feed, deliver what is due, return."""

@@ -163,9 +163,18 @@ class Poller:
             )
             await self.store.record_poll(feed.id, record, now)
             return PollOutcome(feed.name, "unchanged", next_delay=delay)
-        parsed = await asyncio.to_thread(
-            parse_feed, result.body, headers=result.headers, source=feed.name, base_url=result.url
-        )
+        try:
+            parsed = await asyncio.to_thread(
+                parse_feed,
+                result.body,
+                headers=result.headers,
+                source=feed.name,
+                base_url=result.url,
+            )
+        except ParseError:
+            raise
+        except Exception as exc:  # a parser bug on one document must not stop the poller
+            raise ParseError(f"parser failed: {type(exc).__name__}: {exc}") from exc
         hints = Hints(result.retry_after, result.max_age, parsed.ttl)
         delay = self._delay(feed, hints)
         seen = await self.store.seen_keys(feed.id, (item.key for item in parsed.items))
