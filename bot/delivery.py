@@ -46,8 +46,10 @@ class DeliveryPolicy:
     """Transient failures are retried this often (about a day of backoff) before giving up."""
     backoff_base: float = 2.0
     backoff_cap: float = 3600.0
-    lease: float = 120.0
-    """A claimed row returns to the queue after this long if its process died holding it."""
+    lease: float = 30.0
+    """A claimed row returns to the queue after this long if its process died holding it: longer
+    than any send may take (adapters time out well before), short enough that a chat whose
+    sender was killed resumes soon after a restart."""
     max_in_flight: int = 64
     idle_wait: float = 1.0
 
@@ -128,7 +130,7 @@ class Dispatcher:
                     continue
                 outage = 0
                 if not claimed:
-                    await self._idle(self.policy.idle_wait)
+                    await self._idle(self._until_ready(self.policy.idle_wait))
         finally:
             await self._shutdown()
 
@@ -156,6 +158,13 @@ class Dispatcher:
                 await asyncio.sleep(min(wait, 1.0))
         finally:
             await self._shutdown()
+
+    def _until_ready(self, longest: float) -> float:
+        """Seconds until the next paced chat may send again, at most `longest`: a group paced at
+        one message per 3 s must not wait for the next whole idle tick."""
+        now = self._clock()
+        soonest = min((t for t in self._chat_ready.values() if t > now), default=now + longest)
+        return min(longest, soonest - now + 0.001)
 
     async def _idle(self, seconds: float) -> None:
         self._wake.clear()
