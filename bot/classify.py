@@ -9,9 +9,10 @@ attach to nouns ("정책금융을"). `\\b` would be wrong here: Python counts Ha
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Container, Iterable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import ahocorasick
 
@@ -53,6 +54,13 @@ def normalize(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
+def _touches_latin(char: str) -> bool:
+    """Whether a neighbouring character would glue onto a Latin-edged keyword."""
+    if char < "\x80":
+        return char.isalnum()
+    return _is_latin_alnum(char)
+
+
 @lru_cache(maxsize=4096)
 def _is_latin_alnum(char: str) -> bool:
     if char.isascii():
@@ -60,131 +68,121 @@ def _is_latin_alnum(char: str) -> bool:
     return char.isalpha() and unicodedata.name(char, "").startswith("LATIN")
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    topic: str
-    phrase: str
-    """As the config wrote it, for reasons."""
-    veto: bool
-    guard_start: bool
-    guard_end: bool
-
-
-@dataclass(slots=True)
-class _Hit:
-    start: int
-    end: int
-    entry: _Entry
-
-
-@dataclass(slots=True)
-class _TopicHits:
-    by_field: dict[str, list[_Hit]] = field(default_factory=dict)
-    vetoes: list[Veto] = field(default_factory=list)
-
-
 class Classifier:
-    """Tags items by topic rules; build once per config (and per change of personal keywords)."""
+    """Tags items by topic rules; build once per config (and per change of personal keywords).
+
+    Each field gets its own automaton holding only the phrases of the topics that read that
+    field, so the scan loop never filters; every key carries its edge guards and, per topic, the
+    weight a hit adds in that field. The loop is the hot path: it touches each hit once, adds to
+    a score, and builds reasons only for the topics whose score reaches their threshold.
+    """
 
     def __init__(self, rules: Iterable[TopicRule]) -> None:
         self.rules: dict[str, TopicRule] = {rule.topic: rule for rule in rules}
-        self._automaton = ahocorasick.Automaton()
-        table: dict[str, list[_Entry]] = {}
+        self._rank = {topic: n for n, topic in enumerate(self.rules)}
+        # field -> normalised key -> [(topic, phrase, weight, veto)]
+        tables: dict[str, dict[str, list[tuple[str, str, float, bool]]]] = {}
         for rule in self.rules.values():
-            for phrase, veto in [(k, False) for k in rule.keywords] + [
-                (e, True) for e in rule.exclude
-            ]:
+            phrases = [(k, False) for k in rule.keywords] + [(e, True) for e in rule.exclude]
+            for phrase, veto in phrases:
                 key = normalize(phrase)
                 if not key:
                     continue
-                entry = _Entry(
-                    rule.topic, phrase, veto, _is_latin_alnum(key[0]), _is_latin_alnum(key[-1])
-                )
-                table.setdefault(key, []).append(entry)
-        for key, entries in table.items():
-            self._automaton.add_word(key, (len(key), tuple(entries)))
-        self._empty = not table
-        if not self._empty:
-            self._automaton.make_automaton()
-        self._fields_wanted = {f for rule in self.rules.values() for f in rule.fields}
+                for field_name in rule.fields:
+                    weight = rule.title_weight if field_name == "title" else 1.0
+                    tables.setdefault(field_name, {}).setdefault(key, []).append(
+                        (rule.topic, phrase, weight, veto)
+                    )
+        self._automata: dict[str, Any] = {}
+        for field_name, table in tables.items():
+            automaton = ahocorasick.Automaton()
+            for key, entries in table.items():
+                keywords = tuple((t, p, w) for t, p, w, veto in entries if not veto)
+                vetoes = tuple((t, p) for t, p, _w, veto in entries if veto)
+                edges = (len(key) - 1, _is_latin_alnum(key[0]), _is_latin_alnum(key[-1]))
+                automaton.add_word(key, (*edges, keywords, vetoes))
+            automaton.make_automaton()
+            self._automata[field_name] = automaton
 
     def classify(self, item: FeedItem) -> Classification:
         """Every topic whose score the item reaches, with the hits behind it."""
-        if self._empty:
+        if not self._automata:
             return Classification()
-        per_topic: dict[str, _TopicHits] = {}
-        for field_name, text in item_fields(item, self._fields_wanted):
-            self._scan(field_name, text, per_topic)
-        tags = []
+        scores: dict[str, float] = {}
+        hits: list[tuple[str, str, str]] = []  # (topic, phrase, field) in scan order
         vetoes: list[Veto] = []
-        for topic, hits in per_topic.items():
-            vetoes.extend(hits.vetoes)
-            tag = self._score(self.rules[topic], hits)
-            if tag is not None:
-                tags.append(tag)
-        order = list(self.rules)
-        tags.sort(key=lambda tag: order.index(tag.topic))
+        for field_name, text in item_fields(item, self._automata):
+            self._scan(field_name, text, scores, hits, vetoes)
+        passing = {t for t, score in scores.items() if score >= self.rules[t].threshold}
+        if not passing:
+            return Classification((), tuple(vetoes))
+        reasons: dict[str, dict[Reason, None]] = {t: {} for t in passing}
+        for topic, phrase, field_name in hits:
+            if topic in passing:
+                reasons[topic][Reason(phrase, field_name)] = None
+        tags = sorted(
+            (Tag(t, tuple(reasons[t]), scores[t]) for t in passing),
+            key=lambda tag: self._rank[tag.topic],
+        )
         return Classification(tuple(tags), tuple(vetoes))
 
-    def _scan(self, field_name: str, text: str, per_topic: dict[str, _TopicHits]) -> None:
+    def _scan(
+        self,
+        field_name: str,
+        text: str,
+        scores: dict[str, float],
+        found: list[tuple[str, str, str]],
+        vetoes: list[Veto],
+    ) -> None:
         normalized = normalize(text)
         if not normalized:
             return
-        keyword_hits: list[_Hit] = []
-        veto_hits: list[_Hit] = []
+        hits: list[
+            tuple[int, int, str, str, float]
+        ] = []  # (start, -end, ...): sorts leftmost-longest
+        veto_spans: list[tuple[int, int, str, str]] = []
         last = len(normalized) - 1
-        for end, (length, entries) in self._automaton.iter(normalized):
-            start = end - length + 1
-            before_ok = start == 0 or not _is_latin_alnum(normalized[start - 1])
-            after_ok = end == last or not _is_latin_alnum(normalized[end + 1])
-            for entry in entries:
-                if field_name not in self.rules[entry.topic].fields:
-                    continue
-                if (entry.guard_start and not before_ok) or (entry.guard_end and not after_ok):
-                    continue
-                (veto_hits if entry.veto else keyword_hits).append(_Hit(start, end + 1, entry))
-        if not keyword_hits:
+        for end, (span, guard_start, guard_end, keywords, excluded) in self._automata[
+            field_name
+        ].iter(normalized):
+            start = end - span
+            if guard_start and start and _touches_latin(normalized[start - 1]):
+                continue
+            if guard_end and end != last and _touches_latin(normalized[end + 1]):
+                continue
+            for topic, phrase, weight in keywords:
+                hits.append((start, -end, topic, phrase, weight))
+            for topic, phrase in excluded:
+                veto_spans.append((start, end, topic, phrase))
+        if not hits:
             return
         # leftmost-longest per topic: "AI칩" is one hit, not "AI" and "AI칩". Hits come by start,
         # so one ending no later than the furthest kept hit of its topic lies inside that hit;
         # tracked per topic, so other topics' hits (everyone's personal keywords) cannot matter.
+        hits.sort()
         reach: dict[str, int] = {}
-        for hit in sorted(keyword_hits, key=lambda h: (h.start, -(h.end - h.start))):
-            veto = next(
-                (
-                    v
-                    for v in veto_hits
-                    if v.entry.topic == hit.entry.topic and v.start < hit.end and hit.start < v.end
-                ),
-                None,
-            )
-            topic_hits = per_topic.setdefault(hit.entry.topic, _TopicHits())
-            if veto is not None:
-                topic_hits.vetoes.append(Veto(hit.entry.phrase, veto.entry.phrase, field_name))
+        for start, negative_end, topic, phrase, weight in hits:
+            end = -negative_end
+            if veto_spans:
+                veto = next(
+                    (
+                        v_phrase
+                        for v_start, v_end, v_topic, v_phrase in veto_spans
+                        if v_topic == topic and v_start <= end and start <= v_end
+                    ),
+                    None,
+                )
+                if veto is not None:
+                    vetoes.append(Veto(phrase, veto, field_name))
+                    continue
+            if reach.get(topic, -1) >= end:
                 continue
-            if reach.get(hit.entry.topic, -1) >= hit.end:
-                continue
-            reach[hit.entry.topic] = hit.end
-            topic_hits.by_field.setdefault(field_name, []).append(hit)
-
-    @staticmethod
-    def _score(rule: TopicRule, hits: _TopicHits) -> Tag | None:
-        score = 0.0
-        reasons: list[Reason] = []
-        for field_name in FIELDS:
-            field_hits = hits.by_field.get(field_name, ())
-            weight = rule.title_weight if field_name == "title" else 1.0
-            score += weight * len(field_hits)
-            for hit in field_hits:
-                reason = Reason(hit.entry.phrase, field_name)
-                if reason not in reasons:
-                    reasons.append(reason)
-        if not reasons or score < rule.threshold:
-            return None
-        return Tag(rule.topic, tuple(reasons), score)
+            reach[topic] = end
+            scores[topic] = scores.get(topic, 0.0) + weight
+            found.append((topic, phrase, field_name))
 
 
-def item_fields(item: FeedItem, wanted: set[str] | frozenset[str]) -> list[tuple[str, str]]:
+def item_fields(item: FeedItem, wanted: Container[str]) -> list[tuple[str, str]]:
     """The texts of `item` that topic rules look at, by field name."""
     out = []
     if "title" in wanted:

@@ -1,0 +1,393 @@
+"""The classifier's contract, case by case: boundaries, normalisation, exclusions, scoring, reasons.
+
+Mechanics are checked on small hand-made rules; the exclusions and weights the contract names
+(`속보치`, `record-breaking`, a passing "AI camera") are checked on the shipped
+`subscriptions.yaml`, because that is where they live. The seed article of ../shared/seed/
+must carry all three topics.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+import pytest
+
+from bot.classify import (
+    PERSONAL_PREFIX,
+    Classifier,
+    ClassifierCache,
+    TopicRule,
+    personal_rule,
+    rules_from_config,
+)
+from bot.config import load_config
+from bot.feeds.parse import parse_feed
+from bot.models import FeedItem, Reason, Veto
+from tests.seed import SeedArticle, load_seed
+
+REPO = Path(__file__).resolve().parents[2]
+SHIPPED_TOPICS = ("ai", "policy-finance", "breaking")
+
+
+def item(
+    title: str = "",
+    summary: str = "",
+    *,
+    content: str = "",
+    image_alt: str = "",
+    categories: tuple[str, ...] = (),
+) -> FeedItem:
+    return FeedItem(
+        key="k",
+        guid="k",
+        link=None,
+        title=title,
+        summary=summary,
+        content=content,
+        image_alt=image_alt,
+        categories=categories,
+    )
+
+
+def one_hit_rule(topic: str, *keywords: str, exclude: tuple[str, ...] = ()) -> TopicRule:
+    """Any single hit in the title or the summary tags the item."""
+    return TopicRule(
+        topic, keywords, exclude, fields=("title", "summary"), title_weight=1, threshold=1
+    )
+
+
+AI = Classifier([one_hit_rule("ai", "AI")])
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Classifier:
+    return Classifier(rules_from_config(load_config(REPO / "subscriptions.yaml").config.topics))
+
+
+# -- boundaries ---------------------------------------------------------------------------------
+
+LATIN_BOUNDARY = [
+    ("AI정책금융 프로그램 출범", True),
+    ("AI가 바꾸는 일자리", True),
+    ("인공지능(AI) 기본법", True),
+    ("生成AI 市場が拡大", True),
+    ("An AI-driven newsroom", True),
+    ("AI", True),
+    ("KAIST 연구진, 신소재 개발", False),
+    ("The minister said on Monday", False),
+    ("AIG shares fall", False),
+    ("MAIN STREET rally", False),
+    ("Thai baht weakens", False),
+    ("AIé, a café chain", False),  # a non-ASCII Latin letter touches it too
+    ("Version 2AI of the app", False),  # so does a digit
+]
+
+
+@pytest.mark.parametrize(("text", "fires"), LATIN_BOUNDARY)
+def test_a_latin_keyword_must_not_touch_other_latin_letters_or_digits(
+    text: str, fires: bool
+) -> None:
+    assert ("ai" in AI.classify(item(text)).topics) is fires
+
+
+@pytest.mark.parametrize(
+    ("keyword", "text"),
+    [
+        ("정책금융", "정책금융을 늘린다"),
+        ("정책금융", "AI정책금융 프로그램"),
+        ("인공지능", "인공지능이 인간보다 공정했다"),
+        ("인공지능", "초인공지능 시대"),
+    ],
+)
+def test_a_hangul_keyword_matches_inside_words(keyword: str, text: str) -> None:
+    classifier = Classifier([one_hit_rule("t", keyword)])
+    assert classifier.classify(item(text)).topics == ("t",)
+
+
+@pytest.mark.parametrize(
+    ("keyword", "text"),
+    [
+        ("AI", "ＡＩ 반도체 수출"),  # full-width letters, NFKC
+        ("AI", "ai chips are scarce"),  # case folding
+        ("ai", "AI chips are scarce"),  # the keyword is folded the same way
+        ("ＡＩ", "AI chips"),
+        ("저리 대출", "3조원 규모 저리  대출 출시"),  # runs of whitespace count as one space
+        ("저리 대출", "3조원 규모 저리\n대출 출시"),
+        ("Straße", "STRASSE closed"),  # casefold, not lower
+    ],
+)
+def test_text_and_keywords_are_nfkc_normalised_and_case_folded(keyword: str, text: str) -> None:
+    classifier = Classifier([one_hit_rule("t", keyword)])
+    assert classifier.classify(item(text)).topics == ("t",)
+
+
+def test_full_width_letters_still_obey_the_latin_boundary() -> None:
+    assert AI.classify(item("ＫＡＩＳＴ 연구")).topics == ()
+
+
+# -- exclusions (shipped config) ----------------------------------------------------------------
+
+NOT_BREAKING = [
+    ("2분기 GDP 속보치 0.6% 성장…수출이 견인", "", Veto("속보", "속보치", "title")),
+    ("Record-breaking heatwave grips the city", "", Veto("BREAKING", "-breaking", "title")),
+    (
+        "Breaking the cycle: how one town cut unemployment",
+        "",
+        Veto("BREAKING", "breaking the", "title"),
+    ),
+    ("[단독] 건설사, 하청 대금 300억 미지급", "", None),
+    ("정부, 반도체 업계와 간담회…공급망 대책 논의(종합2보)", "", None),
+    ("[뉴스쏙:속] 오늘 꼭 알아야 할 경제 뉴스", "", None),
+    ("Business: BreakingNews.ie", "BreakingNews.ie daily business wrap", None),
+    ("BreakingNews Daily market wrap", "From BreakingNews Daily: shares edge higher", None),
+    ("Apple ships update just in time for the holidays", "", None),
+]
+
+
+@pytest.mark.parametrize(("title", "summary", "veto"), NOT_BREAKING)
+def test_breaking_exclusions_hold_and_vetoes_are_reported(
+    shipped: Classifier, title: str, summary: str, veto: Veto | None
+) -> None:
+    result = shipped.classify(item(title, summary))
+    assert "breaking" not in result.topics
+    if veto is not None:
+        assert veto in result.vetoes
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "keyword", "field"),
+    [
+        ("[속보] 기준금리 동결", "", "[속보]", "title"),
+        ("[속보]행정안전부 초대 경찰국장 임명", "", "[속보]", "title"),
+        ("(1보) 국회, 인공지능 기본법 통과", "", "1보", "title"),
+        ("[긴급] 수도권 호우경보", "", "[긴급]", "title"),
+        ("기준금리 동결", "[속보] 한국은행이 기준금리를 동결했다.", "[속보]", "lead"),
+        ("BREAKING: Earthquake strikes off the coast", "", "Breaking:", "title"),
+        ("BREAKING Earthquake strikes off the coast", "", "BREAKING", "title"),
+        ("Parliament votes", "Breaking: Lawmakers passed the bill.", "Breaking:", "lead"),
+        ("JUST IN: Central bank holds rates", "", "JUST IN:", "title"),
+    ],
+)
+def test_breaking_markers_fire_with_their_reason(
+    shipped: Classifier, title: str, summary: str, keyword: str, field: str
+) -> None:
+    tag = next(t for t in shipped.classify(item(title, summary)).tags if t.topic == "breaking")
+    assert Reason(keyword, field) in tag.reasons
+
+
+def test_an_exclusion_only_cancels_the_hit_it_overlaps(shipped: Classifier) -> None:
+    result = shipped.classify(item("[속보] 2분기 GDP 속보치 0.6% 성장"))
+    assert "breaking" in result.topics
+    assert Veto("속보", "속보치", "title") in result.vetoes
+
+
+def test_exclusions_are_per_topic() -> None:
+    classifier = Classifier(
+        [one_hit_rule("a", "속보", exclude=("속보치",)), one_hit_rule("b", "속보")]
+    )
+    result = classifier.classify(item("GDP 속보치 발표"))
+    assert result.topics == ("b",)
+    assert result.vetoes == (Veto("속보", "속보치", "title"),)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["조류인플루엔자(AI) 확산 비상", "고병원성 AI 확진 농가 늘어", "AI 카메라 탑재한 보급형 폰"],
+)
+def test_other_meanings_of_ai_are_vetoed(shipped: Classifier, text: str) -> None:
+    result = shipped.classify(item(text))
+    assert "ai" not in result.topics
+    assert any(v.keyword == "AI" and v.field == "title" for v in result.vetoes)
+
+
+# -- title weight and threshold -----------------------------------------------------------------
+
+PHONE_LAUNCH = (
+    "삼성전자가 보급형 5G 스마트폰을 29일 출시한다고 밝혔다. 6.4형 대화면과 5000mAh 배터리, "
+    "4800만 화소 메인 카메라를 갖췄다. 강력한 인공지능(AI) 카메라로 저조도에서도 선명한 사진을 "
+    "찍을 수 있다. 가격은 49만9400원이다."
+)
+
+
+def test_a_passing_ai_mention_in_a_phone_launch_does_not_tag_ai(shipped: Classifier) -> None:
+    assert (
+        "ai"
+        not in shipped.classify(item("보급형 스마트폰 출시…출고가 49만원", PHONE_LAUNCH)).topics
+    )
+    review = "Review: the Pixelon 9 has a great battery and an AI camera mode"
+    assert "ai" not in shipped.classify(item(review, "Two-day battery life.")).topics
+
+
+def test_a_title_hit_tags_ai(shipped: Classifier) -> None:
+    tag = next(
+        t
+        for t in shipped.classify(item("AI 스마트폰 시대 열린다", PHONE_LAUNCH)).tags
+        if t.topic == "ai"
+    )
+    assert Reason("AI", "title") in tag.reasons
+
+
+def test_hits_in_the_lead_add_up_to_the_threshold(shipped: Classifier) -> None:
+    one = "정부가 소프트웨어 산업 지원책을 내놨다. 인공지능 분야도 포함됐다."
+    two = "정부가 인공지능 산업 지원책을 내놨다. 초거대 언어모델 개발에 500억원을 투입한다."
+    assert "ai" not in shipped.classify(item("정부, 산업 지원책 발표", one)).topics
+    assert "ai" in shipped.classify(item("정부, 산업 지원책 발표", two)).topics
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "score", "tagged"),
+    [
+        ("AI", "", 2.0, True),  # one title hit counts title_weight
+        ("", "AI", 1.0, False),  # one summary hit is a passing mention
+        ("", "AI and more AI", 2.0, True),
+        ("AI", "AI", 3.0, True),
+        ("", "", 0.0, False),
+    ],
+)
+def test_title_weight_and_threshold(title: str, summary: str, score: float, tagged: bool) -> None:
+    rule = TopicRule("ai", ("AI",), fields=("title", "summary"), title_weight=2, threshold=2)
+    tags = Classifier([rule]).classify(item(title, summary)).tags
+    assert bool(tags) is tagged
+    if tagged:
+        assert tags[0].score == score
+
+
+def test_the_longest_overlapping_keyword_is_one_hit() -> None:
+    rule = TopicRule("ai", ("AI", "AI칩", "인공지능(AI)"), fields=("title",), threshold=2)
+    assert Classifier([rule]).classify(item("AI칩 수출")).tags[0].score == 2.0
+    glossed = Classifier([rule]).classify(item("인공지능(AI) 수출")).tags[0]
+    assert glossed.score == 2.0 and glossed.reasons == (Reason("인공지능(AI)", "title"),)
+
+
+def test_a_topic_score_does_not_depend_on_other_topics() -> None:
+    """Regression: nesting used to be checked against the last 4 kept hits of *any* topic."""
+    title = "반도체 수출 지원 확대"
+    own = TopicRule("t", ("반도체 수출 지원 확대", "확대"), fields=("title",), title_weight=1)
+    others = [
+        one_hit_rule(f"o{i}", word)
+        for i, word in enumerate(["반도체", "반도체 수출", "수출", "수출 지원", "지원"])
+    ]
+    alone = Classifier([own]).classify(item(title))
+    crowded = Classifier([own, *others]).classify(item(title))
+    assert "t" not in alone.topics and "t" not in crowded.topics
+
+
+# -- reasons ------------------------------------------------------------------------------------
+
+
+def test_reasons_name_the_keyword_as_written_and_the_field() -> None:
+    rule = TopicRule(
+        "ai",
+        ("AI", "Machine Learning"),
+        fields=("title", "lead", "summary", "content", "categories"),
+        title_weight=2,
+        threshold=2,
+    )
+    filler = "x " * 120  # keeps the summary's and content's hits out of the 200-character lead
+    result = Classifier([rule]).classify(
+        item(
+            "ai 규제 논의",
+            filler + "machine learning",
+            content=filler + "MACHINE LEARNING",
+            image_alt="AI",
+            categories=("Machine learning",),
+        )
+    )
+    assert result.tags[0].reasons == (
+        Reason("AI", "title"),
+        Reason("AI", "lead"),
+        Reason("Machine Learning", "summary"),
+        Reason("Machine Learning", "content"),
+        Reason("Machine Learning", "categories"),
+    )
+    assert result.tags[0].score == 2 + 4
+
+
+def test_fields_a_rule_does_not_read_never_count() -> None:
+    rule = TopicRule("ai", ("AI",), fields=("title",), threshold=1)
+    assert Classifier([rule]).classify(item("", "AI", content="AI", image_alt="AI")).tags == ()
+
+
+# -- personal keywords --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "fires"), LATIN_BOUNDARY)
+def test_personal_keywords_follow_the_same_boundary_rule(text: str, fires: bool) -> None:
+    classifier = ClassifierCache([]).get(["AI"])
+    assert (PERSONAL_PREFIX + "ai" in classifier.classify(item(text)).topics) is fires
+
+
+@pytest.mark.parametrize(
+    ("keyword", "title", "summary", "fires"),
+    [
+        ("반도체", "반도체가 수출 견인", "", True),
+        ("반도체", "", "AI반도체 수출이 늘었다", True),
+        ("ＡＩ", "ai 규제", "", True),
+        ("Apple", "Pineapple prices", "", False),
+        ("Apple", "", "Shares of Apple rose", True),
+    ],
+)
+def test_personal_keywords_tag_on_one_hit_in_title_or_summary(
+    keyword: str, title: str, summary: str, fires: bool
+) -> None:
+    rule = personal_rule(keyword)
+    result = Classifier([rule]).classify(item(title, summary))
+    assert (rule.topic in result.topics) is fires
+
+
+def test_personal_keywords_do_not_read_the_body() -> None:
+    rule = personal_rule("반도체")
+    assert Classifier([rule]).classify(item("", "", content="반도체")).tags == ()
+
+
+def test_classifier_cache_rebuilds_only_when_the_keywords_change() -> None:
+    cache = ClassifierCache([one_hit_rule("ai", "AI")])
+    first = cache.get(["반도체", "AI"])
+    assert cache.get(("AI", "반도체")) is first
+    assert cache.get({"반도체", "AI"}) is first
+    second = cache.get(["반도체"])
+    assert second is not first
+    assert cache.get(["반도체"]) is second
+    result = second.classify(item("AI 반도체 수출"))
+    assert result.topics == ("ai", PERSONAL_PREFIX + "반도체")
+    assert cache.get() is not second and cache.get().classify(item("반도체")).topics == ()
+
+
+# -- the seed article ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seed() -> SeedArticle:
+    seed_dir = Path(__file__).resolve().parents[2].parent / "shared" / "seed"
+    files = sorted(seed_dir.glob("*.txt")) if seed_dir.is_dir() else []
+    if not files:
+        pytest.skip(f"seed article not found in {seed_dir} (../shared beside the repo)")
+    return load_seed(files[0])
+
+
+def rss_with_one_item(title: str, description: str, content: str | None = None) -> bytes:
+    encoded = f"<content:encoded>{escape(content)}</content:encoded>" if content else ""
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
+        "<title>Seed</title><link>https://news.example/</link><description>seed</description>"
+        f"<item><title>{escape(title)}</title><link>https://news.example/seed</link>"
+        f"<guid>seed-1</guid><description>{escape(description)}</description>{encoded}</item>"
+        "</channel></rss>"
+    ).encode()
+
+
+@pytest.mark.parametrize("variant", ["html-description", "excerpt-and-content", "feature-text"])
+def test_the_seed_article_is_ai_policy_finance_and_breaking(
+    shipped: Classifier, seed: SeedArticle, variant: str
+) -> None:
+    description, content = {
+        "html-description": (seed.html, None),
+        "excerpt-and-content": (seed.excerpt, seed.html),
+        "feature-text": (seed.feature_text, None),
+    }[variant]
+    (feed_item,) = parse_feed(rss_with_one_item(seed.title, description, content)).items
+    result = shipped.classify(feed_item)
+    assert result.topics == SHIPPED_TOPICS, result
+    assert all(tag.reasons for tag in result.tags)
