@@ -35,7 +35,7 @@ def seed_file() -> Path:
     return files[0]
 
 
-async def _fresh_postgres_database() -> str:
+async def fresh_postgres_database() -> str:
     """A new empty database on the test server; skips (visibly) when none is reachable."""
     base = POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://")
     try:
@@ -50,7 +50,7 @@ async def _fresh_postgres_database() -> str:
     return POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
 
 
-async def _drop_postgres_database(url: str) -> None:
+async def drop_postgres_database(url: str) -> None:
     base = POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://")
     name = url.rsplit("/", 1)[1]
     admin = await asyncpg.connect(base, timeout=5)
@@ -66,11 +66,11 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'newsbot.db'}"
         return
-    url = await _fresh_postgres_database()
+    url = await fresh_postgres_database()
     try:
         yield url
     finally:
-        await _drop_postgres_database(url)
+        await drop_postgres_database(url)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Crash safety: `kill -9` in the middle of a burst of sends, then a restart, loses no alert.
+"""Crash safety: `kill -9` mid-burst, then a restart, loses no alert; nor does a database drop.
 
 The bot runs as a real subprocess against a fake Bot API that paces a private chat at 1 message
 per second, so the burst is still going when the process is killed. Every alert must arrive;
@@ -8,13 +8,21 @@ at most the one in flight at the kill (one per chat) may arrive twice.
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import signal
 import sys
 from pathlib import Path
 
+import asyncpg
+
+from bot.app import App
+from bot.config import load_config
+from bot.settings import Settings
+from tests.conftest import POSTGRES_URL, drop_postgres_database, fresh_postgres_database
 from tests.fakes.feed_server import FeedServer, rss
 from tests.fakes.telegram_api import FakeTelegram
+from tests.integration.test_cli import write_config
 from tests.integration.test_pipeline import OLD_ITEMS, shipped_topics
 
 REPO = Path(__file__).resolve().parents[2]
@@ -100,3 +108,50 @@ async def test_kill_9_mid_burst_then_restart_loses_nothing(
     order = [next(i for i, b in enumerate(burst) if b["title"] in t) for t in texts]
     # the feed lists the newest first, so oldest first is the reverse of the listing
     assert order == sorted(order, reverse=True), "oldest first, even across the restart"
+
+
+async def test_the_bot_reconnects_after_postgresql_drops_its_connections(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    url = await fresh_postgres_database()
+    name = url.rsplit("/", 1)[1]
+    feed_server.publish("feed.xml", rss(OLD_ITEMS))
+    out = io.StringIO()
+    app = App(
+        Settings(database_url=url),
+        load_config(write_config(tmp_path, feed_server.url("feed.xml"))),
+        stdout=out,
+    )
+    await app.start()
+    await app.start_services()
+    admin = await asyncpg.connect(POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        for _ in range(100):
+            if len(feed_server.requests_to("feed.xml")) >= 2:
+                break
+            await asyncio.sleep(0.1)
+        # the server ends every connection of the bot's database, as a restart would
+        killed = await admin.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1",
+            name,
+        )
+        assert killed >= 1
+        feed_server.publish(
+            "feed.xml",
+            rss(
+                [
+                    {"title": "[속보] 인공지능 긴급 발표", "guid": "after", "link": "https://n/a"},
+                    *OLD_ITEMS,
+                ]
+            ),
+        )
+        for _ in range(200):
+            if "https://n/a" in out.getvalue():
+                break
+            await asyncio.sleep(0.1)
+        assert out.getvalue().count("https://n/a") == 1, "caught up after the connections dropped"
+    finally:
+        await admin.close()
+        await app.stop_services()
+        await app.close()
+        await drop_postgres_database(url)
