@@ -38,7 +38,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"newsbot: {exc}", file=sys.stderr)
         return 2
-    setup_logging(settings.log_level, settings.log_format, settings.secrets)
+    # `run` logs to stdout, as process managers expect; the commands that print data (status,
+    # export, classify) keep stdout for that data and log to stderr
+    log_stream = sys.stdout if args.command == "run" else sys.stderr
+    setup_logging(settings.log_level, settings.log_format, settings.secrets, log_stream)
     config_path = Path(getattr(args, "config", None) or settings.config_path)
     try:
         if args.command == "check-config":

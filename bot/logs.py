@@ -1,4 +1,4 @@
-"""Logging set-up: text or JSON lines to stderr, with every secret masked whatever the level.
+"""Logging set-up: text or JSON lines, with every secret masked whatever the level.
 
 python-telegram-bot and httpx log request URLs, and Telegram's URLs carry the bot token; the
 filter here rewrites any record that contains a secret before a handler sees it.
@@ -10,6 +10,7 @@ import json
 import logging
 import sys
 from collections.abc import Iterable
+from typing import TextIO
 
 MASK = "***"
 
@@ -53,8 +54,11 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def setup_logging(level: str, fmt: str, secrets: Iterable[str]) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+def setup_logging(
+    level: str, fmt: str, secrets: Iterable[str], stream: TextIO | None = None
+) -> None:
+    """Log to `stream` (stderr when None) in `fmt` ("text" or "json"), masking `secrets`."""
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.addFilter(SecretFilter(secrets))
     if fmt == "json":
         handler.setFormatter(JsonFormatter())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -111,3 +112,28 @@ async def test_sigterm_stops_cleanly(tmp_path: Path, feed_server: FeedServer) ->
     output = (seen + rest).decode()
     assert process.returncode == 0, output
     assert "Traceback" not in output
+
+
+async def test_json_logs_on_stdout(tmp_path: Path, feed_server: FeedServer) -> None:
+    feed_server.publish("feed.xml", rss(OLD_ITEMS))
+    config = write_config(tmp_path, feed_server.url("missing.xml"))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        "--once",
+        "--config",
+        str(config),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(REPO), "NEWSBOT_LOG_FORMAT": "json"},
+        cwd=tmp_path,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode == 0, stderr.decode()
+    records = [json.loads(line) for line in stdout.decode().splitlines() if line.strip()]
+    assert any(
+        r["level"] == "WARNING" and "HTTP 404" in r["message"] and r["logger"] == "bot.poller"
+        for r in records
+    ), records
