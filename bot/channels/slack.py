@@ -69,6 +69,7 @@ GLOBAL_INTERVAL: Final = 0.05
 """Between two sends to any channels: the per-workspace limit is far above what one bot posts."""
 SECTION_TEXT_LIMIT: Final = MAX_SECTION_TEXT
 BLOCK_LIMIT: Final = MAX_BLOCKS
+"""Block Kit's limits; `bot.render.slack` keeps every message inside them."""
 ACK_DEADLINE: Final = 3.0
 """Seconds Slack waits for a slash command's acknowledgement (we ack before any work)."""
 SEND_TIMEOUT: Final = 15
@@ -116,7 +117,6 @@ class SlackChannel:
         self._commands = commands
         self._app_token = settings.slack_app_token
         self._signing_secret = settings.slack_signing_secret
-        self.api_url = settings.slack_api_url
         self.chat_interval_s = CHAT_INTERVAL
         self.client = AsyncWebClient(
             token=settings.slack_bot_token,
@@ -125,6 +125,7 @@ class SlackChannel:
             retry_handlers=[],
         )
         """For alerts: no retry handlers, so each failure reaches the dispatcher as it happened."""
+        _quiet_bolt_token_warning()
         self.app = AsyncApp(
             name="newsbot",
             client=AsyncWebClient(
@@ -353,6 +354,20 @@ class SlackChannel:
         """The one place listener errors end up (a response_url that expired, say)."""
         where = body.get("channel_id") or (body.get("channel") or {}).get("id") or "?"
         log.error("slack: handling a request in %s failed: %s", where, _name(error))
+
+
+class _BoltTokenWarning(logging.Filter):
+    """bolt reads SLACK_BOT_TOKEN from the environment itself and, since we hand it a client
+    holding that token, warns at every start that the token "will be unused": it is used."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+def _quiet_bolt_token_warning() -> None:
+    bolt_log = logging.getLogger("slack_bolt.AsyncApp")
+    if not any(isinstance(f, _BoltTokenWarning) for f in bolt_log.filters):
+        bolt_log.addFilter(_BoltTokenWarning())
 
 
 def parse_command_text(text: str) -> tuple[str, tuple[str, ...]]:

@@ -16,7 +16,7 @@ from bot.config import load_config
 from bot.opml import read_opml, write_opml
 from bot.settings import Settings
 from bot.status import collect_status, format_status
-from tests.fakes.feed_server import FeedServer, Fault, rss
+from tests.fakes.feed_server import Fault, FeedServer, rss
 from tests.integration.test_cli import newsbot, write_config
 from tests.integration.test_pipeline import OLD_ITEMS, seed_items
 
@@ -173,7 +173,7 @@ def test_opml_reader_flattens_folders_and_reads_1_0() -> None:
         "https://tech.example.com/feed/",
     ]
     flat = read_opml((DATA / "opml" / "flat-1.0.opml").read_bytes())
-    assert [(o.name, o.url) for o in flat][0] == ("Café News", "http://cafe.example.org/rss")
+    assert (flat[0].name, flat[0].url) == ("Café News", "http://cafe.example.org/rss")
     assert read_opml(write_opml(flat).encode()) == flat
 
 

@@ -1,4 +1,4 @@
-"""The whole pipeline over loopback, on SQLite and PostgreSQL: config -> poll -> alert -> console."""
+"""The whole pipeline over loopback, on SQLite and PostgreSQL: config, poll, alert, console."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from bot.app import App
 from bot.config import LoadedConfig, parse_config
 from bot.settings import Settings
 from tests.conftest import seed_file
-from tests.fakes.feed_server import FeedServer, Fault, rss
+from tests.fakes.feed_server import Fault, FeedServer, rss
 from tests.seed import load_seed
 
 REPO = Path(__file__).resolve().parents[2]

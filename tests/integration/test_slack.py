@@ -1,0 +1,528 @@
+"""Slack end to end over loopback: the bot in HTTP mode, a fake Slack Web API, a feed server.
+
+The app is configured the way an operator does it, from environment variables (SLACK_API_URL
+given without its trailing slash), and runs its services as `newsbot run` does: web server on a
+free port, dispatcher, scheduler. Slack's side is played by tests/fakes: signed slash commands and
+button clicks over real HTTP to `POST /slack/events`, chat.postMessage and response_url served by
+FakeSlack with slack_sdk pointed at it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import socket
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+import pytest
+import pytest_asyncio
+
+from bot.app import App
+from bot.channels.base import Fatal
+from bot.channels.slack import ACK_DEADLINE, SlackChannel, parse_command_text
+from bot.commands import CommandReply, CommandRequest, Commands
+from bot.delivery import Dispatcher
+from bot.models import Platform, Recipient
+from bot.settings import Settings, settings_from_env
+from bot.store import Store
+from tests.conftest import seed_file
+from tests.fakes.feed_server import FeedServer, rss
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_signing import signed_headers, signed_slash_command
+from tests.integration.test_pipeline import OLD_ITEMS, config_for, seed_items
+
+TOKEN = "xoxb-test"
+APP_TOKEN = "xapp-test"
+SECRET = "test-signing-secret"
+NEWS = "C0NEWS"
+ALICE = "U0ALICE"
+NEWS_CHAT = Recipient(Platform.SLACK, NEWS)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]], *, within: float = 10.0, what: str = "condition"
+) -> None:
+    """Wait until `check()` holds; fail naming `what` after `within` seconds."""
+    deadline = time.monotonic() + within
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached within {within}s")
+        await asyncio.sleep(0.05)
+
+
+@dataclass
+class Reply:
+    status: int
+    body: str
+    seconds: float
+
+
+@dataclass
+class Bot:
+    app: App
+    slack: FakeSlack
+    feeds: FeedServer
+    port: int
+
+    @property
+    def store(self) -> Store:
+        assert self.app.store is not None
+        return self.app.store
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        return self.app.dispatchers[Platform.SLACK]
+
+    @property
+    def channel(self) -> SlackChannel:
+        channel = self.app.channels[Platform.SLACK]
+        assert isinstance(channel, SlackChannel)
+        return channel
+
+    async def post(self, body: bytes, headers: dict[str, str]) -> Reply:
+        url = f"http://127.0.0.1:{self.port}/slack/events"
+        async with aiohttp.ClientSession() as session:
+            started = time.monotonic()
+            async with session.post(url, data=body, headers=headers) as response:
+                text = await response.text()
+                return Reply(response.status, text, time.monotonic() - started)
+
+    async def command(
+        self,
+        text: str,
+        response_id: str,
+        *,
+        secret: str = SECRET,
+        timestamp: int | None = None,
+        channel: str = NEWS,
+    ) -> Reply:
+        body, headers = signed_slash_command(
+            secret,
+            command="/news",
+            text=text,
+            channel_id=channel,
+            user_id=ALICE,
+            response_url=self.slack.response_url(response_id),
+            timestamp=timestamp,
+        )
+        return await self.post(body, headers)
+
+    async def answer(self, text: str, response_id: str) -> dict[str, Any]:
+        """Run a command and wait for its (single) answer through the response_url."""
+        reply = await self.command(text, response_id)
+        assert reply.status == 200, reply.body
+        [answer] = await self.slack.wait_for_responses(response_id, 1)
+        return answer
+
+    async def publish_and_poll(self, items: list[dict[str, str]]) -> None:
+        self.feeds.publish("feed.xml", rss(items))
+        await self.app.poll_all()
+        self.dispatcher.wake()
+
+    async def outbox(self) -> dict[str, int]:
+        counts = await self.store.outbox_counts()
+        return {status: n for (platform, status), n in counts.items() if platform == "slack"}
+
+
+def ai_items(count: int) -> list[dict[str, str]]:
+    return [
+        {
+            "title": f"AI model number {n} released",
+            "link": f"https://news.example/ai-{n}",
+            "guid": f"ai-{n}",
+            "description": f"The {n}th AI story.",
+            "pubDate": f"Wed, 12 Jun 2024 0{n}:00:00 GMT",
+        }
+        for n in range(1, count + 1)
+    ]
+
+
+@pytest_asyncio.fixture
+async def bot(tmp_path: Path, feed_server: FeedServer) -> AsyncIterator[Bot]:
+    async with FakeSlack(token=TOKEN) as slack:
+        slack.add_channel(NEWS, name="news")
+        slack.add_user(ALICE, name="alice")
+        feed_server.publish("feed.xml", rss(OLD_ITEMS))
+        port = free_port()
+        settings = settings_from_env(
+            {
+                "NEWSBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'slack.db'}",
+                "SLACK_BOT_TOKEN": TOKEN,
+                "SLACK_SIGNING_SECRET": SECRET,
+                "SLACK_API_URL": slack.api_url.rstrip("/"),
+                "NEWSBOT_HTTP_PORT": str(port),
+            }
+        )
+        assert settings.slack_api_url == slack.api_url, "the trailing slash is added"
+        app = App(settings, config_for(feed_server.url("feed.xml")))
+        await app.start()
+        try:
+            await app.poll_all()  # the first poll primes: the old items never alert
+            await app.start_services()
+            yield Bot(app, slack, feed_server, port)
+        finally:
+            await app.stop_services()
+            await app.close()
+
+
+# commands ----------------------------------------------------------------------------------------
+
+
+async def test_signed_subscribe_is_acknowledged_at_once_and_answered_ephemerally(
+    bot: Bot,
+) -> None:
+    reply = await bot.command("subscribe ai", "cmd-1")
+
+    assert reply.status == 200
+    assert reply.seconds < ACK_DEADLINE, "Slack gives up on a command after 3 s"
+    [answer] = await bot.slack.wait_for_responses("cmd-1", 1)
+    assert answer["response_type"] == "ephemeral"
+    assert answer["text"] == "Subscribed to ai."
+    assert answer["blocks"][0]["text"] == {
+        "type": "plain_text",
+        "text": "Subscribed to ai.",
+        "emoji": False,
+    }
+    [sub] = [s for s in await bot.store.subscriptions() if s.recipient == NEWS_CHAT]
+    assert sub.topics == {"ai"}
+    assert bot.slack.ephemeral == [] and bot.slack.posted == [], "nothing posted for everyone"
+
+
+async def test_the_ack_comes_before_slow_work(bot: Bot) -> None:
+    commands = bot.channel._commands
+
+    class Slow:
+        async def handle(self, request: CommandRequest) -> CommandReply:
+            await asyncio.sleep(ACK_DEADLINE + 0.5)
+            return await commands.handle(request)
+
+    bot.channel._commands = Slow()  # type: ignore[assignment]
+    reply = await bot.command("list", "slow-1")
+
+    assert reply.status == 200 and reply.seconds < ACK_DEADLINE
+    assert bot.slack.responses("slow-1") == []
+    [answer] = await bot.slack.wait_for_responses("slow-1", 1, timeout=10)
+    assert answer["text"].startswith("No subscriptions here yet.")
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    ["wrong secret", "stale timestamp", "future timestamp", "body changed", "unsigned"],
+)
+async def test_a_badly_signed_or_stale_request_gets_401_and_does_nothing(
+    bot: Bot, tamper: str
+) -> None:
+    now = int(time.time())
+    secret = "another-secret" if tamper == "wrong secret" else SECRET
+    timestamp = {"stale timestamp": now - 6 * 60, "future timestamp": now + 6 * 60}.get(tamper)
+    body, headers = signed_slash_command(
+        secret,
+        command="/news",
+        text="subscribe ai",
+        channel_id=NEWS,
+        user_id=ALICE,
+        response_url=bot.slack.response_url("bad-1"),
+        timestamp=timestamp,
+    )
+    if tamper == "body changed":
+        body = body.replace(b"subscribe", b"unsubscribe")
+    if tamper == "unsigned":
+        headers = {"Content-Type": headers["Content-Type"]}
+
+    reply = await bot.post(body, headers)
+
+    assert reply.status == 401
+    await asyncio.sleep(0.3)
+    assert bot.slack.responses("bad-1") == []
+    assert await bot.store.subscriptions() == []
+
+
+async def test_news_alone_is_help_and_an_unknown_verb_points_to_it(bot: Bot) -> None:
+    help_text = (await bot.answer("", "help-1"))["text"]
+    unknown = (await bot.answer("frobnicate now", "unknown-1"))["text"]
+
+    assert "/news subscribe &lt;topic...&gt; — get alerts on these topics" in help_text
+    assert "/news addfeed" not in help_text, "admin commands only for admins"
+    assert unknown == "Unknown command 'frobnicate'. Try /news help for the list."
+
+
+async def test_topics_buttons_run_their_command_when_clicked(bot: Bot) -> None:
+    answer = await bot.answer("topics", "topics-1")
+    buttons = {
+        element["value"]: element["action_id"]
+        for block in answer["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+    }
+    assert "subscribe ai" in buttons
+
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T0001", "domain": "newsbot-test"},
+        "user": {"id": ALICE, "username": "alice", "team_id": "T0001"},
+        "api_app_id": "A0NEWSBOT",
+        "token": "legacy-verification-token",
+        "container": {"type": "message", "channel_id": NEWS, "is_ephemeral": True},
+        "channel": {"id": NEWS, "name": "news"},
+        "trigger_id": "1.2.3",
+        "response_url": bot.slack.response_url("click-1"),
+        "actions": [
+            {
+                "type": "button",
+                "action_id": buttons["subscribe ai"],
+                "block_id": "b",
+                "value": "subscribe ai",
+                "text": {"type": "plain_text", "text": "ai"},
+                "action_ts": "1700000000.000001",
+            }
+        ],
+    }
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    reply = await bot.post(body, signed_headers(SECRET, body))
+
+    assert reply.status == 200 and reply.seconds < ACK_DEADLINE
+    [answer] = await bot.slack.wait_for_responses("click-1", 1)
+    assert answer["text"] == "Subscribed to ai." and answer["response_type"] == "ephemeral"
+
+
+@pytest.mark.parametrize(
+    ("text", "verb", "args"),
+    [
+        ("", "help", ()),
+        ("  Subscribe   ai  policy-finance ", "subscribe", ("ai", "policy-finance")),
+        (
+            "addfeed <https://a.example/rss?x=1&amp;y=2|a.example/rss> local",
+            "addfeed",
+            ("https://a.example/rss?x=1&y=2", "local"),
+        ),
+        ("keywords add R&amp;D", "keywords", ("add", "R&D")),
+        ("keywords add &lt;b&gt;", "keywords", ("add", "<b>")),
+    ],
+)
+def test_command_text_is_read_as_the_user_typed_it(
+    text: str, verb: str, args: tuple[str, ...]
+) -> None:
+    assert parse_command_text(text) == (verb, args)
+
+
+# delivery ----------------------------------------------------------------------------------------
+
+
+async def test_the_seed_reaches_the_subscribed_channel_exactly_once(bot: Bot) -> None:
+    seed_file()  # skip cleanly without ../shared
+    answer = await bot.answer("subscribe ai policy-finance breaking", "sub-1")
+    assert answer["text"] == "Subscribed to ai, policy-finance, breaking."
+
+    await bot.publish_and_poll(seed_items())
+    [posted] = await bot.slack.wait_for_posts(1)
+    await bot.app.poll_all()  # the same document again, and a restart-free second look
+    bot.dispatcher.wake()
+    await asyncio.sleep(2.5)
+
+    assert bot.slack.posted == [posted], "delivered exactly once"
+    assert posted.channel == NEWS and posted.unfurl_links is False
+    assert posted.blocks is not None
+    title, excerpt, meta = posted.blocks
+    assert title["text"]["text"].startswith("*<https://news.example/seed|")
+    assert "AI정책금융" in excerpt["text"]["text"]
+    assert excerpt["accessory"]["image_url"].startswith("https://")
+    assert meta["elements"][-1]["text"] == "ai, policy-finance, breaking"
+    assert posted.text and "로봇, 자율주행" in posted.text
+    assert await bot.outbox() == {"sent": 1}
+
+
+async def test_429_waits_for_retry_after_and_drops_nothing(bot: Bot) -> None:
+    await bot.answer("subscribe ai", "sub-2")
+    bot.slack.fail_next("chat.postMessage", times=1, status=429)  # answers Retry-After: 1
+
+    started = time.time()
+    await bot.publish_and_poll([*ai_items(3), *OLD_ITEMS])
+    posted = await bot.slack.wait_for_posts(3, timeout=20)
+
+    assert bot.slack.rejected_429 == 1
+    assert [m.text for m in posted] == [
+        f"AI model number {n} released (local)" for n in (1, 2, 3)
+    ], "oldest first, none lost"
+    assert posted[0].at - started >= 1.0, "waited for Retry-After"
+    gaps = [b.at - a.at for a, b in itertools.pairwise(posted)]
+    assert min(gaps) >= 1.0, "about one message per second per channel"
+    await eventually(lambda: _equals(bot.outbox(), {"sent": 3}), what="all marked sent")
+
+
+async def test_a_transient_failure_is_retried_with_backoff(bot: Bot) -> None:
+    await bot.answer("subscribe ai", "sub-3")
+    bot.slack.fail_next("chat.postMessage", times=1, status=503)
+
+    await bot.publish_and_poll(ai_items(1))
+    [posted] = await bot.slack.wait_for_posts(1, timeout=15)
+
+    refused = [c for c in bot.slack.calls_to("chat.postMessage") if c.status == 503]
+    assert len(refused) == 1 and posted.text == "AI model number 1 released (local)"
+    await eventually(lambda: _equals(bot.outbox(), {"sent": 1}), what="marked sent")
+
+
+async def test_an_image_slack_cannot_fetch_is_left_out_rather_than_the_alert(bot: Bot) -> None:
+    await bot.answer("subscribe ai", "sub-4")
+    bot.slack.fail_next("chat.postMessage", times=1, status=200, error="invalid_blocks")
+    items = ai_items(1)
+    items[0]["description"] = '<img src="https://img.example/broken.png"> The body.'
+
+    await bot.publish_and_poll(items)
+    [posted] = await bot.slack.wait_for_posts(1)
+
+    [refused] = [c for c in bot.slack.calls_to("chat.postMessage") if c.error]
+    assert "broken.png" in json.dumps(refused.params.get("blocks"))
+    assert posted.blocks is not None and "broken.png" not in json.dumps(posted.blocks)
+
+
+@pytest.mark.parametrize("how", ["channel deleted", "channel archived", "bot removed"])
+async def test_a_channel_that_is_gone_is_deactivated(
+    bot: Bot, how: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    await bot.answer("subscribe ai", "sub-5")
+    if how == "channel deleted":
+        bot.slack.remove_channel(NEWS)
+    elif how == "channel archived":
+        bot.slack.archive(NEWS)
+    else:
+        bot.slack.add_channel(NEWS, name="news", member=False)
+    expected = {
+        "channel deleted": "channel_not_found",
+        "channel archived": "is_archived",
+        "bot removed": "not_in_channel",
+    }[how]
+
+    await bot.publish_and_poll(ai_items(2))
+
+    async def deactivated() -> bool:
+        chat = await bot.store.chat(NEWS_CHAT)
+        return chat is not None and not chat.active
+
+    await eventually(deactivated, what="deactivation")
+    await eventually(lambda: _equals(bot.outbox(), {"failed": 2}), what="queue failed")
+    assert bot.slack.posted == []
+    assert await bot.store.subscriptions() == [], "no more routing to that channel"
+    assert any(
+        expected in r.getMessage() and "deactivated" in r.getMessage() for r in caplog.records
+    )
+
+
+@pytest.mark.parametrize("error", ["invalid_auth", "account_inactive"])
+async def test_a_dead_token_stops_the_slack_dispatcher_with_a_clear_log_line(
+    bot: Bot, error: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    await bot.answer("subscribe ai", "sub-6")
+    if error == "invalid_auth":
+        bot.slack.token = "xoxb-rotated"  # the bot's token was revoked
+    else:
+        bot.slack.account_inactive = True
+
+    await bot.publish_and_poll(ai_items(1))
+
+    async def stopped() -> bool:
+        return bot.dispatcher.stopped_reason is not None
+
+    await eventually(stopped, what="dispatcher stop")
+    reason = bot.dispatcher.stopped_reason or ""
+    assert error in reason and "SLACK_BOT_TOKEN" in reason
+    [line] = [r for r in caplog.records if "dispatcher stopped" in r.getMessage()]
+    assert line.levelno == logging.ERROR and error in line.getMessage()
+    assert await bot.outbox() == {"pending": 1}, "kept for when the token is fixed"
+
+
+async def _equals(value: Awaitable[dict[str, int]], expected: dict[str, int]) -> bool:
+    return await value == expected
+
+
+# start-up ----------------------------------------------------------------------------------------
+
+
+def slack_settings(slack: FakeSlack, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "slack_bot_token": TOKEN,
+        "slack_signing_secret": SECRET,
+        "slack_api_url": slack.api_url,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+class NoCommands(Commands):
+    def __init__(self) -> None:
+        pass
+
+
+async def test_start_logs_who_the_bot_is(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caplog.set_level(logging.INFO)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)  # bolt reads it too, and used to warn
+    async with FakeSlack(token=TOKEN) as slack:
+        channel = SlackChannel(slack_settings(slack), NoCommands())
+        await channel.start()
+        await channel.stop()
+
+    assert [c.method for c in slack.calls] == ["auth.test"]
+    assert any("signed in as newsbot (U0BOT)" in r.getMessage() for r in caplog.records)
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], "a clean start"
+    assert channel.web_routes()[0].path == "/slack/events"  # type: ignore[attr-defined]
+
+
+async def test_a_refused_token_stops_the_start(caplog: pytest.LogCaptureFixture) -> None:
+    async with FakeSlack(token=TOKEN) as slack:
+        channel = SlackChannel(slack_settings(slack, slack_bot_token="xoxb-wrong"), NoCommands())
+        with pytest.raises(Fatal, match="invalid_auth"):
+            await channel.start()
+
+    assert any(
+        r.levelno == logging.ERROR and "invalid_auth" in r.getMessage() for r in caplog.records
+    )
+
+
+async def test_an_unreachable_api_does_not_stop_the_start(caplog: pytest.LogCaptureFixture) -> None:
+    port = free_port()  # nothing listens there
+    settings = Settings(slack_bot_token=TOKEN, slack_api_url=f"http://127.0.0.1:{port}/api/")
+    channel = SlackChannel(settings, NoCommands())
+    await channel.start()
+    await channel.stop()
+
+    assert any("unreachable" in r.getMessage() for r in caplog.records)
+
+
+async def test_socket_mode_opens_its_connection_with_the_app_token() -> None:
+    async with FakeSlack(token=TOKEN, app_token=APP_TOKEN) as slack:
+        channel = SlackChannel(slack_settings(slack, slack_app_token=APP_TOKEN), NoCommands())
+        assert channel.web_routes() == [], "no public URL in Socket Mode"
+        await channel.start()
+
+        async def opened_twice() -> bool:  # our check, then the socket client's own
+            return len(slack.calls_to("apps.connections.open")) >= 2
+
+        await eventually(opened_twice, what="apps.connections.open")
+        await channel.stop()
+
+    opens = slack.calls_to("apps.connections.open")
+    assert all(c.token == APP_TOKEN and c.status == 200 for c in opens)
+
+
+async def test_socket_mode_with_a_refused_app_token_stops_the_start() -> None:
+    async with FakeSlack(token=TOKEN, app_token=APP_TOKEN) as slack:
+        channel = SlackChannel(slack_settings(slack, slack_app_token="xapp-wrong"), NoCommands())
+        with pytest.raises(Fatal, match="SLACK_APP_TOKEN"):
+            await channel.start()
+        await channel.stop()
