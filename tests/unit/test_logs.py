@@ -45,7 +45,11 @@ def test_secrets_are_masked_in_messages_arguments_and_tracebacks(fmt: logging.Fo
 
 def test_settings_repr_and_describe_hide_secrets() -> None:
     settings = settings_from_env(
-        {"TELEGRAM_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SIGNING, "SLACK_API_URL": "http://h/x"}
+        {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING,
+            "SLACK_API_URL": "http://h/x",
+        }
     )
     assert TOKEN not in repr(settings) and SIGNING not in repr(settings)
     assert settings.describe()["telegram_bot_token"] == "(set)"
