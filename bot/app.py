@@ -210,8 +210,8 @@ class App:
                 loop.add_signal_handler(sig, self.request_stop)
         with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):
             loop.add_signal_handler(signal.SIGHUP, self._reload_in_background)
-        await self.start_services()
         try:
+            await self.start_services()
             await self._stop.wait()
         finally:
             await self.stop_services()

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 
 from bot.app import App
+from bot.channels.base import SendError
 from bot.classify import Classifier, rules_from_config
 from bot.config import ConfigError, load_config
 from bot.feeds.fetch import FetchError, fetch_feed, make_client
@@ -68,6 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_run(app, once=args.once))
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
+        return 1
+    except SendError as exc:  # a chat platform refused us at start (revoked token, ...)
+        print(f"newsbot: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -103,7 +103,8 @@ class TopicConfig(_Strict):
 
 class SubscriptionConfig(_Strict):
     telegram: int | None = None
-    slack: str | None = Field(default=None, pattern=r"^[CDG][A-Z0-9]{2,}$")
+    slack: str | None = Field(default=None, pattern=r"^[CDGUW][A-Z0-9]{2,}$")
+    """A channel id (C..., G...), or a user id (U..., W...) for the bot's DM with them."""
     thread: int | None = None
     """Telegram forum topic (message_thread_id) the alerts go to."""
     topics: tuple[str, ...] = ()

@@ -308,10 +308,11 @@ class SlackChannel:
         """`/news <verb> args`: ack first, then run the verb and answer only the user who typed."""
         await ack()
         verb, args = parse_command_text(str(command.get("text") or ""))
+        user_id = str(command.get("user_id") or "")
         request = CommandRequest(
             platform=Platform.SLACK,
-            chat_id=str(command.get("channel_id") or ""),
-            user_id=str(command.get("user_id") or ""),
+            chat_id=alert_channel(str(command.get("channel_id") or ""), user_id),
+            user_id=user_id,
             command=verb,
             args=args,
             is_group=False,
@@ -327,10 +328,13 @@ class SlackChannel:
         channel = body.get("channel") or {}
         container = body.get("container") or {}
         user = body.get("user") or {}
+        user_id = str(user.get("id") or "")
         request = CommandRequest(
             platform=Platform.SLACK,
-            chat_id=str(channel.get("id") or container.get("channel_id") or ""),
-            user_id=str(user.get("id") or ""),
+            chat_id=alert_channel(
+                str(channel.get("id") or container.get("channel_id") or ""), user_id
+            ),
+            user_id=user_id,
             command=verb,
             args=args,
             is_group=False,
@@ -422,3 +426,14 @@ def _network_failure(exc: Exception, recipient: Recipient) -> SendError:
 def _name(exc: BaseException) -> str:
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text}"[:300] if text else type(exc).__name__
+
+
+def alert_channel(channel_id: str, user_id: str) -> str:
+    """Where a subscription made in `channel_id` gets its alerts.
+
+    A direct message (`D...`) may be one between two people, where the bot cannot post; the
+    alerts then go to the user, whose id `chat.postMessage` accepts as the bot's own DM with them.
+    """
+    if channel_id.startswith("D") and user_id:
+        return user_id
+    return channel_id

@@ -21,6 +21,7 @@ def encode_alert(item: FeedItem, tags: tuple[Tag, ...]) -> str:
                 "summary": item.summary,
                 "published": item.published.isoformat() if item.published else None,
                 "image": item.image,
+                "image_alt": item.image_alt,
                 "categories": list(item.categories),
                 "source": item.source,
             },
@@ -49,6 +50,7 @@ def decode_alert(payload: str) -> tuple[FeedItem, tuple[Tag, ...]]:
         summary=raw.get("summary", ""),
         published=datetime.fromisoformat(raw["published"]) if raw.get("published") else None,
         image=raw.get("image"),
+        image_alt=raw.get("image_alt", ""),
         categories=tuple(raw.get("categories", ())),
         source=raw.get("source", ""),
     )
