@@ -123,7 +123,11 @@ class App:
             self.front_ends.append(slack)
         for platform, channel in self.channels.items():
             self.dispatchers[platform] = Dispatcher(
-                self.store, channel, clock=self.clock, observer=self._observe_delivery
+                self.store,
+                channel,
+                clock=self.clock,
+                observer=self._observe_delivery,
+                default_timezone=lambda: self.config.defaults.timezone,
             )
         await self.apply_config(self.loaded)
 
@@ -168,6 +172,11 @@ class App:
     async def close(self) -> None:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        for front_end in self.front_ends:  # also closes the connections of sends-only use
+            try:
+                await front_end.stop()
+            except Exception:
+                log.exception("closing a chat front end failed")
         if self.client is not None:
             await self.client.aclose()
         if self.store is not None:

@@ -79,6 +79,7 @@ class Dispatcher:
         policy: DeliveryPolicy = DeliveryPolicy(),
         observer: Observer | None = None,
         rng: random.Random | None = None,
+        default_timezone: Callable[[], str] = lambda: "UTC",
     ) -> None:
         self.store = store
         self.channel = channel
@@ -87,6 +88,8 @@ class Dispatcher:
         self.stats = DeliveryStats()
         self._clock = clock
         self._observer = observer
+        self._default_timezone = default_timezone
+        """For chats that set no timezone of their own (the config's `defaults.timezone`)."""
         self._rng = rng or random.Random()
         self._chat_ready: dict[int, float] = {}
         self._in_flight: dict[int, asyncio.Task[None]] = {}
@@ -189,6 +192,7 @@ class Dispatcher:
 
     def _finished(self, chat_ref: int, _task: asyncio.Task[None]) -> None:
         self._in_flight.pop(chat_ref, None)
+        self._wake.set()  # its chat's next turn is now known: an idle run() must recompute
 
     async def _global_slot(self) -> None:
         if self.channel.global_interval <= 0:
@@ -217,7 +221,8 @@ class Dispatcher:
         try:
             item, tags = decode_alert(entry.payload)
             await self._global_slot()
-            await self.channel.send(Outgoing(entry.recipient, item, tags, entry.timezone))
+            timezone = entry.timezone or self._default_timezone()
+            await self.channel.send(Outgoing(entry.recipient, item, tags, timezone))
         except asyncio.CancelledError:
             raise
         except SendError as exc:

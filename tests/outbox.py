@@ -31,7 +31,7 @@ async def queue_item(
     now: float,
     feed: str = "test-feed",
 ) -> int:
-    """Queue `item` for every recipient (oldest first per chat = call order); returns rows queued."""
+    """Queue `item` for each recipient (per chat oldest first, in call order); returns the count."""
     record = await store.feed(feed)
     if record is None:
         record = await store.add_feed(FeedSpec(feed, f"http://127.0.0.1:9/{feed}.xml", 60.0))
@@ -39,4 +39,5 @@ async def queue_item(
     payload = encode_alert(item, tags)
     published = item.published.timestamp() if item.published else None
     alerts = [QueuedAlert(r, item.key, payload, published) for r in recipients]
-    return await store.record_poll(record.id, _POLLED, now, listed_keys=[item.key], alerts=alerts)
+    queued = await store.record_poll(record.id, _POLLED, now, listed_keys=[item.key], alerts=alerts)
+    return sum(queued.values())

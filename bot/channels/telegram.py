@@ -25,7 +25,7 @@ import time
 import traceback
 import warnings
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
@@ -90,10 +90,10 @@ MAX_CALLBACK_DATA: Final = 64
 MAX_CALLBACK_ANSWER: Final = 200
 GLOBAL_RATE: Final = 30.0
 """Messages per second per bot, to all chats together."""
-GLOBAL_INTERVAL: Final = 1 / 29.4
+GLOBAL_INTERVAL: Final = 1 / 29.7
 """The dispatcher's pacing: a little above 1/30 s, so 30 sends span more than a second."""
-WIRE_WINDOW: Final = 1.015
-"""No more than GLOBAL_RATE messages leave within this many seconds, whatever the scheduling:
+WIRE_WINDOW: Final = 1.005
+"""At most GLOBAL_RATE messages reach Telegram within this many seconds, whatever the scheduling:
 a send that starts late (a busy event loop, the first getMe) must not bunch up with the next."""
 PRIVATE_CHAT_INTERVAL: Final = 1.0
 """About one message per second to one private chat."""
@@ -158,7 +158,6 @@ class TelegramChannel:
         """Every message out (alerts and replies) passes here: Telegram's 30/s, strictly."""
         self._bot_lock = asyncio.Lock()
         self._bot_ready = False
-        self._started = False
         self._start_task: asyncio.Task[None] | None = None
 
     # Channel ---------------------------------------------------------------------------------
@@ -180,14 +179,14 @@ class TelegramChannel:
             caption = render_message(message, limit=MAX_CAPTION) if _is_web_url(image) else None
             if image is not None and caption is not None:
                 try:
-                    await self.wire.acquire()
-                    await self.application.bot.send_photo(
-                        chat_id,
-                        image,
-                        caption=caption.html,
-                        parse_mode=ParseMode.HTML,
-                        message_thread_id=thread_id,
-                    )
+                    async with self.wire.slot():
+                        await self.application.bot.send_photo(
+                            chat_id,
+                            image,
+                            caption=caption.html,
+                            parse_mode=ParseMode.HTML,
+                            message_thread_id=thread_id,
+                        )
                     return
                 except BadRequest as exc:
                     if _recipient_gone(exc):
@@ -208,10 +207,10 @@ class TelegramChannel:
     ) -> None:
         bot = self.application.bot
         try:
-            await self.wire.acquire()
-            await bot.send_message(
-                chat_id, text.html, parse_mode=ParseMode.HTML, message_thread_id=thread_id
-            )
+            async with self.wire.slot():
+                await bot.send_message(
+                    chat_id, text.html, parse_mode=ParseMode.HTML, message_thread_id=thread_id
+                )
             return
         except BadRequest as exc:
             if not _markup_refused(exc):
@@ -219,8 +218,8 @@ class TelegramChannel:
             html_error = self._mask(exc.message)
         log.warning("telegram chat %s: HTML refused (%s); sending plain text", chat, html_error)
         try:
-            await self.wire.acquire()
-            await bot.send_message(chat_id, text.plain, message_thread_id=thread_id)
+            async with self.wire.slot():
+                await bot.send_message(chat_id, text.plain, message_thread_id=thread_id)
         except BadRequest as exc:
             if _recipient_gone(exc):
                 raise
@@ -283,12 +282,12 @@ class TelegramChannel:
                 secret_token=self.webhook_secret,
                 allowed_updates=list(ALLOWED_UPDATES),
             )
-        await app.start()
-        if not self.webhook_url and app.updater is not None:
+        if not app.running:
+            await app.start()
+        if not self.webhook_url and app.updater is not None and not app.updater.running:
             await app.updater.start_polling(
                 allowed_updates=list(ALLOWED_UPDATES), error_callback=self._polling_error
             )
-        self._started = True
         log.info(
             "telegram: receiving commands as @%s by %s",
             app.bot.username,
@@ -317,9 +316,8 @@ class TelegramChannel:
         if app.running:
             await app.stop()
         await app.shutdown()
-        if self._bot_ready:
-            await app.bot.shutdown()
-        self._bot_ready = self._started = False
+        await app.bot.shutdown()  # after sends-only use, or a start that failed half-way
+        self._bot_ready = False
 
     def web_routes(self) -> list[web.RouteDef]:
         """The webhook route when `TELEGRAM_WEBHOOK_URL` is set; none for long polling."""
@@ -444,10 +442,10 @@ class TelegramChannel:
         markup = keyboard(reply.buttons)
         for attempt in (1, 2):
             try:
-                await self.wire.acquire()
-                await self.application.bot.send_message(
-                    chat_id, text, message_thread_id=thread_id, reply_markup=markup
-                )
+                async with self.wire.slot():
+                    await self.application.bot.send_message(
+                        chat_id, text, message_thread_id=thread_id, reply_markup=markup
+                    )
                 return
             except RetryAfter as exc:
                 wait = retry_after_seconds(exc)
@@ -477,11 +475,14 @@ class TelegramChannel:
 
 
 class SlidingWindow:
-    """At most `limit` acquisitions in any `window` seconds, first come first served.
+    """At most `limit` requests in any `window` seconds as the server sees them, in arrival order.
 
-    The dispatcher schedules sends a little below the rate; this holds the line where requests
-    leave, so sends delayed after their slot (and command replies, which the dispatcher does not
-    schedule) never make Telegram's strict window overflow.
+    A request reaches the server somewhere between its start and its end, so it holds a slot
+    from its start until `window` after its end: then no latency, slow start or busy event loop
+    can make `limit + 1` of them land in one window. (Of any `limit + 1` requests that land in
+    one window, the one started last would have found the other `limit` still holding slots.)
+    The dispatcher schedules sends a little below the rate; this holds the line at the wire,
+    for command replies too, which the dispatcher does not schedule.
     """
 
     def __init__(
@@ -490,19 +491,35 @@ class SlidingWindow:
         self.limit = limit
         self.window = window
         self._clock = clock
-        self._starts: deque[float] = deque()
+        self._ends: deque[float] = deque()
+        self._running = 0
         self._lock = asyncio.Lock()
+        self._released = asyncio.Event()
 
-    async def acquire(self) -> None:
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold a slot while the request runs (first come, first served)."""
+        await self._acquire()
+        try:
+            yield
+        finally:
+            self._running -= 1
+            self._ends.append(self._clock())
+            self._released.set()
+
+    async def _acquire(self) -> None:
         async with self._lock:
             while True:
                 now = self._clock()
-                while self._starts and self._starts[0] <= now - self.window:
-                    self._starts.popleft()
-                if len(self._starts) < self.limit:
-                    self._starts.append(now)
+                while self._ends and self._ends[0] <= now - self.window:
+                    self._ends.popleft()
+                if self._running + len(self._ends) < self.limit:
+                    self._running += 1
                     return
-                await asyncio.sleep(self._starts[0] + self.window - now)
+                self._released.clear()
+                timeout = self._ends[0] + self.window - now if self._ends else None
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._released.wait(), timeout)
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
