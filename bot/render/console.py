@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from bot.channels.base import Outgoing
-from bot.render.text import excerpt
+from bot.render.text import excerpt, local_time
 
 EXCERPT_CHARS = 280
-
-
-def local_time(when: datetime | None, timezone: str) -> str:
-    """`2024-06-12 14:03 KST` in the given IANA zone (UTC when none is set)."""
-    if when is None:
-        return ""
-    local = when.astimezone(ZoneInfo(timezone or "UTC"))
-    return local.strftime("%Y-%m-%d %H:%M %Z")
 
 
 def render_console(message: Outgoing) -> str:

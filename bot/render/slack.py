@@ -24,16 +24,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from html import escape
 from typing import Any, Final
-from urllib.parse import quote, urlsplit
-from zoneinfo import ZoneInfoNotFoundError
 
 from bot.channels.base import Outgoing
 from bot.classify import PERSONAL_PREFIX
-from bot.render.console import local_time
-from bot.render.text import excerpt
+from bot.render.text import clean_line, clean_lines, excerpt, local_time, safe_url, without_title
 
 # Block Kit limits (https://docs.slack.dev/reference/block-kit/blocks).
 MAX_BLOCKS: Final = 50
@@ -61,12 +57,7 @@ LINK_BAR: Final = "¦"
 
 Block = dict[str, Any]
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b\ufeff]")
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _SENTENCE_END = re.compile(r"[.!?。？！…][\"'”’)\]]*$")
-# RFC 3986 reserved characters and `%` stay; spaces, quotes, `<`, `>`, `|`, controls and non-ASCII
-# characters are percent-encoded, so the URL is one clean token inside `<url|label>`.
-_URL_SAFE = "!#$%&'()*+,/:;=?@[]~"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +74,8 @@ def render_alert(
 ) -> SlackMessage:
     """The alert as Block Kit; `with_image=False` leaves out an image Slack could not fetch."""
     item = message.item
-    title = excerpt(_clean(item.title), TITLE_CHARS) or UNTITLED
-    source = excerpt(_clean(item.source), SOURCE_CHARS)
+    title = excerpt(clean_line(item.title), TITLE_CHARS) or UNTITLED
+    source = excerpt(clean_line(item.source), SOURCE_CHARS)
     limit = max(2, min(excerpt_chars, MAX_SECTION_TEXT))
     body = paragraphs_excerpt(item.summary or item.content, title, limit)
     image = _image(item.image, item.image_alt or title) if with_image else None
@@ -104,7 +95,7 @@ def render_alert(
         heading["accessory"] = image
     meta = [
         part
-        for part in (source, _when(item.published, message.timezone), topics_line(message))
+        for part in (source, local_time(item.published, message.timezone), topics_line(message))
         if part
     ]
     if meta:
@@ -117,14 +108,14 @@ def render_alert(
 def render_reply(text: str, buttons: Sequence[tuple[str, str]] = ()) -> SlackMessage:
     """A command's answer: its text as plain_text sections, its buttons as Block Kit buttons whose
     `value` is the command they run (`subscribe ai`)."""
-    text = _SURROGATE.sub("\ufffd", _CONTROL.sub(" ", text.replace("\r", ""))).strip() or "…"
+    text = clean_lines(text.replace("\r", "")).strip() or "…"
     blocks: list[Block] = [
         {"type": "section", "text": _plain(chunk)} for chunk in _chunks(text, MAX_SECTION_TEXT)
     ]
     usable = [
         (label, command)
         for label, command in buttons
-        if _clean(label) and 0 < len(command) <= MAX_BUTTON_VALUE
+        if clean_line(label) and 0 < len(command) <= MAX_BUTTON_VALUE
     ]
     room = MAX_BLOCKS - 1 - len(blocks)
     usable = usable[: max(0, room) * MAX_BUTTONS_PER_ACTIONS]
@@ -137,7 +128,7 @@ def render_reply(text: str, buttons: Sequence[tuple[str, str]] = ()) -> SlackMes
                     {
                         "type": "button",
                         "action_id": f"{ACTION_PREFIX}{start + index}",
-                        "text": _plain(excerpt(_clean(label), MAX_BUTTON_TEXT)),
+                        "text": _plain(excerpt(clean_line(label), MAX_BUTTON_TEXT)),
                         "value": command,
                     }
                     for index, (label, command) in enumerate(row)
@@ -157,27 +148,13 @@ def link_label(text: str) -> str:
     return escape_mrkdwn(text.replace("|", LINK_BAR))
 
 
-def safe_url(url: str | None) -> str | None:
-    """`url` as a clean http(s) URL, or None for anything else (javascript:, relative, broken)."""
-    if not url:
-        return None
-    url = _SURROGATE.sub("", _CONTROL.sub("", url)).strip()
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    return quote(url, safe=_URL_SAFE)
-
-
 def paragraphs_excerpt(text: str, title: str, limit: int) -> str:
     """At most `limit` characters of `text`, its paragraph breaks kept (plain_text shows them):
     whole paragraphs while they fit, then the next one cut at a sentence or a word when enough
     room is left for it to say something. A summary that opens with the title loses it."""
-    lines = [line for raw in (text or "").splitlines() if (line := _clean(raw))]
+    lines = [line for raw in (text or "").splitlines() if (line := clean_line(raw))]
     if lines:
-        lines[0] = _without_title(lines[0], title)
+        lines[0] = without_title(lines[0], title)
     lines = [line for line in lines if line][:EXCERPT_LINES]
     kept: list[str] = []
     used = 0
@@ -203,7 +180,7 @@ def topics_line(message: Outgoing) -> str:
 def _topic_names(topics: Iterable[str]) -> list[str]:
     names: list[str] = []
     for topic in topics:
-        name = _clean(topic.removeprefix(PERSONAL_PREFIX))[:40]
+        name = clean_line(topic.removeprefix(PERSONAL_PREFIX))[:40]
         if name and name not in names:
             names.append(name)
     return names[:MAX_TOPICS]
@@ -223,7 +200,7 @@ def _image(url: str | None, alt: str) -> Block | None:
     src = safe_url(url)
     if src is None or len(src) > MAX_IMAGE_URL:
         return None
-    alt_text = excerpt(_clean(alt), MAX_ALT_TEXT) or "image"
+    alt_text = excerpt(clean_line(alt), MAX_ALT_TEXT) or "image"
     return {"type": "image", "image_url": src, "alt_text": alt_text}
 
 
@@ -254,22 +231,3 @@ def _chunks(text: str, size: int) -> list[str]:
     if current.strip():
         chunks.append(current)
     return chunks or ["…"]
-
-
-def _clean(text: str) -> str:
-    text = _SURROGATE.sub("\ufffd", _CONTROL.sub(" ", text or ""))
-    return " ".join(text.split())
-
-
-def _without_title(summary: str, title: str) -> str:
-    """Many feeds repeat the headline as the summary's opening: say it once."""
-    if title and summary.startswith(title):
-        return summary[len(title) :].lstrip(" :·-–—|")
-    return summary
-
-
-def _when(published: datetime | None, timezone: str) -> str:
-    try:
-        return local_time(published, timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return local_time(published, "UTC")

@@ -13,15 +13,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from html import escape
-from urllib.parse import quote, urlsplit
-from zoneinfo import ZoneInfoNotFoundError
 
 from bot.channels.base import Outgoing
 from bot.classify import PERSONAL_PREFIX
-from bot.render.console import local_time
-from bot.render.text import excerpt
+from bot.render.text import clean_line, clean_lines, excerpt, local_time, safe_url, without_title
 
 EXCERPT_CHARS = 600
 """The excerpt's length when nothing forces it shorter: a few sentences, not the article."""
@@ -33,12 +29,7 @@ MIN_TAIL_CHARS = 40
 """A paragraph cut shorter than this is left out: the excerpt ends with the one before."""
 UNTITLED = "(untitled)"
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b\ufeff]")
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _NOT_HASHTAG = re.compile(r"\W+")
-# RFC 3986 reserved characters and `%` stay as they are; spaces, quotes, controls and non-ASCII
-# characters are percent-encoded, so the href is one clean URI.
-_URL_SAFE = "!#$%&'()*+,/:;=?@[]~"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,18 +53,18 @@ def render_message(
     """The alert as a text (limit 4096) or caption (limit 1024); None when even without its
     excerpt it would be longer than `limit` (a caption under a huge title: send text instead)."""
     item = message.item
-    title = excerpt(_clean(item.title), TITLE_CHARS) or UNTITLED
-    link = safe_link(item.link)
+    title = excerpt(clean_line(item.title), TITLE_CHARS) or UNTITLED
+    link = safe_url(item.link)
     meta = " · ".join(
         part
         for part in (
-            excerpt(_clean(item.source), SOURCE_CHARS),
-            _when(item.published, message.timezone),
+            excerpt(clean_line(item.source), SOURCE_CHARS),
+            local_time(item.published, message.timezone),
         )
         if part
     )
     tags = hashtags(tag.topic for tag in message.tags)
-    summary = _without_title(_clean_lines(item.summary).strip(), title)
+    summary = without_title(clean_lines(item.summary).strip(), title)
 
     head = f"<b>{_text(title)}</b>"
     if link is not None:
@@ -96,21 +87,6 @@ def render_message(
     return TelegramText(html, plain)
 
 
-def safe_link(link: str | None) -> str | None:
-    """`link` as a clean http(s) URI for an `href`, or None for anything else (javascript:, at://,
-    relative or malformed links)."""
-    if not link:
-        return None
-    link = _SURROGATE.sub("", link).strip()
-    try:
-        parts = urlsplit(link)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    return quote(link, safe=_URL_SAFE)
-
-
 def hashtags(topics: Iterable[str]) -> str:
     """`#ai #policy_finance #반도체`: one hashtag per topic (a personal keyword `kw:x` -> `#x`).
 
@@ -119,7 +95,7 @@ def hashtags(topics: Iterable[str]) -> str:
     seen: list[str] = []
     for topic in topics:
         name = topic.removeprefix(PERSONAL_PREFIX)
-        name = _NOT_HASHTAG.sub("_", _clean(name)).strip("_")[:HASHTAG_CHARS].strip("_")
+        name = _NOT_HASHTAG.sub("_", clean_line(name)).strip("_")[:HASHTAG_CHARS].strip("_")
         if name and f"#{name}" not in seen:
             seen.append(f"#{name}")
     return " ".join(seen[:MAX_HASHTAGS])
@@ -196,29 +172,5 @@ def _chars_within(text: str, units: int) -> int:
     return len(text)
 
 
-def _clean(text: str) -> str:
-    """One line: control characters and broken surrogates out, whitespace runs as one space."""
-    return " ".join(_clean_lines(text).split())
-
-
-def _clean_lines(text: str) -> str:
-    """Like `_clean`, but paragraph breaks (newlines) stay."""
-    return _SURROGATE.sub("\ufffd", _CONTROL.sub(" ", text or ""))
-
-
 def _text(text: str) -> str:
     return escape(text, quote=False)
-
-
-def _without_title(summary: str, title: str) -> str:
-    """Many feeds repeat the headline as the summary's opening: say it once."""
-    if title and summary.startswith(title):
-        return summary[len(title) :].lstrip(" :·-–—|")
-    return summary
-
-
-def _when(published: datetime | None, timezone: str) -> str:
-    try:
-        return local_time(published, timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return local_time(published, "UTC")

@@ -32,8 +32,8 @@ from bot.render.slack import (
     link_label,
     render_alert,
     render_reply,
-    safe_url,
 )
+from bot.render.text import safe_url
 from bot.store.codec import decode_alert, encode_alert
 from tests.conftest import CORPUS, corpus_dir, seed_file
 from tests.fakes.feed_server import rss

@@ -23,10 +23,9 @@ from bot.render.telegram import (
     EXCERPT_CHARS,
     hashtags,
     render_message,
-    safe_link,
     utf16_len,
 )
-from bot.render.text import html_to_text
+from bot.render.text import html_to_text, safe_url
 from tests.conftest import CORPUS, corpus_dir, seed_file
 from tests.fakes.telegram_api import parse_html
 from tests.fakes.telegram_api import utf16_len as fake_utf16_len
@@ -320,7 +319,7 @@ def test_default_excerpt_is_short() -> None:
     ],
 )
 def test_safe_link(link: str | None, expected: str | None) -> None:
-    assert safe_link(link) == expected
+    assert safe_url(link) == expected
 
 
 @pytest.mark.parametrize(
