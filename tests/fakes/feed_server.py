@@ -179,7 +179,7 @@ class FeedServer:
                     await response.write(b" ")
                 else:
                     await response.write(chunk)
-        except (ConnectionResetError, asyncio.CancelledError):
+        except (ConnectionError, asyncio.CancelledError):
             pass
         return response
 
