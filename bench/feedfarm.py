@@ -20,7 +20,8 @@ Control endpoints (not part of any measured sweep):
     ``<item>``, Atom ``<entry>``) with a fresh guid to each listed feed; its ETag changes and its
     Last-Modified moves forward by at least one second;
   * ``POST /_reset``: every feed back to its template (version 0), counters to zero;
-  * ``GET /_stats``: ``{"200": n, "304": n, "other": n}`` served since the last reset.
+  * ``GET /_stats``: ``{"200": n, "304": n, "other": n}`` served since the last reset, and
+    ``"cpu"``: the farm process's CPU seconds so far (to show it is not the bottleneck).
 
 Run it alone: ``python bench/feedfarm.py --feeds 1000`` prints ``READY <port>`` once listening on
 127.0.0.1 (port 0: the OS picks). `Farm` starts it as a child process so its CPU is not the
@@ -30,6 +31,7 @@ client's; the benchmark (bench/poll.py) uses that.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import json
 import os
@@ -124,9 +126,9 @@ def load_templates(root: Path = DEFAULT_CORPUS) -> list[Template]:
         if probe is None:
             continue
         reparsed = feedparser.parse(probe, response_headers=headers)
-        if len(reparsed.entries) != len(parsed.entries) + 1 or reparsed.entries[0].get(
-            "id"
-        ) != ("urn:newsbot-bench:probe-0"):
+        if len(reparsed.entries) != len(parsed.entries) + 1 or reparsed.entries[0].get("id") != (
+            "urn:newsbot-bench:probe-0"
+        ):
             continue
         templates.append(
             Template(
@@ -261,7 +263,7 @@ def make_app(farm: Farm) -> object:
         return web.json_response({"feeds": farm.count})
 
     async def stats(_request: web.Request) -> web.Response:
-        return web.json_response(farm.counters)
+        return web.json_response({**farm.counters, "cpu": time.process_time()})
 
     async def info(_request: web.Request) -> web.Response:
         sizes = [len(t.body) for t in farm.templates]
@@ -303,16 +305,8 @@ def serve(count: int, root: Path, port: int) -> None:
         print(f"READY {bound}", flush=True)
         await asyncio.Event().wait()
 
-    try:
-        import uvloop  # type: ignore[import-not-found]
-
-        uvloop.install()
-    except ImportError:
-        pass
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
-    except KeyboardInterrupt:
-        pass
 
 
 # the client side: start the farm in a child process and drive its control endpoints ----------
@@ -328,6 +322,11 @@ class FarmProcess:
         self.base = ""
 
     def __enter__(self) -> FarmProcess:
+        if not self.root.is_dir():
+            sys.exit(
+                f"feedfarm: corpus not found at {self.root} (set NEWSBOT_CORPUS to the directory "
+                "holding the feed corpus, e.g. /work/shared/corpus/feeds)"
+            )
         self.proc = subprocess.Popen(
             [sys.executable, __file__, "--feeds", str(self.count), "--corpus", str(self.root)],
             stdout=subprocess.PIPE,
