@@ -83,6 +83,7 @@ class Poller:
         self._guard_for = guard_for
         self.admins = tuple(admins)
         """Who hears about feeds that fail for a day, are disabled, or recover."""
+        self._rows = FeedRowWriter(store)
         self._all = asyncio.Semaphore(policy.max_concurrent)
         self._hosts: dict[str, asyncio.Semaphore] = {}
 
@@ -91,11 +92,15 @@ class Poller:
         started = time.monotonic()
         host = urlsplit(feed.url).netloc.lower()
         per_host = self._hosts.setdefault(host, asyncio.Semaphore(self.policy.per_host))
+        deferred: PollRecord | None = None
         async with self._all, per_host:
             try:
-                outcome = await self._poll(feed)
+                outcome, deferred = await self._poll(feed)
             except (FetchError, ParseError) as exc:
                 outcome = await self._failed(feed, exc)
+        if deferred is not None:
+            # outside the semaphores, so that the rows of many polls gather into one commit
+            await self._rows.write(feed.id, deferred, self._clock())
         if outcome.state != feed.state and self.admins:
             await self._tell_admins(feed, outcome)
         return _with_duration(outcome, time.monotonic() - started)
@@ -129,7 +134,8 @@ class Poller:
         )
         log.warning("feed %s: %s", feed.name, title)
 
-    async def _poll(self, feed: FeedRecord) -> PollOutcome:
+    async def _poll(self, feed: FeedRecord) -> tuple[PollOutcome, PollRecord | None]:
+        """Poll; an outcome that changed only the feed's row returns that row to write."""
         result = await fetch_feed(
             self.client,
             feed.url,
@@ -140,29 +146,26 @@ class Poller:
         )
         now = self._clock()
         hints = Hints(retry_after=result.retry_after, max_age=result.max_age)
-        if result.not_modified:
-            delay = self._delay(feed, hints)
-            await self.store.record_poll(
-                feed.id,
-                self._record(
-                    feed,
-                    result.etag,
-                    result.last_modified,
-                    feed.body_hash,
-                    now + delay,
-                    url=result.moved_to,
-                ),
-                now,
-            )
-            return PollOutcome(feed.name, "not_modified", next_delay=delay)
-        body_hash = hashlib.sha256(result.body).hexdigest()
-        if body_hash == feed.body_hash and feed.primed:
+        body_hash = feed.body_hash
+        if not result.not_modified:
+            body_hash = hashlib.sha256(result.body).hexdigest()
+        if result.not_modified or (body_hash == feed.body_hash and feed.primed):
             delay = self._delay(feed, hints)
             record = self._record(
-                feed, result.etag, result.last_modified, body_hash, now + delay, url=result.moved_to
+                feed,
+                # a 304 may leave out the validators: the ones we sent stay valid
+                result.etag or (feed.etag if result.not_modified else None),
+                result.last_modified or (feed.last_modified if result.not_modified else None),
+                body_hash,
+                now + delay,
+                url=result.moved_to,
             )
-            await self.store.record_poll(feed.id, record, now)
-            return PollOutcome(feed.name, "unchanged", next_delay=delay)
+            status = "not_modified" if result.not_modified else "unchanged"
+            outcome = PollOutcome(feed.name, status, next_delay=delay)
+            if record.url:  # a moved feed is rare: committed on its own, at once
+                await self.store.record_poll(feed.id, record, now)
+                return outcome, None
+            return outcome, record
         try:
             parsed = await asyncio.to_thread(
                 parse_feed,
@@ -213,9 +216,10 @@ class Poller:
             new,
             sum(queued_by_platform.values()),
         )
-        return PollOutcome(
+        outcome = PollOutcome(
             feed.name, status, new_items=new, queued=queued_by_platform, next_delay=delay
         )
+        return outcome, None
 
     def _record(
         self,
@@ -278,6 +282,42 @@ class Poller:
             state=state,
             next_delay=delay,
         )
+
+
+class FeedRowWriter:
+    """Gathers the feed-row updates of polls that found nothing new into one commit.
+
+    A caller's `write` returns once its row is committed, so an outcome still means "stored";
+    the rows that arrive while a commit is running go into the next one.
+    """
+
+    def __init__(self, store: Store, *, max_rows: int = 500) -> None:
+        self.store = store
+        self.max_rows = max_rows
+        self._pending: list[tuple[int, PollRecord, float, asyncio.Future[None]]] = []
+        self._flushing: asyncio.Task[None] | None = None
+
+    async def write(self, feed_id: int, record: PollRecord, now: float) -> None:
+        done = asyncio.get_running_loop().create_future()
+        self._pending.append((feed_id, record, now, done))
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.create_task(self._flush())
+        await done
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(0)  # let the polls finishing in this loop turn join the batch
+        while self._pending:
+            batch, self._pending = self._pending[: self.max_rows], self._pending[self.max_rows :]
+            try:
+                await self.store.record_polls([(f, r, n) for f, r, n, _ in batch])
+            except Exception as exc:
+                for *_, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for *_, done in batch:
+                if not done.done():
+                    done.set_result(None)
 
 
 def _with_duration(outcome: PollOutcome, seconds: float) -> PollOutcome:

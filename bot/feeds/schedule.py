@@ -9,6 +9,7 @@ FAILING_AFTER = 86400.0
 """A feed failing for this long is marked failing and its admins are told."""
 FAILING_RETRY = 6 * 3600.0
 """How often a failing feed is retried."""
+_RNG = random.Random()
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +38,7 @@ def next_delay(
     stretch a chosen interval, up to `ceiling`, but never an explicit one; Retry-After always
     wins. Failures back off exponentially with jitter, up to FAILING_RETRY.
     """
-    rng = rng or random.Random()
+    rng = rng or _RNG
     delay = max(interval, 1.0) if explicit else max(interval, floor)
     if not explicit:
         delay = max(delay, min(max(hints.max_age or 0.0, hints.ttl or 0.0), ceiling))
