@@ -18,11 +18,12 @@ async def collect_status(store: Store) -> dict[str, Any]:
             {
                 "name": f.name,
                 "url": f.url,
-                "state": f.state if f.enabled else "removed",
+                "state": _state(f.state, f.enabled, f.failures),
                 "last_poll": _iso(f.last_polled_at),
                 "last_success": _iso(f.last_success_at),
                 "next_poll": _iso(f.next_poll_at),
                 "failures": f.failures,
+                "failing_since": _iso(f.failing_since),
                 "last_error": f.last_error,
                 "items_seen": seen.get(f.id, 0),
             }
@@ -43,7 +44,7 @@ def format_status(status: dict[str, Any]) -> str:
         rows.append(
             (
                 f["name"],
-                f["state"] + (f" ({f['failures']} failures)" if f["failures"] else ""),
+                f["state"] + (f" ({f['failures']} in a row)" if f["failures"] else ""),
                 _short(f["last_poll"]),
                 _short(f["next_poll"]),
                 str(f["items_seen"]),
@@ -63,6 +64,15 @@ def format_status(status: dict[str, Any]) -> str:
         lines.append("outbox: empty")
     lines.append(f"chats: {status['chats']}, subscriptions: {status['subscriptions']}")
     return "\n".join(line.rstrip() for line in lines)
+
+
+def _state(stored: str, enabled: bool, failures: int) -> str:
+    """What to call a feed: ok, failing (its last poll failed), disabled (410), removed."""
+    if not enabled:
+        return "removed"
+    if stored == "disabled":
+        return "disabled"
+    return "failing" if failures or stored == "failing" else "ok"
 
 
 def _iso(epoch: float | None) -> str | None:

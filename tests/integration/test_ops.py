@@ -155,7 +155,8 @@ async def test_status_shows_feeds_outbox_and_failures(
     (feed,) = status["feeds"]
     assert feed["name"] == "local" and feed["failures"] == 1 and "HTTP 500" in feed["last_error"]
     table = format_status(status)
-    assert "local" in table and "HTTP 500" in table
+    assert "local" in table and "HTTP 500" in table and "failing (1 in a row)" in table
+    assert feed["state"] == "failing"
     code, output = await newsbot(
         "status", "--json", env={"NEWSBOT_DATABASE_URL": database_url}, cwd=tmp_path
     )
