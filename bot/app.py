@@ -396,7 +396,12 @@ class App:
             log.error("reload refused:\n%s", exc)
             return f"Reload refused, the running config stays:\n{exc}"
         await self.apply_config(loaded)
-        log.info("config reloaded from %s", loaded.path)
+        log.info(
+            "config reloaded from %s: %d feed(s), topics %s",
+            loaded.path,
+            len(loaded.config.feeds),
+            ", ".join(loaded.config.topics),
+        )
         return f"Reloaded: {len(loaded.config.feeds)} feeds, {len(loaded.config.topics)} topics."
 
     # health --------------------------------------------------------------------------------
@@ -414,7 +419,7 @@ class App:
             return healthy, details
         # failing feeds are the web's fault, not ours: reported, never unhealthy
         details["feeds"] = len(feeds)
-        details["failing_feeds"] = sorted(f.name for f in feeds if f.state != "active")
+        details["failing_feeds"] = sorted(f.name for f in feeds if f.condition != "ok")
         details["channels"] = {
             str(p): "stopped: " + d.stopped_reason if d.stopped_reason else "running"
             for p, d in self.dispatchers.items()
@@ -429,8 +434,7 @@ class App:
                 self.metrics.set_outbox({p: n for (p, s), n in counts.items() if s == "pending"})
                 states: dict[str, int] = {}
                 for feed in await self.store.feeds():
-                    state = feed.state if feed.enabled else "removed"
-                    states[state] = states.get(state, 0) + 1
+                    states[feed.condition] = states.get(feed.condition, 0) + 1
                 self.metrics.set_feed_states(states)
             except Exception as exc:
                 log.warning("metrics: store unreachable: %s", type(exc).__name__)

@@ -51,7 +51,7 @@ class Metrics:
             self.outbox_depth.labels(platform.value).set(pending_by_platform.get(platform.value, 0))
 
     def set_feed_states(self, counts: Mapping[str, int]) -> None:
-        for state in ("active", "failing", "disabled", "removed"):
+        for state in ("ok", "failing", "disabled", "removed"):
             self.feeds.labels(state).set(counts.get(state, 0))
 
     def render(self) -> tuple[bytes, str]:

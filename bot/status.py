@@ -18,7 +18,7 @@ async def collect_status(store: Store) -> dict[str, Any]:
             {
                 "name": f.name,
                 "url": f.url,
-                "state": _state(f.state, f.enabled, f.failures),
+                "state": f.condition,
                 "last_poll": _iso(f.last_polled_at),
                 "last_success": _iso(f.last_success_at),
                 "next_poll": _iso(f.next_poll_at),
@@ -64,15 +64,6 @@ def format_status(status: dict[str, Any]) -> str:
         lines.append("outbox: empty")
     lines.append(f"chats: {status['chats']}, subscriptions: {status['subscriptions']}")
     return "\n".join(line.rstrip() for line in lines)
-
-
-def _state(stored: str, enabled: bool, failures: int) -> str:
-    """What to call a feed: ok, failing (its last poll failed), disabled (410), removed."""
-    if not enabled:
-        return "removed"
-    if stored == "disabled":
-        return "disabled"
-    return "failing" if failures or stored == "failing" else "ok"
 
 
 def _iso(epoch: float | None) -> str | None:

@@ -63,6 +63,16 @@ class FeedRecord:
     failing_since: float | None
     last_error: str | None
 
+    @property
+    def condition(self) -> str:
+        """What to call the feed: ok, failing (its last poll failed), disabled (410 Gone) or
+        removed (no longer in the config)."""
+        if not self.enabled:
+            return "removed"
+        if self.state == "disabled":
+            return "disabled"
+        return "failing" if self.failures or self.state == "failing" else "ok"
+
 
 @dataclass(frozen=True, slots=True)
 class FeedSpec:

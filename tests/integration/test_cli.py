@@ -137,3 +137,47 @@ async def test_json_logs_on_stdout(tmp_path: Path, feed_server: FeedServer) -> N
         r["level"] == "WARNING" and "HTTP 404" in r["message"] and r["logger"] == "bot.poller"
         for r in records
     ), records
+
+
+async def test_sighup_reloads_a_new_topic(tmp_path: Path, feed_server: FeedServer) -> None:
+    feed_server.publish("feed.xml", rss(OLD_ITEMS))
+    config = write_config(tmp_path, feed_server.url("feed.xml"))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        "--config",
+        str(config),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        cwd=tmp_path,
+    )
+    assert process.stdout is not None
+
+    async def read_until(text: bytes) -> bytes:
+        seen = b""
+        while text not in seen:
+            try:
+                line = await asyncio.wait_for(process.stdout.readline(), timeout=60)  # type: ignore[union-attr]
+            except TimeoutError:
+                raise AssertionError(f"waited for {text!r}, saw:\n{seen.decode()}") from None
+            assert line, seen.decode()
+            seen += line
+        return seen
+
+    try:
+        await read_until(b"feed local: primed")
+        weather = "  weather:\n    keywords: [sunny, 날씨]\n    threshold: 1\n"
+        config.write_text(config.read_text().replace("topics:\n", "topics:\n" + weather, 1))
+        process.send_signal(signal.SIGHUP)
+        await read_until(b"topics weather, ai")
+        feed_server.publish(
+            "feed.xml", rss([{"title": "Sunny days ahead", "guid": "w", "link": "https://n/w"}])
+        )
+        await read_until(b"[weather] Sunny days ahead")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode == 0

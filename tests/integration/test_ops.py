@@ -56,6 +56,7 @@ async def test_health_and_metrics_move_after_a_poll_and_a_send(
             health = await client.get("/healthz")
             assert health.status_code == 200, "an unreachable feed is reported, not unhealthy"
             assert health.json()["feeds"] == 2
+            assert health.json()["failing_feeds"] == ["down"]
 
             feed_server.publish("feed.xml", rss(seed_items()))
             for _ in range(150):
@@ -67,7 +68,8 @@ async def test_health_and_metrics_move_after_a_poll_and_a_send(
                 'newsbot_alerts_sent_total{platform="console"} 1.0',
                 'newsbot_alerts_queued_total{platform="console"} 1.0',
                 'newsbot_outbox_depth{platform="console"} 0.0',
-                'newsbot_feeds{state="active"}',
+                'newsbot_feeds{state="ok"} 1.0',
+                'newsbot_feeds{state="failing"} 1.0',
                 "newsbot_poll_duration_seconds_bucket",
                 "newsbot_publish_to_send_seconds",
                 "newsbot_new_items_total 1.0",
