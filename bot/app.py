@@ -154,6 +154,7 @@ class App:
             ),
             clock=self.clock,
             admins=self._admin_recipients(config),
+            chat_guard=lambda: self.url_guard,
         )
         if self.scheduler is not None:
             await self._schedule_feeds()

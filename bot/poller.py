@@ -19,10 +19,11 @@ import httpx
 
 from bot.classify import ClassifierCache
 from bot.dedupe import decide
-from bot.feeds.fetch import FetchError, FetchLimits, Guard, HTTPStatusError, fetch_feed
+from bot.feeds.fetch import FetchError, FetchLimits, HTTPStatusError, fetch_feed, make_client
 from bot.feeds.parse import ParseError, parse_feed
 from bot.feeds.schedule import FAILING_AFTER, Hints, next_delay
 from bot.models import FeedItem, Recipient, Subscription
+from bot.netguard import PinnedTransport, URLGuard
 from bot.route import route
 from bot.store import Store
 from bot.store.codec import encode_alert
@@ -70,7 +71,7 @@ class Poller:
         explicit_intervals: frozenset[str] = frozenset(),
         policy: PollPolicy = PollPolicy(),
         clock: Callable[[], float] = time.time,
-        guard_for: Callable[[FeedRecord], Guard | None] = lambda _feed: None,
+        chat_guard: Callable[[], URLGuard] | None = None,
         admins: Sequence[Recipient] = (),
     ) -> None:
         self.store = store
@@ -80,7 +81,8 @@ class Poller:
         self.explicit_intervals = explicit_intervals
         self.policy = policy
         self._clock = clock
-        self._guard_for = guard_for
+        self._chat_guard = chat_guard
+        """Checks feeds added from chat on every poll (their DNS may change after /addfeed)."""
         self.admins = tuple(admins)
         """Who hears about feeds that fail for a day, are disabled, or recover."""
         self._rows = FeedRowWriter(store)
@@ -136,14 +138,25 @@ class Poller:
 
     async def _poll(self, feed: FeedRecord) -> tuple[PollOutcome, PollRecord | None]:
         """Poll; an outcome that changed only the feed's row returns that row to write."""
-        result = await fetch_feed(
-            self.client,
-            feed.url,
-            etag=feed.etag,
-            last_modified=feed.last_modified,
-            limits=self.policy.limits,
-            guard=self._guard_for(feed),
-        )
+        if feed.origin == "chat" and self._chat_guard is not None:
+            guard = self._chat_guard()
+            async with make_client(self.policy.limits, PinnedTransport(guard)) as client:
+                result = await fetch_feed(
+                    client,
+                    feed.url,
+                    etag=feed.etag,
+                    last_modified=feed.last_modified,
+                    limits=self.policy.limits,
+                    guard=guard,
+                )
+        else:
+            result = await fetch_feed(
+                self.client,
+                feed.url,
+                etag=feed.etag,
+                last_modified=feed.last_modified,
+                limits=self.policy.limits,
+            )
         now = self._clock()
         hints = Hints(retry_after=result.retry_after, max_age=result.max_age)
         body_hash = feed.body_hash

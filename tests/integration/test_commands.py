@@ -136,5 +136,12 @@ async def test_addfeed_refuses_internal_urls_and_adds_public_ones(
     added = await say(commands, f"/addfeed {disguised} public", user=ADMIN)
     assert "Added feed public" in added, added
     assert "public" in await say(commands, "/feeds", user=ADMIN)
+    outcomes = {o.feed: o for o in await app.poll_all()}
+    assert outcomes["public"].status == "primed", "polled through the pinned, checked address"
+
+    app.url_guard = URLGuard(looks_public)  # its DNS now points inside: every poll re-checks
+    outcomes = {o.feed: o for o in await app.poll_all()}
+    assert outcomes["public"].status == "error" and "loopback" in (outcomes["public"].error or "")
+    assert outcomes["local"].status != "error", "feeds from the config are the operator's choice"
     assert "Removed feed public" in await say(commands, "/removefeed public", user=ADMIN)
     assert "No feed named nope" in await say(commands, "/removefeed nope", user=ADMIN)
