@@ -188,8 +188,10 @@ class TelegramChannel:
                             message_thread_id=thread_id,
                         )
                     return
-                except BadRequest as exc:
-                    if _recipient_gone(exc):
+                except (BadRequest, InvalidToken) as exc:
+                    # InvalidToken is PTB's name for any 404, which a Bot API server without
+                    # sendPhoto answers too; a token that is really bad fails the text send below
+                    if isinstance(exc, BadRequest) and _recipient_gone(exc):
                         raise
                     log.info(
                         "telegram chat %s: photo refused (%s); sending text",

@@ -487,6 +487,19 @@ async def test_photo_with_caption_and_text_when_the_photo_is_refused(
     assert await outbox_rows(db) == [("sent", None), ("sent", None)]
 
 
+async def test_a_server_without_send_photo_still_gets_the_alert_as_text(
+    tg: PickyTelegram, channel: TelegramChannel, db: Store
+) -> None:
+    tg.fail_next("sendPhoto", status=404)  # what a Bot API server lacking the method answers
+    await queue_item(db, news(image="https://img.example/a.jpg"), [chat(USER)], now=time.time())
+
+    await deliver(db, channel)
+
+    [text] = tg.sent_to(USER)
+    assert (text.method, text.parse_mode) == ("sendMessage", "HTML")
+    assert await outbox_rows(db) == [("sent", None)]
+
+
 async def test_refused_markup_is_retried_once_as_plain_text(
     tg: PickyTelegram, channel: TelegramChannel, db: Store
 ) -> None:
