@@ -28,13 +28,14 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
 import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError, SlackClientError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -128,19 +129,18 @@ class SlackChannel:
         _quiet_bolt_token_warning()
         self.app = AsyncApp(
             name="newsbot",
-            client=AsyncWebClient(
-                token=settings.slack_bot_token,
-                base_url=settings.slack_api_url,
-                timeout=SEND_TIMEOUT,
-            ),
+            # no token here: `authorize` hands bolt the bot token for each request
+            client=AsyncWebClient(base_url=settings.slack_api_url, timeout=SEND_TIMEOUT),
             signing_secret=settings.slack_signing_secret,
             request_verification_enabled=True,
             process_before_response=False,
+            authorize=self._authorizer(),
         )
         """bolt's app; its client keeps slack_sdk's default retry of a failed connection."""
         self.app.command(COMMAND)(self._on_command)
         self.app.action(_ACTION)(self._on_button)
         self.app.error(self._on_error)
+        self._bot_user_id: str | None = None
         self.socket_mode = bool(self._app_token)
         self._socket: AsyncSocketModeHandler | None = None
         self._socket_task: asyncio.Task[None] | None = None
@@ -263,9 +263,27 @@ class SlackChannel:
             headers=answer.first_headers_without_set_cookie(),
         )
 
+    def _authorizer(self) -> Callable[..., Awaitable[AuthorizeResult]]:
+        """One workspace, one bot token: bolt needs no `auth.test` call before each request
+        (the check at start already told whether the token works). A plain function, because
+        bolt passes arguments by the names in its signature."""
+
+        async def authorize(
+            enterprise_id: str | None, team_id: str | None, user_id: str | None
+        ) -> AuthorizeResult:
+            return AuthorizeResult(
+                enterprise_id=enterprise_id,
+                team_id=team_id,
+                bot_token=self.client.token,
+                bot_user_id=self._bot_user_id,
+                user_id=user_id,
+            )
+
+        return authorize
+
     async def _check_token(self) -> None:
         try:
-            auth = await self.app.client.auth_test()
+            auth = await self.client.auth_test()
         except SlackApiError as exc:
             error = _error_code(exc) or f"HTTP {exc.response.status_code}"
             if error in FATAL_ERRORS:
@@ -276,6 +294,7 @@ class SlackChannel:
         except _NETWORK_ERRORS as exc:
             log.warning("slack: Web API unreachable at start (%s); starting anyway", _name(exc))
             return
+        self._bot_user_id = auth.get("user_id")
         log.info(
             "slack: signed in as %s (%s) to workspace %s (%s)",
             auth.get("user"),
@@ -361,11 +380,12 @@ class SlackChannel:
 
 
 class _BoltTokenWarning(logging.Filter):
-    """bolt reads SLACK_BOT_TOKEN from the environment itself and, since we hand it a client
-    holding that token, warns at every start that the token "will be unused": it is used."""
+    """bolt reads SLACK_BOT_TOKEN from the environment itself and, since our `authorize` hands
+    it that token, warns at every start that the variable "will be ignored": it is used."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return "`token` will be unused" not in record.getMessage()
+        message = record.getMessage()
+        return "`token` will be unused" not in message and "will be ignored" not in message
 
 
 def _quiet_bolt_token_warning() -> None:

@@ -203,6 +203,18 @@ async def test_signed_subscribe_is_acknowledged_at_once_and_answered_ephemerally
     assert bot.slack.ephemeral == [] and bot.slack.posted == [], "nothing posted for everyone"
 
 
+async def test_commands_need_no_auth_test_call(bot: Bot) -> None:
+    bot.slack.fail_next("auth.test", times=1000, status=404)  # a Web API without auth.test
+    checks_at_start = len(bot.slack.calls_to("auth.test"))
+
+    reply = await bot.command("subscribe ai", "cmd-noauth")
+
+    assert reply.status == 200
+    [answer] = await bot.slack.wait_for_responses("cmd-noauth", 1)
+    assert answer["text"] == "Subscribed to ai."
+    assert len(bot.slack.calls_to("auth.test")) == checks_at_start, "no auth.test per request"
+
+
 async def test_the_ack_comes_before_slow_work(bot: Bot) -> None:
     commands = bot.channel._commands
 
