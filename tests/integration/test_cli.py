@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import sys
+from asyncio.subprocess import Process
 from pathlib import Path
 
 from tests.fakes.feed_server import FeedServer, rss
@@ -86,27 +87,44 @@ async def test_run_once_primes_then_prints_the_seed_once(
     assert code == 0 and "news.example/seed" not in third, third
 
 
-async def test_sigterm_stops_cleanly(tmp_path: Path, feed_server: FeedServer) -> None:
-    feed_server.publish("feed.xml", rss(OLD_ITEMS))
-    config = write_config(tmp_path, feed_server.url("feed.xml"))
-    process = await asyncio.create_subprocess_exec(
+async def start_bot(
+    config: Path, cwd: Path, env: dict[str, str] | None = None, *, read: bool = True
+) -> Process:
+    """`newsbot run --config CONFIG` in the background; its stdout and stderr on one pipe, or
+    discarded when nobody will `read` them (an unread pipe fills up and blocks the bot)."""
+    output = asyncio.subprocess.PIPE if read else asyncio.subprocess.DEVNULL
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
         "run",
         "--config",
         str(config),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        cwd=tmp_path,
+        stdout=output,
+        stderr=asyncio.subprocess.STDOUT if read else output,
+        env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
+        cwd=cwd,
     )
+
+
+async def read_until(process: Process, text: bytes) -> bytes:
+    """The output of `process` up to the line holding `text` (a minute at most)."""
     assert process.stdout is not None
     seen = b""
-    while b"feed local: primed" not in seen:
-        line = await asyncio.wait_for(process.stdout.readline(), timeout=60)
+    while text not in seen:
+        try:
+            line = await asyncio.wait_for(process.stdout.readline(), timeout=60)
+        except TimeoutError:
+            raise AssertionError(f"waited for {text!r}, saw:\n{seen.decode()}") from None
         assert line, seen.decode()
         seen += line
+    return seen
+
+
+async def test_sigterm_stops_cleanly(tmp_path: Path, feed_server: FeedServer) -> None:
+    feed_server.publish("feed.xml", rss(OLD_ITEMS))
+    process = await start_bot(write_config(tmp_path, feed_server.url("feed.xml")), tmp_path)
+    seen = await read_until(process, b"feed local: primed")
     process.send_signal(signal.SIGTERM)
     rest, _ = await asyncio.wait_for(process.communicate(), timeout=30)
     output = (seen + rest).decode()
@@ -142,41 +160,17 @@ async def test_json_logs_on_stdout(tmp_path: Path, feed_server: FeedServer) -> N
 async def test_sighup_reloads_a_new_topic(tmp_path: Path, feed_server: FeedServer) -> None:
     feed_server.publish("feed.xml", rss(OLD_ITEMS))
     config = write_config(tmp_path, feed_server.url("feed.xml"))
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        "--config",
-        str(config),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        cwd=tmp_path,
-    )
-    assert process.stdout is not None
-
-    async def read_until(text: bytes) -> bytes:
-        seen = b""
-        while text not in seen:
-            try:
-                line = await asyncio.wait_for(process.stdout.readline(), timeout=60)  # type: ignore[union-attr]
-            except TimeoutError:
-                raise AssertionError(f"waited for {text!r}, saw:\n{seen.decode()}") from None
-            assert line, seen.decode()
-            seen += line
-        return seen
-
+    process = await start_bot(config, tmp_path)
     try:
-        await read_until(b"feed local: primed")
+        await read_until(process, b"feed local: primed")
         weather = "  weather:\n    keywords: [sunny, 날씨]\n    threshold: 1\n"
         config.write_text(config.read_text().replace("topics:\n", "topics:\n" + weather, 1))
         process.send_signal(signal.SIGHUP)
-        await read_until(b"topics weather, ai")
+        await read_until(process, b"topics weather, ai")
         feed_server.publish(
             "feed.xml", rss([{"title": "Sunny days ahead", "guid": "w", "link": "https://n/w"}])
         )
-        await read_until(b"[weather] Sunny days ahead")
+        await read_until(process, b"[weather] Sunny days ahead")
     finally:
         process.send_signal(signal.SIGTERM)
         await asyncio.wait_for(process.communicate(), timeout=30)

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import signal
-import sys
 from pathlib import Path
 
 import asyncpg
@@ -22,28 +20,12 @@ from bot.settings import Settings
 from tests.conftest import POSTGRES_URL, drop_postgres_database, fresh_postgres_database
 from tests.fakes.feed_server import FeedServer, rss
 from tests.fakes.telegram_api import FakeTelegram
-from tests.integration.test_cli import write_config
+from tests.integration.test_cli import start_bot, write_config
 from tests.integration.test_pipeline import OLD_ITEMS, shipped_topics
 
-REPO = Path(__file__).resolve().parents[2]
 TOKEN = "4242:crash-test-token"
 CHAT = 777
 BURST = 8
-
-
-async def start_bot(config: Path, env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        "--config",
-        str(config),
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-        env={**os.environ, "PYTHONPATH": str(REPO), **env},
-        cwd=cwd,
-    )
 
 
 async def test_kill_9_mid_burst_then_restart_loses_nothing(
@@ -73,7 +55,7 @@ async def test_kill_9_mid_burst_then_restart_loses_nothing(
             "TELEGRAM_BOT_TOKEN": TOKEN,
             "TELEGRAM_API_URL": tg.base_url,
         }
-        bot = await start_bot(config, env, tmp_path)
+        bot = await start_bot(config, tmp_path, env, read=False)
         try:
             for _ in range(600):  # a second poll means the first, which primes, is done
                 if len(feed_server.requests_to("feed.xml")) >= 2:
@@ -87,7 +69,7 @@ async def test_kill_9_mid_burst_then_restart_loses_nothing(
         at_kill = len(tg.sent_to(CHAT))
         assert at_kill < BURST, "the kill came in the middle of the burst"
 
-        bot = await start_bot(config, env, tmp_path)
+        bot = await start_bot(config, tmp_path, env, read=False)
         try:
             for _ in range(1200):
                 titles = [m.text or m.caption or "" for m in tg.sent_to(CHAT)]
