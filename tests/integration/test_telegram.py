@@ -564,10 +564,9 @@ async def test_fan_out_stays_under_the_global_limit(
 
     await deliver(db, channel)
 
-    assert tg.rejected_429 == 0
+    # the fake enforces Telegram's 30-per-second window: sending faster would be answered 429
+    assert tg.rate_limits.enabled and tg.rejected_429 == 0
     assert sorted(m.chat_id for m in tg.sent) == users
-    span = tg.sent[-1].at - tg.sent[0].at
-    assert span >= 44 / 30  # 45 sends need at least 44/30 s at 30/s
 
 
 async def test_group_pacing_keeps_order_without_429(
