@@ -8,6 +8,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -63,8 +64,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_export_opml(settings.database_url))
         if args.command == "run":
             loaded = load_config(config_path)
-            from dataclasses import replace
-
             app = App(replace(settings, config_path=config_path), loaded)
             return asyncio.run(_run(app, once=args.once))
     except ConfigError as exc:

@@ -192,10 +192,6 @@ class Store:
     async def close(self) -> None:
         await self.engine.dispose()
 
-    async def ping(self) -> None:
-        async with self.engine.connect() as conn:
-            await conn.execute(select(1))
-
     @asynccontextmanager
     async def _tx(self) -> AsyncIterator[AsyncConnection]:
         async with self.engine.begin() as conn:
@@ -423,18 +419,6 @@ class Store:
             row = (await conn.execute(_chat_query(recipient))).first()
         return _chat_record(row) if row else None
 
-    async def ensure_chat(self, recipient: Recipient, now: float) -> ChatRecord:
-        """The chat's row, created (or reactivated: it wrote to us) as needed."""
-        async with self._tx() as conn:
-            ref = (await self._chat_refs(conn, [recipient], now))[recipient]
-            await conn.execute(
-                update(chats)
-                .where(chats.c.id == ref, ~chats.c.active)
-                .values(active=True, inactive_reason=None)
-            )
-            row = (await conn.execute(select(chats).where(chats.c.id == ref))).one()
-        return _chat_record(row)
-
     async def sync_static_subscriptions(
         self, wanted: Mapping[Recipient, tuple[frozenset[str], frozenset[str]]], now: float
     ) -> None:
@@ -524,11 +508,6 @@ class Store:
             ref = (await self._chat_refs(conn, [recipient], now))[recipient]
             await conn.execute(update(chats).where(chats.c.id == ref).values(muted_until=until))
 
-    async def set_timezone(self, recipient: Recipient, timezone: str, now: float) -> None:
-        async with self._tx() as conn:
-            ref = (await self._chat_refs(conn, [recipient], now))[recipient]
-            await conn.execute(update(chats).where(chats.c.id == ref).values(timezone=timezone))
-
     async def subscriptions(self, *, active_only: bool = True) -> list[Subscription]:
         """Every chat with its topics and keywords (for routing and `/list`)."""
         async with self.engine.connect() as conn:
@@ -558,16 +537,6 @@ class Store:
                 )
             )
         return out
-
-    async def all_keywords(self) -> set[str]:
-        async with self.engine.connect() as conn:
-            rows = await conn.execute(
-                select(keywords.c.keyword)
-                .join(chats, chats.c.id == keywords.c.chat_ref)
-                .where(chats.c.active)
-                .distinct()
-            )
-            return {r.keyword for r in rows}
 
     async def deactivate_chat(self, chat_ref: int, reason: str) -> None:
         """The chat is gone (blocked, kicked, deleted): stop routing to it; fail its queue."""

@@ -104,7 +104,7 @@ async def test_deactivating_a_chat_fails_its_queue_and_drops_it_from_routing(sto
     assert await store.subscriptions() == []
     assert await store.claim(Platform.TELEGRAM, 5.0) == []
     assert (await store.outbox_counts())[("telegram", "failed")] == 1
-    await store.ensure_chat(ALICE, 6.0)  # the user wrote to the bot again
+    await store.subscribe(ALICE, ["ai"], 6.0)  # the user subscribes again
     assert [s.recipient for s in await store.subscriptions()] == [ALICE]
 
 
