@@ -69,7 +69,6 @@ from bot.classify import (  # noqa: E402
     TopicRule,
     item_fields,
     normalize,
-    rules_from_config,
 )
 from bot.config import load_config  # noqa: E402
 from bot.feeds.parse import ParseError, parse_feed  # noqa: E402
@@ -294,7 +293,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     english = load_items([CORPUS / f for f in ENGLISH_FILES if (CORPUS / f).is_file()])
     print(f"items: {len(items)} Korean (timed); {len(english)} English (vocabulary only)")
 
-    shipped = rules_from_config(load_config(args.config).config.topics)
+    shipped = load_config(args.config).config.topic_rules()
     ko_words, en_words = vocabulary(items, english)
     large = generated_rules(shipped, args.keywords, args.topics, ko_words, en_words, args.seed)
     print(pin_to_one_core())

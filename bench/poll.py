@@ -125,7 +125,7 @@ def run_newsbot(args: argparse.Namespace) -> dict[str, Any]:
 
     async def main() -> dict[str, Any]:
         from bot.app import static_subscriptions
-        from bot.classify import ClassifierCache, rules_from_config
+        from bot.classify import ClassifierCache
         from bot.config import load_config
         from bot.feeds.fetch import make_client
         from bot.logs import setup_logging
@@ -152,7 +152,7 @@ def run_newsbot(args: argparse.Namespace) -> dict[str, Any]:
             per_host=args.per_host,
         )
         poller = Poller(
-            store, client, ClassifierCache(rules_from_config(config.topics)), policy=policy
+            store, client, ClassifierCache(config.topic_rules()), policy=policy
         )
         profiler = None
         if args.profile:

@@ -22,7 +22,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.channels.base import Channel, FrontEnd
 from bot.channels.console import CONSOLE_RECIPIENT, ConsoleChannel
-from bot.classify import ClassifierCache, rules_from_config
+from bot.classify import ClassifierCache
 from bot.commands import Commands, FeedAdmin
 from bot.config import Config, ConfigError, LoadedConfig, load_config
 from bot.delivery import Dispatcher
@@ -146,7 +146,7 @@ class App:
         self.poller = Poller(
             self.store,
             self.client,
-            ClassifierCache(rules_from_config(config.topics)),
+            ClassifierCache(config.topic_rules()),
             extra_subscriptions=extra,
             explicit_intervals=frozenset(f.name for f in config.feeds if f.interval is not None),
             policy=PollPolicy(

@@ -15,12 +15,12 @@ import httpx
 
 from bot.app import App
 from bot.channels.base import SendError
-from bot.classify import Classifier, rules_from_config
+from bot.classify import Classifier, Explanation
 from bot.config import ConfigError, load_config
 from bot.feeds.fetch import FetchError, fetch_feed, make_client
 from bot.feeds.parse import ParseError, parse_feed
 from bot.logs import setup_logging
-from bot.models import Classification, FeedItem
+from bot.models import FeedItem
 from bot.opml import OPMLError, Outline, read_opml, slug, write_opml
 from bot.settings import SettingsError, settings_from_env
 from bot.status import collect_status, format_status
@@ -55,7 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             return 0
         if args.command == "classify":
-            return asyncio.run(_classify(args.source, config_path, as_json=args.json))
+            return asyncio.run(
+                _classify(args.source, config_path, as_json=args.json, explain=args.explain)
+            )
         if args.command == "status":
             return asyncio.run(_status(settings.database_url, as_json=args.json))
         if args.command == "feeds":
@@ -90,6 +92,11 @@ def _parser() -> argparse.ArgumentParser:
     classify.add_argument("source", metavar="FILE_OR_URL")
     classify.add_argument("--config", help="subscriptions.yaml with the topics")
     classify.add_argument("--json", action="store_true", help="one JSON object per item")
+    classify.add_argument(
+        "--explain",
+        action="store_true",
+        help="also show each topic's score, and the topics that scored below their threshold",
+    )
     status = sub.add_parser("status", help="feeds, outbox and chats, from the database")
     status.add_argument("--json", action="store_true", help="machine-readable output")
     feeds = sub.add_parser("feeds", help="move feed lists in and out as OPML")
@@ -172,9 +179,9 @@ async def _run(app: App, *, once: bool) -> int:
     return 0
 
 
-async def _classify(source: str, config_path: Path, *, as_json: bool) -> int:
+async def _classify(source: str, config_path: Path, *, as_json: bool, explain: bool) -> int:
     config = load_config(config_path).config
-    classifier = Classifier(rules_from_config(config.topics))
+    classifier = Classifier(config.topic_rules())
     try:
         if source.startswith(("http://", "https://")):
             async with make_client() as client:
@@ -186,38 +193,69 @@ async def _classify(source: str, config_path: Path, *, as_json: bool) -> int:
         print(f"newsbot classify: {source}: {exc}", file=sys.stderr)
         return 1
     for item in parsed.items:
-        result_tags = classifier.classify(item)
-        print(_json_line(item, result_tags) if as_json else _text_block(item, result_tags))
+        explanation = classifier.explain(item)
+        if as_json:
+            print(_json_line(item, explanation, explain=explain))
+        else:
+            print(_text_block(item, explanation, explain=explain))
     return 0
 
 
-def _json_line(item: FeedItem, classification: Classification) -> str:
-    return json.dumps(
-        {
-            "id": item.guid,
-            "link": item.link,
-            "title": item.title,
-            "tags": [
-                {
-                    "topic": tag.topic,
-                    "reasons": [{"keyword": r.keyword, "field": r.field} for r in tag.reasons],
-                }
-                for tag in classification.tags
-            ],
-        },
-        ensure_ascii=False,
-    )
+def _json_line(item: FeedItem, explanation: Explanation, *, explain: bool) -> str:
+    classification = explanation.classification
+    line: dict[str, object] = {
+        "id": item.guid,
+        "link": item.link,
+        "title": item.title,
+        "tags": [
+            {
+                "topic": tag.topic,
+                "reasons": [{"keyword": r.keyword, "field": r.field} for r in tag.reasons],
+                "score": tag.score,
+            }
+            for tag in classification.tags
+        ],
+        "vetoes": [
+            {"keyword": v.keyword, "rule": v.exclusion, "field": v.field}
+            for v in classification.vetoes
+        ],
+    }
+    if explain:
+        line["near_misses"] = [
+            {
+                "topic": s.topic,
+                "score": s.score,
+                "threshold": s.threshold,
+                "hits": [
+                    {"keyword": h.phrase, "field": h.field, "points": h.points, "rule": h.rule}
+                    for h in s.hits
+                ],
+            }
+            for s in explanation.near_misses
+        ]
+    return json.dumps(line, ensure_ascii=False)
 
 
-def _text_block(item: FeedItem, classification: Classification) -> str:
+def _text_block(item: FeedItem, explanation: Explanation, *, explain: bool) -> str:
+    classification = explanation.classification
     lines = [item.title or "(untitled)"]
     if item.link:
         lines.append(f"  {item.link}")
     for tag in classification.tags:
         reasons = ", ".join(f"{r.keyword!r} in {r.field}" for r in tag.reasons)
-        lines.append(f"  {tag.topic}: {reasons}")
+        score = f" [score {tag.score:g}]" if explain else ""
+        lines.append(f"  {tag.topic}{score}: {reasons}")
     for veto in classification.vetoes:
         lines.append(f"  (vetoed {veto.keyword!r} by {veto.exclusion!r} in {veto.field})")
     if not classification.tags:
         lines.append("  (no tags)")
+    if explain:
+        for near in explanation.near_misses:
+            hits = ", ".join(
+                f"{h.phrase!r} in {h.field} +{h.points:g}" + (f" ({h.rule})" if h.rule else "")
+                for h in near.hits
+            )
+            lines.append(
+                f"  near miss {near.topic} [score {near.score:g} < {near.threshold:g}]: {hits}"
+            )
     return "\n".join(lines)

@@ -27,8 +27,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
+from bot.classify.lexicon import lexicon_names
 from bot.durations import parse_duration
-from bot.models import Platform
+from bot.models import Platform, TopicRule
 
 SUPPORTED_VERSION = 1
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
@@ -91,6 +92,16 @@ class TopicConfig(_Strict):
     title_weight: float = Field(default=2.0, gt=0)
     threshold: float = Field(default=2.0, gt=0)
     """Score an item needs: each hit counts 1, a title hit counts `title_weight`."""
+    lexicon: str | None = None
+    """A shipped lexicon (`bot/lexicons/<name>.yaml`): weighted names and context rules."""
+
+    @field_validator("lexicon")
+    @classmethod
+    def _known_lexicon(cls, value: str | None) -> str | None:
+        if value is not None and value not in lexicon_names():
+            known = ", ".join(sorted(lexicon_names()))
+            raise ValueError(f"unknown lexicon {value!r}; shipped lexicons are: {known}")
+        return value
 
     @field_validator("keywords", "exclude", "aliases")
     @classmethod
@@ -152,6 +163,21 @@ class Config(_Strict):
 
     def feed_interval(self, feed: FeedConfig) -> float:
         return feed.interval if feed.interval is not None else self.defaults.interval
+
+    def topic_rules(self) -> list[TopicRule]:
+        """The classifier's rules for the `topics:` section."""
+        return [
+            TopicRule(
+                topic=topic_id,
+                keywords=topic.keywords,
+                exclude=topic.exclude,
+                fields=topic.fields,
+                title_weight=topic.title_weight,
+                threshold=topic.threshold,
+                lexicon=topic.lexicon,
+            )
+            for topic_id, topic in self.topics.items()
+        ]
 
     def topic_for(self, name: str) -> str | None:
         """The topic id that `name` (an id or an alias, any case) refers to."""

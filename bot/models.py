@@ -104,3 +104,17 @@ class Alert:
     recipient: Recipient
     item: FeedItem
     tags: tuple[Tag, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class TopicRule:
+    """What tags an item with one topic: its keywords, exclusions, fields, weights and lexicon."""
+
+    topic: str
+    keywords: tuple[str, ...]
+    exclude: tuple[str, ...] = ()
+    fields: tuple[str, ...] = ("title", "summary", "categories")
+    title_weight: float = 2.0
+    threshold: float = 2.0
+    lexicon: str | None = None
+    """Name of a shipped lexicon (`bot/lexicons/<name>.yaml`): weighted names and context rules."""

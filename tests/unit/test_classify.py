@@ -17,11 +17,14 @@ from bot.classify import (
     PERSONAL_PREFIX,
     Classifier,
     ClassifierCache,
+    LexiconError,
     TopicRule,
+    lexicon_names,
+    load_lexicon,
     personal_rule,
-    rules_from_config,
 )
-from bot.config import load_config
+from bot.classify.lexicon import parse_lexicon
+from bot.config import ConfigError, load_config, parse_config
 from bot.feeds.parse import parse_feed
 from bot.models import FeedItem, Reason, Veto
 from tests.seed import SeedArticle, load_seed
@@ -62,7 +65,7 @@ AI = Classifier([one_hit_rule("ai", "AI")])
 
 @pytest.fixture(scope="module")
 def shipped() -> Classifier:
-    return Classifier(rules_from_config(load_config(REPO / "subscriptions.yaml").config.topics))
+    return Classifier(load_config(REPO / "subscriptions.yaml").config.topic_rules())
 
 
 # -- boundaries ---------------------------------------------------------------------------------
@@ -160,7 +163,7 @@ def test_breaking_exclusions_hold_and_vetoes_are_reported(
     [
         ("[속보] 기준금리 동결", "", "[속보]", "title"),
         ("[속보]행정안전부 초대 경찰국장 임명", "", "[속보]", "title"),
-        ("(1보) 국회, 인공지능 기본법 통과", "", "1보", "title"),
+        ("(1보) 국회, 인공지능 기본법 통과", "", "(1보)", "title"),
         ("[긴급] 수도권 호우경보", "", "[긴급]", "title"),
         ("기준금리 동결", "[속보] 한국은행이 기준금리를 동결했다.", "[속보]", "lead"),
         ("BREAKING: Earthquake strikes off the coast", "", "Breaking:", "title"),
@@ -222,7 +225,7 @@ def test_a_passing_ai_mention_in_a_phone_launch_does_not_tag_ai(shipped: Classif
 def test_a_title_hit_tags_ai(shipped: Classifier) -> None:
     tag = next(
         t
-        for t in shipped.classify(item("AI 스마트폰 시대 열린다", PHONE_LAUNCH)).tags
+        for t in shipped.classify(item("AI가 바꾸는 일자리", PHONE_LAUNCH)).tags
         if t.topic == "ai"
     )
     assert Reason("AI", "title") in tag.reasons
@@ -391,3 +394,136 @@ def test_the_seed_article_is_ai_policy_finance_and_breaking(
     result = shipped.classify(feed_item)
     assert result.topics == SHIPPED_TOPICS, result
     assert all(tag.reasons for tag in result.tags)
+
+
+# -- lexicons: the field's own names, programmes by name ----------------------------------------
+
+NAMED = [
+    # (title, summary, topic): stories that never write the topic word
+    ("딥시크 앱, 개인정보위 조치로 국내 신규 다운로드 중단", "", "ai"),
+    ("퍼플렉시티, 5억달러 투자 유치…기업가치 90억달러", "", "ai"),
+    ("루닛, 3분기 매출 사상 최대…해외 비중 80%", "", "ai"),
+    ("Anthropic releases a new Claude model for coding", "", "ai"),
+    ("Sam Altman testifies before the Senate", "", "ai"),
+    ("디딤돌대출 금리 0.3%p 인상…다음 달부터", "", "policy-finance"),
+    ("소상공인 긴급경영안정자금 2000억원 추가 공급", "", "policy-finance"),
+    ("지역신용보증재단, 특례보증 접수 시작", "", "policy-finance"),
+    ("Student loan forgiveness plan blocked by appeals court", "", "policy-finance"),
+    ("SBA loans to small firms hit a record", "", "policy-finance"),
+]
+
+
+@pytest.mark.parametrize(("title", "summary", "topic"), NAMED)
+def test_lexicon_names_tag_stories_that_never_write_the_topic_word(
+    shipped: Classifier, title: str, summary: str, topic: str
+) -> None:
+    assert topic in shipped.classify(item(title, summary)).topics
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["Gemini horoscope for Tuesday", "Claude Monet retrospective opens in Paris", "Llama farm"],
+)
+def test_a_name_that_also_means_something_else_needs_company(
+    shipped: Classifier, title: str
+) -> None:
+    assert "ai" not in shipped.classify(item(title)).topics
+
+
+def test_two_weak_names_together_tag(shipped: Classifier) -> None:
+    assert "ai" in shipped.classify(item("Google Gemini takes on Claude")).topics
+
+
+# -- context rules: modifiers, negative contexts, machines without AI -----------------------------
+
+NOT_THE_TOPIC = [
+    ("AI 데이터센터 전력 수요 급증…변압기 업체 수주 호조", "ai", "AI as a modifier"),
+    ("AI PC 출하량 2분기 20% 늘어", "ai", "AI as a modifier"),
+    ("Cable maker wins orders for AI data centers", "ai", "AI as a modifier"),
+    ("AI 수요에 전력망 비상", "ai", "AI as a modifier"),
+    ("배달 로봇 인도 통행 허용…자율주행 로봇 규제 완화", "ai", "autonomy without AI framing"),
+    ("[인사] 산업은행", "policy-finance", "personnel, appointment or obituary"),
+    (
+        "산업은행 신임 회장에 김모 전 차관 임명",
+        "policy-finance",
+        "personnel, appointment or obituary",
+    ),
+    ("공적자금 회수율 70% 넘어…산업은행 지원분은 지연", "policy-finance", "recovered public funds"),
+    ("기업은행 순이익 1조원 돌파", "policy-finance", "policy bank as a company"),
+]
+
+
+@pytest.mark.parametrize(("title", "topic", "rule"), NOT_THE_TOPIC)
+def test_context_rules_veto_and_say_which_rule(
+    shipped: Classifier, title: str, topic: str, rule: str
+) -> None:
+    result = shipped.classify(item(title))
+    assert topic not in result.topics
+    assert any(v.exclusion.startswith(rule) for v in result.vetoes), result.vetoes
+
+
+def test_a_modifier_only_cancels_the_hit_it_overlaps(shipped: Classifier) -> None:
+    result = shipped.classify(item("오픈AI, AI 데이터센터 '스타게이트' 착공"))
+    assert "ai" in result.topics
+    assert Veto("AI", "AI as a modifier: AI + 데이터센터", "title") in result.vetoes
+
+
+def test_a_lexicon_rule_may_lower_instead_of_veto() -> None:
+    lexicon = parse_lexicon(
+        "version: 1\n"
+        "groups: {names: {weight: 1, terms: [AI]}}\n"
+        "context: {modifiers: [{name: half, factor: 0.5, words: [AI], heads: [수요]}]}\n",
+        name="t",
+    )
+    assert lexicon.modifiers[0].factor == 0.5 and lexicon.terms == (("AI", 1.0),)
+
+
+def test_explain_lists_near_misses_with_their_hits(shipped: Classifier) -> None:
+    explanation = shipped.explain(item("Gemini 새 버전 출시"))
+    assert explanation.classification.topics == ()
+    (near,) = explanation.near_misses
+    assert near.topic == "ai" and near.score == 1.0 and near.threshold == 2.0
+    assert [(h.phrase, h.field, h.points) for h in near.hits] == [("Gemini", "title", 1.0)]
+
+
+def test_explain_shows_vetoed_hits_as_near_misses(shipped: Classifier) -> None:
+    (near,) = shipped.explain(item("AI PC 출하량 늘어")).near_misses
+    assert near.topic == "ai" and near.score == 0.0
+    assert near.hits[0].rule == "AI as a modifier: AI + PC"
+
+
+def test_explain_agrees_with_classify(shipped: Classifier) -> None:
+    sample = item("[속보] 오픈AI, 챗GPT 새 모델 공개", "산업은행이 AI 반도체에 정책자금을 푼다")
+    assert shipped.explain(sample).classification == shipped.classify(sample)
+
+
+# -- lexicon files ------------------------------------------------------------------------------
+
+
+def test_every_shipped_lexicon_loads_and_every_shipped_topic_uses_one() -> None:
+    assert lexicon_names() >= {"ai", "policy-finance", "breaking"}
+    for name in lexicon_names():
+        assert load_lexicon(name).terms, name
+    topics = load_config(REPO / "subscriptions.yaml").config.topics
+    assert {t.lexicon for t in topics.values()} == {"ai", "policy-finance", "breaking"}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("groups: {}", "version: 1"),
+        ("version: 1\ngroups: {a: {weight: -1, terms: [x]}}", "groups.a.weight"),
+        ("version: 1\ngroups: {a: {terms: ['']}}", "groups.a.terms"),
+        ("version: 1\ncontext: {negative: [{scope: body, phrases: [x]}]}", "scope"),
+        ("version: 1\ncontext: {modifiers: [{factor: 2, words: [a], heads: [b]}]}", "factor"),
+    ],
+)
+def test_a_malformed_lexicon_is_refused_naming_the_key(text: str, message: str) -> None:
+    with pytest.raises(LexiconError, match=message):
+        parse_lexicon(text, name="bad")
+
+
+def test_a_topic_naming_an_unknown_lexicon_is_refused() -> None:
+    text = "version: 1\ntopics:\n  x:\n    keywords: [a]\n    lexicon: nope\n"
+    with pytest.raises(ConfigError, match="unknown lexicon 'nope'"):
+        parse_config(text)

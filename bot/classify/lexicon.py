@@ -1,0 +1,142 @@
+"""Topic lexicons: the weighted names and context rules of `bot/lexicons/*.yaml`, loaded once.
+
+A lexicon is data an editor can read and change without touching code: groups of terms with a
+weight (companies, models, programmes, agencies, in Korean and English), and context rules that
+lower or veto a hit by its neighbourhood (see `context.py`). A topic of subscriptions.yaml names
+its lexicon with `lexicon: <name>`; the file is `bot/lexicons/<name>.yaml`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from ruamel.yaml import YAML
+
+PACKAGE = "bot.lexicons"
+
+
+class LexiconError(Exception):
+    """A lexicon file is missing or malformed; the message names the file and the key."""
+
+
+@dataclass(frozen=True, slots=True)
+class Modifier:
+    """`word` followed by `head` (with or without a space) makes the word's hit a modifier."""
+
+    name: str
+    factor: float
+    words: tuple[str, ...]
+    heads: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Negative:
+    """A phrase whose presence in `scope` (title: the whole item; field: that field) lowers hits."""
+
+    name: str
+    factor: float
+    scope: str
+    phrases: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """One topic's weighted terms and context rules."""
+
+    name: str
+    terms: tuple[tuple[str, float], ...]
+    """(phrase, weight); a phrase listed twice keeps its largest weight."""
+    modifiers: tuple[Modifier, ...] = ()
+    negatives: tuple[Negative, ...] = ()
+
+
+def lexicon_names() -> frozenset[str]:
+    """The lexicons shipped in the package."""
+    return frozenset(
+        entry.name.removesuffix(".yaml")
+        for entry in resources.files(PACKAGE).iterdir()
+        if entry.name.endswith(".yaml")
+    )
+
+
+@cache
+def load_lexicon(name: str) -> Lexicon:
+    """The shipped lexicon `name`, parsed and checked (cached: files never change at run time)."""
+    source = f"bot/lexicons/{name}.yaml"
+    if name not in lexicon_names():
+        known = ", ".join(sorted(lexicon_names()))
+        raise LexiconError(f"{source}: no such lexicon (shipped: {known})")
+    text = resources.files(PACKAGE).joinpath(f"{name}.yaml").read_text(encoding="utf-8")
+    return parse_lexicon(text, name=name, source=source)
+
+
+def parse_lexicon(text: str, *, name: str, source: str = "lexicon") -> Lexicon:
+    """A `Lexicon` from YAML text; raise LexiconError naming the key that is wrong."""
+    document = YAML(typ="safe").load(text)
+    if not isinstance(document, dict) or document.get("version") != 1:
+        raise LexiconError(f"{source}: expected a mapping with `version: 1`")
+    weights: dict[str, float] = {}
+    groups = _mapping(document.get("groups", {}), f"{source}: groups")
+    for group_name, group in groups.items():
+        where = f"{source}: groups.{group_name}"
+        group = _mapping(group, where)
+        weight = _weight(group.get("weight", 1.0), f"{where}.weight")
+        for term in _phrases(group.get("terms", []), f"{where}.terms"):
+            weights[term] = max(weight, weights.get(term, 0.0))
+    context = _mapping(document.get("context", {}) or {}, f"{source}: context")
+    modifiers = tuple(
+        Modifier(
+            name=str(rule.get("name", f"modifier {n}")),
+            factor=_factor(rule.get("factor", 0.0), f"{source}: context.modifiers[{n}].factor"),
+            words=_phrases(rule.get("words", []), f"{source}: context.modifiers[{n}].words"),
+            heads=_phrases(rule.get("heads", []), f"{source}: context.modifiers[{n}].heads"),
+        )
+        for n, rule in enumerate(_rules(context.get("modifiers", []), f"{source}: modifiers"))
+    )
+    negatives = []
+    for n, rule in enumerate(_rules(context.get("negative", []), f"{source}: negative")):
+        scope = rule.get("scope", "title")
+        if scope not in ("title", "field"):
+            raise LexiconError(f"{source}: context.negative[{n}].scope: use title or field")
+        negatives.append(
+            Negative(
+                name=str(rule.get("name", f"negative {n}")),
+                factor=_factor(rule.get("factor", 0.0), f"{source}: context.negative[{n}].factor"),
+                scope=scope,
+                phrases=_phrases(rule.get("phrases", []), f"{source}: context.negative[{n}]"),
+            )
+        )
+    return Lexicon(name, tuple(weights.items()), modifiers, tuple(negatives))
+
+
+def _mapping(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise LexiconError(f"{where}: expected a mapping")
+    return value
+
+
+def _rules(value: Any, where: str) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise LexiconError(f"{where}: expected a list of mappings")
+    return value
+
+
+def _phrases(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise LexiconError(f"{where}: expected a list of non-blank strings")
+    return tuple(value)
+
+
+def _weight(value: Any, where: str) -> float:
+    if not isinstance(value, int | float) or value <= 0:
+        raise LexiconError(f"{where}: expected a positive number")
+    return float(value)
+
+
+def _factor(value: Any, where: str) -> float:
+    if not isinstance(value, int | float) or not 0 <= value < 1:
+        raise LexiconError(f"{where}: expected a factor in [0, 1)")
+    return float(value)

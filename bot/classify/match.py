@@ -1,0 +1,328 @@
+"""Topic rules -> tags: every keyword, lexicon term and context phrase in one automaton per field.
+
+Text and keywords are NFKC-normalised, case-folded and whitespace-collapsed. A keyword whose edge is
+a Latin letter or digit only matches where no Latin letter or digit touches that edge ("AI" in
+"AI정책금융" and "生成AI", never in "KAIST"); a Hangul edge needs nothing, because Korean particles
+attach to nouns ("정책금융을"). `\\b` would be wrong here: Python counts Hangul as word characters.
+
+A hit adds its weight (1 for a keyword, the lexicon's weight for a term) times its field's weight
+(the title counts `title_weight`), times the factors of the context rules around it (`context.py`).
+An item is tagged with every topic whose score reaches the topic's threshold.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Container, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import ahocorasick
+
+from bot.classify.context import (
+    Adjuster,
+    NegativeContext,
+    exclusion_adjusters,
+    lexicon_adjusters,
+    lexicon_negatives,
+)
+from bot.classify.lexicon import load_lexicon
+from bot.models import Classification, FeedItem, Reason, Tag, TopicRule, Veto
+
+LEAD_CHARS = 200
+"""How much of the body's opening counts as its lead (where outlets put a "속보" marker)."""
+PERSONAL_PREFIX = "kw:"
+"""Topic ids of a chat's own keywords: `kw:반도체`."""
+FIELDS = ("title", "lead", "summary", "content", "categories")
+
+
+def personal_rule(keyword: str) -> TopicRule:
+    """The rule for a chat's own keyword: any hit in the title or the summary tags the item."""
+    return TopicRule(
+        topic=PERSONAL_PREFIX + normalize(keyword),
+        keywords=(keyword,),
+        fields=("title", "summary"),
+        title_weight=1.0,
+        threshold=1.0,
+    )
+
+
+def normalize(text: str) -> str:
+    """NFKC, case-folded, every run of whitespace made one space."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def _touches_latin(char: str) -> bool:
+    """Whether a neighbouring character would glue onto a Latin-edged keyword."""
+    if char < "\x80":
+        return char.isalnum()
+    return _is_latin_alnum(char)
+
+
+@lru_cache(maxsize=4096)
+def _is_latin_alnum(char: str) -> bool:
+    if char.isascii():
+        return char.isalnum()
+    return char.isalpha() and unicodedata.name(char, "").startswith("LATIN")
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One counted or cancelled hit, for explanations: what, where, how much, and why."""
+
+    phrase: str
+    field: str
+    points: float
+    """What it added to the score (0 when a context rule or an exclusion cancelled it)."""
+    rule: str = ""
+    """The context rule or exclusion that changed it, if any."""
+
+
+@dataclass(frozen=True, slots=True)
+class TopicScore:
+    """A topic's score on one item, reached or not, with every hit behind it."""
+
+    topic: str
+    score: float
+    threshold: float
+    hits: tuple[Hit, ...]
+
+    @property
+    def tagged(self) -> bool:
+        return self.score >= self.threshold
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """What `classify` decided plus every topic that scored, tagged or not (`--explain`)."""
+
+    classification: Classification
+    scores: tuple[TopicScore, ...]
+
+    @property
+    def near_misses(self) -> tuple[TopicScore, ...]:
+        """Topics that scored something (or had hits cancelled) but stayed below threshold."""
+        return tuple(s for s in self.scores if not s.tagged and s.hits)
+
+
+# automaton values: (span, guard_start, guard_end, hits, adjusters, negatives) with
+#   hits: ((topic, phrase, points), ...), points = term weight x field weight
+#   adjusters: ((topic, factor, label), ...)   negatives: ((topic, factor, scope, label), ...)
+
+
+class Classifier:
+    """Tags items by topic rules; build once per config (and per change of personal keywords).
+
+    Each field gets its own automaton holding only the phrases of the topics that read that
+    field, so the scan loop never filters; every key carries its edge guards and, per topic, the
+    points a hit adds in that field. The loop is the hot path: it touches each hit once, and
+    reasons are built only for the topics whose score reaches their threshold.
+    """
+
+    def __init__(self, rules: Iterable[TopicRule]) -> None:
+        self.rules: dict[str, TopicRule] = {rule.topic: rule for rule in rules}
+        self._rank = {topic: n for n, topic in enumerate(self.rules)}
+        # field -> normalised key -> ([hits], [adjusters], [negatives])
+        tables: dict[str, dict[str, tuple[list[Any], list[Any], list[Any]]]] = {}
+
+        def slot(field_name: str, phrase: str) -> tuple[list[Any], list[Any], list[Any]] | None:
+            key = normalize(phrase)
+            if not key:
+                return None
+            return tables.setdefault(field_name, {}).setdefault(key, ([], [], []))
+
+        for rule in self.rules.values():
+            terms: dict[str, float] = dict.fromkeys(rule.keywords, 1.0)
+            adjusters: list[Adjuster] = list(exclusion_adjusters(rule.topic, rule.exclude))
+            negatives: list[NegativeContext] = []
+            if rule.lexicon:
+                lexicon = load_lexicon(rule.lexicon)
+                for phrase, weight in lexicon.terms:
+                    terms[phrase] = max(weight, terms.get(phrase, 0.0))
+                adjusters.extend(lexicon_adjusters(rule.topic, lexicon))
+                negatives.extend(lexicon_negatives(rule.topic, lexicon))
+            for field_name in rule.fields:
+                field_weight = rule.title_weight if field_name == "title" else 1.0
+                seen: set[str] = set()
+                for phrase, weight in terms.items():
+                    entry = slot(field_name, phrase)
+                    # one key per topic: "AI" and "ai" are the same hit
+                    if entry is not None and normalize(phrase) not in seen:
+                        seen.add(normalize(phrase))
+                        entry[0].append((rule.topic, phrase, weight * field_weight))
+                for adjuster in adjusters:
+                    entry = slot(field_name, adjuster.phrase)
+                    if entry is not None:
+                        entry[1].append((rule.topic, adjuster.factor, adjuster.label))
+                for negative in negatives:
+                    if negative.scope == "title" and field_name != "title":
+                        continue
+                    entry = slot(field_name, negative.phrase)
+                    if entry is not None:
+                        entry[2].append(
+                            (rule.topic, negative.factor, negative.scope, negative.label)
+                        )
+        self._automata: dict[str, Any] = {}
+        for field_name, table in tables.items():
+            automaton = ahocorasick.Automaton()
+            for key, (hits, adjust, negs) in table.items():
+                edges = (len(key) - 1, _is_latin_alnum(key[0]), _is_latin_alnum(key[-1]))
+                automaton.add_word(key, (*edges, tuple(hits), tuple(adjust), tuple(negs)))
+            automaton.make_automaton()
+            self._automata[field_name] = automaton
+
+    def classify(self, item: FeedItem) -> Classification:
+        """Every topic whose score the item reaches, with the hits behind it."""
+        return self._run(item, explain=False).classification
+
+    def explain(self, item: FeedItem) -> Explanation:
+        """`classify`, plus every topic's score and hits, those below threshold included."""
+        return self._run(item, explain=True)
+
+    def _run(self, item: FeedItem, *, explain: bool) -> Explanation:
+        if not self._automata:
+            return Explanation(Classification(), ())
+        scanned = [
+            (field_name, *self._scan(field_name, text))
+            for field_name, text in item_fields(item, self._automata)
+        ]
+        # a negative phrase in the title lowers its topic everywhere in the item
+        item_wide: dict[str, tuple[float, str]] = {}
+        for field_name, _hits, _adjust, negatives in scanned:
+            if field_name == "title":
+                for topic, factor, scope, label in negatives:
+                    if scope == "title" and factor < item_wide.get(topic, (1.0, ""))[0]:
+                        item_wide[topic] = (factor, label)
+        scores: dict[str, float] = {}
+        counted: list[tuple[str, Hit]] = []
+        vetoes: list[Veto] = []
+        for field_name, hits, adjust, negatives in scanned:
+            field_wide = dict(item_wide)
+            for topic, factor, scope, label in negatives:
+                if scope == "field" and factor < field_wide.get(topic, (1.0, ""))[0]:
+                    field_wide[topic] = (factor, label)
+            self._score(field_name, hits, adjust, field_wide, scores, counted, vetoes)
+        passing = {t for t, score in scores.items() if score >= self.rules[t].threshold}
+        tags = []
+        if passing:
+            reasons: dict[str, dict[Reason, None]] = {t: {} for t in passing}
+            for topic, hit in counted:
+                if topic in passing:
+                    keyword = f"{hit.phrase} ({hit.rule})" if hit.rule else hit.phrase
+                    reasons[topic][Reason(keyword, hit.field)] = None
+            tags = sorted(
+                (Tag(t, tuple(reasons[t]), scores[t]) for t in passing),
+                key=lambda tag: self._rank[tag.topic],
+            )
+        classification = Classification(tuple(tags), tuple(vetoes))
+        if not explain:
+            return Explanation(classification, ())
+        per_topic: dict[str, list[Hit]] = {}
+        for topic, hit in counted:
+            per_topic.setdefault(topic, []).append(hit)
+        return Explanation(
+            classification,
+            tuple(
+                TopicScore(t, scores.get(t, 0.0), self.rules[t].threshold, tuple(per_topic[t]))
+                for t in sorted(per_topic, key=self._rank.__getitem__)
+            ),
+        )
+
+    def _scan(
+        self, field_name: str, text: str
+    ) -> tuple[list[tuple[int, int, str, str, float]], list[Any], list[Any]]:
+        normalized = normalize(text)
+        hits: list[tuple[int, int, str, str, float]] = []  # (start, -end, ...): leftmost-longest
+        adjust: list[tuple[int, int, str, float, str]] = []
+        negatives: list[tuple[str, float, str, str]] = []
+        if not normalized:
+            return hits, adjust, negatives
+        last = len(normalized) - 1
+        for end, (span, guard_start, guard_end, found, adjusters, negative) in self._automata[
+            field_name
+        ].iter(normalized):
+            start = end - span
+            if guard_start and start and _touches_latin(normalized[start - 1]):
+                continue
+            if guard_end and end != last and _touches_latin(normalized[end + 1]):
+                continue
+            for topic, phrase, points in found:
+                hits.append((start, -end, topic, phrase, points))
+            for topic, factor, label in adjusters:
+                adjust.append((start, end, topic, factor, label))
+            negatives.extend(negative)
+        return hits, adjust, negatives
+
+    def _score(
+        self,
+        field_name: str,
+        hits: list[tuple[int, int, str, str, float]],
+        adjust: list[tuple[int, int, str, float, str]],
+        field_wide: dict[str, tuple[float, str]],
+        scores: dict[str, float],
+        counted: list[tuple[str, Hit]],
+        vetoes: list[Veto],
+    ) -> None:
+        if not hits:
+            return
+        # leftmost-longest per topic: "AI칩" is one hit, not "AI" and "AI칩". Hits come by start,
+        # so one ending no later than the furthest kept hit of its topic lies inside that hit;
+        # tracked per topic, so other topics' hits (everyone's personal keywords) cannot matter.
+        hits.sort()
+        reach: dict[str, int] = {}
+        for start, negative_end, topic, phrase, points in hits:
+            end = -negative_end
+            factor, label = field_wide.get(topic, (1.0, ""))
+            for a_start, a_end, a_topic, a_factor, a_label in adjust:
+                if a_topic == topic and a_start <= end and start <= a_end and a_factor < factor:
+                    factor, label = a_factor, a_label
+            if factor == 0.0:
+                vetoes.append(Veto(phrase, label, field_name))
+                counted.append((topic, Hit(phrase, field_name, 0.0, label)))
+                continue
+            if reach.get(topic, -1) >= end:
+                continue
+            reach[topic] = end
+            scores[topic] = scores.get(topic, 0.0) + points * factor
+            counted.append((topic, Hit(phrase, field_name, points * factor, label)))
+
+
+def item_fields(item: FeedItem, wanted: Container[str]) -> list[tuple[str, str]]:
+    """The texts of `item` that topic rules look at, by field name."""
+    out = []
+    if "title" in wanted:
+        out.append(("title", item.title))
+    if "lead" in wanted:
+        lead = " / ".join(
+            part
+            for part in (item.image_alt, item.summary[:LEAD_CHARS], item.content[:LEAD_CHARS])
+            if part
+        )
+        out.append(("lead", lead))
+    if "summary" in wanted:
+        out.append(("summary", item.summary))
+    if "content" in wanted:
+        out.append(("content", item.content))
+    if "categories" in wanted and item.categories:
+        out.append(("categories", " | ".join(item.categories)))
+    return out
+
+
+class ClassifierCache:
+    """The classifier for the config's topics plus everyone's personal keywords.
+
+    Rebuilt only when the set of personal keywords changes, never per item.
+    """
+
+    def __init__(self, rules: Iterable[TopicRule]) -> None:
+        self._rules = list(rules)
+        self._keywords: frozenset[str] | None = None
+        self._classifier = Classifier(self._rules)
+
+    def get(self, personal_keywords: Iterable[str] = ()) -> Classifier:
+        wanted = frozenset(personal_keywords)
+        if wanted != self._keywords:
+            self._classifier = Classifier(self._rules + [personal_rule(k) for k in sorted(wanted)])
+            self._keywords = wanted
+        return self._classifier
