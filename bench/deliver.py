@@ -52,18 +52,17 @@ from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
-from bot.channels.base import Outgoing
 from bot.channels.telegram import GLOBAL_RATE, MAX_TEXT, TelegramChannel
 from bot.commands import Commands
 from bot.config import parse_config
 from bot.delivery import Dispatcher
-from bot.models import FeedItem, Platform, Recipient, Tag
+from bot.models import FeedItem, Outgoing, Platform, Recipient, Tag
 from bot.render.telegram import render_message
 from bot.settings import Settings
 from bot.store import connect
-from bot.store.db import OutboxEntry
+from bot.store.records import OutboxEntry
 from tests.fakes.telegram_api import FakeTelegram
-from tests.outbox import queue_item
+from tests.helpers import queue_item
 
 TOKEN = "777000:BENCH-token_secret"
 GROUP_PER_MINUTE = 20
@@ -231,7 +230,7 @@ async def run_newsbot(api_url: str, load: Load, workdir: Path) -> float:
             if settled >= len(load.alerts):
                 done.set()
 
-    dispatcher = Dispatcher(store, channel, observer=observe)
+    dispatcher = Dispatcher(store.outbox, store.chats, channel, observer=observe)
     started = time.monotonic()
     task = asyncio.create_task(dispatcher.run())
     await done.wait()

@@ -7,40 +7,10 @@ import json
 import os
 import signal
 import sys
-from asyncio.subprocess import Process
 from pathlib import Path
 
 from tests.fakes.feed_server import FeedServer, rss
-from tests.integration.test_pipeline import OLD_ITEMS, seed_items, shipped_topics
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-async def newsbot(*args: str, env: dict[str, str] | None = None, cwd: Path) -> tuple[int, str]:
-    """Run `python -m bot ARGS`; returns exit code and stdout+stderr together."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
-        cwd=cwd,
-    )
-    output, _ = await asyncio.wait_for(process.communicate(), timeout=120)
-    assert process.returncode is not None
-    return process.returncode, output.decode()
-
-
-def write_config(tmp_path: Path, feed_url: str) -> Path:
-    path = tmp_path / "subscriptions.yaml"
-    path.write_text(
-        "version: 1\ndefaults: {interval: 5m, timezone: Asia/Seoul}\n"
-        f'feeds:\n  - {{name: local, url: "{feed_url}", interval: 5s}}\n{shipped_topics()}',
-        encoding="utf-8",
-    )
-    return path
+from tests.helpers import OLD_ITEMS, REPO, newsbot, read_until, seed_items, start_bot, write_config
 
 
 async def test_check_config_accepts_the_shipped_file(tmp_path: Path) -> None:
@@ -85,40 +55,6 @@ async def test_run_once_primes_then_prints_the_seed_once(
 
     code, third = await newsbot(*run, env=env, cwd=tmp_path)
     assert code == 0 and "news.example/seed" not in third, third
-
-
-async def start_bot(
-    config: Path, cwd: Path, env: dict[str, str] | None = None, *, read: bool = True
-) -> Process:
-    """`newsbot run --config CONFIG` in the background; its stdout and stderr on one pipe, or
-    discarded when nobody will `read` them (an unread pipe fills up and blocks the bot)."""
-    output = asyncio.subprocess.PIPE if read else asyncio.subprocess.DEVNULL
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        "--config",
-        str(config),
-        stdout=output,
-        stderr=asyncio.subprocess.STDOUT if read else output,
-        env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
-        cwd=cwd,
-    )
-
-
-async def read_until(process: Process, text: bytes) -> bytes:
-    """The output of `process` up to the line holding `text` (a minute at most)."""
-    assert process.stdout is not None
-    seen = b""
-    while text not in seen:
-        try:
-            line = await asyncio.wait_for(process.stdout.readline(), timeout=60)
-        except TimeoutError:
-            raise AssertionError(f"waited for {text!r}, saw:\n{seen.decode()}") from None
-        assert line, seen.decode()
-        seen += line
-    return seen
 
 
 async def test_sigterm_stops_cleanly(tmp_path: Path, feed_server: FeedServer) -> None:

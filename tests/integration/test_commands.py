@@ -14,8 +14,7 @@ from bot.models import Platform
 from bot.netguard import URLGuard
 from bot.settings import Settings
 from tests.fakes.feed_server import FeedServer, rss
-from tests.integration.test_cli import write_config
-from tests.integration.test_pipeline import OLD_ITEMS
+from tests.helpers import OLD_ITEMS, write_config
 
 ADMIN = "123456789"
 

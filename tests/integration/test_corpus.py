@@ -14,9 +14,8 @@ from pathlib import Path
 
 from bot.app import App
 from bot.settings import Settings
-from tests.conftest import corpus_dir
 from tests.fakes.feed_server import Fault, FeedServer
-from tests.integration.test_pipeline import config_with_feeds
+from tests.helpers import config_with_feeds, corpus_dir
 
 _HEADER = re.compile(rb"^Header:\s*([\w-]+):\s*(.*?)\s*$", re.MULTILINE)
 

@@ -17,11 +17,17 @@ import asyncpg
 from bot.app import App
 from bot.config import load_config
 from bot.settings import Settings
-from tests.conftest import POSTGRES_URL, drop_postgres_database, fresh_postgres_database
 from tests.fakes.feed_server import FeedServer, rss
 from tests.fakes.telegram_api import FakeTelegram
-from tests.integration.test_cli import start_bot, write_config
-from tests.integration.test_pipeline import OLD_ITEMS, shipped_topics
+from tests.helpers import (
+    OLD_ITEMS,
+    POSTGRES_URL,
+    drop_postgres_database,
+    fresh_postgres_database,
+    shipped_topics,
+    start_bot,
+    write_config,
+)
 
 TOKEN = "4242:crash-test-token"
 CHAT = 777

@@ -18,10 +18,9 @@ from bot.feeds.fetch import FetchLimits, make_client
 from bot.poller import Poller, PollOutcome, PollPolicy
 from bot.settings import Settings
 from bot.store import Store
-from bot.store.db import FeedRecord, FeedSpec
+from bot.store.records import FeedRecord, FeedSpec
 from tests.fakes.feed_server import Fault, FeedServer, rss
-from tests.integration.test_cli import write_config
-from tests.integration.test_pipeline import OLD_ITEMS
+from tests.helpers import OLD_ITEMS, write_config
 
 LIMITS = FetchLimits(connect_timeout=2, read_timeout=1.5, total_timeout=3, max_body_bytes=2_000_000)
 
@@ -34,8 +33,8 @@ async def slow_server() -> AsyncIterator[FeedServer]:
 
 
 async def add(store: Store, name: str, url: str) -> FeedRecord:
-    await store.add_feed(FeedSpec(name, url, 60), origin="config")
-    feed = await store.feed(name)
+    await store.feeds.add(FeedSpec(name, url, 60), origin="config")
+    feed = await store.feeds.get(name)
     assert feed is not None
     return feed
 
@@ -107,7 +106,7 @@ async def test_faults_become_typed_errors_and_backoff(
     assert peak < 3 * LIMITS.max_body_bytes, f"peak Python memory {peak / 1e6:.1f} MB"
     retry_after = float(fault.headers.get("Retry-After", 0))
     assert outcome.next_delay >= max(retry_after, 60)
-    stored = await store.feed("bad")
+    stored = await store.feeds.get("bad")
     assert stored is not None and stored.failures == 1 and stored.last_error
 
 
@@ -118,7 +117,7 @@ async def test_a_500_storm_backs_off_and_recovers(store: Store, feed_server: Fee
     for _ in range(5):
         (outcome,) = await poll(store, feed)
         delays.append(outcome.next_delay)
-        refreshed = await store.feed("storm")
+        refreshed = await store.feeds.get("storm")
         assert refreshed is not None
         feed = refreshed
     assert delays == sorted(delays) and delays[-1] > 4 * delays[0], delays
@@ -126,7 +125,7 @@ async def test_a_500_storm_backs_off_and_recovers(store: Store, feed_server: Fee
     feed_server.publish("storm.xml", rss(OLD_ITEMS))
     (outcome,) = await poll(store, feed)
     assert outcome.status == "primed"
-    recovered = await store.feed("storm")
+    recovered = await store.feeds.get("storm")
     assert recovered is not None and recovered.failures == 0 and recovered.failing_since is None
 
 
@@ -156,7 +155,7 @@ async def test_truncated_and_entity_bomb_documents_are_survived(
     assert outcomes["truncated"].status == "primed"
     assert outcomes["bomb"].status == "primed"
     assert peak < 50_000_000, f"peak Python memory {peak / 1e6:.1f} MB"
-    assert await store.seen_keys(feeds[0].id, ["n-1"]) == {"n-1"}
+    assert await store.polls.seen_keys(feeds[0].id, ["n-1"]) == {"n-1"}
 
 
 async def test_redirect_chains_are_capped(store: Store, feed_server: FeedServer) -> None:
@@ -169,7 +168,7 @@ async def test_redirect_chains_are_capped(store: Store, feed_server: FeedServer)
     outcomes = {o.feed: o for o in await poll(store, short, long)}
     assert outcomes["short"].status == "primed"
     assert outcomes["long"].status == "error" and "redirects" in (outcomes["long"].error or "")
-    moved = await store.feed("short")
+    moved = await store.feeds.get("short")
     assert moved is not None and moved.url == feed_server.url("r4"), "302 does not move a feed"
 
 
@@ -191,7 +190,7 @@ async def test_410_disables_the_feed_and_admins_hear_once(
         assert outcome.status == "disabled"
         assert await app.run_once() == [], "a disabled feed is not polled again"
         assert app.store is not None
-        feed = await app.store.feed("local")
+        feed = await app.store.feeds.get("local")
         assert feed is not None and feed.state == "disabled"
     finally:
         await app.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import socket
 import sys
 from pathlib import Path
 
@@ -17,16 +16,9 @@ from bot.opml import read_opml, write_opml
 from bot.settings import Settings
 from bot.status import collect_status, format_status
 from tests.fakes.feed_server import Fault, FeedServer, rss
-from tests.integration.test_cli import newsbot, write_config
-from tests.integration.test_pipeline import OLD_ITEMS, seed_items
+from tests.helpers import OLD_ITEMS, free_port, newsbot, seed_items, write_config
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def test_health_and_metrics_move_after_a_poll_and_a_send(
@@ -95,7 +87,7 @@ async def test_healthz_is_503_when_the_database_is_gone(tmp_path: Path) -> None:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
             assert (await client.get("/healthz")).status_code == 200
             assert app.store is not None
-            await app.store.engine.dispose()
+            await app.store.db.engine.dispose()
             (tmp_path / "db.sqlite").unlink()
             (tmp_path / "db.sqlite").mkdir()  # the file is gone and cannot come back
             response = await client.get("/healthz")

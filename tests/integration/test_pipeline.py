@@ -3,48 +3,12 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 from bot.app import App
-from bot.config import LoadedConfig, parse_config
+from bot.config import LoadedConfig
 from bot.settings import Settings
-from tests.conftest import seed_file
 from tests.fakes.feed_server import Fault, FeedServer, rss
-from tests.seed import load_seed
-
-REPO = Path(__file__).resolve().parents[2]
-OLD_ITEMS = [
-    {
-        "title": "Weather: sunny weekend ahead",
-        "link": "https://news.example/1",
-        "guid": "n-1",
-        "description": "Clear skies.",
-    },
-    {
-        "title": "인공지능 반도체 수출 급증",
-        "link": "https://news.example/2",
-        "guid": "n-2",
-        "description": "AI 반도체 수출이 늘었다.",
-    },
-]
-
-
-def shipped_topics() -> str:
-    """The `topics:` section of the shipped subscriptions.yaml."""
-    shipped = (REPO / "subscriptions.yaml").read_text(encoding="utf-8")
-    return shipped[shipped.index("topics:") : shipped.index("subscriptions:")]
-
-
-def config_with_feeds(feeds_yaml: str) -> LoadedConfig:
-    text = (
-        "version: 1\ndefaults: {interval: 5m, timezone: Asia/Seoul}\n"
-        f"feeds:\n{feeds_yaml}{shipped_topics()}"
-    )
-    return LoadedConfig(parse_config(text), REPO / "subscriptions.yaml")
-
-
-def config_for(feed_url: str) -> LoadedConfig:
-    return config_with_feeds(f'  - {{name: local, url: "{feed_url}", interval: 5s}}\n')
+from tests.helpers import OLD_ITEMS, config_for, config_with_feeds, seed_items
 
 
 async def run_once(database_url: str, loaded: LoadedConfig) -> str:
@@ -56,20 +20,6 @@ async def run_once(database_url: str, loaded: LoadedConfig) -> str:
     finally:
         await app.close()
     return out.getvalue()
-
-
-def seed_items() -> list[dict[str, str]]:
-    seed = load_seed(seed_file())
-    return [
-        {
-            "title": seed.title,
-            "link": "https://news.example/seed",
-            "guid": "seed-1",
-            "description": seed.html,
-            "category": "News",
-        },
-        *OLD_ITEMS,
-    ]
 
 
 async def test_prime_then_seed_once_then_nothing(
@@ -130,7 +80,7 @@ async def test_permanent_redirect_moves_the_feed(
         outcomes = await app.run_once()
         assert outcomes[0].status == "primed"
         assert app.store is not None
-        feed = await app.store.feed("local")
+        feed = await app.store.feeds.get("local")
         assert feed is not None and feed.url == feed_server.url("new.xml")
     finally:
         await app.close()
@@ -156,7 +106,7 @@ async def test_a_broken_feed_does_not_stop_the_others(
         assert outcomes["bad"].status == "error" and "HTTP 500" in (outcomes["bad"].error or "")
         assert outcomes["junk"].status == "error"
         assert app.store is not None
-        bad = await app.store.feed("bad")
+        bad = await app.store.feeds.get("bad")
         assert bad is not None and bad.failures == 1 and "500" in (bad.last_error or "")
     finally:
         await app.close()

@@ -13,9 +13,8 @@ import asyncio
 import itertools
 import json
 import logging
-import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,11 +32,10 @@ from bot.delivery import Dispatcher
 from bot.models import Platform, Recipient
 from bot.settings import Settings, settings_from_env
 from bot.store import Store
-from tests.conftest import seed_file
 from tests.fakes.feed_server import FeedServer, rss
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_signing import signed_headers, signed_slash_command
-from tests.integration.test_pipeline import OLD_ITEMS, config_for, seed_items
+from tests.helpers import OLD_ITEMS, config_for, eventually, free_port, seed_file, seed_items
 
 TOKEN = "xoxb-test"
 APP_TOKEN = "xapp-test"
@@ -45,24 +43,6 @@ SECRET = "test-signing-secret"
 NEWS = "C0NEWS"
 ALICE = "U0ALICE"
 NEWS_CHAT = Recipient(Platform.SLACK, NEWS)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-async def eventually(
-    check: Callable[[], Awaitable[bool]], *, within: float = 10.0, what: str = "condition"
-) -> None:
-    """Wait until `check()` holds; fail naming `what` after `within` seconds."""
-    deadline = time.monotonic() + within
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached within {within}s")
-        await asyncio.sleep(0.05)
 
 
 @dataclass
@@ -135,7 +115,7 @@ class Bot:
         self.dispatcher.wake()
 
     async def outbox(self) -> dict[str, int]:
-        counts = await self.store.outbox_counts()
+        counts = await self.store.outbox.counts()
         return {status: n for (platform, status), n in counts.items() if platform == "slack"}
 
 
@@ -198,7 +178,7 @@ async def test_signed_subscribe_is_acknowledged_at_once_and_answered_ephemerally
         "text": "Subscribed to ai.",
         "emoji": False,
     }
-    [sub] = [s for s in await bot.store.subscriptions() if s.recipient == NEWS_CHAT]
+    [sub] = [s for s in await bot.store.chats.subscriptions() if s.recipient == NEWS_CHAT]
     assert sub.topics == {"ai"}
     assert bot.slack.ephemeral == [] and bot.slack.posted == [], "nothing posted for everyone"
 
@@ -261,7 +241,7 @@ async def test_a_badly_signed_or_stale_request_gets_401_and_does_nothing(
     assert reply.status == 401
     await asyncio.sleep(0.3)
     assert bot.slack.responses("bad-1") == []
-    assert await bot.store.subscriptions() == []
+    assert await bot.store.chats.subscriptions() == []
 
 
 async def test_news_alone_is_help_and_an_unknown_verb_points_to_it(bot: Bot) -> None:
@@ -422,13 +402,13 @@ async def test_a_channel_that_is_gone_is_deactivated(
     await bot.publish_and_poll(ai_items(2))
 
     async def deactivated() -> bool:
-        chat = await bot.store.chat(NEWS_CHAT)
+        chat = await bot.store.chats.get(NEWS_CHAT)
         return chat is not None and not chat.active
 
     await eventually(deactivated, what="deactivation")
     await eventually(lambda: _equals(bot.outbox(), {"failed": 2}), what="queue failed")
     assert bot.slack.posted == []
-    assert await bot.store.subscriptions() == [], "no more routing to that channel"
+    assert await bot.store.chats.subscriptions() == [], "no more routing to that channel"
     assert any(
         expected in r.getMessage() and "deactivated" in r.getMessage() for r in caplog.records
     )

@@ -28,7 +28,7 @@ from bot.config import LoadedConfig, parse_config
 from bot.delivery import DeliveryPolicy, Dispatcher
 from bot.logs import SecretFilter
 from bot.models import FeedItem, Platform, Recipient, Tag
-from bot.render.telegram import utf16_len
+from bot.text.utf16 import utf16_len
 from bot.settings import Settings
 from bot.store import Store, connect
 from bot.store.schema import outbox
@@ -42,8 +42,7 @@ from tests.fakes.telegram_api import (
     SentMessage,
     _ApiError,
 )
-from tests.integration.test_pipeline import OLD_ITEMS, seed_items, shipped_topics
-from tests.outbox import queue_item
+from tests.helpers import OLD_ITEMS, queue_item, seed_items, shipped_topics
 
 TOKEN = "4242:TEST_secret-token_value"
 BOT_ADMIN = 9001
@@ -154,13 +153,13 @@ async def say(
 
 
 async def deliver(db: Store, channel: TelegramChannel, **policy: float) -> Dispatcher:
-    dispatcher = Dispatcher(db, channel, policy=DeliveryPolicy(**policy))  # type: ignore[arg-type]
+    dispatcher = Dispatcher(db.outbox, db.chats, channel, policy=DeliveryPolicy(**policy))  # type: ignore[arg-type]
     await dispatcher.drain(wait_up_to=20)
     return dispatcher
 
 
 async def outbox_rows(db: Store) -> list[tuple[str, str | None]]:
-    async with db.engine.connect() as conn:
+    async with db.db.engine.connect() as conn:
         rows = await conn.execute(
             select(outbox.c.status, outbox.c.last_error).order_by(outbox.c.id)
         )
@@ -168,7 +167,7 @@ async def outbox_rows(db: Store) -> list[tuple[str, str | None]]:
 
 
 async def topics_of(db: Store, recipient: Recipient) -> set[str] | None:
-    for sub in await db.subscriptions():
+    for sub in await db.chats.subscriptions():
         if sub.recipient == recipient:
             return set(sub.topics)
     return None
@@ -244,7 +243,7 @@ async def test_keywords_mute_and_why(
         await say(tg, USER, USER, "/mute forever")
     ).body == "Usage: /mute [1h|8h|1d|off] (at most 7d)"
     assert (await say(tg, USER, USER, "/why")).body == "No alerts have been sent to this chat yet."
-    [sub] = await db.subscriptions()
+    [sub] = await db.chats.subscriptions()
     assert sub.keywords == frozenset({"반도체"})
     assert sub.muted_until is not None and sub.muted_until > time.time() + 3500
 
@@ -371,7 +370,7 @@ async def test_forum_topic_subscription_delivers_to_that_topic(
     reply = await say(tg, FORUM, GROUP_ADMIN, "/subscribe ai", thread=TOPIC)
     assert reply.body == "Subscribed to ai."
     assert reply.message_thread_id == TOPIC  # the answer stays in the topic
-    [sub] = await db.subscriptions()
+    [sub] = await db.chats.subscriptions()
     assert sub.recipient == chat(FORUM, TOPIC)
 
     await queue_item(db, news(), [sub.recipient], now=time.time())
@@ -593,7 +592,7 @@ async def test_the_running_dispatcher_wakes_when_a_paced_chat_is_ready(
     now = time.time()
     for n in range(1, 4):
         await queue_item(db, news(n), [chat(GROUP)], now=now)
-    dispatcher = Dispatcher(db, channel, policy=DeliveryPolicy(idle_wait=60.0))
+    dispatcher = Dispatcher(db.outbox, db.chats, channel, policy=DeliveryPolicy(idle_wait=60.0))
 
     running = asyncio.create_task(dispatcher.run())
     try:
@@ -616,15 +615,15 @@ async def test_a_chat_that_is_gone_is_deactivated(
     elif gone == "kicked":
         tg.kick(GROUP)
     now = time.time()
-    await db.subscribe(chat(target), ["ai"], now)
-    await db.subscribe(chat(USER2), ["ai"], now)
+    await db.chats.subscribe(chat(target), ["ai"], now)
+    await db.chats.subscribe(chat(USER2), ["ai"], now)
     await queue_item(db, news(1), [chat(target), chat(USER2)], now=now)
     await queue_item(db, news(2), [chat(target)], now=now)
 
     dispatcher = await deliver(db, channel)
 
-    assert [s.recipient for s in await db.subscriptions()] == [chat(USER2)]
-    record = await db.chat(chat(target))
+    assert [s.recipient for s in await db.chats.subscriptions()] == [chat(USER2)]
+    record = await db.chats.get(chat(target))
     assert record is not None and not record.active
     assert dispatcher.stats.deactivated == 1  # one refusal deactivates; the queue is dropped
     statuses = [status for status, _ in await outbox_rows(db)]
@@ -636,7 +635,7 @@ async def test_migrated_group_moves_its_subscriptions_and_gets_the_alert(
     tg: PickyTelegram, channel: TelegramChannel, db: Store
 ) -> None:
     channel.group_interval = 0.1
-    await db.subscribe(chat(GROUP), ["ai", "breaking"], time.time())
+    await db.chats.subscribe(chat(GROUP), ["ai", "breaking"], time.time())
     tg.migrate(GROUP, SUPERGROUP)
     await queue_item(db, news(), [chat(GROUP)], now=time.time())
 

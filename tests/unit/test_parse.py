@@ -1,19 +1,20 @@
 """Parsing golden files: each feed in tests/data/feeds/ beside the items it must give.
 
-Regenerate the expected files after a deliberate change with UPDATE_GOLDENS=1, then read the diff.
+Regenerate the expected files after a deliberate change with UPDATE_GOLDENS=1 (the run then fails,
+naming what it rewrote), read the diff, and run again without it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.feeds.parse import ParseError, parse_feed, strip_doctype_subset
+from tests.helpers import check_goldens
 
 FEEDS = Path(__file__).resolve().parents[1] / "data" / "feeds"
 INPUTS = sorted(p for p in FEEDS.iterdir() if not p.name.endswith(".expected.json"))
@@ -34,9 +35,7 @@ def test_golden(source: Path) -> None:
     parsed = parse_feed(source.read_bytes(), source="golden", base_url="https://daily.example/feed")
     actual = as_json(parsed)
     expected_file = source.with_name(source.name + ".expected.json")
-    if os.environ.get("UPDATE_GOLDENS") == "1":
-        expected_file.write_text(json.dumps(actual, ensure_ascii=False, indent=2) + "\n")
-    assert actual == json.loads(expected_file.read_text(encoding="utf-8"))
+    check_goldens({expected_file: json.dumps(actual, ensure_ascii=False, indent=2) + "\n"})
 
 
 def test_doctype_subset_is_cut_before_parsing() -> None:

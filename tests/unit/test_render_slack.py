@@ -1,19 +1,18 @@
 """Slack Block Kit rendering: golden files, and the limits every real-world item must stay within.
 
-Goldens live in tests/data/golden/slack/<case>.json; `UPDATE_GOLDENS=1` rewrites them. The seed
-article and the corpus items are read from ../shared (skipped when it is absent) and go through the
-real parser and the outbox codec, as they do before a send. Their goldens keep titles, links,
-images and the context line, but not the excerpt's text: article text belongs to its publisher and
-stays out of this repository (as in tests/data/labels.jsonl), so an excerpt is recorded by length,
-line count and SHA-256, and a mismatch prints the full rendering. The handcrafted cases are ours
-and are stored in full.
+Goldens live in tests/data/golden/slack/<case>.json; `UPDATE_GOLDENS=1` rewrites them, and that
+run fails naming what it rewrote. The seed article and the corpus items are read from ../shared
+(skipped when it is absent) and go through the real parser and the outbox codec, as they do before
+a send. Their goldens keep titles, links, images and the context line, but not the excerpt's text:
+article text belongs to its publisher and stays out of this repository (as in
+tests/data/labels.jsonl), so an excerpt is recorded by length, line count and SHA-256, and a
+mismatch prints the full rendering. The handcrafted cases are ours and are stored in full.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,9 +20,8 @@ from typing import Any
 
 import pytest
 
-from bot.channels.base import Outgoing
 from bot.feeds.parse import ParseError, parse_feed
-from bot.models import FeedItem, Platform, Reason, Recipient, Tag
+from bot.models import FeedItem, Outgoing, Platform, Reason, Recipient, Tag
 from bot.render.slack import (
     MAX_BLOCKS,
     MAX_SECTION_TEXT,
@@ -33,14 +31,13 @@ from bot.render.slack import (
     render_alert,
     render_reply,
 )
-from bot.render.text import safe_url
 from bot.store.codec import decode_alert, encode_alert
-from tests.conftest import CORPUS, corpus_dir, seed_file
+from bot.text.plain import safe_url
 from tests.fakes.feed_server import rss
+from tests.helpers import CORPUS, check_goldens, corpus_dir, seed_file
 from tests.seed import load_seed
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "golden" / "slack"
-UPDATE = os.environ.get("UPDATE_GOLDENS") == "1"
 CHANNEL = Recipient(Platform.SLACK, "C0NEWS")
 SEED_TAGS = (
     Tag("ai", (Reason("AI", "title"),), 3.0),
@@ -245,16 +242,11 @@ def test_golden(case: str) -> None:
     build, redact = CASES[case]
     rendered = as_json(render_alert(build()))
     expected_form = redacted(rendered) if redact else rendered
-    path = GOLDEN / f"{case}.json"
-    if UPDATE:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(expected_form, ensure_ascii=False, indent=2) + "\n", "utf-8")
-    assert path.exists(), f"no golden {path.name}: run with UPDATE_GOLDENS=1 and review it"
-    golden = json.loads(path.read_text("utf-8"))
-    assert expected_form == golden, "rendering changed:\n" + json.dumps(
-        rendered, ensure_ascii=False, indent=2
-    )
     assert_within_limits(rendered)
+    check_goldens(
+        {GOLDEN / f"{case}.json": json.dumps(expected_form, ensure_ascii=False, indent=2) + "\n"},
+        shown=json.dumps(rendered, ensure_ascii=False, indent=2),
+    )
 
 
 # behaviour ---------------------------------------------------------------------------------------

@@ -2,37 +2,36 @@
 
 Goldens live in tests/data/golden/telegram/: `<case>.html` (the text message), `<case>.txt` (its
 plain-text twin) and `<case>.caption.html` (the photo caption, for items with an image; absent
-when the caption cannot fit). Regenerate them with `UPDATE_GOLDENS=1 pytest tests/unit/...`.
-Every rendering is also parsed by the fake Bot API's tdlib-like HTML parser, which is what
-decides whether Telegram would accept it and how long it is after markup.
+when the caption cannot fit). Regenerate them with `UPDATE_GOLDENS=1 pytest tests/unit/...`; that
+run fails naming what it rewrote. Every rendering is also parsed by the fake Bot API's tdlib-like
+HTML parser, which is what decides whether Telegram would accept it and how long it is after
+markup.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from bot.channels.base import Outgoing
 from bot.feeds.parse import parse_feed
-from bot.models import FeedItem, Platform, Recipient, Tag
+from bot.models import FeedItem, Outgoing, Platform, Recipient, Tag
 from bot.render.telegram import (
     EXCERPT_CHARS,
     hashtags,
     render_message,
     utf16_len,
 )
-from bot.render.text import html_to_text, safe_url
-from tests.conftest import CORPUS, corpus_dir, seed_file
+from bot.text.html import html_to_text
+from bot.text.plain import safe_url
 from tests.fakes.telegram_api import parse_html
 from tests.fakes.telegram_api import utf16_len as fake_utf16_len
+from tests.helpers import CORPUS, check_goldens, corpus_dir, seed_file
 from tests.seed import load_seed
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "golden" / "telegram"
-UPDATE = os.environ.get("UPDATE_GOLDENS") == "1"
 TEXT, CAPTION = 4096, 1024
 CHAT = Recipient(Platform.TELEGRAM, "1001")
 WHEN = datetime(2024, 6, 12, 5, 3, tzinfo=UTC)
@@ -166,21 +165,6 @@ CASES: dict[str, Callable[[], Outgoing]] = {
 }
 
 
-def check_golden(path: Path, actual: str | None) -> None:
-    if UPDATE:
-        if actual is None:
-            path.unlink(missing_ok=True)
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(actual, encoding="utf-8")
-        return
-    if actual is None:
-        assert not path.exists(), f"{path.name}: expected no rendering; UPDATE_GOLDENS=1 updates"
-        return
-    assert path.exists(), f"{path} missing: run with UPDATE_GOLDENS=1 to create it"
-    assert actual == path.read_text(encoding="utf-8"), f"{path.name} differs from its golden"
-
-
 def assert_valid(html: str, limit: int) -> str:
     """Parses as Telegram HTML (strict about `&`), fits, uses only bold and http(s) links."""
     parsed = parse_html(html, strict_ampersand=True)
@@ -205,9 +189,13 @@ def test_golden(name: str) -> None:
     if caption is not None:
         assert_valid(caption.html, CAPTION)
         assert utf16_len(caption.plain) <= CAPTION
-    check_golden(GOLDEN / f"{name}.html", text.html)
-    check_golden(GOLDEN / f"{name}.txt", text.plain)
-    check_golden(GOLDEN / f"{name}.caption.html", caption.html if caption else None)
+    check_goldens(
+        {
+            GOLDEN / f"{name}.html": text.html,
+            GOLDEN / f"{name}.txt": text.plain,
+            GOLDEN / f"{name}.caption.html": caption.html if caption else None,
+        }
+    )
 
 
 def test_seed_reads_as_a_clean_excerpt_with_its_link_and_tags() -> None:
