@@ -1,0 +1,46 @@
+"""Offline grouping of a finished list of items (the `stories` command), through `StoryIndex`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.stories.features import features
+from bot.stories.index import DEFAULT_WINDOW_SECONDS, StoryIndex
+
+
+@dataclass(frozen=True, slots=True)
+class StoryInput:
+    """One item to group: plain-text title and body, publication time in epoch seconds if known."""
+
+    title: str
+    text: str
+    published: float | None = None
+
+
+def group(items: Sequence[StoryInput], window_seconds: float = DEFAULT_WINDOW_SECONDS) -> list[int]:
+    """A story number per item (0, 1, 2 ... in order of first appearance), same order as `items`.
+
+    Items are matched in publication order (undated items last, in their given order), each against
+    the stories of the window before it, exactly as the live pipeline would see them.
+    """
+    order = sorted(
+        range(len(items)),
+        key=lambda i: (items[i].published is None, items[i].published or 0.0, i),
+    )
+    index = StoryIndex(window_seconds)
+    story_of: dict[int, int] = {}
+    latest = float("-inf")
+    for i in order:
+        item = items[i]
+        at = item.published if item.published is not None else latest
+        latest = max(latest, at)
+        index.expire(at)
+        item_features = features(item.title, item.text)
+        story = index.match(item_features, at)
+        if story is None:
+            story = i  # an item's position is unique, so a new story never reuses an expired id
+        story_of[i] = story
+        index.add(story, item_features, at)
+    numbering: dict[int, int] = {}
+    return [numbering.setdefault(story_of[i], len(numbering)) for i in range(len(items))]
