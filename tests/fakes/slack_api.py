@@ -17,10 +17,11 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from aiohttp import web
+
+from tests.fakes.loopback import LoopbackServer
 
 # Documented limits (https://docs.slack.dev/reference/methods/chat.postMessage and
 # https://docs.slack.dev/reference/block-kit/blocks).
@@ -118,7 +119,7 @@ class _ApiError(Exception):
         self.extra = dict(extra or {})
 
 
-class FakeSlack:
+class FakeSlack(LoopbackServer):
     """The fake Slack server; use ``async with FakeSlack(...) as slack:``.
 
     ``rate_burst`` and ``rate_per_second`` shape chat.postMessage's per-channel token bucket:
@@ -144,6 +145,7 @@ class FakeSlack:
     ) -> None:
         if rate_burst < 1 or rate_per_second <= 0:
             raise ValueError("rate_burst must be >= 1 and rate_per_second > 0")
+        super().__init__()
         self.token = token
         self.app_token = app_token
         """When set, apps.connections.open accepts this app-level (xapp-) token."""
@@ -175,50 +177,11 @@ class FakeSlack:
         self._last_ts_us = 0
         self._changed = asyncio.Condition()
 
-        self._runner: web.AppRunner | None = None
-        self._base_url: str | None = None
-
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    async def start(self) -> None:
-        """Listen on an ephemeral port of 127.0.0.1."""
-        if self._runner is not None:
-            raise RuntimeError("FakeSlack is already started")
+    def make_app(self) -> web.Application:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/response/{response_id}", self._handle_response_url)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = runner.addresses[0][:2]
-        self._runner = runner
-        self._base_url = f"http://{host}:{port}"
-
-    async def close(self) -> None:
-        """Stop listening; recorded traffic stays readable."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-    @property
-    def base_url(self) -> str:
-        """The server root, e.g. ``http://127.0.0.1:54321`` (no trailing slash)."""
-        if self._base_url is None:
-            raise RuntimeError("FakeSlack is not started")
-        return self._base_url
+        return app
 
     @property
     def api_url(self) -> str:

@@ -37,11 +37,12 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from types import TracebackType
-from typing import Any, Final, Literal, Self
+from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
 from aiohttp import web
+
+from tests.fakes.loopback import LoopbackServer
 
 # Documented limits (https://core.telegram.org/bots/api#sendmessage, #sendphoto,
 # #inlinekeyboardbutton, #botcommand, https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this).
@@ -688,7 +689,7 @@ def _window_wait(times: Iterable[float], now: float, window: float, limit: int) 
 # The server
 
 
-class FakeTelegram:
+class FakeTelegram(LoopbackServer):
     """The fake Bot API server; use ``async with FakeTelegram(...) as tg:``.
 
     One bot, identified by ``token`` (the number before ``:`` is its user id). Chats must be
@@ -708,12 +709,12 @@ class FakeTelegram:
         can_join_groups: bool = True,
         can_read_all_group_messages: bool = False,
         clock: Clock = time.monotonic,
-        host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
         bot_id, sep, secret = token.partition(":")
         if not (sep and bot_id.isdigit() and secret):
             raise ValueError(f"token must look like '<bot id>:<secret>', got {token!r}")
+        super().__init__(port=port)
         self.token = token
         self.bot_id = int(bot_id)
         self.username = username
@@ -748,10 +749,6 @@ class FakeTelegram:
         """getUpdates requests currently waiting (long polling)."""
 
         self._clock = clock
-        self._host = host
-        self._port = port
-        self._bound_port: int | None = None
-        self._runner: web.AppRunner | None = None
         self._closing = False
         self._changed = asyncio.Event()
         self._fail_rules: list[_FailRule] = []
@@ -788,58 +785,29 @@ class FakeTelegram:
                 ("logOut", self._log_out),
             )
         }
-        self._app = web.Application(client_max_size=64 * 1024 * 1024)
-        self._app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        self._app.router.add_route("*", "/{tail:.*}", self._handle_unrouted)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
+    handler_cancellation = True  # a long poll ends when its client goes
+    shutdown_timeout = 2.0
+
+    def make_app(self) -> web.Application:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_route("*", "/{tail:.*}", self._handle_unrouted)
+        return app
+
     async def start(self) -> None:
         """Bind 127.0.0.1 on an ephemeral port and start serving."""
-        if self._runner is not None:
-            raise RuntimeError("FakeTelegram is already started")
         self._closing = False
         self._changed = asyncio.Event()
-        runner = web.AppRunner(
-            self._app, access_log=None, handler_cancellation=True, shutdown_timeout=2.0
-        )
-        await runner.setup()
-        site = web.TCPSite(runner, self._host, self._port)
-        await site.start()
-        self._runner = runner
-        self._bound_port = int(runner.addresses[0][1])
+        await super().start()
 
     async def close(self) -> None:
         """Release waiting long polls and stop the server."""
         self._closing = True
         self._notify()
-        if self._runner is not None:
-            runner, self._runner = self._runner, None
-            await runner.cleanup()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-    @property
-    def port(self) -> int:
-        """The bound TCP port."""
-        if self._bound_port is None:
-            raise RuntimeError("FakeTelegram is not started")
-        return self._bound_port
-
-    @property
-    def base_url(self) -> str:
-        """Server root, e.g. ``http://127.0.0.1:PORT``; the bot appends ``/bot<token>/<method>``."""
-        return f"http://{self._host}:{self.port}"
+        await super().close()
 
     @property
     def bot_api_url(self) -> str:
