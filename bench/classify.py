@@ -20,19 +20,26 @@ Two keyword sets:
     real topic keywords do (the most frequent words, which hit everything, are left out). The
     choice is seeded (``--seed``), so every run measures the same set.
 
-Two contenders per set, on the same items and the same normalised fields:
+Four contenders per set, on the same items and the same normalised fields; the first three are
+newsbot with its layers switched on one by one, so the differences are what each layer costs
+(printed as microseconds per item; on a shared machine a difference within noise can be negative):
 
-  * ``newsbot``: ``Classifier(rules).classify(item)``: one Aho-Corasick automaton for every
-    keyword and exclusion, Latin boundary checks, exclusions, leftmost-longest, per-field scores,
-    title weight, threshold and reasons.
-  * ``baseline``: one compiled Python regex alternation of the same keywords (longest first, so
-    the longest keyword wins at a position), each Latin-edged keyword given lookarounds for the
-    boundary rule (no Latin letter or digit may touch it; the lookbehind sits after the first
-    character, so ``re`` keeps its first-character skip), run with ``finditer`` over the same
-    fields after the same ``bot.classify.normalize``, the match looked up in a keyword -> topics
-    table and scored with the same title weight and threshold. It does less than newsbot: no
-    exclusions, no overlapping hits, and its Latin class is a range approximation
-    (ASCII, Latin-1, Latin Extended-A/B, Latin Extended Additional) of newsbot's Unicode-name test.
+  * ``newsbot``: ``Classifier(rules).classify(item)``, everything on: one Aho-Corasick automaton
+    per field for every keyword, lexicon term (``bot/lexicons/*.yaml``), exclusion and context
+    phrase, Latin boundary checks, leftmost-longest, modifiers and negative contexts, per-field
+    scores, title weight, threshold and reasons.
+  * ``-context``: the same without the lexicons' context rules
+    (``Classifier(rules, context=False)``).
+  * ``-lexicon``: keywords and exclusions of subscriptions.yaml only (every rule's lexicon off).
+  * ``baseline``: one compiled Python regex alternation of the topics' keywords (not the lexicons;
+    longest first, so the longest keyword wins at a position), each Latin-edged keyword given
+    lookarounds for the boundary rule (no Latin letter or digit may touch it; the lookbehind sits
+    after the first character, so ``re`` keeps its first-character skip), run with ``finditer`` over
+    the same fields after the same ``bot.classify.normalize``, the match looked up in a keyword ->
+    topics table and scored with the same title weight and threshold. It does less than newsbot: no
+    lexicons, no context rules, no exclusions, no overlapping hits, and its Latin class is a range
+    approximation (ASCII, Latin-1, Latin Extended-A/B, Latin Extended Additional) of newsbot's
+    Unicode-name test.
 
 The ratio printed is newsbot items/s divided by baseline items/s, both per CPU second (above 1:
 newsbot is faster). Tag counts of both are printed too, to show they do comparable work (they
@@ -58,6 +65,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,6 +76,7 @@ from bot.classify import (  # noqa: E402
     Classifier,
     TopicRule,
     item_fields,
+    load_lexicon,
     normalize,
 )
 from bot.config import load_config  # noqa: E402
@@ -302,7 +311,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     print("machine the two differ, and the CPU figure is the one that compares across runs)\n")
 
     header = (
-        f"{'keyword set':<31} {'contender':<9} {'build ms':>8} {'items/s':>9} "
+        f"{'keyword set':<38} {'contender':<9} {'build ms':>8} {'items/s':>9} "
         f"{'(wall)':>9} {'passes':>6} {'tags':>5}"
     )
     print(header)
@@ -311,32 +320,48 @@ def main(argv: Sequence[str] | None = None) -> None:
     for name, rules in (("shipped", shipped), ("generated", large)):
         keywords = sum(len(rule.keywords) for rule in rules)
         exclusions = sum(len(rule.exclude) for rule in rules)
-        label = f"{name}: {keywords} kw, {len(rules)} topics"
-        t0 = time.perf_counter()
-        classifier = Classifier(rules)
-        built_newsbot = (time.perf_counter() - t0) * 1000
+        lexicon_terms = sum(len(load_lexicon(r.lexicon).terms) for r in rules if r.lexicon)
+        label = f"{name}: {keywords}+{lexicon_terms} lex, {len(rules)} topics"
+        layers = (
+            ("newsbot", rules, True),  # everything on: keywords, lexicons, context rules
+            ("-context", rules, False),  # lexicons without their context rules
+            ("-lexicon", [replace(r, lexicon=None) for r in rules], True),  # keywords only
+        )
+        contenders = []
+        for contender, layer_rules, context in layers:
+            t0 = time.perf_counter()
+            classifier = Classifier(layer_rules, context=context)
+            build_ms = (time.perf_counter() - t0) * 1000
+            contenders.append(
+                (
+                    contender,
+                    build_ms,
+                    classifier.classify,
+                    lambda item, c=classifier: c.classify(item).topics,
+                )
+            )
         t0 = time.perf_counter()
         baseline = RegexBaseline(rules)
         built_baseline = (time.perf_counter() - t0) * 1000
+        contenders.append(("baseline", built_baseline, baseline.classify, baseline.classify))
         results = {}
-        for contender, build_ms, classify, tags in (
-            (
-                "newsbot",
-                built_newsbot,
-                classifier.classify,
-                lambda item, c=classifier: c.classify(item).topics,
-            ),
-            ("baseline", built_baseline, baseline.classify, baseline.classify),
-        ):
+        for contender, build_ms, classify, tags in contenders:
             rate, wall_rate, passes = items_per_second(classify, items, args.seconds)
             results[contender] = rate
             print(
-                f"{label:<31} {contender:<9} {build_ms:>8.1f} {rate:>9,.0f} {wall_rate:>9,.0f} "
+                f"{label:<38} {contender:<9} {build_ms:>8.1f} {rate:>9,.0f} {wall_rate:>9,.0f} "
                 f"{passes:>6.1f} {tag_count(tags, items):>5}"
             )
         ratio = results["newsbot"] / results["baseline"]
         ratios.append((label, ratio))
-        print(f"{'':<31} newsbot/baseline = {ratio:.2f}x ({exclusions} exclusions in newsbot)\n")
+        print(f"{'':<38} newsbot/baseline = {ratio:.2f}x ({exclusions} exclusions in newsbot)")
+        per_item = {k: 1e6 / v for k, v in results.items()}
+        print(
+            f"{'':<38} layer cost per item: lexicons "
+            f"{per_item['-context'] - per_item['-lexicon']:+.1f} us, context rules "
+            f"{per_item['newsbot'] - per_item['-context']:+.1f} us, all on "
+            f"{per_item['newsbot']:.1f} us\n"
+        )
     print("summary: " + "; ".join(f"{label}: newsbot/baseline {r:.2f}x" for label, r in ratios))
     print(
         f"fields read: {', '.join(f for f in FIELDS if f in {x for r in large for x in r.fields})}"

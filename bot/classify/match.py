@@ -120,7 +120,8 @@ class Classifier:
     reasons are built only for the topics whose score reaches their threshold.
     """
 
-    def __init__(self, rules: Iterable[TopicRule]) -> None:
+    def __init__(self, rules: Iterable[TopicRule], *, context: bool = True) -> None:
+        """`context=False` leaves out the lexicons' context rules (the benchmark's layer cost)."""
         self.rules: dict[str, TopicRule] = {rule.topic: rule for rule in rules}
         self._rank = {topic: n for n, topic in enumerate(self.rules)}
         # field -> normalised key -> ([hits], [adjusters], [negatives])
@@ -140,8 +141,9 @@ class Classifier:
                 lexicon = load_lexicon(rule.lexicon)
                 for phrase, weight in lexicon.terms:
                     terms[phrase] = max(weight, terms.get(phrase, 0.0))
-                adjusters.extend(lexicon_adjusters(rule.topic, lexicon))
-                negatives.extend(lexicon_negatives(rule.topic, lexicon))
+                if context:
+                    adjusters.extend(lexicon_adjusters(rule.topic, lexicon))
+                    negatives.extend(lexicon_negatives(rule.topic, lexicon))
             for field_name in rule.fields:
                 field_weight = rule.title_weight if field_name == "title" else 1.0
                 seen: set[str] = set()
