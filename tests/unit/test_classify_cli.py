@@ -1,0 +1,49 @@
+"""`newsbot classify`: reasons, context-rule vetoes and `--explain` near misses, text and JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from tests.unit.test_classify import REPO, rss_with_one_item
+
+CONFIG = str(REPO / "subscriptions.yaml")
+
+
+def classify(tmp_path: Path, capsys: pytest.CaptureFixture[str], *args: str, title: str) -> str:
+    feed = tmp_path / "feed.xml"
+    feed.write_bytes(rss_with_one_item(title, "본문 없음"))
+    assert main(["classify", "--config", CONFIG, *args, str(feed)]) == 0
+    return capsys.readouterr().out
+
+
+def test_explain_shows_tags_with_scores_and_the_near_misses(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = classify(tmp_path, capsys, "--explain", title="[속보] Gemini 새 버전 공개")
+    assert "  breaking [score 1]: '[속보]' in title" in out
+    assert "  near miss ai [score 1 < 2]: 'Gemini' in title +1" in out
+
+
+def test_context_rule_vetoes_show_in_plain_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = classify(tmp_path, capsys, title="AI PC 출하량 늘어")
+    assert "(vetoed 'AI' by 'AI as a modifier: AI + PC' in title)" in out
+    assert "(no tags)" in out
+
+
+def test_json_keeps_its_shape_and_adds_keys(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    line = json.loads(classify(tmp_path, capsys, "--json", "--explain", title="[속보] Claude 출시"))
+    assert {"id", "link", "title", "tags"} <= set(line)
+    tag = line["tags"][0]
+    assert tag["topic"] == "breaking" and tag["reasons"] == [
+        {"keyword": "[속보]", "field": "title"}
+    ]
+    assert line["near_misses"][0]["topic"] == "ai"
+    assert line["near_misses"][0]["hits"][0]["keyword"] == "Claude"
