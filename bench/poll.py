@@ -2,14 +2,15 @@
 
 What is measured
 ----------------
-A farm (bench/feedfarm.py, in its own process so its CPU is not counted) serves ``--feeds`` feeds
-(default 1,000) built by cycling through the parseable XML feeds of /work/shared/corpus/feeds/,
-with ETag/Last-Modified validators, 304 answers to conditional requests, and gzip. Each contender
+A farm (the tests' feed server, tests/fakes/feed_server.py, in its own process so its CPU is not
+counted) serves ``--feeds`` feeds (default 1,000) built by cycling through the parseable XML feeds
+of /work/shared/corpus/feeds/, with ETag/Last-Modified validators, 304 answers to conditional
+requests, and gzip. Each contender
 runs in a fresh child process against the same farm, reset to its initial state first:
 
   * ``newsbot``: a fresh SQLite store (WAL) in a temp dir, ``--feeds`` FeedSpecs synced into it,
     the shipped topics and operator subscriptions of subscriptions.yaml, the httpx client of
-    ``bot.feeds.fetch.make_client``, and one ``Poller``; a sweep is ``store.feeds()`` then
+    ``bot.feeds.fetch.make_client``, and one ``Poller``; a sweep is ``store.feeds.all()`` then
     ``asyncio.gather`` of ``Poller.poll`` over every feed (fetch, parse, dedupe, classify, route,
     one commit per feed), as ``App.poll_all`` does. All farm feeds share one host (127.0.0.1),
     which no real deployment does, so the bench lifts only the per-host cap to the global one:
@@ -48,26 +49,217 @@ location can be overridden with NEWSBOT_CORPUS. Timings are wall-clock on a shar
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
+import re
 import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aiohttp import web
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import feedfarm  # noqa: E402
+from tests.fakes.feed_server import FIRST_MODIFIED, FeedServer, insert_item  # noqa: E402
 
+DEFAULT_CORPUS = Path(os.environ.get("NEWSBOT_CORPUS", "/work/shared/corpus/feeds"))
+XML_SUFFIXES = (".xml", ".rss", ".atom", ".rdf")
 BENCH_MAX_CONCURRENT = 16
 BENCH_PER_HOST = 16
+
+_HEADER_CT = re.compile(rb"^Header:\s*Content-type:\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
+
+
+# the farm: the test suite's feed server, in its own process, serving many corpus feeds ----------
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    path: str
+    body: bytes
+    content_type: str
+    entries: int
+    bozo: bool
+
+
+def load_templates(root: Path = DEFAULT_CORPUS) -> list[Template]:
+    """The corpus XML feeds feedparser reads entries from and that take a new item correctly.
+
+    The Content-Type is the one a feedparser test document declares in its ``Header:`` comment,
+    else ``application/xml``."""
+    import feedparser
+
+    if not root.is_dir():
+        sys.exit(
+            f"poll bench: corpus not found at {root} (set NEWSBOT_CORPUS to the directory holding "
+            "the feed corpus, e.g. /work/shared/corpus/feeds)"
+        )
+    templates = []
+    for path in sorted(root.rglob("*")):
+        if not path.is_file() or path.suffix.lower() not in XML_SUFFIXES:
+            continue
+        body = path.read_bytes()
+        declared = _HEADER_CT.search(body[:4096])
+        content_type = declared.group(1).decode("latin-1") if declared else "application/xml"
+        headers = {"content-type": content_type}
+        parsed = feedparser.parse(body, response_headers=headers)
+        if not parsed.entries:
+            continue
+        probe = insert_item(body, "probe-0", "probe title", FIRST_MODIFIED)
+        if probe is None:
+            continue
+        reparsed = feedparser.parse(probe, response_headers=headers)
+        if len(reparsed.entries) != len(parsed.entries) + 1 or reparsed.entries[0].get("id") != (
+            "urn:newsbot-test:probe-0"
+        ):
+            continue
+        relative = str(path.relative_to(root))
+        templates.append(
+            Template(relative, body, content_type, len(parsed.entries), bool(parsed.bozo))
+        )
+    if not templates:
+        sys.exit(f"poll bench: no usable XML feed under {root}")
+    return templates
+
+
+class Farm(FeedServer):
+    """``count`` feeds at ``/feed/{i}.xml``, feed i serving template i % len(templates), with
+    control routes for the parent process (POST, JSON):
+
+      * ``/_publish`` ``{"feeds": [i, ...], "tag": "s1"}``: a new first item with a fresh guid in
+        each listed feed (its ETag changes, its Last-Modified moves on);
+      * ``/_reset``: every feed back to its template, request counts to zero;
+      * ``/_stats``: ``{"200": n, "304": n, "other": n}`` since the last reset, and ``"cpu"``: the
+        farm process's CPU seconds so far (to show it is not the bottleneck);
+      * ``/_info``: sizes of the templates and feeds.
+    """
+
+    def __init__(self, templates: list[Template], count: int) -> None:
+        super().__init__()
+        self.templates = templates
+        self.count = count
+        self.published = 0
+        self.reset()
+
+    def reset(self) -> None:
+        for i in range(self.count):
+            template = self.templates[i % len(self.templates)]
+            self.publish(f"feed/{i}.xml", template.body, content_type=template.content_type)
+        self.requests.clear()
+
+    def publish_items(self, feeds: list[int], tag: str) -> int:
+        done = 0
+        for i in feeds:
+            self.published += 1
+            guid = f"{tag}-f{i}-n{self.published}"
+            title = f"Bench item {self.published} of feed {i}: AI 속보 update"
+            summary = f"A new item {guid} published by the benchmark: 정책금융 to check a poller."
+            done += self.add_item(f"feed/{i}.xml", guid, title, summary=summary)
+        return done
+
+    def make_app(self) -> web.Application:
+        app = super().make_app()  # GET is the feeds'; control routes are POST
+        app.router.add_post("/_publish", self._publish_route)
+        app.router.add_post("/_reset", self._reset_route)
+        app.router.add_post("/_stats", self._stats_route)
+        app.router.add_post("/_info", self._info_route)
+        return app
+
+    async def _publish_route(self, request: web.Request) -> web.Response:
+        data = await request.json()
+        done = self.publish_items([int(i) for i in data["feeds"]], str(data.get("tag", "p")))
+        return web.json_response({"published": done})
+
+    async def _reset_route(self, _request: web.Request) -> web.Response:
+        self.reset()
+        return web.json_response({"feeds": self.count})
+
+    async def _stats_route(self, _request: web.Request) -> web.Response:
+        counts = self.status_counts()
+        other = sum(n for status, n in counts.items() if status not in (200, 304))
+        body = {"200": counts[200], "304": counts[304], "other": other}
+        return web.json_response({**body, "cpu": time.process_time()})
+
+    async def _info_route(self, _request: web.Request) -> web.Response:
+        sizes = [len(t.body) for t in self.templates]
+        feeds = [self.documents[f"/feed/{i}.xml"] for i in range(self.count)]
+        return web.json_response(
+            {
+                "templates": len(self.templates),
+                "bozo_templates": sum(t.bozo for t in self.templates),
+                "feeds": self.count,
+                "template_bytes_mean": sum(sizes) / len(sizes),
+                "template_bytes_max": max(sizes),
+                "feed_bytes_mean": sum(len(f.body) for f in feeds) / self.count,
+                "gzip_bytes_mean": sum(len(f.gzipped) for f in feeds) / self.count,
+            }
+        )
+
+
+def serve_farm(count: int, root: Path) -> None:
+    """Child process: the farm, until killed; prints ``READY <port>`` once listening."""
+    import asyncio
+
+    async def main() -> None:
+        async with Farm(load_templates(root), count) as farm:
+            print(f"READY {farm.port}", flush=True)
+            await asyncio.Event().wait()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
+
+
+class FarmProcess:
+    """The farm in a child process, so its CPU is not the contenders' (`with FarmProcess(n)`)."""
+
+    def __init__(self, count: int, root: Path = DEFAULT_CORPUS) -> None:
+        self.count = count
+        self.root = root
+        self.proc: subprocess.Popen[str] | None = None
+        self.base = ""
+
+    def __enter__(self) -> FarmProcess:
+        command = [sys.executable, __file__, "--serve-farm", "--feeds", str(self.count)]
+        self.proc = subprocess.Popen(
+            [*command, "--corpus", str(self.root)], stdout=subprocess.PIPE, text=True
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line.startswith("READY "):
+            self.proc.wait()
+            sys.exit(f"poll bench: the farm did not start (exit code {self.proc.returncode})")
+        self.base = f"http://127.0.0.1:{int(line.split()[1])}"
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+def control(base: str, path: str, payload: object = None) -> dict[str, Any]:
+    """POST to a control route of the farm at `base`, with a JSON payload."""
+    request = urllib.request.Request(
+        base + path,
+        data=json.dumps(payload or {}).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())  # type: ignore[no-any-return]
+
+
+# the sweeps ------------------------------------------------------------------------------------
 
 
 def changed_feeds(seed: int, sweep: int, feeds: int, changed: int) -> list[int]:
@@ -105,7 +297,7 @@ class SweepTimer:
 def _sweep_record(
     timer: SweepTimer, base: str, before: dict[str, Any], counts: dict[str, int]
 ) -> dict[str, Any]:
-    after = feedfarm.control(base, "/_stats")
+    after = control(base, "/_stats")
     return {
         "wall": timer.wall,
         "cpu": timer.cpu,
@@ -131,19 +323,19 @@ def run_newsbot(args: argparse.Namespace) -> dict[str, Any]:
         from bot.logs import setup_logging
         from bot.poller import Poller, PollPolicy
         from bot.store import connect
-        from bot.store.db import FeedSpec
+        from bot.store.records import FeedSpec
 
         setup_logging("WARNING", "text", ())
         config = load_config(ROOT / "subscriptions.yaml").config
         tmp = tempfile.TemporaryDirectory(prefix="newsbot-bench-")
         store = await connect(f"sqlite+aiosqlite:///{tmp.name}/bench.db")
-        await store.sync_feeds(
+        await store.feeds.sync(
             [
                 FeedSpec(f"farm-{i}", f"{args.farm}/feed/{i}.xml", interval_s=300.0)
                 for i in range(args.feeds)
             ]
         )
-        await store.sync_static_subscriptions(static_subscriptions(config), time.time())
+        await store.chats.sync_static(static_subscriptions(config), time.time())
         client = make_client()
         policy = PollPolicy(
             floor=config.defaults.min_interval,
@@ -151,9 +343,7 @@ def run_newsbot(args: argparse.Namespace) -> dict[str, Any]:
             max_concurrent=args.max_concurrent,
             per_host=args.per_host,
         )
-        poller = Poller(
-            store, client, ClassifierCache(config.topic_rules()), policy=policy
-        )
+        poller = Poller(store, client, ClassifierCache(config.topic_rules()), policy=policy)
         profiler = None
         if args.profile:
             import cProfile
@@ -161,9 +351,11 @@ def run_newsbot(args: argparse.Namespace) -> dict[str, Any]:
             profiler = cProfile.Profile()
 
         async def sweep(number: int) -> dict[str, Any]:
-            before = feedfarm.control(args.farm, "/_stats")
+            before = control(args.farm, "/_stats")
             with SweepTimer() as timer:
-                feeds = [f for f in await store.feeds(enabled_only=True) if f.state != "disabled"]
+                feeds = [
+                    f for f in await store.feeds.all(enabled_only=True) if f.state != "disabled"
+                ]
                 outcomes = await asyncio.gather(*(poller.poll(f) for f in feeds))
             statuses = [o.status for o in outcomes]
             errors = [o.error for o in outcomes if o.status in ("error", "disabled")]
@@ -181,7 +373,7 @@ def run_newsbot(args: argparse.Namespace) -> dict[str, Any]:
         prime = await sweep(0)
         sweeps = []
         for number in range(1, args.sweeps + 1):
-            feedfarm.control(
+            control(
                 args.farm,
                 "/_publish",
                 {
@@ -216,7 +408,7 @@ def run_feedparser_loop(args: argparse.Namespace, conditional: bool) -> dict[str
     known_ids: dict[str, set[str]] = {}
 
     def sweep(number: int) -> dict[str, Any]:
-        before = feedfarm.control(args.farm, "/_stats")
+        before = control(args.farm, "/_stats")
         n200 = n304 = errors = new = 0
         with SweepTimer() as timer:
             for url in urls:
@@ -246,7 +438,7 @@ def run_feedparser_loop(args: argparse.Namespace, conditional: bool) -> dict[str
     prime = sweep(0)
     sweeps = []
     for number in range(1, args.sweeps + 1):
-        feedfarm.control(
+        control(
             args.farm,
             "/_publish",
             {
@@ -273,7 +465,7 @@ def child(args: argparse.Namespace) -> None:
 def run_contender(
     args: argparse.Namespace, base: str, name: str, kind: str, extra: list[str]
 ) -> dict[str, Any]:
-    feedfarm.control(base, "/_reset")
+    control(base, "/_reset")
     command = [
         sys.executable,
         __file__,
@@ -400,13 +592,18 @@ def main() -> None:
     )
     parser.add_argument("--child", choices=("newsbot", "conditional", "naive"), help="internal")
     parser.add_argument("--farm", help="internal: the farm's base URL")
+    parser.add_argument("--serve-farm", action="store_true", help="internal: be the farm")
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve_farm:
+        serve_farm(args.feeds, args.corpus)
+        return
     if args.child:
         child(args)
         return
 
-    with feedfarm.FarmProcess(args.feeds) as farm:
-        info = feedfarm.control(farm.base, "/_info")
+    with FarmProcess(args.feeds) as farm:
+        info = control(farm.base, "/_info")
         bench_policy = [
             "--max-concurrent",
             str(args.max_concurrent),
