@@ -21,7 +21,8 @@ _BYLINE = re.compile(
 _PHOTO = re.compile(
     r"사진\s*=\s*[^\s\[\]]{1,20}(?:\[[^\]]{0,40}\])?|\|[A-Z]+연합뉴스|연합뉴스(?=\s)"
 )
-_NON_WORD = re.compile(r"[^\w%.]+")
+_NON_WORD = re.compile(r"[^\w%.]+|(?<!\d)\.|\.(?!\d)")
+"""Anything but word characters, `%` and a decimal point (an ellipsis `…` is NFKC `...`)."""
 _SPACE = re.compile(r"\s+")
 
 _MULTIPLIERS = {"조": 10**12, "억": 10**8, "만": 10**4, "천": 10**3}

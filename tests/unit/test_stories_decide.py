@@ -1,0 +1,109 @@
+"""Table-driven pairs for the story decision, features round trip and the index's window."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.stories import StoryFeatures, StoryIndex, StoryInput, explain, features, group, same_story
+from bot.stories.normalize import clean_title, numbers
+
+SAME = [
+    (
+        "LG전자, 2분기 영업이익 7922억 원…전년比 12% 줄어",
+        "올 2분기(4~6월) 실적을 발표한 LG전자의 TV 사업이 분기 기준으로 7년 만에 적자로 집계됐다.",
+        "LG전자, 2분기 영업이익 7922억원으로 전년보다 12% 감소",
+        "엘지(LG)전자는 올해 2분기에 매출 19조4640억원, 영업이익 7922억원을 올렸다.",
+    ),
+    (
+        "[속보]바이든, 코로나19 재확진",
+        "[서울=뉴시스] 신정원 기자 = 바이든, 코로나19 재확진 ◎공감언론 뉴시스",
+        "바이든, 코로나19 재확진…팍스로비드 재발 사례인 듯(종합)",
+        "[서울=뉴시스] 신정원 기자 = 조 바이든 미국 대통령이 코로나19에 재확진됐다.",
+    ),
+    (
+        "‘강남 유흥업소 사망사건’ 마약 유통책 4명 구속",
+        "‘강남 유흥주점 사망사건’과 관련된 마약 유통책 4명이 구속됐다. 서울중앙지법은 30일",
+        "'강남 유흥주점 사망사건' 마약 유통책 4명 구속",
+        "강남 유흥주점 '마약 술자리 사망사건'과 관련해 마약 유통책 4명이 30일 구속됐다.",
+    ),
+]
+
+DIFFERENT = [
+    (  # same template, another company (tickers differ)
+        "테슬라, 장중 3% 이상 급등",
+        "첨단 모빌리티 및 신재생에너지 기업 테슬라(TSLA) 주식이 3거래일 연속 상승세다.",
+        "AMD, 장중 3% 이상 급등",
+        "글로벌 비메모리 반도체 기업 AMD(AMD) 주식이 3거래일 연속 상승세다.",
+    ),
+    (  # same company, another insider sale (different amounts in the titles)
+        "액센츄어 경영진 2억1700만원어치 클래스 A 지분 매도",
+        "컨설팅 기업 액센츄어 경영진인 운러치 조에가 지난 7월 28일 클래스 A 보통주를 매도했다.",
+        "액센츄어 경영진 2억9300만원어치 클래스 A 지분 매도",
+        "컨설팅 기업 액센츄어 경영진인 슉 엘린이 지난 7월 28일 클래스 A 보통주를 매도했다.",
+    ),
+    (  # unrelated news of the same day
+        "히틀러 손목시계 14억원 낙찰에…유대인 사회 '부글부글'",
+        "히틀러의 것으로 알려진 손목시계가 미국 경매에서 낙찰되자 유대인 사회가 반발했다.",
+        "러시아 가스프롬 “라트비아 가스 공급 중단”",
+        "러시아 국영 가스 회사 가스프롬이 라트비아에 가스 공급을 전면 중단했다.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("title_a", "text_a", "title_b", "text_b"), SAME)
+def test_same_event_from_two_outlets(title_a: str, text_a: str, title_b: str, text_b: str) -> None:
+    a, b = features(title_a, text_a), features(title_b, text_b)
+    assert same_story(a, b), explain(a, b).reason
+    assert same_story(b, a)
+
+
+@pytest.mark.parametrize(("title_a", "text_a", "title_b", "text_b"), DIFFERENT)
+def test_different_events(title_a: str, text_a: str, title_b: str, text_b: str) -> None:
+    a, b = features(title_a, text_a), features(title_b, text_b)
+    assert not same_story(a, b), explain(a, b).reason
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("[속보] 코로나 신규확진 8만2002명", "코로나 신규확진 8만2002명"),
+        ("바이든, 코로나19 재확진(종합)", "바이든 코로나19 재확진"),
+        ("“영혼 없는 섬사람들에게 바친다”…이준석", "영혼 없는 섬사람들에게 바친다 이준석"),
+    ],
+)
+def test_clean_title(title: str, expected: str) -> None:
+    assert clean_title(title) == expected
+
+
+def test_numbers_keep_units_and_values() -> None:
+    assert numbers("영업이익 7922억 원") == numbers("영업이익 7922억원")
+    assert "82002명" in numbers("신규확진 8만2002명")
+    assert "4.2%" in numbers("평균금리 4.2%")
+    assert not numbers("30일 오전 9시")
+
+
+def test_features_round_trip_through_json() -> None:
+    item = features(*SAME[0][:2])
+    assert StoryFeatures.from_json(json.loads(json.dumps(item.to_json()))) == item
+
+
+def test_index_matches_within_window_and_forgets_after() -> None:
+    index = StoryIndex(window_seconds=100.0)
+    first, second = features(*SAME[1][:2]), features(*SAME[1][2:])
+    index.add(7, first, at=0.0)
+    assert index.match(second, at=50.0) == 7
+    assert index.match(features(*DIFFERENT[2][:2]), at=50.0) is None
+    index.expire(now=150.0)
+    assert len(index) == 0
+    assert index.match(second, at=150.0) is None
+
+
+def test_group_numbers_stories_in_item_order() -> None:
+    items = [
+        StoryInput(SAME[0][0], SAME[0][1], 10.0),
+        StoryInput(DIFFERENT[2][0], DIFFERENT[2][1], 20.0),
+        StoryInput(SAME[0][2], SAME[0][3], 30.0),
+    ]
+    assert group(items) == [0, 1, 0]
