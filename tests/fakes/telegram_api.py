@@ -20,7 +20,8 @@ Deliberate differences from the real service:
   Telegram itself keeps such an ``&`` literally; the fake is stricter so that escaping bugs
   show up in tests. Pass ``strict_ampersand=False`` for Telegram's lenient behaviour.
 * ``<tg-emoji>`` is refused (bots without a Fragment username cannot use it anyway).
-* Flood control counts accepted messages only; refused or failed requests take no slot.
+* Flood control counts accepted messages (sends and edits) only; refused or failed requests take
+  no slot.
 * Markdown/MarkdownV2 are accepted but not validated; no url/mention entities are detected
   in sent text; webhooks are recorded but nothing is delivered to them.
 """
@@ -80,6 +81,8 @@ BUTTON_DATA_INVALID: Final = "Bad Request: BUTTON_DATA_INVALID"
 BAD_MARKUP: Final = "Bad Request: can't parse reply keyboard markup JSON object"
 MESSAGE_TO_EDIT_NOT_FOUND: Final = "Bad Request: message to edit not found"
 MESSAGE_CANT_BE_EDITED: Final = "Bad Request: message can't be edited"
+NO_TEXT_TO_EDIT: Final = "Bad Request: there is no text in the message to edit"
+NO_CAPTION_TO_EDIT: Final = "Bad Request: there is no caption in the message to edit"
 NOT_MODIFIED: Final = (
     "Bad Request: message is not modified: specified new message content and reply markup "
     "are exactly the same as a current content and reply markup of the message"
@@ -130,10 +133,11 @@ class UploadedFile:
 
 @dataclass(frozen=True)
 class SentMessage:
-    """One message the fake accepted (sendMessage or sendPhoto), or one accepted edit."""
+    """One message the fake accepted (sendMessage or sendPhoto), or one accepted edit
+    (editMessageText or editMessageCaption; ``message`` is then the Message after the edit)."""
 
     method: str
-    """``sendMessage``, ``sendPhoto`` or ``editMessageText``."""
+    """``sendMessage``, ``sendPhoto``, ``editMessageText`` or ``editMessageCaption``."""
     chat_id: int
     message_id: int
     message_thread_id: int | None
@@ -731,7 +735,7 @@ class FakeTelegram(LoopbackServer):
         self.sent: list[SentMessage] = []
         """Every accepted sendMessage/sendPhoto, in order."""
         self.edits: list[SentMessage] = []
-        """Every accepted editMessageText, in order."""
+        """Every accepted editMessageText and editMessageCaption, in order."""
         self.requests: list[str] = []
         """Method name of every request as it arrived (canonical spelling when known)."""
         self.calls: list[ApiCall] = []
@@ -777,6 +781,7 @@ class FakeTelegram(LoopbackServer):
                 ("sendMessage", self._send_message),
                 ("sendPhoto", self._send_photo),
                 ("editMessageText", self._edit_message_text),
+                ("editMessageCaption", self._edit_message_caption),
                 ("answerCallbackQuery", self._answer_callback_query),
                 ("getChat", self._get_chat),
                 ("getChatMember", self._get_chat_member),
@@ -1303,8 +1308,12 @@ class FakeTelegram(LoopbackServer):
             chat_id=chat.id,
             message_id=message["message_id"],
             message_thread_id=message.get("message_thread_id"),
-            text=_opt_str(params, "text") if method != "sendPhoto" else None,
-            caption=_opt_str(params, "caption") if method == "sendPhoto" else None,
+            text=_opt_str(params, "text") if method in ("sendMessage", "editMessageText") else None,
+            caption=(
+                _opt_str(params, "caption")
+                if method in ("sendPhoto", "editMessageCaption")
+                else None
+            ),
             parse_mode=_opt_str(params, "parse_mode"),
             photo=photo,
             reply_markup=reply_markup,
@@ -1315,7 +1324,7 @@ class FakeTelegram(LoopbackServer):
             message=message,
             params=_json_safe(params),
         )
-        (self.edits if method == "editMessageText" else self.sent).append(record)
+        (self.edits if method.startswith("edit") else self.sent).append(record)
         self._notify()
         return record
 
@@ -1519,11 +1528,19 @@ class FakeTelegram(LoopbackServer):
         return message
 
     async def _edit_message_text(self, params: Params) -> object:
-        text = _opt_str(params, "text")
+        return self._edit(params, "text")
+
+    async def _edit_message_caption(self, params: Params) -> object:
+        return self._edit(params, "caption")
+
+    def _edit(self, params: Params, part: Literal["text", "caption"]) -> object:
+        """editMessageText (``part="text"``) or editMessageCaption: checked like a send, and
+        counted against the same flood limits once accepted."""
+        new = _opt_str(params, part)
         if _opt_str(params, "inline_message_id"):
-            if not text:
+            if part == "text" and not new:
                 raise _ApiError(400, TEXT_EMPTY)
-            self._parse(text, _opt_str(params, "parse_mode"))
+            self._parse(new or "", _opt_str(params, "parse_mode"))
             return True
         chat = self._find_chat(params)
         self._check_access(chat, sending=True)
@@ -1535,34 +1552,42 @@ class FakeTelegram(LoopbackServer):
             raise _ApiError(400, MESSAGE_TO_EDIT_NOT_FOUND)
         if chat.type != "channel" and message.get("from", {}).get("id") != self.bot_id:
             raise _ApiError(400, MESSAGE_CANT_BE_EDITED)
-        if "text" not in message:
-            raise _ApiError(400, "Bad Request: there is no text in the message to edit")
-        if not text:
+        if part == "text" and "text" not in message:
+            raise _ApiError(400, NO_TEXT_TO_EDIT)
+        if part == "caption" and "text" in message:
+            raise _ApiError(400, NO_CAPTION_TO_EDIT)
+        if part == "text" and not new:
             raise _ApiError(400, TEXT_EMPTY)
-        parsed = self._parse(text, _opt_str(params, "parse_mode"))
-        if not parsed.text.strip():
+        parsed = self._parse(new or "", _opt_str(params, "parse_mode"))
+        if part == "text" and not parsed.text.strip():
             raise _ApiError(400, TEXT_EMPTY)
-        if utf16_len(parsed.text) > MAX_TEXT_UTF16:
+        if part == "text" and utf16_len(parsed.text) > MAX_TEXT_UTF16:
             raise _ApiError(400, TEXT_TOO_LONG)
+        if part == "caption" and utf16_len(parsed.text) > MAX_CAPTION_UTF16:
+            raise _ApiError(400, CAPTION_TOO_LONG)
         markup = self._reply_markup(params)
         new_markup = markup if markup is not None and "inline_keyboard" in markup else None
+        entities_key = "entities" if part == "text" else "caption_entities"
         if (
-            message["text"] == parsed.text
-            and message.get("entities", []) == list(parsed.entities)
+            message.get(part, "") == parsed.text
+            and message.get(entities_key, []) == list(parsed.entities)
             and message.get("reply_markup") == new_markup
         ):
             raise _ApiError(400, NOT_MODIFIED)
-        message["text"] = parsed.text
-        message.pop("entities", None)
+        now = self._enforce_rate_limits(chat)
+        message.pop(part, None)
+        if parsed.text:
+            message[part] = parsed.text
+        message.pop(entities_key, None)
         if parsed.entities:
-            message["entities"] = list(parsed.entities)
+            message[entities_key] = list(parsed.entities)
         message.pop("reply_markup", None)
         if new_markup is not None:
             message["reply_markup"] = new_markup
         message["edit_date"] = int(time.time())
-        self._accept(
-            "editMessageText", chat, message, params, parsed, self._clock(), reply_markup=markup
-        )
+        self._record_send(chat, now)
+        method = "editMessageText" if part == "text" else "editMessageCaption"
+        self._accept(method, chat, message, params, parsed, now, reply_markup=markup)
         return message
 
     async def _answer_callback_query(self, params: Params) -> object:

@@ -620,7 +620,9 @@ async def test_webhook_blocks_polling_until_deleted(tg: FakeTelegram, bot: teleg
 
 
 @pytest.mark.asyncio
-async def test_callback_query_answer_and_edit(tg: FakeTelegram, bot: telegram.Bot) -> None:
+async def test_callback_query_answer_and_edit(
+    tg: FakeTelegram, bot: telegram.Bot, clock: ManualClock
+) -> None:
     markup = InlineKeyboardMarkup([[InlineKeyboardButton("More", callback_data="more:42")]])
     sent = await bot.send_message(USER, "<b>Headline</b>", parse_mode="HTML", reply_markup=markup)
     assert sent.reply_markup == markup
@@ -634,6 +636,7 @@ async def test_callback_query_answer_and_edit(tg: FakeTelegram, bot: telegram.Bo
     assert await bot.answer_callback_query(query.id, text="Loading") is True
     with pytest.raises(BadRequest, match="Query is too old"):
         await bot.answer_callback_query(query.id)
+    clock.advance(1)  # an edit counts against the private chat's flood limit like a send
     edited = await bot.edit_message_text(
         "<b>Headline</b> (more)", USER, sent.message_id, parse_mode="HTML"
     )
@@ -647,6 +650,71 @@ async def test_callback_query_answer_and_edit(tg: FakeTelegram, bot: telegram.Bo
 
     assert tg.callback_answers[0].text == "Loading"
     assert [e.text for e in tg.edits] == ["<b>Headline</b> (more)"]
+
+
+@pytest.mark.asyncio
+async def test_edit_caption_of_a_photo_and_the_refusals_of_edits(
+    tg: FakeTelegram, bot: telegram.Bot, clock: ManualClock
+) -> None:
+    photo = await bot.send_photo(GROUP, "https://img.example/a.jpg", caption="<b>One</b> source")
+    text = await bot.send_message(GROUP, "Plain alert")
+
+    edited = await bot.edit_message_caption(
+        GROUP, photo.message_id, caption="<b>One</b> source, <i>and another</i>", parse_mode="HTML"
+    )
+    assert isinstance(edited, telegram.Message)
+    assert edited.caption == "One source, and another"
+    assert [e.type for e in edited.caption_entities] == ["bold", "italic"]
+    assert edited.photo and edited.edit_date is not None
+    with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
+        await bot.edit_message_caption(
+            GROUP,
+            photo.message_id,
+            caption="<b>One</b> source, <i>and another</i>",
+            parse_mode="HTML",
+        )
+    with pytest.raises(BadRequest, match=r"(?i)there is no caption in the message to edit"):
+        await bot.edit_message_caption(GROUP, text.message_id, caption="a caption")
+    with pytest.raises(BadRequest, match=r"(?i)there is no text in the message to edit"):
+        await bot.edit_message_text("a text", GROUP, photo.message_id)
+    with pytest.raises(BadRequest, match=r"(?i)message to edit not found"):
+        await bot.edit_message_caption(GROUP, 9999, caption="x")
+    with pytest.raises(BadRequest, match=r"(?i)message to edit not found"):
+        await bot.edit_message_text("x", GROUP, 9999)
+    with pytest.raises(BadRequest, match=r"(?i)message caption is too long"):
+        await bot.edit_message_caption(GROUP, photo.message_id, caption="x" * 1025)
+
+    [edit] = tg.edits
+    assert (edit.method, edit.chat_id, edit.message_id) == (
+        "editMessageCaption",
+        GROUP,
+        photo.message_id,
+    )
+    assert edit.caption == "<b>One</b> source, <i>and another</i>" and edit.text is None
+    assert tg.chat(GROUP).messages[photo.message_id]["caption"] == "One source, and another"
+    assert len(tg.sent) == 2, "edits are not sends"
+
+
+@pytest.mark.asyncio
+async def test_edits_count_against_the_flood_limits(
+    tg: FakeTelegram, bot: telegram.Bot, clock: ManualClock
+) -> None:
+    sent = await bot.send_message(USER, "Alert")
+    with pytest.raises(RetryAfter):  # a private chat takes one message a second, edits too
+        await bot.edit_message_text("Alert, updated", USER, sent.message_id)
+    clock.advance(1)
+    await bot.edit_message_text("Alert, updated", USER, sent.message_id)
+    with pytest.raises(RetryAfter):  # the edit took this second's slot
+        await bot.send_message(USER, "Next alert")
+
+    assert tg.rejected_429_by_chat == {USER: 2}
+    assert [e.text for e in tg.edits] == ["Alert, updated"]
+    tg.rate_limits.group_per_window = 2
+    photo = await bot.send_photo(GROUP, "https://img.example/a.jpg", caption="One")
+    await bot.edit_message_caption(GROUP, photo.message_id, caption="Two")
+    with pytest.raises(RetryAfter):
+        await bot.edit_message_caption(GROUP, photo.message_id, caption="Three")
+    assert tg.rejected_429_by_chat == {USER: 2, GROUP: 1}
 
 
 # --------------------------------------------------------------------------------------------
