@@ -20,12 +20,12 @@ from bot.config import ConfigError, load_config
 from bot.feeds.fetch import FetchError, fetch_feed, make_client
 from bot.feeds.parse import ParseError, parse_feed
 from bot.logs import setup_logging
-from bot.models import FeedItem
+from bot.models import FeedItem, PollStatus
 from bot.opml import OPMLError, Outline, read_opml, slug, write_opml
 from bot.settings import SettingsError, settings_from_env
 from bot.status import collect_status, format_status
 from bot.store import connect
-from bot.store.db import FeedSpec
+from bot.store.records import FeedSpec
 
 log = logging.getLogger("newsbot")
 DEFAULT_IMPORT_INTERVAL = 600.0
@@ -126,8 +126,8 @@ async def _import_opml(database_url: str, path: Path) -> int:
     store = await connect(database_url)
     added, skipped, refused = [], [], []
     try:
-        known = {f.url for f in await store.feeds()}
-        names = {f.name for f in await store.feeds()}
+        known = {f.url for f in await store.feeds.all()}
+        names = {f.name for f in await store.feeds.all()}
         for outline in outlines:
             if not outline.url.startswith(("http://", "https://")):
                 refused.append(f"{outline.url} (not http or https)")
@@ -139,7 +139,7 @@ async def _import_opml(database_url: str, path: Path) -> int:
             suffix = 2
             while name in names:
                 name, suffix = f"{base[:60]}-{suffix}", suffix + 1
-            if await store.add_feed(FeedSpec(name, outline.url, DEFAULT_IMPORT_INTERVAL), "opml"):
+            if await store.feeds.add(FeedSpec(name, outline.url, DEFAULT_IMPORT_INTERVAL), "opml"):
                 added.append(f"{name} {outline.url}")
                 names.add(name)
                 known.add(outline.url)
@@ -157,7 +157,7 @@ async def _import_opml(database_url: str, path: Path) -> int:
 async def _export_opml(database_url: str) -> int:
     store = await connect(database_url)
     try:
-        feeds = [f for f in await store.feeds() if f.enabled]
+        feeds = [f for f in await store.feeds.all() if f.enabled]
     finally:
         await store.close()
     sys.stdout.write(write_opml(Outline(f.name, f.url) for f in feeds))
@@ -169,7 +169,7 @@ async def _run(app: App, *, once: bool) -> int:
         await app.start()
         if once:
             outcomes = await app.run_once()
-            failed = [o for o in outcomes if o.status == "error"]
+            failed = [o for o in outcomes if o.status is PollStatus.ERROR]
             for outcome in failed:
                 log.warning("feed %s: %s", outcome.feed, outcome.error)
         else:
@@ -249,6 +249,8 @@ def _text_block(item: FeedItem, explanation: Explanation, *, explain: bool) -> s
         lines.append(f"  (vetoed {veto.keyword!r} by {veto.exclusion!r} in {veto.field})")
     if not classification.tags:
         lines.append("  (no tags)")
+    if explain and not explanation.near_misses:
+        lines.append("  near misses: none (no other topic scored)")
     if explain:
         for near in explanation.near_misses:
             hits = ", ".join(

@@ -7,19 +7,20 @@ wrong argument gets a one-line usage with the valid choices; nothing here raises
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from bot.classify import normalize
 from bot.config import Config
 from bot.durations import format_duration, parse_duration
-from bot.models import Platform, Recipient
+from bot.models import FeedCondition, OutboxStatus, Platform, Recipient
 from bot.store import Store
+from bot.store.codec import decode_alert
 
 log = logging.getLogger(__name__)
 
@@ -59,14 +60,17 @@ class CommandReply:
     buttons: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class FeedAdmin:
-    """The app's side of the admin commands: adding a feed checks its URL and fetches it first."""
+class FeedAdmin(Protocol):
+    """What the admin commands change beyond the store: feeds checked before they are added, and
+    the config re-read."""
 
-    add_feed: Callable[[str, str], Awaitable[str]]
-    """(url, name) -> reply text; raises ValueError with a user-facing message on refusal."""
-    remove_feed: Callable[[str], Awaitable[bool]]
-    reload: Callable[[], Awaitable[str]]
+    async def add_feed(self, url: str, name: str) -> str:
+        """The reply text; raises ValueError with a user-facing message on refusal."""
+        ...
+
+    async def remove_feed(self, name: str) -> bool: ...
+
+    async def reload(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +117,9 @@ class Commands:
         prefix: str = "/",
         on_keywords_changed: Callable[[], None] = lambda: None,
     ) -> None:
-        self.store = store
+        self.feeds = store.feeds
+        self.chats = store.chats
+        self.outbox = store.outbox
         self._config = config
         self.feed_admin = feed_admin
         self.clock = clock
@@ -206,7 +212,7 @@ class Commands:
                 f"Unknown topic {', '.join(unknown)}. {usage('subscribe', self.prefix)}\n"
                 f"Topics: {', '.join(config.topics)}"
             )
-        added = await self.store.subscribe(request.recipient, resolved, self.clock())
+        added = await self.chats.subscribe(request.recipient, resolved, self.clock())
         already = [t for t in resolved if t not in added]
         parts = []
         if added:
@@ -219,7 +225,7 @@ class Commands:
         if not request.args:
             return CommandReply(f"{usage('unsubscribe', self.prefix)}")
         if [a.lower() for a in request.args] == ["all"]:
-            removed = await self.store.unsubscribe(request.recipient, None)
+            removed = await self.chats.unsubscribe(request.recipient, None)
             self._on_keywords_changed()
             return CommandReply(
                 "Unsubscribed from everything." if removed else "Nothing to remove."
@@ -231,13 +237,13 @@ class Commands:
                 f"Unknown topic {', '.join(unknown)}. {usage('unsubscribe', self.prefix)}\n"
                 f"Topics: {', '.join(config.topics)}"
             )
-        removed = await self.store.unsubscribe(request.recipient, resolved)
+        removed = await self.chats.unsubscribe(request.recipient, resolved)
         if not removed:
             return CommandReply(f"This chat was not subscribed to {', '.join(resolved)}.")
         return CommandReply(f"Unsubscribed from {', '.join(removed)}.")
 
     async def _cmd_list(self, request: CommandRequest) -> CommandReply:
-        subs = [s for s in await self.store.subscriptions() if s.recipient == request.recipient]
+        subs = [s for s in await self.chats.subscriptions() if s.recipient == request.recipient]
         if not subs:
             return CommandReply(
                 f"No subscriptions here yet. {usage('subscribe', self.prefix)}",
@@ -254,7 +260,7 @@ class Commands:
     async def _cmd_keywords(self, request: CommandRequest) -> CommandReply:
         args = list(request.args)
         if not args:
-            subs = [s for s in await self.store.subscriptions() if s.recipient == request.recipient]
+            subs = [s for s in await self.chats.subscriptions() if s.recipient == request.recipient]
             words = sorted(subs[0].keywords) if subs else []
             listing = ", ".join(words) if words else "(none)"
             return CommandReply(f"Your keywords: {listing}\n{usage('keywords', self.prefix)}")
@@ -266,12 +272,12 @@ class Commands:
         if problem:
             return CommandReply(problem)
         if action == "add":
-            if await self.store.count_keywords(request.recipient) >= MAX_KEYWORDS:
+            if await self.chats.count_keywords(request.recipient) >= MAX_KEYWORDS:
                 return CommandReply(f"This chat has the maximum of {MAX_KEYWORDS} keywords.")
-            changed = await self.store.set_keyword(request.recipient, word, True, self.clock())
+            changed = await self.chats.set_keyword(request.recipient, word, True, self.clock())
             self._on_keywords_changed()
             return CommandReply(f"Added keyword {word}." if changed else f"{word} is already set.")
-        changed = await self.store.set_keyword(request.recipient, word, False, self.clock())
+        changed = await self.chats.set_keyword(request.recipient, word, False, self.clock())
         self._on_keywords_changed()
         return CommandReply(f"Removed keyword {word}." if changed else f"{word} was not set.")
 
@@ -281,7 +287,7 @@ class Commands:
             return CommandReply(f"{usage('mute', self.prefix)} (at most 7d)")
         value = request.args[0].lower()
         if value == "off":
-            await self.store.set_mute(request.recipient, None, now)
+            await self.chats.set_mute(request.recipient, None, now)
             return CommandReply("Alerts are on again.")
         try:
             seconds = parse_duration(value)
@@ -289,35 +295,34 @@ class Commands:
             return CommandReply(f"{usage('mute', self.prefix)} (at most 7d)")
         if seconds > MAX_MUTE:
             return CommandReply("Mute for at most 7d, or use off.")
-        await self.store.set_mute(request.recipient, now + seconds, now)
+        await self.chats.set_mute(request.recipient, now + seconds, now)
         return CommandReply(f"Muted for {format_duration(seconds)}; {self.prefix}mute off ends it.")
 
     async def _cmd_why(self, request: CommandRequest) -> CommandReply:
-        payloads = await self.store.recent_alerts(request.recipient, limit=3)
+        chat = await self.chats.get(request.recipient)
+        payloads = await self.outbox.recent(chat.id, limit=3) if chat else []
         if not payloads:
             return CommandReply("No alerts have been sent to this chat yet.")
         blocks = []
         for payload in payloads:
-            data = json.loads(payload)
+            item, tags = decode_alert(payload)
             reasons = "; ".join(
-                f"{t['topic']}: "
-                + ", ".join(f"“{r['keyword']}” in {r['field']}" for r in t.get("reasons", []))
-                for t in data.get("tags", [])
+                f"{tag.topic}: " + ", ".join(f"“{r.keyword}” in {r.field}" for r in tag.reasons)
+                for tag in tags
             )
-            blocks.append(f"{data['item'].get('title') or '(untitled)'}\n  {reasons}")
+            blocks.append(f"{item.title or '(untitled)'}\n  {reasons}")
         return CommandReply("\n".join(blocks))
 
     # bot admins ----------------------------------------------------------------------------
 
     async def _cmd_feeds(self, request: CommandRequest) -> CommandReply:
-        feeds = await self.store.feeds()
+        feeds = await self.feeds.all()
         if not feeds:
             return CommandReply("No feeds.")
         lines = []
         for feed in feeds:
-            state = feed.state if feed.enabled else "removed from config"
             error = f" — {feed.last_error[:80]}" if feed.last_error else ""
-            lines.append(f"• {feed.name} [{state}] {feed.url}{error}")
+            lines.append(f"• {feed.name} [{feed.condition}] {feed.url}{error}")
         return CommandReply("\n".join(lines))
 
     async def _cmd_addfeed(self, request: CommandRequest) -> CommandReply:
@@ -335,22 +340,25 @@ class Commands:
             return CommandReply(usage("removefeed", self.prefix))
         if await self.feed_admin.remove_feed(request.args[0]):
             return CommandReply(f"Removed feed {request.args[0]}.")
-        names = ", ".join(f.name for f in await self.store.feeds())
+        names = ", ".join(f.name for f in await self.feeds.all())
         return CommandReply(f"No feed named {request.args[0]}. Feeds: {names}")
 
     async def _cmd_stats(self, request: CommandRequest) -> CommandReply:
-        feeds = await self.store.feeds()
-        subs = await self.store.subscriptions()
-        counts = await self.store.outbox_counts()
-        by_status: dict[str, int] = {}
+        feeds = await self.feeds.all()
+        subs = await self.chats.subscriptions()
+        counts = await self.outbox.counts()
+        by_status: dict[OutboxStatus, int] = {}
         for (_platform, status), n in counts.items():
             by_status[status] = by_status.get(status, 0) + n
-        failing = sum(1 for f in feeds if f.state != "active")
+        failing = sum(
+            1 for f in feeds if f.condition in (FeedCondition.FAILING, FeedCondition.DISABLED)
+        )
         return CommandReply(
             f"Feeds: {len(feeds)} ({failing} failing or disabled)\n"
             f"Chats subscribed: {len(subs)}\n"
-            f"Alerts: {by_status.get('sent', 0)} sent, {by_status.get('pending', 0)} pending, "
-            f"{by_status.get('failed', 0)} failed"
+            f"Alerts: {by_status.get(OutboxStatus.SENT, 0)} sent, "
+            f"{by_status.get(OutboxStatus.PENDING, 0)} pending, "
+            f"{by_status.get(OutboxStatus.FAILED, 0)} failed"
         )
 
     async def _cmd_reload(self, request: CommandRequest) -> CommandReply:

@@ -23,7 +23,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.channels.base import (
     Channel,
     Fatal,
-    Outgoing,
     PermanentFailure,
     RateLimited,
     RecipientGone,
@@ -31,9 +30,11 @@ from bot.channels.base import (
     SendError,
     TransientFailure,
 )
-from bot.store import Store
+from bot.models import DeliveryOutcome, Outgoing
+from bot.store.chats import ChatStore
 from bot.store.codec import decode_alert
-from bot.store.db import OutboxEntry
+from bot.store.outbox import OutboxStore
+from bot.store.records import OutboxEntry
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +64,8 @@ class DeliveryStats:
     deactivated: int = 0
 
 
-Observer = Callable[[str, OutboxEntry, float], None]
-"""Called after each outcome: (outcome, entry, now); outcome is sent/retry/failed/gone/moved."""
+Observer = Callable[[DeliveryOutcome, OutboxEntry, float], None]
+"""Called after each outcome: (outcome, entry, now)."""
 
 
 class Dispatcher:
@@ -72,7 +73,8 @@ class Dispatcher:
 
     def __init__(
         self,
-        store: Store,
+        outbox: OutboxStore,
+        chats: ChatStore,
         channel: Channel,
         *,
         clock: Clock = time.time,
@@ -81,7 +83,8 @@ class Dispatcher:
         rng: random.Random | None = None,
         default_timezone: Callable[[], str] = lambda: "UTC",
     ) -> None:
-        self.store = store
+        self.outbox = outbox
+        self.chats = chats
         self.channel = channel
         self.platform = channel.platform
         self.policy = policy
@@ -150,7 +153,7 @@ class Dispatcher:
                         list(self._in_flight.values()), return_when="FIRST_COMPLETED"
                     )
                     continue
-                due = await self.store.next_due(self.platform)
+                due = await self.outbox.next_due(self.platform)
                 now = self._clock()
                 if due is None or due > deadline:
                     return
@@ -181,7 +184,7 @@ class Dispatcher:
             return 1
         now = self._clock()
         busy = set(self._in_flight) | {ref for ref, t in self._chat_ready.items() if t > now}
-        entries = await self.store.claim(
+        entries = await self.outbox.claim(
             self.platform, now, limit=free, lease=self.policy.lease, exclude_chats=busy
         )
         for entry in entries:
@@ -234,9 +237,9 @@ class Dispatcher:
             return
         now = self._clock()
         self._chat_ready[entry.chat_ref] = now + self.channel.chat_interval(entry.recipient)
-        await self.store.mark_sent(entry.id, now)
+        await self.outbox.mark_sent(entry.id, now)
         self.stats.sent += 1
-        self._notify("sent", entry, now)
+        self._notify(DeliveryOutcome.SENT, entry, now)
         log.debug("%s: alert %d sent to %s", self.platform, entry.id, entry.recipient.chat_id)
 
     async def _handle_failure(self, entry: OutboxEntry, error: SendError) -> None:
@@ -246,37 +249,37 @@ class Dispatcher:
         if isinstance(error, RateLimited):
             self.stats.rate_limited += 1
             self._chat_ready[entry.chat_ref] = now + error.retry_after
-            await self.store.retry_later(entry.id, now + error.retry_after, error.reason)
-            self._notify("rate_limited", entry, now)
+            await self.outbox.retry_later(entry.id, now + error.retry_after, error.reason)
+            self._notify(DeliveryOutcome.RATE_LIMITED, entry, now)
             log.info("%s: rate limited, waiting %.1fs", chat, error.retry_after)
         elif isinstance(error, RecipientGone):
             self.stats.deactivated += 1
-            await self.store.deactivate_chat(entry.chat_ref, error.reason)
-            self._notify("gone", entry, now)
+            await self.chats.deactivate(entry.chat_ref, error.reason)
+            self._notify(DeliveryOutcome.GONE, entry, now)
             log.warning("%s: deactivated: %s", chat, error.reason)
         elif isinstance(error, RecipientMoved):
-            await self.store.move_chat(entry.chat_ref, error.new_chat_id, now)
-            await self.store.retry_later(entry.id, now, error.reason)
-            self._notify("moved", entry, now)
+            await self.chats.move(entry.chat_ref, error.new_chat_id)
+            await self.outbox.retry_later(entry.id, now, error.reason)
+            self._notify(DeliveryOutcome.MOVED, entry, now)
             log.info("%s: moved to %s", chat, error.new_chat_id)
         elif isinstance(error, Fatal):
-            await self.store.release([entry.id])
+            await self.outbox.release([entry.id])
             self.stopped_reason = error.reason
             log.error("%s: dispatcher stopped: %s", self.platform, error.reason)
         elif isinstance(error, PermanentFailure) or entry.attempts >= self.policy.max_attempts:
             self.stats.failed += 1
-            await self.store.mark_failed(entry.id, error.reason)
-            self._notify("failed", entry, now)
+            await self.outbox.mark_failed(entry.id, error.reason)
+            self._notify(DeliveryOutcome.FAILED, entry, now)
             log.warning("%s: alert %d failed: %s", chat, entry.id, error.reason)
         else:
             self.stats.retried += 1
             delay = min(self.policy.backoff_base**entry.attempts, self.policy.backoff_cap)
             delay *= 1 + self._rng.uniform(0, 0.25)
-            await self.store.retry_later(entry.id, now + delay, error.reason)
-            self._notify("retry", entry, now)
+            await self.outbox.retry_later(entry.id, now + delay, error.reason)
+            self._notify(DeliveryOutcome.RETRY, entry, now)
             log.info("%s: alert %d retry in %.0fs: %s", chat, entry.id, delay, error.reason)
 
-    def _notify(self, outcome: str, entry: OutboxEntry, now: float) -> None:
+    def _notify(self, outcome: DeliveryOutcome, entry: OutboxEntry, now: float) -> None:
         if self._observer is not None:
             self._observer(outcome, entry, now)
 

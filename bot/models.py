@@ -15,6 +15,59 @@ class Platform(StrEnum):
     CONSOLE = "console"
 
 
+class FeedState(StrEnum):
+    """What the poller last decided about a feed (stored on its row)."""
+
+    ACTIVE = "active"
+    FAILING = "failing"
+    """Failing for a day or longer: admins have been told."""
+    DISABLED = "disabled"
+    """The server answered 410 Gone: no more polls."""
+
+
+class FeedCondition(StrEnum):
+    """What `status`, `/feeds`, `/healthz` and the metrics call a feed."""
+
+    OK = "ok"
+    FAILING = "failing"
+    """Its last poll failed."""
+    DISABLED = "disabled"
+    REMOVED = "removed"
+    """No longer in the config."""
+
+
+class PollStatus(StrEnum):
+    """How one poll of one feed ended."""
+
+    NEW = "new"
+    PRIMED = "primed"
+    UNCHANGED = "unchanged"
+    NOT_MODIFIED = "not_modified"
+    ERROR = "error"
+    DISABLED = "disabled"
+    ABORTED = "aborted"
+    """The poll raised (the store was down, the parser crashed): nothing was recorded."""
+
+
+class OutboxStatus(StrEnum):
+    """Where an outbox row stands."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class DeliveryOutcome(StrEnum):
+    """What one send attempt came to (for metrics)."""
+
+    SENT = "sent"
+    RATE_LIMITED = "rate_limited"
+    GONE = "gone"
+    MOVED = "moved"
+    FAILED = "failed"
+    RETRY = "retry"
+
+
 @dataclass(frozen=True, slots=True)
 class FeedItem:
     """One entry of a feed, reduced to what classifying and rendering need."""
@@ -104,6 +157,16 @@ class Alert:
     recipient: Recipient
     item: FeedItem
     tags: tuple[Tag, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One alert ready for a renderer and an adapter: the item, its tags, the chat's timezone."""
+
+    recipient: Recipient
+    item: FeedItem
+    tags: tuple[Tag, ...]
+    timezone: str
 
 
 @dataclass(frozen=True, slots=True)

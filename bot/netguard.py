@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from bot.feeds.fetch import URLRefused
+from bot.feeds.fetch import FetchLimits, FetchResult, URLRefused, fetch_feed, make_client
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 """(host, port) -> IP addresses as text."""
@@ -112,3 +112,20 @@ class PinnedTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+async def fetch_checked(
+    url: str,
+    guard: URLGuard,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    limits: FetchLimits | None = None,
+) -> FetchResult:
+    """`fetch_feed` for a URL that came from a chat: every hop is checked by `guard` and each
+    connection is pinned to the address it checked (no DNS rebinding in between)."""
+    limits = limits or FetchLimits()
+    async with make_client(limits, PinnedTransport(guard)) as client:
+        return await fetch_feed(
+            client, url, etag=etag, last_modified=last_modified, limits=limits, guard=guard
+        )

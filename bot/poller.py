@@ -19,15 +19,15 @@ import httpx
 
 from bot.classify import ClassifierCache
 from bot.dedupe import decide
-from bot.feeds.fetch import FetchError, FetchLimits, HTTPStatusError, fetch_feed, make_client
+from bot.feeds.fetch import FetchError, FetchLimits, HTTPStatusError, fetch_feed
 from bot.feeds.parse import ParseError, parse_feed
 from bot.feeds.schedule import FAILING_AFTER, Hints, next_delay
-from bot.models import FeedItem, Recipient, Subscription
-from bot.netguard import PinnedTransport, URLGuard
+from bot.models import FeedItem, FeedState, PollStatus, Recipient, Subscription
+from bot.netguard import URLGuard, fetch_checked
 from bot.route import route
 from bot.store import Store
 from bot.store.codec import encode_alert
-from bot.store.db import FeedRecord, PollRecord, QueuedAlert
+from bot.store.records import FeedRecord, PollRecord, QueuedAlert
 
 log = logging.getLogger(__name__)
 
@@ -37,14 +37,13 @@ class PollOutcome:
     """What one poll did, for logs, metrics and `--once`."""
 
     feed: str
-    status: str
-    """new | unchanged | not_modified | primed | error | disabled"""
+    status: PollStatus
     new_items: int = 0
     queued: Mapping[str, int] = dataclasses.field(default_factory=dict)
     """Alerts written to the outbox, by platform."""
     error: str | None = None
-    state: str = "active"
-    """The feed's state after this poll: active | failing | disabled."""
+    state: FeedState = FeedState.ACTIVE
+    """The feed's state after this poll."""
     next_delay: float = 0.0
     duration: float = 0.0
 
@@ -110,10 +109,10 @@ class Poller:
     async def _tell_admins(self, feed: FeedRecord, outcome: PollOutcome) -> None:
         """Once per change of state: a feed starts failing, is disabled, or is back."""
         now = self._clock()
-        if outcome.state == "active":
+        if outcome.state is FeedState.ACTIVE:
             title = f"Feed {feed.name} is back"
             summary = f"{feed.url} answers again after {feed.failures} failed polls."
-        elif outcome.state == "failing":
+        elif outcome.state is FeedState.FAILING:
             title = f"Feed {feed.name} is failing"
             summary = (
                 f"{feed.url} has failed for over a day ({feed.failures + 1} polls); it is retried "
@@ -131,7 +130,7 @@ class Poller:
             source="newsbot",
         )
         payload = encode_alert(notice, ())
-        await self.store.queue_notices(
+        await self.store.outbox.queue_notices(
             [QueuedAlert(r, notice.key, payload, None) for r in self.admins], feed.name, now
         )
         log.warning("feed %s: %s", feed.name, title)
@@ -139,16 +138,13 @@ class Poller:
     async def _poll(self, feed: FeedRecord) -> tuple[PollOutcome, PollRecord | None]:
         """Poll; an outcome that changed only the feed's row returns that row to write."""
         if feed.origin == "chat" and self._chat_guard is not None:
-            guard = self._chat_guard()
-            async with make_client(self.policy.limits, PinnedTransport(guard)) as client:
-                result = await fetch_feed(
-                    client,
-                    feed.url,
-                    etag=feed.etag,
-                    last_modified=feed.last_modified,
-                    limits=self.policy.limits,
-                    guard=guard,
-                )
+            result = await fetch_checked(
+                feed.url,
+                self._chat_guard(),
+                etag=feed.etag,
+                last_modified=feed.last_modified,
+                limits=self.policy.limits,
+            )
         else:
             result = await fetch_feed(
                 self.client,
@@ -173,10 +169,10 @@ class Poller:
                 now + delay,
                 url=result.moved_to,
             )
-            status = "not_modified" if result.not_modified else "unchanged"
+            status = PollStatus.NOT_MODIFIED if result.not_modified else PollStatus.UNCHANGED
             outcome = PollOutcome(feed.name, status, next_delay=delay)
             if record.url:  # a moved feed is rare: committed on its own, at once
-                await self.store.record_poll(feed.id, record, now)
+                await self.store.polls.record(feed.id, record, now)
                 return outcome, None
             return outcome, record
         try:
@@ -193,9 +189,9 @@ class Poller:
             raise ParseError(f"parser failed: {type(exc).__name__}: {exc}") from exc
         hints = Hints(result.retry_after, result.max_age, parsed.ttl)
         delay = self._delay(feed, hints)
-        seen = await self.store.seen_keys(feed.id, (item.key for item in parsed.items))
+        seen = await self.store.polls.seen_keys(feed.id, (item.key for item in parsed.items))
         decision = decide(parsed.items, seen, primed=feed.primed, backlog=feed.backlog)
-        subscriptions = list(self.extra_subscriptions) + await self.store.subscriptions()
+        subscriptions = list(self.extra_subscriptions) + await self.store.chats.subscriptions()
         classifier = self.classifiers.get(k for s in subscriptions for k in s.keywords)
         queued: list[QueuedAlert] = []
         for item in decision.alert:
@@ -212,7 +208,7 @@ class Poller:
         record = self._record(
             feed, result.etag, result.last_modified, body_hash, now + delay, url=result.moved_to
         )
-        queued_by_platform = await self.store.record_poll(
+        queued_by_platform = await self.store.polls.record(
             feed.id,
             record,
             now,
@@ -220,7 +216,11 @@ class Poller:
             alerts=queued,
             primed=True if decision.primes else None,
         )
-        status = "primed" if decision.primes else ("new" if decision.alert else "unchanged")
+        status = (
+            PollStatus.PRIMED
+            if decision.primes
+            else (PollStatus.NEW if decision.alert else PollStatus.UNCHANGED)
+        )
         new = len(decision.listed) - len(seen) if not decision.primes else 0
         log.info(
             "feed %s: %s, %d new item(s), %d alert(s) queued",
@@ -245,7 +245,7 @@ class Poller:
         url: str | None,
     ) -> PollRecord:
         return PollRecord(
-            state="active",
+            state=FeedState.ACTIVE,
             etag=etag,
             last_modified=last_modified,
             body_hash=body_hash,
@@ -273,7 +273,12 @@ class Poller:
         gone = isinstance(error, HTTPStatusError) and error.status == 410
         failing_since = feed.failing_since or now
         since = max(failing_since, feed.last_success_at or 0.0)
-        state = "disabled" if gone else ("failing" if now - since >= FAILING_AFTER else "active")
+        if gone:
+            state = FeedState.DISABLED
+        elif now - since >= FAILING_AFTER:
+            state = FeedState.FAILING
+        else:
+            state = FeedState.ACTIVE
         delay = self._delay(feed, Hints(retry_after=retry_after), failures)
         record = PollRecord(
             state=state,
@@ -286,11 +291,11 @@ class Poller:
             succeeded=False,
             failing_since=failing_since,
         )
-        await self.store.record_poll(feed.id, record, now)
+        await self.store.polls.record(feed.id, record, now)
         log.warning("feed %s: poll failed (%d in a row): %s", feed.name, failures, error)
         return PollOutcome(
             feed.name,
-            "disabled" if gone else "error",
+            PollStatus.DISABLED if gone else PollStatus.ERROR,
             error=str(error),
             state=state,
             next_delay=delay,
@@ -322,7 +327,7 @@ class FeedRowWriter:
         while self._pending:
             batch, self._pending = self._pending[: self.max_rows], self._pending[self.max_rows :]
             try:
-                await self.store.record_polls([(f, r, n) for f, r, n, _ in batch])
+                await self.store.polls.record_unchanged([(f, r, n) for f, r, n, _ in batch])
             except Exception as exc:
                 for *_, done in batch:
                     if not done.done():

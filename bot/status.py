@@ -9,10 +9,10 @@ from bot.store import Store
 
 
 async def collect_status(store: Store) -> dict[str, Any]:
-    feeds = await store.feeds()
-    seen = await store.seen_counts()
-    outbox = await store.outbox_counts()
-    subscriptions = await store.subscriptions()
+    feeds = await store.feeds.all()
+    seen = await store.polls.seen_counts()
+    outbox = await store.outbox.counts()
+    subscriptions = await store.chats.subscriptions()
     return {
         "feeds": [
             {

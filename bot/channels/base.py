@@ -6,12 +6,11 @@ exceptions below, so the dispatcher can decide: wait, drop the chat, move it, gi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol
 
 from aiohttp import web
 
-from bot.models import FeedItem, Platform, Recipient, Tag
+from bot.models import Outgoing, Platform, Recipient
 
 
 class SendError(Exception):
@@ -52,16 +51,6 @@ class TransientFailure(SendError):
 
 class Fatal(SendError):
     """The channel itself is unusable (revoked token): stop its dispatcher."""
-
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """One alert ready for an adapter: the item, its tags, and the chat's timezone."""
-
-    recipient: Recipient
-    item: FeedItem
-    tags: tuple[Tag, ...]
-    timezone: str
 
 
 class Channel(Protocol):

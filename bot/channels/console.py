@@ -5,8 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from bot.channels.base import Outgoing
-from bot.models import Platform, Recipient
+from bot.models import Outgoing, Platform, Recipient
 from bot.render.console import render_console
 
 CONSOLE_RECIPIENT = Recipient(Platform.CONSOLE, "stdout")

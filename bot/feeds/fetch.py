@@ -96,7 +96,7 @@ Guard = Callable[[str], Awaitable[None]]
 """Checks a URL before each request; raises URLRefused to stop."""
 
 
-def retry_after_seconds(value: str | None, now: float) -> float | None:
+def parse_retry_after(value: str | None, now: float) -> float | None:
     """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
     if not value:
         return None
@@ -187,7 +187,7 @@ async def _fetch(
                 current = urljoin(current, location)
                 continue
             now = time.time()
-            retry_after = retry_after_seconds(response.headers.get("retry-after"), now)
+            retry_after = parse_retry_after(response.headers.get("retry-after"), now)
             if response.status_code == 304:
                 body = b""
             elif response.status_code == 200:

@@ -21,7 +21,7 @@ from urllib.parse import urljoin
 import feedparser
 
 from bot.models import FeedItem
-from bot.render.text import first_image, html_to_text
+from bot.text.html import first_image, html_to_text
 
 MAX_KEY_LENGTH = 512
 _DOCTYPE_SUBSET = re.compile(rb"<!DOCTYPE[^>\[]*\[.*?\]\s*>", re.DOTALL | re.IGNORECASE)

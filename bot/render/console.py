@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.channels.base import Outgoing
-from bot.render.text import excerpt, local_time
+from bot.models import Outgoing
+from bot.text.plain import excerpt, local_time
 
 EXCERPT_CHARS = 280
 

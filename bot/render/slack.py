@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any, Final
 
-from bot.channels.base import Outgoing
 from bot.classify import PERSONAL_PREFIX
-from bot.render.text import clean_line, clean_lines, excerpt, local_time, safe_url, without_title
+from bot.models import Outgoing
+from bot.text.plain import clean_line, clean_lines, excerpt, local_time, safe_url, without_title
 
 # Block Kit limits (https://docs.slack.dev/reference/block-kit/blocks).
 MAX_BLOCKS: Final = 50

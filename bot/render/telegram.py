@@ -15,9 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from html import escape
 
-from bot.channels.base import Outgoing
 from bot.classify import PERSONAL_PREFIX
-from bot.render.text import clean_line, clean_lines, excerpt, local_time, safe_url, without_title
+from bot.models import Outgoing
+from bot.text.plain import clean_line, clean_lines, excerpt, local_time, safe_url, without_title
+from bot.text.utf16 import chars_within, utf16_len
 
 EXCERPT_CHARS = 600
 """The excerpt's length when nothing forces it shorter: a few sentences, not the article."""
@@ -40,11 +41,6 @@ class TelegramText:
     """For `parse_mode=HTML`."""
     plain: str
     """The same message without markup and with the link written out (no `parse_mode`)."""
-
-
-def utf16_len(text: str) -> int:
-    """Length in UTF-16 code units, the unit of Telegram's limits."""
-    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
 
 
 def render_message(
@@ -149,27 +145,13 @@ def _excerpt(summary: str, chars: int, units: int) -> str:
             used_chars += gap + len(paragraph)
             used_units += gap + utf16_len(paragraph)
             continue
-        room = min(chars - used_chars - gap, _chars_within(paragraph, units - used_units - gap))
+        room = min(chars - used_chars - gap, chars_within(paragraph, units - used_units - gap))
         if room >= (MIN_TAIL_CHARS if kept else 2):
             tail = excerpt(paragraph, room)
             if tail:
                 kept.append(tail)
         break
     return "\n".join(kept)
-
-
-def _chars_within(text: str, units: int) -> int:
-    """How many leading characters of `text` fit in `units` UTF-16 units.
-
-    `excerpt(text, n)` returns at most `n - 1` of those characters plus a one-unit ellipsis, so
-    its result fits too.
-    """
-    used = 0
-    for index, char in enumerate(text):
-        used += 2 if ord(char) > 0xFFFF else 1
-        if used > units:
-            return index
-    return len(text)
 
 
 def _text(text: str) -> str:

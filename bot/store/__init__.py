@@ -1,5 +1,64 @@
-"""Persistence: SQLAlchemy (async) tables, alembic migrations and the queries the bot runs."""
+"""Persistence on SQLite (WAL) or PostgreSQL, one aggregate per module.
 
-from bot.store.db import Store, connect
+`Store` is the handle the composition root opens; each consumer takes only the aggregate it needs:
+`feeds` (what to poll), `polls` (a poll's one commit), `chats` (who wants what) and `outbox`
+(alerts waiting for their platform).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, delete
+
+from bot.models import OutboxStatus
+from bot.store.chats import ChatStore
+from bot.store.engine import Database, make_engine
+from bot.store.feeds import FeedStore
+from bot.store.outbox import OutboxStore
+from bot.store.polls import PollStore
+from bot.store.schema import outbox, seen_items
+
+
+class Store:
+    """One database and its aggregates."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.feeds = FeedStore(db)
+        self.polls = PollStore(db)
+        self.chats = ChatStore(db)
+        self.outbox = OutboxStore(db)
+
+    @property
+    def dialect(self) -> str:
+        return self.db.dialect
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    async def prune(self, before: float) -> tuple[int, int]:
+        """Retention: drop settled alerts and seen keys older than `before`, except keys still
+        listed.
+
+        A key is kept while its feed's latest document lists it (`last_listed_at` moves on every
+        poll that sees it), so an old item cannot come back as new.
+        """
+        async with self.db.transaction() as conn:
+            settled = (OutboxStatus.SENT, OutboxStatus.FAILED)
+            sent = await conn.execute(
+                delete(outbox).where(outbox.c.status.in_(settled), outbox.c.created_at < before)
+            )
+            listed_recently = and_(
+                seen_items.c.first_seen_at < before, seen_items.c.last_listed_at < before
+            )
+            seen = await conn.execute(delete(seen_items).where(listed_recently))
+            return int(sent.rowcount or 0), int(seen.rowcount or 0)
+
+
+async def connect(url: str) -> Store:
+    """A store on `url` with its schema migrated to the newest version."""
+    db = Database(make_engine(url))
+    await db.migrate()
+    return Store(db)
+
 
 __all__ = ["Store", "connect"]

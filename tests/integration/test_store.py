@@ -7,7 +7,7 @@ import asyncio
 from bot.models import FeedItem, Platform, Recipient
 from bot.store import Store, connect
 from bot.store.codec import decode_alert, encode_alert
-from bot.store.db import FeedSpec, PollRecord, QueuedAlert
+from bot.store.records import FeedSpec, PollRecord, QueuedAlert
 
 ALICE = Recipient(Platform.TELEGRAM, "1")
 BOB = Recipient(Platform.TELEGRAM, "2")
@@ -20,55 +20,55 @@ def alert(recipient: Recipient, key: str) -> QueuedAlert:
 
 
 async def feed_id(store: Store, name: str = "f") -> int:
-    await store.sync_feeds([FeedSpec(name, f"https://n/{name}.xml", 60)])
-    feed = await store.feed(name)
+    await store.feeds.sync([FeedSpec(name, f"https://n/{name}.xml", 60)])
+    feed = await store.feeds.get(name)
     assert feed is not None
     return feed.id
 
 
 async def test_seen_keys_and_alerts_commit_together(store: Store) -> None:
     fid = await feed_id(store)
-    queued = await store.record_poll(
+    queued = await store.polls.record(
         fid, OK, 1.0, listed_keys=["a", "b"], alerts=[alert(ALICE, "a"), alert(BOB, "a")]
     )
     assert queued == {"telegram": 2}
-    assert await store.seen_keys(fid, ["a", "b", "c"]) == {"a", "b"}
-    again = await store.record_poll(fid, OK, 2.0, listed_keys=["a"], alerts=[alert(ALICE, "a")])
+    assert await store.polls.seen_keys(fid, ["a", "b", "c"]) == {"a", "b"}
+    again = await store.polls.record(fid, OK, 2.0, listed_keys=["a"], alerts=[alert(ALICE, "a")])
     assert again == {}, "a key inserted once queues its alerts once, even if a poll repeats"
 
 
 async def test_claims_hand_out_each_chats_oldest_alert_first(store: Store) -> None:
     fid = await feed_id(store)
     alerts = [alert(ALICE, "a1"), alert(BOB, "b1"), alert(ALICE, "a2"), alert(ALICE, "a3")]
-    await store.record_poll(fid, OK, 1.0, listed_keys=["a1", "b1", "a2", "a3"], alerts=alerts)
+    await store.polls.record(fid, OK, 1.0, listed_keys=["a1", "b1", "a2", "a3"], alerts=alerts)
     sent: list[str] = []
     for now in range(2, 10):
-        batch = await store.claim(Platform.TELEGRAM, float(now))
+        batch = await store.outbox.claim(Platform.TELEGRAM, float(now))
         assert len({e.chat_ref for e in batch}) == len(batch), "one alert per chat at a time"
         for entry in batch:
             sent.append(decode_alert(entry.payload)[0].key)
-            await store.mark_sent(entry.id, float(now))
+            await store.outbox.mark_sent(entry.id, float(now))
     assert sent == ["a1", "b1", "a2", "a3"]
 
 
 async def test_a_retrying_alert_holds_back_the_rest_of_its_chat(store: Store) -> None:
     fid = await feed_id(store)
-    await store.record_poll(
+    await store.polls.record(
         fid, OK, 1.0, listed_keys=["a1", "a2"], alerts=[alert(ALICE, "a1"), alert(ALICE, "a2")]
     )
-    (first,) = await store.claim(Platform.TELEGRAM, 2.0)
-    await store.retry_later(first.id, 100.0, "HTTP 502")
-    assert await store.claim(Platform.TELEGRAM, 3.0) == []
-    (again,) = await store.claim(Platform.TELEGRAM, 100.0)
+    (first,) = await store.outbox.claim(Platform.TELEGRAM, 2.0)
+    await store.outbox.retry_later(first.id, 100.0, "HTTP 502")
+    assert await store.outbox.claim(Platform.TELEGRAM, 3.0) == []
+    (again,) = await store.outbox.claim(Platform.TELEGRAM, 100.0)
     assert again.id == first.id and again.attempts == 2
 
 
 async def test_an_expired_lease_is_claimed_again(store: Store) -> None:
     fid = await feed_id(store)
-    await store.record_poll(fid, OK, 1.0, listed_keys=["a"], alerts=[alert(ALICE, "a")])
-    (entry,) = await store.claim(Platform.TELEGRAM, 2.0, lease=30)
-    assert await store.claim(Platform.TELEGRAM, 10.0) == []
-    (reclaimed,) = await store.claim(Platform.TELEGRAM, 40.0)
+    await store.polls.record(fid, OK, 1.0, listed_keys=["a"], alerts=[alert(ALICE, "a")])
+    (entry,) = await store.outbox.claim(Platform.TELEGRAM, 2.0, lease=30)
+    assert await store.outbox.claim(Platform.TELEGRAM, 10.0) == []
+    (reclaimed,) = await store.outbox.claim(Platform.TELEGRAM, 40.0)
     assert reclaimed.id == entry.id
 
 
@@ -77,14 +77,14 @@ async def test_two_processes_never_claim_the_same_row(database_url: str) -> None
     try:
         fid = await feed_id(first)
         recipients = [Recipient(Platform.TELEGRAM, str(n)) for n in range(40)]
-        await first.record_poll(
+        await first.polls.record(
             fid, OK, 1.0, listed_keys=["k"], alerts=[alert(r, "k") for r in recipients]
         )
         claimed: list[int] = []
         for _ in range(20):
             a, b = await asyncio.gather(
-                first.claim(Platform.TELEGRAM, 2.0, limit=5),
-                second.claim(Platform.TELEGRAM, 2.0, limit=5),
+                first.outbox.claim(Platform.TELEGRAM, 2.0, limit=5),
+                second.outbox.claim(Platform.TELEGRAM, 2.0, limit=5),
             )
             claimed += [e.id for e in a + b]
         assert len(claimed) == len(set(claimed)), "a row was leased to both processes"
@@ -96,49 +96,49 @@ async def test_two_processes_never_claim_the_same_row(database_url: str) -> None
 
 async def test_deactivating_a_chat_fails_its_queue_and_drops_it_from_routing(store: Store) -> None:
     fid = await feed_id(store)
-    await store.subscribe(ALICE, ["ai"], 1.0)
-    await store.record_poll(fid, OK, 1.0, listed_keys=["a"], alerts=[alert(ALICE, "a")])
-    chat = await store.chat(ALICE)
+    await store.chats.subscribe(ALICE, ["ai"], 1.0)
+    await store.polls.record(fid, OK, 1.0, listed_keys=["a"], alerts=[alert(ALICE, "a")])
+    chat = await store.chats.get(ALICE)
     assert chat is not None
-    await store.deactivate_chat(chat.id, "Forbidden: bot was blocked by the user")
-    assert await store.subscriptions() == []
-    assert await store.claim(Platform.TELEGRAM, 5.0) == []
-    assert (await store.outbox_counts())[("telegram", "failed")] == 1
-    await store.subscribe(ALICE, ["ai"], 6.0)  # the user subscribes again
-    assert [s.recipient for s in await store.subscriptions()] == [ALICE]
+    await store.chats.deactivate(chat.id, "Forbidden: bot was blocked by the user")
+    assert await store.chats.subscriptions() == []
+    assert await store.outbox.claim(Platform.TELEGRAM, 5.0) == []
+    assert (await store.outbox.counts())[("telegram", "failed")] == 1
+    await store.chats.subscribe(ALICE, ["ai"], 6.0)  # the user subscribes again
+    assert [s.recipient for s in await store.chats.subscriptions()] == [ALICE]
 
 
 async def test_a_migrated_group_keeps_its_subscriptions_and_queue(store: Store) -> None:
     group = Recipient(Platform.TELEGRAM, "-100")
     fid = await feed_id(store)
-    await store.subscribe(group, ["ai"], 1.0)
-    await store.record_poll(fid, OK, 1.0, listed_keys=["a"], alerts=[alert(group, "a")])
-    (entry,) = await store.claim(Platform.TELEGRAM, 2.0)
-    await store.move_chat(entry.chat_ref, "-1009", 2.0)
-    await store.retry_later(entry.id, 2.0, "migrated")
-    (moved,) = await store.claim(Platform.TELEGRAM, 3.0)
+    await store.chats.subscribe(group, ["ai"], 1.0)
+    await store.polls.record(fid, OK, 1.0, listed_keys=["a"], alerts=[alert(group, "a")])
+    (entry,) = await store.outbox.claim(Platform.TELEGRAM, 2.0)
+    await store.chats.move(entry.chat_ref, "-1009")
+    await store.outbox.retry_later(entry.id, 2.0, "migrated")
+    (moved,) = await store.outbox.claim(Platform.TELEGRAM, 3.0)
     assert moved.recipient == Recipient(Platform.TELEGRAM, "-1009")
-    subs = await store.subscriptions()
+    subs = await store.chats.subscriptions()
     assert [(s.recipient.chat_id, set(s.topics)) for s in subs] == [("-1009", {"ai"})]
 
 
 async def test_subscriptions_keywords_and_static_ones(store: Store) -> None:
-    assert await store.subscribe(ALICE, ["ai", "breaking"], 1.0) == ["ai", "breaking"]
-    assert await store.subscribe(ALICE, ["ai"], 1.0) == []
-    assert await store.set_keyword(ALICE, "반도체", True, 1.0)
-    await store.sync_static_subscriptions({BOB: (frozenset({"policy-finance"}), frozenset())}, 1.0)
-    subs = {s.recipient: s for s in await store.subscriptions()}
+    assert await store.chats.subscribe(ALICE, ["ai", "breaking"], 1.0) == ["ai", "breaking"]
+    assert await store.chats.subscribe(ALICE, ["ai"], 1.0) == []
+    assert await store.chats.set_keyword(ALICE, "반도체", True, 1.0)
+    await store.chats.sync_static({BOB: (frozenset({"policy-finance"}), frozenset())}, 1.0)
+    subs = {s.recipient: s for s in await store.chats.subscriptions()}
     assert subs[ALICE].topics == {"ai", "breaking"} and subs[ALICE].keywords == {"반도체"}
     assert subs[BOB].topics == {"policy-finance"}
-    await store.sync_static_subscriptions({}, 2.0)
-    assert BOB not in {s.recipient for s in await store.subscriptions()}
-    assert await store.unsubscribe(ALICE, None) == ["ai", "breaking"]
-    assert await store.subscriptions() == []
+    await store.chats.sync_static({}, 2.0)
+    assert BOB not in {s.recipient for s in await store.chats.subscriptions()}
+    assert await store.chats.unsubscribe(ALICE, None) == ["ai", "breaking"]
+    assert await store.chats.subscriptions() == []
 
 
 async def test_prune_keeps_keys_the_feed_still_lists(store: Store) -> None:
     fid = await feed_id(store)
-    await store.record_poll(fid, OK, 1.0, listed_keys=["old", "still-listed"])
-    await store.record_poll(fid, OK, 500.0, listed_keys=["still-listed"])
+    await store.polls.record(fid, OK, 1.0, listed_keys=["old", "still-listed"])
+    await store.polls.record(fid, OK, 500.0, listed_keys=["still-listed"])
     await store.prune(before=100.0)
-    assert await store.seen_keys(fid, ["old", "still-listed"]) == {"still-listed"}
+    assert await store.polls.seen_keys(fid, ["old", "still-listed"]) == {"still-listed"}

@@ -28,10 +28,10 @@ from bot.config import LoadedConfig, parse_config
 from bot.delivery import DeliveryPolicy, Dispatcher
 from bot.logs import SecretFilter
 from bot.models import FeedItem, Platform, Recipient, Tag
-from bot.text.utf16 import utf16_len
 from bot.settings import Settings
 from bot.store import Store, connect
 from bot.store.schema import outbox
+from bot.text.utf16 import utf16_len
 from bot.web import build_web_app
 from tests.fakes.feed_server import FeedServer, rss
 from tests.fakes.telegram_api import (

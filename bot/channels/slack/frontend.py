@@ -1,0 +1,266 @@
+"""Slack commands in: `/news` through slack-bolt, acknowledged at once, answered ephemerally."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.errors import SlackApiError
+
+from bot.channels.base import (
+    Fatal,
+)
+from bot.channels.slack.limits import (
+    EVENTS_PATH,
+    FATAL_ERRORS,
+    NETWORK_ERRORS,
+)
+from bot.channels.slack.sender import SlackSender, error_code, error_name
+from bot.commands import CommandReply, CommandRequest, Commands
+from bot.models import Platform
+from bot.render.slack import (
+    render_reply,
+)
+
+log = logging.getLogger(__name__)
+
+_LINK = re.compile(r"<(https?://[^|<>\s]+)(?:\|[^<>]*)?>")
+
+
+class SlackFrontEnd(SlackSender):
+    """`/news` in through a slack-bolt `AsyncApp`: Socket Mode, or signed HTTP requests."""
+
+    app: AsyncApp
+    _commands: Commands
+    _app_token: str
+    _signing_secret: str
+    _bot_user_id: str | None
+    socket_mode: bool
+    _socket: AsyncSocketModeHandler | None
+    _socket_task: asyncio.Task[None] | None
+
+    async def start(self) -> None:
+        """Check the token, then receive commands: Socket Mode, or HTTP through `web_routes`.
+
+        A token Slack refuses (`invalid_auth` and the like) stops the start; Slack being
+        unreachable does not (alerts queue up, and commands work once it answers).
+        """
+        await self._check_token()
+        if not self.socket_mode:
+            if not self._signing_secret:
+                log.warning(
+                    "slack: SLACK_SIGNING_SECRET is not set; every request to %s will get 401",
+                    EVENTS_PATH,
+                )
+            log.info("slack: receiving /news over HTTP at POST %s", EVENTS_PATH)
+            return
+        await self._check_app_token()
+        self._socket = AsyncSocketModeHandler(
+            self.app, self._app_token, logger=log.getChild("socket_mode")
+        )
+        # connect() retries on its own until it succeeds, so it must not hold up the start
+        connecting = self._socket.connect_async()  # type: ignore[no-untyped-call]  # bolt: untyped
+        self._socket_task = asyncio.create_task(connecting, name="slack-socket-mode")
+        log.info("slack: receiving /news over Socket Mode")
+
+    async def stop(self) -> None:
+        """Close the Socket Mode connection, if any (HTTP mode needs nothing: the server stops)."""
+        if self._socket is not None:
+            with contextlib.suppress(Exception):
+                await self._socket.close_async()  # type: ignore[no-untyped-call]
+            self._socket = None
+        if self._socket_task is not None:
+            self._socket_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._socket_task
+            self._socket_task = None
+
+    def web_routes(self) -> list[web.RouteDef]:
+        """`POST /slack/events` in HTTP mode (commands and button clicks); none in Socket Mode."""
+        if self.socket_mode:
+            return []
+        return [web.post(EVENTS_PATH, self.handle_http)]
+
+    async def handle_http(self, request: web.Request) -> web.Response:
+        """One request from Slack, handed to bolt as it came (bolt checks the signature)."""
+        raw = await request.read()
+        headers: dict[str, list[str]] = {}
+        for name, value in request.headers.items():
+            headers.setdefault(name.lower(), []).append(value)
+        bolt_request = AsyncBoltRequest(
+            body=raw.decode("utf-8", errors="replace"),
+            query=request.query_string,
+            headers=headers,  # type: ignore[arg-type]  # bolt takes str or a list per header
+        )
+        answer = await self.app.async_dispatch(bolt_request)
+        return web.Response(
+            status=answer.status,
+            body=answer.body.encode("utf-8"),
+            headers=answer.first_headers_without_set_cookie(),
+        )
+
+    def _authorizer(self) -> Callable[..., Awaitable[AuthorizeResult]]:
+        """One workspace, one bot token: bolt needs no `auth.test` call before each request
+        (the check at start already told whether the token works). A plain function, because
+        bolt passes arguments by the names in its signature."""
+
+        async def authorize(
+            enterprise_id: str | None, team_id: str | None, user_id: str | None
+        ) -> AuthorizeResult:
+            return AuthorizeResult(
+                enterprise_id=enterprise_id,
+                team_id=team_id,
+                bot_token=self.client.token,
+                bot_user_id=self._bot_user_id,
+                user_id=user_id,
+            )
+
+        return authorize
+
+    async def _check_token(self) -> None:
+        try:
+            auth = await self.client.auth_test()
+        except SlackApiError as exc:
+            error = error_code(exc) or f"HTTP {exc.response.status_code}"
+            if error in FATAL_ERRORS:
+                log.error("slack: auth.test refused the bot token: %s", error)
+                raise Fatal(f"slack: auth.test: {error} (check SLACK_BOT_TOKEN)") from None
+            log.warning("slack: auth.test failed (%s); starting anyway", error)
+            return
+        except NETWORK_ERRORS as exc:
+            log.warning(
+                "slack: Web API unreachable at start (%s); starting anyway", error_name(exc)
+            )
+            return
+        self._bot_user_id = auth.get("user_id")
+        log.info(
+            "slack: signed in as %s (%s) to workspace %s (%s)",
+            auth.get("user"),
+            auth.get("user_id"),
+            auth.get("team"),
+            auth.get("team_id"),
+        )
+
+    async def _check_app_token(self) -> None:
+        """A refused app-level token is a configuration error worth stopping for; Socket Mode
+        itself would retry it forever."""
+        try:
+            await self.app.client.apps_connections_open(app_token=self._app_token)
+        except SlackApiError as exc:
+            error = error_code(exc) or f"HTTP {exc.response.status_code}"
+            if error in FATAL_ERRORS:
+                log.error("slack: apps.connections.open refused the app token: %s", error)
+                raise Fatal(f"slack: Socket Mode: {error} (check SLACK_APP_TOKEN)") from None
+            log.warning("slack: apps.connections.open failed (%s); will keep trying", error)
+        except NETWORK_ERRORS as exc:
+            log.warning(
+                "slack: Socket Mode unreachable at start (%s); will keep trying", error_name(exc)
+            )
+
+    # commands --------------------------------------------------------------------------------
+
+    async def _on_command(
+        self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        """`/news <verb> args`: ack first, then run the verb and answer only the user who typed."""
+        await ack()
+        verb, args = parse_command_text(str(command.get("text") or ""))
+        user_id = str(command.get("user_id") or "")
+        request = CommandRequest(
+            platform=Platform.SLACK,
+            chat_id=alert_channel(str(command.get("channel_id") or ""), user_id),
+            user_id=user_id,
+            command=verb,
+            args=args,
+            is_group=False,
+        )
+        await self._answer(request, respond)
+
+    async def _on_button(
+        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        """A reply's button: its value is a command (`subscribe ai`) run for that channel."""
+        await ack()
+        verb, args = parse_command_text(str(action.get("value") or ""))
+        channel = body.get("channel") or {}
+        container = body.get("container") or {}
+        user = body.get("user") or {}
+        user_id = str(user.get("id") or "")
+        request = CommandRequest(
+            platform=Platform.SLACK,
+            chat_id=alert_channel(
+                str(channel.get("id") or container.get("channel_id") or ""), user_id
+            ),
+            user_id=user_id,
+            command=verb,
+            args=args,
+            is_group=False,
+        )
+        await self._answer(request, respond)
+
+    async def _answer(self, request: CommandRequest, respond: AsyncRespond) -> None:
+        if not request.chat_id:
+            reply = CommandReply("This command needs a channel.")
+        else:
+            reply = await self._commands.handle(request)
+        rendered = render_reply(reply.text, reply.buttons)
+        await respond(
+            text=rendered.text,
+            blocks=list(rendered.blocks),
+            response_type="ephemeral",
+            replace_original=False,
+        )
+
+    async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
+        """The one place listener errors end up (a response_url that expired, say)."""
+        where = body.get("channel_id") or (body.get("channel") or {}).get("id") or "?"
+        log.error("slack: handling a request in %s failed: %s", where, error_name(error))
+
+
+class _BoltTokenWarning(logging.Filter):
+    """bolt reads SLACK_BOT_TOKEN from the environment itself and, since our `authorize` hands
+    it that token, warns at every start that the variable "will be ignored": it is used."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return "`token` will be unused" not in message and "will be ignored" not in message
+
+
+def quiet_bolt_token_warning() -> None:
+    bolt_log = logging.getLogger("slack_bolt.AsyncApp")
+    if not any(isinstance(f, _BoltTokenWarning) for f in bolt_log.filters):
+        bolt_log.addFilter(_BoltTokenWarning())
+
+
+def parse_command_text(text: str) -> tuple[str, tuple[str, ...]]:
+    """`subscribe ai policy-finance` -> ("subscribe", ("ai", "policy-finance")); empty -> help.
+
+    Slack escapes `& < >` in a command's text and may wrap URLs as `<url>` or `<url|label>`; the
+    arguments are given back as the user typed them.
+    """
+    text = _LINK.sub(lambda m: m.group(1), text)
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    words = text.split()
+    if not words:
+        return "help", ()
+    return words[0].lower()[:64], tuple(words[1:])
+
+
+def alert_channel(channel_id: str, user_id: str) -> str:
+    """Where a subscription made in `channel_id` gets its alerts.
+
+    A direct message (`D...`) may be one between two people, where the bot cannot post; the
+    alerts then go to the user, whose id `chat.postMessage` accepts as the bot's own DM with them.
+    """
+    if channel_id.startswith("D") and user_id:
+        return user_id
+    return channel_id

@@ -1,0 +1,177 @@
+"""Telegram alerts out: render, send, and turn every Bot API error into a typed `SendError`.
+
+The token is part of every request URL, so nothing here logs an exception text unmasked."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.ext import (
+    Application,
+)
+
+from bot.channels.base import (
+    Fatal,
+    PermanentFailure,
+    RateLimited,
+    RecipientGone,
+    RecipientMoved,
+    SendError,
+    TransientFailure,
+)
+from bot.channels.telegram.limits import (
+    GLOBAL_INTERVAL,
+    GROUP_CHAT_INTERVAL,
+    MAX_CAPTION,
+    MAX_TEXT,
+    PRIVATE_CHAT_INTERVAL,
+    SlidingWindow,
+    retry_after_wait,
+)
+from bot.models import Outgoing, Platform, Recipient
+from bot.render.telegram import TelegramText, render_message
+
+log = logging.getLogger(__name__)
+
+
+class TelegramSender:
+    """Alerts out: a photo with an HTML caption when the item has an image and the caption fits,
+    else an HTML text; a refused photo falls back to text, refused HTML to plain text, once."""
+
+    platform = Platform.TELEGRAM
+    global_interval = GLOBAL_INTERVAL
+    application: Application[Any, Any, Any, Any, Any, Any]
+    wire: SlidingWindow
+    """Every message out (alerts and replies) passes here: Telegram's 30/s, strictly."""
+    private_interval: float = PRIVATE_CHAT_INTERVAL
+    group_interval: float = GROUP_CHAT_INTERVAL
+    _token: str
+    _bot_lock: asyncio.Lock
+    _bot_ready: bool
+
+    def chat_interval(self, recipient: Recipient) -> float:
+        """Groups, supergroups and channels have negative ids (or an @username): 20/min."""
+        if recipient.chat_id.startswith(("-", "@")):
+            return self.group_interval
+        return self.private_interval
+
+    async def send(self, message: Outgoing) -> None:
+        """Deliver one alert or raise the `SendError` that says what to do about it."""
+        recipient = message.recipient
+        chat_id = api_chat_id(recipient.chat_id)
+        thread_id = int(recipient.thread_id) if recipient.thread_id else None
+        try:
+            await self._ready()
+            image = message.item.image
+            caption = render_message(message, limit=MAX_CAPTION) if _is_web_url(image) else None
+            if image is not None and caption is not None:
+                try:
+                    async with self.wire.slot():
+                        await self.application.bot.send_photo(
+                            chat_id,
+                            image,
+                            caption=caption.html,
+                            parse_mode=ParseMode.HTML,
+                            message_thread_id=thread_id,
+                        )
+                    return
+                except (BadRequest, InvalidToken) as exc:
+                    # InvalidToken is PTB's name for any 404, which a Bot API server without
+                    # sendPhoto answers too; a token that is really bad fails the text send below
+                    if isinstance(exc, BadRequest) and _recipient_gone(exc):
+                        raise
+                    log.info(
+                        "telegram chat %s: photo refused (%s); sending text",
+                        recipient.chat_id,
+                        self._mask(exc.message),
+                    )
+            text = render_message(message, limit=MAX_TEXT)
+            assert text is not None, "a text message always fits (title and tags are capped)"
+            await self._send_text(chat_id, thread_id, text, recipient.chat_id)
+        except TelegramError as exc:
+            raise self._failure(exc) from None
+
+    async def _send_text(
+        self, chat_id: int | str, thread_id: int | None, text: TelegramText, chat: str
+    ) -> None:
+        bot = self.application.bot
+        try:
+            async with self.wire.slot():
+                await bot.send_message(
+                    chat_id, text.html, parse_mode=ParseMode.HTML, message_thread_id=thread_id
+                )
+            return
+        except BadRequest as exc:
+            if not _markup_refused(exc):
+                raise
+            html_error = self._mask(exc.message)
+        log.warning("telegram chat %s: HTML refused (%s); sending plain text", chat, html_error)
+        try:
+            async with self.wire.slot():
+                await bot.send_message(chat_id, text.plain, message_thread_id=thread_id)
+        except BadRequest as exc:
+            if _recipient_gone(exc):
+                raise
+            raise PermanentFailure(
+                f"telegram: HTML refused ({html_error}); plain text refused "
+                f"({self._mask(exc.message)})"
+            ) from None
+
+    def _failure(self, exc: TelegramError) -> SendError:
+        """The typed outcome of a Bot API error (BadRequest is a NetworkError: test it first)."""
+        reason = self._mask(f"telegram: {type(exc).__name__}: {exc.message}")
+        if isinstance(exc, RetryAfter):
+            return RateLimited(reason, retry_after_wait(exc))
+        if isinstance(exc, Forbidden):
+            return RecipientGone(reason)
+        if isinstance(exc, ChatMigrated):
+            return RecipientMoved(reason, str(exc.new_chat_id))
+        if isinstance(exc, InvalidToken):
+            return Fatal(reason)
+        if isinstance(exc, BadRequest):
+            return RecipientGone(reason) if _recipient_gone(exc) else PermanentFailure(reason)
+        return TransientFailure(reason)  # TimedOut, NetworkError (5xx, connection), the rest
+
+    async def _ready(self) -> None:
+        """Sends can come before the front end starts (`run --once`): initialise the bot once."""
+        if self._bot_ready:
+            return
+        async with self._bot_lock:
+            if not self._bot_ready:
+                await self.application.bot.initialize()
+                self._bot_ready = True
+
+    def _mask(self, text: str) -> str:
+        return text.replace(self._token, "***")
+
+
+def api_chat_id(chat_id: str) -> int | str:
+    try:
+        return int(chat_id)
+    except ValueError:
+        return chat_id  # @channelusername
+
+
+def _is_web_url(url: str | None) -> bool:
+    return bool(url) and str(url).lower().startswith(("http://", "https://"))
+
+
+def _recipient_gone(exc: BadRequest) -> bool:
+    text = exc.message.lower()
+    return "chat not found" in text or "message thread not found" in text
+
+
+def _markup_refused(exc: BadRequest) -> bool:
+    text = exc.message.lower()
+    return "can't parse" in text or "entit" in text

@@ -1,0 +1,114 @@
+"""When feeds are polled: one APScheduler job per pollable feed, plus the retention job.
+
+Each feed job runs at its interval with jitter, never twice at once (`max_instances=1`, missed runs
+coalesced); a first run is spread over the first seconds so a restart does not fire every feed in
+the same instant; a poll that asks for more time (Retry-After, error backoff) moves its next run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.feeds.schedule import jitter
+from bot.poller import PollOutcome
+from bot.store.feeds import FeedStore
+from bot.store.records import FeedRecord
+
+PRUNE_EVERY_HOURS = 6
+FIRST_RUN_SPREAD = 3.0
+"""Seconds over which the first polls after a start are spread."""
+_FEED_JOB = "feed:"
+
+PollFeed = Callable[[FeedRecord], Awaitable[PollOutcome | None]]
+"""Polls one feed; None when the poll was aborted (it logged why)."""
+
+
+def _utc(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+class FeedScheduler:
+    """Keeps one job per pollable feed in an `AsyncIOScheduler` running in our event loop."""
+
+    def __init__(
+        self,
+        feeds: FeedStore,
+        poll_feed: PollFeed,
+        prune: Callable[[], Awaitable[None]],
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._feeds = feeds
+        self._poll_feed = poll_feed
+        self._prune = prune
+        self._clock = clock
+        self._scheduler: AsyncIOScheduler | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._scheduler is not None and bool(self._scheduler.running)
+
+    async def start(self) -> None:
+        self._scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop(), timezone="UTC")
+        self._scheduler.start()
+        await self.sync()
+        self._scheduler.add_job(
+            self._prune,
+            "interval",
+            hours=PRUNE_EVERY_HOURS,
+            id="prune",
+            next_run_time=_utc(self._clock() + 60),
+            max_instances=1,
+            coalesce=True,
+            replace_existing=True,
+        )
+
+    def shutdown(self) -> None:
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+
+    async def sync(self) -> None:
+        """One job per pollable feed: new feeds get one, gone feeds lose theirs, a feed whose
+        interval is unchanged keeps its place in the schedule."""
+        scheduler = self._scheduler
+        if scheduler is None:
+            return
+        wanted = {_FEED_JOB + f.name: f for f in await self._feeds.pollable()}
+        for job in scheduler.get_jobs():
+            if job.id.startswith(_FEED_JOB) and job.id not in wanted:
+                job.remove()
+        rng = random.Random()
+        for job_id, feed in wanted.items():
+            interval = max(1.0, feed.interval_s)
+            existing = scheduler.get_job(job_id)
+            if existing is not None and existing.trigger.interval.total_seconds() == interval:
+                continue
+            first = min(interval, FIRST_RUN_SPREAD) * rng.random()
+            scheduler.add_job(
+                self._poll_job,
+                "interval",
+                seconds=interval,
+                jitter=jitter(interval),
+                id=job_id,
+                args=[feed.name],
+                max_instances=1,
+                coalesce=True,
+                replace_existing=True,
+                next_run_time=_utc(self._clock() + first),
+                misfire_grace_time=None,
+            )
+
+    async def _poll_job(self, name: str) -> None:
+        feed = await self._feeds.get(name)
+        if feed is None or not feed.pollable:
+            return
+        outcome = await self._poll_feed(feed)
+        job = self._scheduler.get_job(_FEED_JOB + name) if self._scheduler else None
+        if outcome is not None and job is not None and outcome.next_delay > feed.interval_s * 1.2:
+            job.modify(next_run_time=_utc(self._clock() + outcome.next_delay))

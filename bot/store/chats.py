@@ -1,0 +1,234 @@
+"""The chats aggregate: chats, their topic subscriptions, personal keywords and mute."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.models import OutboxStatus, Platform, Recipient, Subscription
+from bot.store.engine import Database
+from bot.store.records import ChatRecord
+from bot.store.schema import chats, keywords, outbox, subscriptions
+
+
+def chat_query(recipient: Recipient) -> Any:
+    return select(chats).where(
+        chats.c.platform == recipient.platform.value,
+        chats.c.chat_id == recipient.chat_id,
+        chats.c.thread_id == recipient.thread_id,
+    )
+
+
+async def chat_refs(
+    db: Database, conn: AsyncConnection, recipients: Iterable[Recipient], now: float
+) -> dict[Recipient, int]:
+    """The row id of each chat, creating the rows of chats seen for the first time."""
+    refs: dict[Recipient, int] = {}
+    for recipient in recipients:
+        await conn.execute(
+            db.insert(chats)
+            .values(
+                platform=recipient.platform.value,
+                chat_id=recipient.chat_id,
+                thread_id=recipient.thread_id,
+                created_at=now,
+            )
+            .on_conflict_do_nothing()
+        )
+        row = (await conn.execute(chat_query(recipient))).one()
+        refs[recipient] = row.id
+    return refs
+
+
+def _recipient(row: Any) -> Recipient:
+    return Recipient(Platform(row.platform), row.chat_id, row.thread_id)
+
+
+class ChatStore:
+    """Who wants what: every query on chats, subscriptions and keywords."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def _ref(self, conn: AsyncConnection, recipient: Recipient, now: float) -> int:
+        return (await chat_refs(self._db, conn, [recipient], now))[recipient]
+
+    async def get(self, recipient: Recipient) -> ChatRecord | None:
+        async with self._db.reading() as conn:
+            row = (await conn.execute(chat_query(recipient))).first()
+        if row is None:
+            return None
+        return ChatRecord(row.id, _recipient(row), row.active, row.timezone, row.muted_until)
+
+    async def sync_static(
+        self, wanted: Mapping[Recipient, tuple[frozenset[str], frozenset[str]]], now: float
+    ) -> None:
+        """Make the operator's declared subscriptions (topics, keywords) exactly `wanted`."""
+        async with self._db.transaction() as conn:
+            refs = await chat_refs(self._db, conn, wanted, now)
+            await conn.execute(delete(subscriptions).where(subscriptions.c.origin == "config"))
+            await conn.execute(delete(keywords).where(keywords.c.origin == "config"))
+            for recipient, (topics, words) in wanted.items():
+                ref = refs[recipient]
+                for topic in topics:
+                    await conn.execute(
+                        self._db.insert(subscriptions)
+                        .values(chat_ref=ref, topic=topic, origin="config")
+                        .on_conflict_do_nothing()
+                    )
+                for word in words:
+                    await conn.execute(
+                        self._db.insert(keywords)
+                        .values(chat_ref=ref, keyword=word, origin="config")
+                        .on_conflict_do_nothing()
+                    )
+
+    async def subscribe(self, recipient: Recipient, topics: Iterable[str], now: float) -> list[str]:
+        """Add topics; returns those that were new."""
+        added = []
+        async with self._db.transaction() as conn:
+            ref = await self._ref(conn, recipient, now)
+            await conn.execute(update(chats).where(chats.c.id == ref).values(active=True))
+            for topic in topics:
+                result = await conn.execute(
+                    self._db.insert(subscriptions)
+                    .values(chat_ref=ref, topic=topic, origin="user")
+                    .on_conflict_do_nothing()
+                    .returning(subscriptions.c.topic)
+                )
+                if result.first() is not None:
+                    added.append(topic)
+        return added
+
+    async def unsubscribe(self, recipient: Recipient, topics: Iterable[str] | None) -> list[str]:
+        """Remove topics (all when None); returns those that were removed."""
+        chat = await self.get(recipient)
+        if chat is None:
+            return []
+        async with self._db.transaction() as conn:
+            query = select(subscriptions.c.topic).where(subscriptions.c.chat_ref == chat.id)
+            present = [r.topic for r in await conn.execute(query)]
+            gone = present if topics is None else [t for t in present if t in set(topics)]
+            if gone:
+                await conn.execute(
+                    delete(subscriptions).where(
+                        subscriptions.c.chat_ref == chat.id, subscriptions.c.topic.in_(gone)
+                    )
+                )
+            if topics is None:
+                await conn.execute(delete(keywords).where(keywords.c.chat_ref == chat.id))
+        return gone
+
+    async def set_keyword(self, recipient: Recipient, word: str, add: bool, now: float) -> bool:
+        """Add or remove a personal keyword; False when nothing changed."""
+        async with self._db.transaction() as conn:
+            ref = await self._ref(conn, recipient, now)
+            if add:
+                result = await conn.execute(
+                    self._db.insert(keywords)
+                    .values(chat_ref=ref, keyword=word, origin="user")
+                    .on_conflict_do_nothing()
+                    .returning(keywords.c.keyword)
+                )
+                return result.first() is not None
+            removed = await conn.execute(
+                delete(keywords).where(keywords.c.chat_ref == ref, keywords.c.keyword == word)
+            )
+            return bool(removed.rowcount)
+
+    async def count_keywords(self, recipient: Recipient) -> int:
+        chat = await self.get(recipient)
+        if chat is None:
+            return 0
+        async with self._db.reading() as conn:
+            query = select(func.count()).where(keywords.c.chat_ref == chat.id)
+            return int((await conn.execute(query)).scalar_one())
+
+    async def set_mute(self, recipient: Recipient, until: float | None, now: float) -> None:
+        async with self._db.transaction() as conn:
+            ref = await self._ref(conn, recipient, now)
+            await conn.execute(update(chats).where(chats.c.id == ref).values(muted_until=until))
+
+    async def subscriptions(self, *, active_only: bool = True) -> list[Subscription]:
+        """Every chat with its topics and keywords (for routing and `/list`)."""
+        async with self._db.reading() as conn:
+            query = select(chats)
+            if active_only:
+                query = query.where(chats.c.active)
+            chat_rows = {r.id: r for r in await conn.execute(query)}
+            topic_rows = (await conn.execute(select(subscriptions))).all()
+            keyword_rows = (await conn.execute(select(keywords))).all()
+        topics: dict[int, set[str]] = {}
+        words: dict[int, set[str]] = {}
+        for row in topic_rows:
+            topics.setdefault(row.chat_ref, set()).add(row.topic)
+        for row in keyword_rows:
+            words.setdefault(row.chat_ref, set()).add(row.keyword)
+        return [
+            Subscription(
+                recipient=_recipient(row),
+                topics=frozenset(topics.get(ref, ())),
+                keywords=frozenset(words.get(ref, ())),
+                muted_until=row.muted_until,
+                timezone=row.timezone,
+            )
+            for ref, row in chat_rows.items()
+            if ref in topics or ref in words
+        ]
+
+    async def deactivate(self, chat_ref: int, reason: str) -> None:
+        """The chat is gone (blocked, kicked, deleted): stop routing to it; fail its queue."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                update(chats)
+                .where(chats.c.id == chat_ref)
+                .values(active=False, inactive_reason=reason)
+            )
+            await conn.execute(
+                update(outbox)
+                .where(outbox.c.chat_ref == chat_ref, outbox.c.status == OutboxStatus.PENDING)
+                .values(
+                    status=OutboxStatus.FAILED,
+                    last_error=f"chat deactivated: {reason}",
+                    lease_until=None,
+                )
+            )
+
+    async def move(self, chat_ref: int, new_chat_id: str) -> None:
+        """A group became a supergroup: its subscriptions and queue follow the new id."""
+        async with self._db.transaction() as conn:
+            row = (await conn.execute(select(chats).where(chats.c.id == chat_ref))).one()
+            target = Recipient(Platform(row.platform), new_chat_id, row.thread_id)
+            clash = (await conn.execute(chat_query(target))).first()
+            if clash is None:
+                await conn.execute(
+                    update(chats).where(chats.c.id == chat_ref).values(chat_id=new_chat_id)
+                )
+                return
+            old_topics = select(subscriptions).where(subscriptions.c.chat_ref == chat_ref)
+            for row_s in (await conn.execute(old_topics)).all():
+                await conn.execute(
+                    self._db.insert(subscriptions)
+                    .values(chat_ref=clash.id, topic=row_s.topic, origin=row_s.origin)
+                    .on_conflict_do_nothing()
+                )
+            old_words = select(keywords).where(keywords.c.chat_ref == chat_ref)
+            for row_k in (await conn.execute(old_words)).all():
+                await conn.execute(
+                    self._db.insert(keywords)
+                    .values(chat_ref=clash.id, keyword=row_k.keyword, origin=row_k.origin)
+                    .on_conflict_do_nothing()
+                )
+            await conn.execute(
+                update(outbox)
+                .where(outbox.c.chat_ref == chat_ref, outbox.c.status == OutboxStatus.PENDING)
+                .values(chat_ref=clash.id)
+            )
+            await conn.execute(
+                update(chats)
+                .where(chats.c.id == chat_ref)
+                .values(active=False, inactive_reason=f"migrated to {new_chat_id}")
+            )

@@ -1,0 +1,190 @@
+"""The outbox aggregate: alerts waiting for their platform, leased head-of-queue per chat.
+
+Rows are claimed with `FOR UPDATE SKIP LOCKED` (a no-op on SQLite, where the UPDATE re-checks the
+lease instead), and only the oldest pending row of each chat is handed out, so alerts to one chat
+go out in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.models import OutboxStatus, Platform, Recipient
+from bot.store.chats import chat_refs
+from bot.store.engine import Database
+from bot.store.records import OutboxEntry, QueuedAlert
+from bot.store.schema import chats, outbox
+
+PENDING = OutboxStatus.PENDING
+
+
+def outbox_rows(
+    alerts: Sequence[QueuedAlert], refs: Mapping[Recipient, int], feed_name: str, now: float
+) -> list[dict[str, Any]]:
+    """The outbox rows of `alerts`, due now."""
+    return [
+        {
+            "chat_ref": refs[a.recipient],
+            "platform": a.recipient.platform.value,
+            "feed_name": feed_name,
+            "item_key": a.item_key,
+            "payload": a.payload,
+            "not_before": now,
+            "created_at": now,
+            "published_at": a.published_at,
+        }
+        for a in alerts
+    ]
+
+
+class OutboxStore:
+    """Queue, lease and settle alerts. Methods take `now` rather than reading a clock."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def queue_notices(
+        self, notices: Sequence[QueuedAlert], feed_name: str, now: float
+    ) -> None:
+        """Queue operator notices (a feed failing or back) for the bot's admins."""
+        if not notices:
+            return
+        async with self._db.transaction() as conn:
+            refs = await chat_refs(self._db, conn, {n.recipient for n in notices}, now)
+            rows = outbox_rows(notices, refs, feed_name, now)
+            await conn.execute(self._db.insert(outbox).values(rows).on_conflict_do_nothing())
+
+    async def claim(
+        self,
+        platform: Platform,
+        now: float,
+        *,
+        limit: int = 50,
+        lease: float = 60.0,
+        exclude_chats: Iterable[int] = (),
+    ) -> list[OutboxEntry]:
+        """Lease the oldest due alert of up to `limit` chats (never two of one chat at once)."""
+        older = outbox.alias("older")
+        lease_free = or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now)
+        head_of_queue = ~exists().where(
+            older.c.chat_ref == outbox.c.chat_ref,
+            older.c.status == PENDING,
+            older.c.id < outbox.c.id,
+        )
+        query = (
+            select(outbox.c.id)
+            .where(
+                outbox.c.platform == platform.value,
+                outbox.c.status == PENDING,
+                outbox.c.not_before <= now,
+                lease_free,
+                head_of_queue,
+            )
+            .order_by(outbox.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        excluded = list(exclude_chats)
+        if excluded:
+            query = query.where(outbox.c.chat_ref.not_in(excluded))
+        async with self._db.transaction() as conn:
+            ids = [r.id for r in await conn.execute(query)]
+            if not ids:
+                return []
+            # re-checked in the UPDATE itself: SQLite has no row locks, and another process
+            # may have leased a row between our SELECT and this statement
+            leased = await conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(ids), outbox.c.status == PENDING, lease_free)
+                .values(lease_until=now + lease, attempts=outbox.c.attempts + 1)
+                .returning(outbox.c.id)
+            )
+            ids = [r.id for r in leased]
+            if not ids:
+                return []
+            return await _entries(conn, ids)
+
+    async def mark_sent(self, entry_id: int, now: float) -> None:
+        await self._settle(
+            entry_id, status=OutboxStatus.SENT, sent_at=now, lease_until=None, last_error=None
+        )
+
+    async def retry_later(self, entry_id: int, at: float, error: str) -> None:
+        await self._settle(entry_id, not_before=at, lease_until=None, last_error=error[:500])
+
+    async def mark_failed(self, entry_id: int, error: str) -> None:
+        await self._settle(
+            entry_id, status=OutboxStatus.FAILED, lease_until=None, last_error=error[:500]
+        )
+
+    async def _settle(self, entry_id: int, **values: Any) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(update(outbox).where(outbox.c.id == entry_id).values(values))
+
+    async def release(self, entry_ids: Iterable[int]) -> None:
+        """Give back leases unsent (shutdown): the rows are due again at once."""
+        ids = list(entry_ids)
+        if not ids:
+            return
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(ids), outbox.c.status == PENDING)
+                .values(lease_until=None, attempts=outbox.c.attempts - 1)
+            )
+
+    async def next_due(self, platform: Platform) -> float | None:
+        """When the earliest pending alert of `platform` becomes due (None: nothing pending)."""
+        async with self._db.reading() as conn:
+            query = select(func.min(outbox.c.not_before)).where(
+                outbox.c.platform == platform.value, outbox.c.status == PENDING
+            )
+            value = (await conn.execute(query)).scalar_one_or_none()
+        return float(value) if value is not None else None
+
+    async def recent(self, chat_ref: int, limit: int = 5) -> list[str]:
+        """Payloads of the newest alerts queued for this chat (for `/why`)."""
+        async with self._db.reading() as conn:
+            rows = await conn.execute(
+                select(outbox.c.payload)
+                .where(outbox.c.chat_ref == chat_ref)
+                .order_by(outbox.c.id.desc())
+                .limit(limit)
+            )
+            return [r.payload for r in rows]
+
+    async def counts(self) -> dict[tuple[str, OutboxStatus], int]:
+        """(platform, status) -> rows."""
+        async with self._db.reading() as conn:
+            rows = await conn.execute(
+                select(outbox.c.platform, outbox.c.status, func.count()).group_by(
+                    outbox.c.platform, outbox.c.status
+                )
+            )
+            return {(r[0], OutboxStatus(r[1])): int(r[2]) for r in rows}
+
+
+async def _entries(conn: AsyncConnection, ids: list[int]) -> list[OutboxEntry]:
+    rows = await conn.execute(
+        select(outbox, chats.c.chat_id, chats.c.thread_id, chats.c.timezone)
+        .join(chats, chats.c.id == outbox.c.chat_ref)
+        .where(outbox.c.id.in_(ids))
+        .order_by(outbox.c.id)
+    )
+    return [
+        OutboxEntry(
+            id=r.id,
+            chat_ref=r.chat_ref,
+            recipient=Recipient(Platform(r.platform), r.chat_id, r.thread_id),
+            payload=r.payload,
+            attempts=r.attempts,
+            created_at=r.created_at,
+            published_at=r.published_at,
+            timezone=r.timezone,
+        )
+        for r in rows
+    ]

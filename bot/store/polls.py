@@ -1,0 +1,145 @@
+"""A poll's writes: the feed's new state, its seen keys and their alerts, in one transaction.
+
+A crash can repeat a poll but never lose an alert: the seen keys and the outbox rows they cause
+commit or vanish together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, func, select, update
+
+from bot.store.chats import chat_refs
+from bot.store.engine import Database
+from bot.store.outbox import outbox_rows
+from bot.store.records import PollRecord, QueuedAlert
+from bot.store.schema import feeds, outbox, seen_items
+
+CHUNK = 500
+"""Keys per statement: far below every driver's bound-parameter limit."""
+
+
+def _feed_values(record: PollRecord, now: float) -> dict[str, Any]:
+    """The feed row's columns a poll sets (a successful poll also its last success)."""
+    values: dict[str, Any] = {
+        "state": record.state,
+        "etag": record.etag,
+        "last_modified": record.last_modified,
+        "body_hash": record.body_hash,
+        "failures": record.failures,
+        "last_error": record.last_error,
+        "next_poll_at": record.next_poll_at,
+        "last_polled_at": now,
+        "failing_since": record.failing_since,
+    }
+    if record.succeeded:
+        values["last_success_at"] = now
+    return values
+
+
+class PollStore:
+    """What the poller reads (seen keys) and writes (one commit per poll)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def seen_keys(self, feed_id: int, keys: Iterable[str]) -> set[str]:
+        """Which of `keys` this feed has seen before."""
+        wanted = list(dict.fromkeys(keys))
+        found: set[str] = set()
+        async with self._db.reading() as conn:
+            for start in range(0, len(wanted), CHUNK):
+                chunk = wanted[start : start + CHUNK]
+                query = select(seen_items.c.key).where(
+                    seen_items.c.feed_id == feed_id, seen_items.c.key.in_(chunk)
+                )
+                found.update(r.key for r in await conn.execute(query))
+        return found
+
+    async def seen_counts(self) -> dict[int, int]:
+        """Seen keys per feed id."""
+        async with self._db.reading() as conn:
+            rows = await conn.execute(
+                select(seen_items.c.feed_id, func.count()).group_by(seen_items.c.feed_id)
+            )
+            return {int(r[0]): int(r[1]) for r in rows}
+
+    async def record(
+        self,
+        feed_id: int,
+        record: PollRecord,
+        now: float,
+        *,
+        listed_keys: Sequence[str] = (),
+        alerts: Sequence[QueuedAlert] = (),
+        primed: bool | None = None,
+    ) -> dict[str, int]:
+        """Commit one poll: validators and state, seen keys and their alerts, all or nothing.
+
+        Only keys this call inserts get their alerts queued, so two processes polling one feed
+        at once cannot both queue the same item. Returns the alerts queued, by platform.
+        """
+        values = _feed_values(record, now)
+        if record.url:
+            values["url"] = record.url
+        if primed is not None:
+            values["primed"] = primed
+        queued: dict[str, int] = {}
+        async with self._db.transaction() as conn:
+            await conn.execute(update(feeds).where(feeds.c.id == feed_id).values(values))
+            keys = list(dict.fromkeys(listed_keys))
+            new_keys: set[str] = set()
+            for start in range(0, len(keys), CHUNK):
+                chunk = keys[start : start + CHUNK]
+                rows = [
+                    {"feed_id": feed_id, "key": k, "first_seen_at": now, "last_listed_at": now}
+                    for k in chunk
+                ]
+                inserted = await conn.execute(
+                    self._db.insert(seen_items)
+                    .values(rows)
+                    .on_conflict_do_nothing()
+                    .returning(seen_items.c.key)
+                )
+                new_keys.update(r.key for r in inserted)
+                old = [k for k in chunk if k not in new_keys]
+                if old:
+                    await conn.execute(
+                        update(seen_items)
+                        .where(seen_items.c.feed_id == feed_id, seen_items.c.key.in_(old))
+                        .values(last_listed_at=now)
+                    )
+            due = [a for a in alerts if a.item_key in new_keys]
+            if due:
+                refs = await chat_refs(self._db, conn, {a.recipient for a in due}, now)
+                feed_name = (
+                    await conn.execute(select(feeds.c.name).where(feeds.c.id == feed_id))
+                ).scalar_one()
+                result = await conn.execute(
+                    self._db.insert(outbox)
+                    .values(outbox_rows(due, refs, feed_name, now))
+                    .on_conflict_do_nothing()
+                    .returning(outbox.c.platform)
+                )
+                for row in result:
+                    queued[row.platform] = queued.get(row.platform, 0) + 1
+        return queued
+
+    async def record_unchanged(self, polls: Sequence[tuple[int, PollRecord, float]]) -> None:
+        """Commit many successful polls that changed only their feed rows (304, same body) in
+        one transaction: a poll of a thousand unchanged feeds is a thousand rows, one commit."""
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for feed_id, record, now in polls:
+            values = _feed_values(record, now)
+            row = {"b_id": feed_id, **{f"b_{k}": v for k, v in values.items()}}
+            by_columns.setdefault(tuple(values), []).append(row)
+        async with self._db.transaction() as conn:
+            for columns, rows in by_columns.items():
+                statement = (
+                    update(feeds)
+                    .where(feeds.c.id == bindparam("b_id"))
+                    .values({column: bindparam(f"b_{column}") for column in columns})
+                )
+                await conn.execute(statement, rows)

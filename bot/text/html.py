@@ -1,0 +1,105 @@
+"""HTML -> plain text (block elements become line breaks, scripts and styles dropped) and the
+first image of a body with its alt text."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from html import unescape
+from html.parser import HTMLParser
+
+_BLOCK = frozenset(
+    [
+        "p",
+        "div",
+        "br",
+        "li",
+        "ul",
+        "ol",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "tr",
+        "table",
+        "blockquote",
+        "pre",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "figure",
+        "figcaption",
+        "hr",
+        "dd",
+        "dt",
+    ]
+)
+_SKIP = frozenset(("script", "style", "noscript", "template", "head", "title", "iframe", "svg"))
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    src: str
+    alt: str
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.images: list[Image] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP:
+            self._skipping += 1
+        elif tag in _BLOCK:
+            self.parts.append("\n")
+        elif tag == "img":
+            values = dict(attrs)
+            src = (values.get("src") or "").strip()
+            if src:
+                self.images.append(Image(src, (values.get("alt") or "").strip()))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP:
+            self._skipping = max(0, self._skipping - 1)
+        elif tag in _BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(data)
+
+
+def _parse(html: str) -> _TextExtractor:
+    extractor = _TextExtractor()
+    try:
+        extractor.feed(html)
+        extractor.close()
+    except (AssertionError, ValueError):  # html.parser gives up on some broken markup
+        pass
+    return extractor
+
+
+def html_to_text(html: str) -> str:
+    """Readable plain text of an HTML fragment: tags dropped, entities decoded, blank runs folded.
+
+    Paragraph breaks survive as single newlines; other whitespace becomes one space.
+    """
+    raw = "".join(_parse(html).parts) if "<" in html or "&" in html else html
+    raw = _CONTROL.sub("", unescape(raw) if "&" in raw else raw).replace("\xa0", " ")
+    lines = (" ".join(line.split()) for line in raw.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def first_image(html: str) -> Image | None:
+    """The first `<img>` with a source in `html`."""
+    if "<img" not in html.lower():
+        return None
+    images = _parse(html).images
+    return images[0] if images else None
