@@ -3,9 +3,10 @@
 It serves the Web API methods the bot uses under ``/api/`` (point
 ``AsyncWebClient(base_url=fake.api_url)`` at it) and a ``response_url`` endpoint under
 ``/response/{id}`` that records what bolt's ``respond()`` posts. It enforces what Slack enforces
-and the bot must survive: token checks, chat.postMessage validation, and the per-channel rate
-limit answered with HTTP 429 and ``Retry-After``. Everything it accepted or refused is kept for
-assertions. The clock is a parameter, so rate-limit tests need not sleep.
+and the bot must survive: token checks, chat.postMessage and chat.update validation, and the
+per-channel rate limit (posts and updates alike) answered with HTTP 429 and ``Retry-After``.
+Everything it accepted or refused is kept for assertions. The clock is a parameter, so rate-limit
+tests need not sleep.
 """
 
 from __future__ import annotations
@@ -167,6 +168,9 @@ class FakeSlack(LoopbackServer):
             bot_user_id: FakeUser(bot_user_id, bot_name, bot_name, is_bot=True)
         }
         self._posted: list[PostedMessage] = []
+        self._updates: list[PostedMessage] = []
+        self._others: dict[tuple[str, str], str] = {}
+        """(channel id, ts) -> user id of messages people posted, which the bot cannot update."""
         self._ephemeral: list[PostedMessage] = []
         self._responses: dict[str, list[JSONDict]] = {}
         self._calls: list[ApiCall] = []
@@ -243,6 +247,12 @@ class FakeSlack(LoopbackServer):
         self._users[id] = user
         return user
 
+    def add_message_from(self, channel: str, user: str) -> str:
+        """A message someone else posted in ``channel`` (chat.update refuses it); returns its ts."""
+        ts = self._next_ts(self._clock())
+        self._others[(self._channels[channel].id, ts)] = user
+        return ts
+
     def fail_next(
         self, method: str, times: int = 1, status: int = 503, *, error: str | None = None
     ) -> None:
@@ -268,6 +278,22 @@ class FakeSlack(LoopbackServer):
     def posted_to(self, channel: str) -> list[PostedMessage]:
         """The accepted messages of one channel id, oldest first."""
         return [m for m in self._posted if m.channel == channel]
+
+    @property
+    def updates(self) -> list[PostedMessage]:
+        """Every chat.update accepted, oldest first (a copy); ``ts`` is the updated message's."""
+        return list(self._updates)
+
+    def updates_to(self, channel: str, ts: str | None = None) -> list[PostedMessage]:
+        """The accepted updates of one channel id (of one message with ``ts``), oldest first."""
+        return [u for u in self._updates if u.channel == channel and (ts is None or u.ts == ts)]
+
+    def message(self, channel: str, ts: str) -> PostedMessage:
+        """The bot's message as it reads now: its latest update, else as posted (KeyError)."""
+        for record in reversed([*self._posted, *self._updates]):
+            if record.channel == channel and record.ts == ts:
+                return record
+        raise KeyError((channel, ts))
 
     @property
     def ephemeral(self) -> list[PostedMessage]:
@@ -378,6 +404,7 @@ class FakeSlack(LoopbackServer):
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
             "chat.postEphemeral": self._chat_post_ephemeral,
+            "chat.update": self._chat_update,
             "conversations.info": self._conversations_info,
             "users.info": self._users_info,
         }
@@ -389,7 +416,7 @@ class FakeSlack(LoopbackServer):
             result = handlers[method](params)
         else:
             raise _ApiError("unknown_method")
-        if method in ("chat.postMessage", "chat.postEphemeral"):
+        if method in ("chat.postMessage", "chat.postEphemeral", "chat.update"):
             await self._notify()
         return result
 
@@ -482,6 +509,45 @@ class FakeSlack(LoopbackServer):
         if thread_ts is not None:
             message["thread_ts"] = thread_ts
         return {"channel": channel.id, "ts": ts, "message": message}
+
+    def _chat_update(self, params: JSONDict) -> JSONDict:
+        # chat.update takes a channel id only (no names) and the ts of a message in it.
+        channel = self._channels.get(_optional_str(params.get("channel")) or "")
+        if channel is None:
+            raise _ApiError("channel_not_found")
+        ts = _optional_str(params.get("ts")) or ""
+        if (channel.id, ts) in self._others:
+            raise _ApiError("cant_update_message")
+        try:
+            current = self.message(channel.id, ts)
+        except KeyError:
+            raise _ApiError("message_not_found") from None
+        self._check_rate_limit(channel.id)
+        if channel.archived:
+            raise _ApiError("is_archived")
+        text, blocks, attachments = _validated_content(params)
+        now = self._clock()
+        self._spend_rate_token(channel.id)
+        self._updates.append(
+            PostedMessage(
+                channel=channel.id,
+                ts=ts,
+                text=text,
+                blocks=blocks,
+                attachments=attachments,
+                thread_ts=current.thread_ts,
+                unfurl_links=current.unfurl_links,
+                unfurl_media=current.unfurl_media,
+                at=now,
+                params=params,
+            )
+        )
+        message: JSONDict = {"text": text or "", "user": self.bot_user_id, "bot_id": self.bot_id}
+        if blocks is not None:
+            message["blocks"] = blocks
+        if attachments is not None:
+            message["attachments"] = attachments
+        return {"channel": channel.id, "ts": ts, "text": text or "", "message": message}
 
     def _chat_post_ephemeral(self, params: JSONDict) -> JSONDict:
         channel = self._find_channel(params.get("channel"))

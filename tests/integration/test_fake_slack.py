@@ -189,6 +189,75 @@ async def test_burst_over_the_channel_rate_is_answered_with_429_and_retry_after(
 
 
 @pytest.mark.asyncio
+async def test_chat_update_edits_the_bots_message_and_is_recorded(
+    slack: FakeSlack, clock: ManualClock
+) -> None:
+    client = client_for(slack)
+    posted = await client.chat_postMessage(channel=NEWS, text="AI 정책 (one source)")
+    clock.advance(1)
+
+    blocks = [section("<https://a.example/1|AI 정책> — also on <https://b.example/2|B>")]
+    response = await client.chat_update(
+        channel=NEWS, ts=posted["ts"], text="AI 정책 (two sources)", blocks=blocks
+    )
+
+    assert response["ok"] is True
+    assert (response["channel"], response["ts"]) == (NEWS, posted["ts"])
+    assert response["message"]["blocks"] == blocks
+    [update] = slack.updates
+    assert (update.channel, update.ts, update.text) == (NEWS, posted["ts"], "AI 정책 (two sources)")
+    assert update.blocks == blocks and update.at == clock.now
+    assert slack.updates_to(NEWS, posted["ts"]) == [update]
+    assert slack.message(NEWS, posted["ts"]) == update, "the message reads as updated"
+    assert [m.text for m in slack.posted] == ["AI 정책 (one source)"], "an update is no post"
+
+
+@pytest.mark.asyncio
+@pytest.mark.filterwarnings("ignore:The top-level `text` argument is missing:UserWarning")
+async def test_chat_update_is_refused_like_slack(slack: FakeSlack) -> None:
+    client = client_for(slack)
+    posted = await client.chat_postMessage(channel=NEWS, text="mine")
+    someone = slack.add_message_from(NEWS, "U0ALICE")
+    slack.add_channel("C0OTHER", name="other")
+
+    async def refusal(**arguments: Any) -> str:
+        with pytest.raises(SlackApiError) as caught:
+            await client.chat_update(**arguments)
+        return str(caught.value.response["error"])
+
+    assert await refusal(channel="C0GONE", ts=posted["ts"], text="x") == "channel_not_found"
+    assert await refusal(channel="#news", ts=posted["ts"], text="x") == "channel_not_found"
+    assert await refusal(channel=NEWS, ts="1.000001", text="x") == "message_not_found"
+    assert await refusal(channel="C0OTHER", ts=posted["ts"], text="x") == "message_not_found"
+    assert await refusal(channel=NEWS, ts=someone, text="x") == "cant_update_message"
+    assert await refusal(channel=NEWS, ts=posted["ts"], text="x" * 40_001) == "msg_too_long"
+    assert await refusal(channel=NEWS, ts=posted["ts"]) == "no_text"
+    assert slack.updates == []
+    assert slack.message(NEWS, posted["ts"]).text == "mine"
+
+
+@pytest.mark.asyncio
+async def test_chat_update_shares_the_channels_rate_limit_with_posts(
+    slack: FakeSlack, clock: ManualClock
+) -> None:
+    client = client_for(slack, retry_handlers=[])
+    first = await client.chat_postMessage(channel=NEWS, text="1")
+    await client.chat_update(channel=NEWS, ts=first["ts"], text="1, updated")
+
+    with pytest.raises(SlackApiError) as caught:  # the burst of 2 is spent: one post, one update
+        await client.chat_update(channel=NEWS, ts=first["ts"], text="1, again")
+    assert caught.value.response.status_code == 429
+    assert int(caught.value.response.headers["Retry-After"]) >= 1
+    with pytest.raises(SlackApiError):
+        await client.chat_postMessage(channel=NEWS, text="2")
+
+    assert slack.rejected_429_by_channel == {NEWS: 2}
+    clock.advance(1)
+    await client.chat_update(channel=NEWS, ts=first["ts"], text="1, again")
+    assert [u.text for u in slack.updates] == ["1, updated", "1, again"]
+
+
+@pytest.mark.asyncio
 async def test_bad_token_is_invalid_auth(slack: FakeSlack) -> None:
     with pytest.raises(SlackApiError) as caught:
         await client_for(slack, token="xoxb-wrong").chat_postMessage(channel=NEWS, text="hi")
