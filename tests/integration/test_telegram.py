@@ -42,7 +42,7 @@ from tests.fakes.telegram_api import (
     SentMessage,
     _ApiError,
 )
-from tests.helpers import OLD_ITEMS, queue_item, seed_items, shipped_topics
+from tests.helpers import OLD_ITEMS, eventually, queue_item, seed_items, shipped_topics
 
 TOKEN = "4242:TEST_secret-token_value"
 BOT_ADMIN = 9001
@@ -150,6 +150,18 @@ async def say(
     tg.push_message(chat_id, user, text, thread)
     await tg.wait_until(lambda: len(tg.sent_to(chat_id)) > before, timeout=5)
     return tg.sent_to(chat_id)[before]
+
+
+async def handled_everything(tg: FakeTelegram, channel: TelegramChannel) -> None:
+    """Wait until the bot has fetched every update the fake queued and finished handling each
+    (PTB runs handlers concurrently, so a reply to a later update does not prove that)."""
+    app = channel.application
+
+    def idle() -> bool:
+        in_flight = app.update_processor.current_concurrent_updates
+        return not tg.pending_updates and app.update_queue.empty() and in_flight == 0
+
+    await eventually(idle, within=5, what="the bot handled every update")
 
 
 async def deliver(db: Store, channel: TelegramChannel, **policy: float) -> Dispatcher:
@@ -321,7 +333,7 @@ async def test_commands_for_another_bot_are_ignored(
     tg.push_message(GROUP, GROUP_ADMIN, "/frobnicate@other_bot")
 
     reply = await say(tg, GROUP, GROUP_ADMIN, "/list@newsbot_test_bot")
-    await asyncio.sleep(0.1)
+    await handled_everything(tg, running)
 
     assert reply.body.startswith("No subscriptions here yet.")
     assert len(tg.sent_to(GROUP)) == before + 1
