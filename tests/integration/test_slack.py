@@ -118,6 +118,10 @@ class Bot:
         counts = await self.store.outbox.counts()
         return {status: n for (platform, status), n in counts.items() if platform == "slack"}
 
+    async def settled(self) -> bool:
+        """Whether every Slack alert queued so far was sent or given up (none pending)."""
+        return "pending" not in await self.outbox()
+
 
 def ai_items(count: int) -> list[dict[str, str]]:
     return [
@@ -239,7 +243,9 @@ async def test_a_badly_signed_or_stale_request_gets_401_and_does_nothing(
     reply = await bot.post(body, headers)
 
     assert reply.status == 401
-    await asyncio.sleep(0.3)
+    # a signed command sent after it is answered: the bot is past the refused one
+    marker = await bot.answer("list", "marker-1")
+    assert marker["text"].startswith("No subscriptions here yet.")
     assert bot.slack.responses("bad-1") == []
     assert await bot.store.chats.subscriptions() == []
 
@@ -324,7 +330,7 @@ async def test_the_seed_reaches_the_subscribed_channel_exactly_once(bot: Bot) ->
     [posted] = await bot.slack.wait_for_posts(1)
     await bot.app.poll_all()  # the same document again, and a restart-free second look
     bot.dispatcher.wake()
-    await asyncio.sleep(2.5)
+    await eventually(bot.settled, what="an outbox with nothing left to send")
 
     assert bot.slack.posted == [posted], "delivered exactly once"
     assert posted.channel == NEWS and posted.unfurl_links is False
