@@ -76,6 +76,37 @@ def _figures_differ(a: frozenset[str], b: frozenset[str], units: frozenset[str])
     return None
 
 
+def _covered(a: StoryFeatures, b: StoryFeatures) -> float:
+    """Share of `a`'s title names that `b` mentions anywhere (title or lead, any spacing)."""
+    if not a.names:
+        return 0.0
+    hay = b.compact_text
+    return sum(1 for w in a.names if w in hay) / len(a.names)
+
+
+def signals(a: StoryFeatures, b: StoryFeatures) -> dict[str, float]:
+    """The similarities the score weighs, by name (the keys of WEIGHTS)."""
+    long_leads = len(a.lead) >= MIN_LEAD and len(b.lead) >= MIN_LEAD
+    forward, backward = contained(a, b), contained(b, a)
+    shared_names = a.names & b.names
+    smaller = min(len(a.names), len(b.names))
+    cover_ab, cover_ba = _covered(a, b), _covered(b, a)
+    return {
+        "title": jaccard(a.title_grams, b.title_grams),
+        "lead": jaccard(a.lead_grams, b.lead_grams) if long_leads else 0.0,
+        "lead_bigrams": jaccard(a.lead_bigrams, b.lead_bigrams) if long_leads else 0.0,
+        "contained_min": min(forward, backward),
+        "contained_max": max(forward, backward),
+        "names_overlap": len(shared_names) / smaller if smaller else 0.0,
+        "shared_name": min(len(shared_names), MAX_SHARED_NAMES),
+        "shared_number": min(len(a.numbers & b.numbers), MAX_SHARED_NUMBERS),
+        "all_names": jaccard(a.names | a.lead_names, b.names | b.lead_names),
+        "covered_min": min(cover_ab, cover_ba),
+        "covered_max": max(cover_ab, cover_ba),
+        "short_lead": 0.0 if long_leads else 1.0,
+    }
+
+
 def explain(a: StoryFeatures, b: StoryFeatures) -> Verdict:
     """Decide whether `a` and `b` report the same event, and say why."""
     if a.tickers and b.tickers and not a.tickers & b.tickers:
@@ -87,37 +118,23 @@ def explain(a: StoryFeatures, b: StoryFeatures) -> Verdict:
     if differ:
         return Verdict(False, BIAS, differ, shared_numbers=shared_numbers)
 
-    title_sim = jaccard(a.title_grams, b.title_grams)
-    long_leads = len(a.lead) >= MIN_LEAD and len(b.lead) >= MIN_LEAD
-    lead_sim = jaccard(a.lead_grams, b.lead_grams) if long_leads else 0.0
-    forward, backward = contained(a, b), contained(b, a)
-    shared_names = a.names & b.names
-    smaller = min(len(a.names), len(b.names))
-    names_overlap = len(shared_names) / smaller if smaller else 0.0
-    score = (
-        BIAS
-        + WEIGHTS["title"] * title_sim
-        + WEIGHTS["lead"] * lead_sim
-        + WEIGHTS["contained_min"] * min(forward, backward)
-        + WEIGHTS["contained_max"] * max(forward, backward)
-        + WEIGHTS["names_overlap"] * names_overlap
-        + WEIGHTS["shared_name"] * min(len(shared_names), MAX_SHARED_NAMES)
-        + WEIGHTS["shared_number"] * min(len(shared_numbers), MAX_SHARED_NUMBERS)
-    )
+    found = signals(a, b)
+    score = BIAS + sum(WEIGHTS.get(name, 0.0) * value for name, value in found.items())
     same = score >= THRESHOLD
-    low, high = min(forward, backward), max(forward, backward)
+    shared_names = a.names & b.names
     reason = (
-        f"score {score:.1f} {'>=' if same else '<'} {THRESHOLD}: title {title_sim:.2f}, "
-        f"lead {lead_sim:.2f}, contained {low:.2f}/{high:.2f}, "
-        f"{len(shared_names)} shared names, {len(shared_numbers)} shared figures"
+        f"score {score:.1f} {'>=' if same else '<'} {THRESHOLD}: title {found['title']:.2f}, "
+        f"lead {found['lead']:.2f}, contained {found['contained_min']:.2f}/"
+        f"{found['contained_max']:.2f}, {len(shared_names)} shared names, "
+        f"{len(shared_numbers)} shared figures"
     )
     return Verdict(
         same,
         score,
         reason,
-        title_similarity=title_sim,
-        lead_similarity=lead_sim,
-        contained=low,
+        title_similarity=found["title"],
+        lead_similarity=found["lead"],
+        contained=found["contained_min"],
         shared_numbers=shared_numbers,
         shared_names=tuple(sorted(shared_names)),
     )

@@ -11,19 +11,12 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from datasketch import MinHash
+from bot.stories.normalize import clean_lead, clean_title, compact, names, ngrams, numbers, tickers
 
-from bot.stories.normalize import clean_lead, clean_title, names, ngrams, numbers, tickers
-
-NUM_PERM = 64
-"""MinHash permutations: 64 keeps a signature at 512 bytes and is ample for a 0.2-0.3 threshold."""
-SEED = 20220730
-"""Fixed so that a signature stored today still matches one computed after an upgrade."""
 LEAD_CHARS = 200
 """Characters of the body kept as the lead: outlets rewrite headlines but often share the lead."""
-SCHEME = "affine32"
-"""datasketch's permutation scheme, pinned: stored signatures stay comparable across upgrades."""
-FORMAT = 1
+FORMAT = 2
+"""2: no MinHash signature (the index searches by rare tokens). Format 1 is still read."""
 
 
 @dataclass(frozen=True)
@@ -42,8 +35,19 @@ class StoryFeatures:
     """Name-like words of the lead."""
     tickers: frozenset[str]
     """Stock tickers in parentheses: different tickers are different companies."""
-    signature: tuple[int, ...]
-    """MinHash of `shingles`, for the candidate search."""
+
+    @cached_property
+    def search_tokens(self) -> frozenset[str]:
+        """What `StoryIndex` looks items up by: title bigrams, names of title and lead, figures.
+
+        Prefixed by kind so that a name never collides with a bigram; the index weighs each by its
+        rarity in the window, so common bigrams cost little and find little.
+        """
+        return frozenset(
+            [f"t:{g}" for g in self.title_grams]
+            + [f"w:{w}" for w in self.names | self.lead_names]
+            + [f"n:{n}" for n in self.numbers]
+        )
 
     @cached_property
     def title_grams(self) -> frozenset[str]:
@@ -56,6 +60,11 @@ class StoryFeatures:
     @cached_property
     def lead_bigrams(self) -> frozenset[str]:
         return ngrams(self.lead, 2)
+
+    @cached_property
+    def compact_text(self) -> str:
+        """Title and lead without spaces, for substring tests of names."""
+        return compact(self.title) + " " + compact(self.lead)
 
     @cached_property
     def title_numbers(self) -> frozenset[str]:
@@ -71,12 +80,15 @@ class StoryFeatures:
             "names": sorted(self.names),
             "lead_names": sorted(self.lead_names),
             "tickers": sorted(self.tickers),
-            "signature": list(self.signature),
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> StoryFeatures:
-        if data.get("v") != FORMAT:
+        """The value `to_json` wrote; format 1 (with a MinHash signature) reads without it.
+
+        Raises ValueError for an unknown format, so that the caller recomputes from the text.
+        """
+        if data.get("v") not in (1, FORMAT):
             raise ValueError(f"stories: unknown features format {data.get('v')!r}")
         return cls(
             title=str(data["title"]),
@@ -85,26 +97,7 @@ class StoryFeatures:
             names=frozenset(data["names"]),
             lead_names=frozenset(data["lead_names"]),
             tickers=frozenset(data["tickers"]),
-            signature=tuple(int(v) for v in data["signature"]),
         )
-
-
-def shingles(title: str, title_names: frozenset[str]) -> set[str]:
-    """The set whose MinHash is the item's signature: title bigrams and title names.
-
-    Measured on the tuning half, these keep 95 % of the pairs `explain` accepts at Jaccard >= 0.1
-    while only 0.4 % of other pairs reach it; adding the lead dilutes the set (leads differ more
-    than headlines between outlets). Tokens are prefixed by kind so a name never collides with a
-    bigram.
-    """
-    return {"t:" + g for g in ngrams(title, 2)} | {"w:" + w for w in title_names}
-
-
-def minhash(tokens: set[str]) -> MinHash:
-    sketch = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
-    if tokens:
-        sketch.update_batch([t.encode("utf-8") for t in sorted(tokens)])
-    return sketch
 
 
 def features(title: str, text: str) -> StoryFeatures:
@@ -112,14 +105,11 @@ def features(title: str, text: str) -> StoryFeatures:
     clean = clean_title(title)
     lead = clean_lead(text, LEAD_CHARS)
     nums = numbers(title) | numbers(text[: LEAD_CHARS + 80])
-    title_names = names(clean)
-    sketch = minhash(shingles(clean, title_names))
     return StoryFeatures(
         title=clean,
         lead=lead,
         numbers=nums,
-        names=title_names,
+        names=names(clean),
         lead_names=names(lead),
         tickers=tickers(title) | tickers(text[: LEAD_CHARS + 80]),
-        signature=tuple(int(v) for v in sketch.hashvalues),
     )

@@ -1,33 +1,49 @@
-"""The stories of the last window, searchable by MinHash LSH instead of comparing every story.
+"""The stories of the last window, searchable by their rarer words instead of comparing every story.
 
 Each story keeps the features of a few of its items (the first and the latest), so a later item
-matches on any of them; LSH proposes candidate items, `explain` confirms, and the best score wins.
+matches on any of them. An inverted index maps every search token of a remembered item (title
+bigrams, names, figures with units) to the items that have it; a new item looks up its rarest tokens
+first, weighs each shared token by its rarity in the window (IDF), and only the MAX_CANDIDATES best
+items go to `explain`, which decides. The best score wins.
+
+Rarity is what makes this fast and precise at once: the words every story shares (`코로나`,
+`대통령`, `증시`) are looked up last, with a bounded budget, and weigh almost nothing; a name or a
+figure that only two items of the window share weighs most.
 """
 
 from __future__ import annotations
 
 import heapq
+import math
+from collections import defaultdict
 from dataclasses import dataclass, field
 
-from datasketch import LeanMinHash, MinHashLSH
-
 from bot.stories.decide import explain
-from bot.stories.features import NUM_PERM, SCHEME, SEED, StoryFeatures
+from bot.stories.features import StoryFeatures
 
 DEFAULT_WINDOW_SECONDS = 36 * 3600.0
-LSH_THRESHOLD = 0.1
-"""Jaccard of signatures above which LSH proposes a candidate; low, because `explain` decides."""
 MAX_MEMBERS = 4
 """Items remembered per story: the first, plus the latest MAX_MEMBERS - 1."""
-
-_Key = tuple[int, int]
+MAX_CANDIDATES = 12
+"""Remembered items handed to `explain` per new item, best token overlap first."""
+POSTINGS_BUDGET = 4000
+"""Postings scanned per new item at most: rare tokens first, so only common ones are cut short."""
+MIN_OVERLAP = 0.12
+"""A candidate must share at least this share of the new item's own token weight."""
 
 
 @dataclass(slots=True)
 class _Story:
-    members: list[tuple[int, StoryFeatures]] = field(default_factory=list)
+    members: list[int] = field(default_factory=list)
+    """Member keys, oldest first; the first item stays, the others rotate."""
     last_at: float = float("-inf")
-    next_member: int = 0
+
+
+@dataclass(slots=True)
+class _Member:
+    story_id: int
+    features: StoryFeatures
+    tokens: frozenset[str]
 
 
 class StoryIndex:
@@ -35,8 +51,10 @@ class StoryIndex:
 
     def __init__(self, window_seconds: float = DEFAULT_WINDOW_SECONDS) -> None:
         self.window_seconds = window_seconds
-        self._lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
         self._stories: dict[int, _Story] = {}
+        self._members: dict[int, _Member] = {}
+        self._postings: defaultdict[str, set[int]] = defaultdict(set)
+        self._next_key = 0
         self._expiry: list[tuple[float, int]] = []
 
     def __len__(self) -> int:
@@ -49,28 +67,28 @@ class StoryIndex:
         """The story `features` belongs to, or None; stories older than the window never match."""
         oldest = at - self.window_seconds
         best: tuple[float, int] | None = None
-        for story_id, member in self._lsh.query(_sketch(features)):
-            story = self._stories.get(story_id)
-            if story is None or story.last_at < oldest:
+        for key in self._candidates(features):
+            member = self._members[key]
+            story = self._stories[member.story_id]
+            if story.last_at < oldest:
                 continue
-            for key, member_features in story.members:
-                if key != member:
-                    continue
-                verdict = explain(features, member_features)
-                if verdict.same and (best is None or verdict.score > best[0]):
-                    best = (verdict.score, story_id)
+            verdict = explain(features, member.features)
+            if verdict.same and (best is None or verdict.score > best[0]):
+                best = (verdict.score, member.story_id)
         return None if best is None else best[1]
 
     def add(self, story_id: int, features: StoryFeatures, at: float) -> None:
         """Remember that an item with `features`, published or seen `at`, belongs to `story_id`."""
         story = self._stories.setdefault(story_id, _Story())
-        key = story.next_member
-        story.next_member += 1
-        self._lsh.insert((story_id, key), _sketch(features), check_duplication=False)
-        story.members.append((key, features))
+        key = self._next_key
+        self._next_key += 1
+        tokens = features.search_tokens
+        self._members[key] = _Member(story_id, features, tokens)
+        for token in tokens:
+            self._postings[token].add(key)
+        story.members.append(key)
         if len(story.members) > MAX_MEMBERS:
-            dropped, _ = story.members.pop(1)
-            self._lsh.remove((story_id, dropped))
+            self._forget(story.members.pop(1))
         if at > story.last_at:
             story.last_at = at
             heapq.heappush(self._expiry, (at, story_id))
@@ -83,10 +101,42 @@ class StoryIndex:
             story = self._stories.get(story_id)
             if story is None or story.last_at != at:
                 continue
-            for key, _ in story.members:
-                self._lsh.remove((story_id, key))
+            for key in story.members:
+                self._forget(key)
             del self._stories[story_id]
 
+    def _forget(self, key: int) -> None:
+        member = self._members.pop(key)
+        for token in member.tokens:
+            postings = self._postings[token]
+            postings.discard(key)
+            if not postings:
+                del self._postings[token]
 
-def _sketch(features: StoryFeatures) -> LeanMinHash:
-    return LeanMinHash(seed=SEED, hashvalues=features.signature, scheme=SCHEME)
+    def _candidates(self, features: StoryFeatures) -> list[int]:
+        """Remembered items sharing the most rare-token weight with `features`, best first."""
+        total = len(self._members) + 1
+        found = [(len(p), t, p) for t in features.search_tokens if (p := self._postings.get(t))]
+        if not found:
+            return []
+        found.sort(key=lambda entry: entry[0])
+        own_weight = 0.0
+        for token in features.search_tokens:
+            own_weight += _rarity(total, len(self._postings.get(token, ())))
+        overlap: defaultdict[int, float] = defaultdict(float)
+        budget = POSTINGS_BUDGET
+        for count, _, postings in found:
+            if count > budget:
+                break
+            budget -= count
+            weight = _rarity(total, count)
+            for key in postings:
+                overlap[key] += weight
+        floor = MIN_OVERLAP * own_weight
+        best = heapq.nlargest(MAX_CANDIDATES, overlap.items(), key=lambda entry: entry[1])
+        return [key for key, weight in best if weight >= floor]
+
+
+def _rarity(total: int, count: int) -> float:
+    """Smoothed IDF of a token that `count` of `total` remembered items have (positive)."""
+    return math.log(1.0 + total / (count + 1))

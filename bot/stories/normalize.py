@@ -5,6 +5,7 @@ Everything here is pure string work on already plain text (markup is removed by 
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 
@@ -21,16 +22,37 @@ _BYLINE = re.compile(
 _PHOTO = re.compile(
     r"사진\s*=\s*[^\s\[\]]{1,20}(?:\[[^\]]{0,40}\])?|\|[A-Z]+연합뉴스|연합뉴스(?=\s)"
 )
-_NON_WORD = re.compile(r"[^\w%.]+|(?<!\d)\.|\.(?!\d)")
-"""Anything but word characters, `%` and a decimal point (an ellipsis `…` is NFKC `...`)."""
+_NON_WORD = re.compile(r"[^\w%.,]+|(?<!\d)[.,]|[.,](?!\d)")
+"""Anything but word characters, `%`, a decimal point and a thousands separator (an ellipsis `…`
+is NFKC `...`): `7,922억` must stay one figure in a cleaned title."""
 _SPACE = re.compile(r"\s+")
+
+_MONTH_WORDS = re.compile(r"(?<![가-힣])(한|두|세|석|네|넉|다섯|여섯|일곱|여덟|아홉|열)\s*달")
+_MONTH_VALUES = {
+    "한": 1,
+    "두": 2,
+    "세": 3,
+    "석": 3,
+    "네": 4,
+    "넉": 4,
+    "다섯": 5,
+    "여섯": 6,
+    "일곱": 7,
+    "여덟": 8,
+    "아홉": 9,
+    "열": 10,
+}
+"""`넉 달째` is `4개월째`: headlines write small month counts as words, leads as figures."""
+_DIGIT_MONTHS = re.compile(r"(\d)\s*달")
 
 _MULTIPLIERS = {"조": 10**12, "억": 10**8, "만": 10**4, "천": 10**3}
 _NUMBER = re.compile(
     r"(?<![\w.])(\d[\d,]*(?:\.\d+)?)\s*(조|억|만|천)?"
     r"((?:\s*\d[\d,]*(?:\.\d+)?\s*(?:조|억|만|천)?)*)"
-    r"\s*(%|퍼센트|%p|포인트|p|원|달러|유로|엔|위안|명|건|개|배|gb|tb|mb|㎜|mm|도|가구|곳|대|채|회|호|주|bp|t|톤|km|㎞|kg|세|기|척|발)?",
+    r"(?!\s*(?:조|억|만|천))\s*(%|퍼센트|%p|포인트|p|원|달러|유로|엔|위안|명|건|개월|개|배|gb|tb|mb|㎜|mm|도|가구|곳|대|채|회|호|주|bp|t|톤|km|㎞|kg|세|기|척|발)?"
+    r"(대(?![가-힣]{2})|\s*(?:가량|안팎|이상|이하|넘게|넘는|미만|남짓))?",
 )
+"""A figure, its multipliers (`4조 7408억`), its unit, and a hedge (`8만명대`, `100여 명`)."""
 _NUMBER_PART = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(조|억|만|천)?")
 _UNIT_ALIASES = {"퍼센트": "%", "포인트": "p", "%p": "p", "mm": "㎜", "km": "㎞", "톤": "t"}
 _IGNORED_UNITS = frozenset({""})
@@ -106,21 +128,28 @@ _STOP_NAMES = frozenset(
 )
 
 
+def plain(text: str) -> str:
+    """Entities decoded (feeds double-escape: `&#039;`, `&quot;`), NFKC, month words as figures."""
+    text = unicodedata.normalize("NFKC", html.unescape(text))
+    text = _MONTH_WORDS.sub(lambda m: f"{_MONTH_VALUES[m.group(1)]}개월", text)
+    return _DIGIT_MONTHS.sub(r"\1개월", text)
+
+
 def fold(text: str) -> str:
-    """NFKC and case-fold, so full-width, compatibility and case variants compare equal."""
-    return unicodedata.normalize("NFKC", text).casefold()
+    """`plain` and case-fold, so full-width, compatibility and case variants compare equal."""
+    return plain(text).casefold()
 
 
 def clean_title(title: str) -> str:
     """A headline without outlet labels, quotes and punctuation, words separated by one space."""
-    text = _TAG.sub(" ", unicodedata.normalize("NFKC", title))
+    text = _TAG.sub(" ", plain(title))
     text = _QUOTES.sub(" ", text.casefold())
     return _SPACE.sub(" ", _NON_WORD.sub(" ", text)).strip()
 
 
 def clean_lead(text: str, limit: int = 200) -> str:
     """The opening of the body without the wire byline and photo credits, folded like a title."""
-    text = unicodedata.normalize("NFKC", text)
+    text = plain(text)
     text = _BYLINE.sub(" ", text[: limit + 80], count=1)
     text = _PHOTO.sub(" ", text)
     text = _QUOTES.sub(" ", text.casefold())
@@ -160,13 +189,14 @@ def numbers(text: str) -> frozenset[str]:
     """
     found: set[str] = set()
     for match in _NUMBER.finditer(fold(text)):
-        head, head_mult, tail, unit = match.groups()
+        head, head_mult, tail, unit, hedge = match.groups()
         unit = _UNIT_ALIASES.get(unit or "", unit or "")
         has_mult = bool(head_mult) or any(ch in tail for ch in _MULTIPLIERS)
         if unit in _IGNORED_UNITS and not has_mult:
             continue
         value = _number_value(head, head_mult, tail)
-        found.add(f"{value:.6g}{unit}")
+        # a hedged figure (`8만명대`) only matches the same hedge, never contradicts an exact one
+        found.add(f"{value:.6g}{unit}" + ("~" if hedge else ""))
     return frozenset(found)
 
 
@@ -192,5 +222,5 @@ def names(text: str) -> frozenset[str]:
 
 def tickers(text: str) -> frozenset[str]:
     """Stock tickers in parentheses (`테슬라(TSLA)`): two different ones mean two companies."""
-    found = _TICKER.findall(unicodedata.normalize("NFKC", text))
+    found = _TICKER.findall(plain(text))
     return frozenset(t for t in found if t not in _NOT_TICKERS)
