@@ -17,12 +17,14 @@ import asyncpg
 from bot.app import App
 from bot.config import load_config
 from bot.settings import Settings
+from bot.store import connect
 from tests.fakes.feed_server import FeedServer, rss
 from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import (
     OLD_ITEMS,
     POSTGRES_URL,
     drop_postgres_database,
+    eventually,
     fresh_postgres_database,
     shipped_topics,
     start_bot,
@@ -32,6 +34,16 @@ from tests.helpers import (
 TOKEN = "4242:crash-test-token"
 CHAT = 777
 BURST = 8
+
+
+async def nothing_pending(database_url: str) -> bool:
+    """Whether the outbox of the database at `database_url` has no alert left to send."""
+    store = await connect(database_url)
+    try:
+        counts = await store.outbox.counts()
+    finally:
+        await store.close()
+    return not any(n for (_platform, status), n in counts.items() if status == "pending")
 
 
 async def test_kill_9_mid_burst_then_restart_loses_nothing(
@@ -63,10 +75,11 @@ async def test_kill_9_mid_burst_then_restart_loses_nothing(
         }
         bot = await start_bot(config, tmp_path, env, read=False)
         try:
-            for _ in range(600):  # a second poll means the first, which primes, is done
-                if len(feed_server.requests_to("feed.xml")) >= 2:
-                    break
-                await asyncio.sleep(0.1)
+            await eventually(  # a second poll means the first, which primes, is done
+                lambda: len(feed_server.requests_to("feed.xml")) >= 2,
+                within=60,
+                what="the bot's second poll",
+            )
             feed_server.publish("feed.xml", rss([*burst, *OLD_ITEMS]))
             await tg.wait_for_sent(3, timeout=60)
         finally:
@@ -77,11 +90,21 @@ async def test_kill_9_mid_burst_then_restart_loses_nothing(
 
         bot = await start_bot(config, tmp_path, env, read=False)
         try:
-            for _ in range(1200):
-                titles = [m.text or m.caption or "" for m in tg.sent_to(CHAT)]
-                if all(any(b["title"] in t for t in titles) for b in burst):
-                    break
-                await asyncio.sleep(0.1)
+
+            def delivered() -> dict[str, int]:
+                texts = [m.text or m.caption or "" for m in tg.sent_to(CHAT)]
+                return {b["title"]: sum(b["title"] in t for t in texts) for b in burst}
+
+            await eventually(
+                lambda: all(delivered().values()),
+                within=120,
+                what="every alert of the burst delivered after the restart",
+                describe=delivered,
+            )
+            # settled: nothing left to send, so no duplicate can still be on its way
+            await eventually(
+                lambda: nothing_pending(database_url), within=30, what="an empty outbox"
+            )
         finally:
             bot.send_signal(signal.SIGTERM)
             await asyncio.wait_for(bot.wait(), timeout=30)
@@ -114,10 +137,11 @@ async def test_the_bot_reconnects_after_postgresql_drops_its_connections(
     await app.start_services()
     admin = await asyncpg.connect(POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://"))
     try:
-        for _ in range(100):
-            if len(feed_server.requests_to("feed.xml")) >= 2:
-                break
-            await asyncio.sleep(0.1)
+        await eventually(
+            lambda: len(feed_server.requests_to("feed.xml")) >= 2,
+            within=10,
+            what="the bot's second poll",
+        )
         # the server ends every connection of the bot's database, as a restart would
         killed = await admin.fetchval(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1",
@@ -133,10 +157,12 @@ async def test_the_bot_reconnects_after_postgresql_drops_its_connections(
                 ]
             ),
         )
-        for _ in range(200):
-            if "https://n/a" in out.getvalue():
-                break
-            await asyncio.sleep(0.1)
+        await eventually(
+            lambda: "https://n/a" in out.getvalue(),
+            within=20,
+            what="the alert after the connections dropped",
+        )
+        await eventually(lambda: nothing_pending(url), within=10, what="an empty outbox")
         assert out.getvalue().count("https://n/a") == 1, "caught up after the connections dropped"
     finally:
         await admin.close()
