@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.app import App
-from bot.commands import MAX_ARGUMENT_CHARS, MAX_KEYWORDS, CommandRequest, Commands
+from bot.commands import MAX_KEYWORDS, CommandRequest, Commands
+from bot.commands.requests import MAX_ARGUMENT_CHARS
 from bot.config import load_config
 from bot.models import Platform
 from bot.netguard import URLGuard
