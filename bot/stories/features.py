@@ -36,18 +36,14 @@ class StoryFeatures:
     tickers: frozenset[str]
     """Stock tickers in parentheses: different tickers are different companies."""
 
-    @cached_property
+    @property
     def search_tokens(self) -> frozenset[str]:
         """What `StoryIndex` looks items up by: title bigrams, names of title and lead, figures.
 
-        Prefixed by kind so that a name never collides with a bigram; the index weighs each by its
-        rarity in the window, so common bigrams cost little and find little.
+        The index weighs each by its rarity in the window, so common bigrams cost little and find
+        little. (A two-syllable name and the same bigram are one token, rightly.)
         """
-        return frozenset(
-            [f"t:{g}" for g in self.title_grams]
-            + [f"w:{w}" for w in self.names | self.lead_names]
-            + [f"n:{n}" for n in self.numbers]
-        )
+        return self.title_grams | self.names | self.lead_names | self.numbers
 
     @cached_property
     def title_grams(self) -> frozenset[str]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from bot.stories.decide import explain
@@ -24,11 +23,11 @@ from bot.stories.features import StoryFeatures
 DEFAULT_WINDOW_SECONDS = 36 * 3600.0
 MAX_MEMBERS = 4
 """Items remembered per story: the first, plus the latest MAX_MEMBERS - 1."""
-MAX_CANDIDATES = 12
+MAX_CANDIDATES = 8
 """Remembered items handed to `explain` per new item, best token overlap first."""
-POSTINGS_BUDGET = 4000
+POSTINGS_BUDGET = 1000
 """Postings scanned per new item at most: rare tokens first, so only common ones are cut short."""
-MIN_OVERLAP = 0.12
+MIN_OVERLAP = 0.15
 """A candidate must share at least this share of the new item's own token weight."""
 
 
@@ -43,7 +42,7 @@ class _Story:
 class _Member:
     story_id: int
     features: StoryFeatures
-    tokens: frozenset[str]
+    tokens: tuple[str, ...]
 
 
 class StoryIndex:
@@ -53,7 +52,8 @@ class StoryIndex:
         self.window_seconds = window_seconds
         self._stories: dict[int, _Story] = {}
         self._members: dict[int, _Member] = {}
-        self._postings: defaultdict[str, set[int]] = defaultdict(set)
+        self._postings: dict[str, list[int]] = {}
+        """Member keys by token, oldest first (lists: most tokens have one or two items)."""
         self._next_key = 0
         self._expiry: list[tuple[float, int]] = []
 
@@ -82,10 +82,14 @@ class StoryIndex:
         story = self._stories.setdefault(story_id, _Story())
         key = self._next_key
         self._next_key += 1
-        tokens = features.search_tokens
+        tokens = tuple(features.search_tokens)
         self._members[key] = _Member(story_id, features, tokens)
         for token in tokens:
-            self._postings[token].add(key)
+            postings = self._postings.get(token)
+            if postings is None:
+                self._postings[token] = [key]
+            else:
+                postings.append(key)
         story.members.append(key)
         if len(story.members) > MAX_MEMBERS:
             self._forget(story.members.pop(1))
@@ -109,32 +113,37 @@ class StoryIndex:
         member = self._members.pop(key)
         for token in member.tokens:
             postings = self._postings[token]
-            postings.discard(key)
+            postings.remove(key)  # the oldest go first: found near the front
             if not postings:
                 del self._postings[token]
 
     def _candidates(self, features: StoryFeatures) -> list[int]:
         """Remembered items sharing the most rare-token weight with `features`, best first."""
         total = len(self._members) + 1
-        found = [(len(p), t, p) for t in features.search_tokens if (p := self._postings.get(t))]
-        if not found:
-            return []
-        found.sort(key=lambda entry: entry[0])
         own_weight = 0.0
+        found: list[list[int]] = []
         for token in features.search_tokens:
-            own_weight += _rarity(total, len(self._postings.get(token, ())))
-        overlap: defaultdict[int, float] = defaultdict(float)
+            postings = self._postings.get(token)
+            if postings is None:
+                own_weight += _rarity(total, 0)
+            else:
+                own_weight += _rarity(total, len(postings))
+                found.append(postings)
+        found.sort(key=len)
+        overlap: dict[int, float] = {}
+        get = overlap.get
         budget = POSTINGS_BUDGET
-        for count, _, postings in found:
+        for postings in found:
+            count = len(postings)
             if count > budget:
                 break
             budget -= count
             weight = _rarity(total, count)
             for key in postings:
-                overlap[key] += weight
+                overlap[key] = get(key, 0.0) + weight
         floor = MIN_OVERLAP * own_weight
-        best = heapq.nlargest(MAX_CANDIDATES, overlap.items(), key=lambda entry: entry[1])
-        return [key for key, weight in best if weight >= floor]
+        passing = [(weight, key) for key, weight in overlap.items() if weight >= floor]
+        return [key for _, key in heapq.nlargest(MAX_CANDIDATES, passing)]
 
 
 def _rarity(total: int, count: int) -> float:

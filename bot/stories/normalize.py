@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import re
+import sys
 import unicodedata
 
 _TAG = re.compile(
@@ -166,7 +167,8 @@ def ngrams(text: str, n: int) -> frozenset[str]:
     squeezed = compact(text)
     if len(squeezed) < n:
         return frozenset({squeezed}) if squeezed else frozenset()
-    return frozenset(squeezed[i : i + n] for i in range(len(squeezed) - n + 1))
+    # interned: an index of many items then holds each n-gram once, not once per item
+    return frozenset(sys.intern(squeezed[i : i + n]) for i in range(len(squeezed) - n + 1))
 
 
 def _number_value(head: str, head_mult: str | None, tail: str) -> float:
@@ -217,7 +219,7 @@ def names(text: str) -> frozenset[str]:
     folded = fold(text)
     found = {_strip_particle(w) for w in _HANGUL_WORD.findall(folded)}
     found |= set(_LATIN_WORD.findall(folded))
-    return frozenset(w for w in found if w not in _STOP_NAMES and len(w) >= 2)
+    return frozenset(sys.intern(w) for w in found if w not in _STOP_NAMES and len(w) >= 2)
 
 
 def tickers(text: str) -> frozenset[str]:
