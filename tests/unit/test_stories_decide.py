@@ -84,9 +84,37 @@ def test_numbers_keep_units_and_values() -> None:
     assert not numbers("30일 오전 9시")
 
 
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("소비 넉 달째 감소", "소비 4개월 연속 감소"),  # month words are figures
+        ("소비 4달 연속 감소", "소비 4개월 연속 감소"),
+        ("매출 1,234억 원", "매출 1234억원"),  # thousands separators
+        ("&#039;법카&#039; 참고인 1,000명", "'법카' 참고인 1000명"),  # double-escaped entities
+    ],
+)
+def test_numbers_read_the_same_figure_in_other_wordings(one: str, other: str) -> None:
+    assert numbers(clean_title(one)) == numbers(clean_title(other)) != frozenset()
+
+
+def test_hedged_figure_never_contradicts_the_exact_one() -> None:
+    assert numbers("신규확진 8만명대") == {"80000명~"}
+    a = features("코로나19 확진 사흘째 8만명대", "30일 0시 기준 신규 확진자가 8만2002명 발생했다.")
+    b = features("코로나19 신규 확진 8만2002명", "30일 0시 기준 신규 확진자가 8만2002명 발생했다.")
+    assert not explain(a, b).reason.startswith("different figures")
+
+
 def test_features_round_trip_through_json() -> None:
     item = features(*SAME[0][:2])
     assert StoryFeatures.from_json(json.loads(json.dumps(item.to_json()))) == item
+
+
+def test_features_of_the_first_format_still_read() -> None:
+    item = features(*SAME[0][:2])
+    old = item.to_json() | {"v": 1, "signature": [1, 2, 3]}
+    assert StoryFeatures.from_json(old) == item
+    with pytest.raises(ValueError, match="stories: unknown features format"):
+        StoryFeatures.from_json(item.to_json() | {"v": 99})
 
 
 def test_index_matches_within_window_and_forgets_after() -> None:

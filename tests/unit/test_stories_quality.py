@@ -26,10 +26,11 @@ REPO = Path(__file__).resolve().parents[2]
 LABELS = REPO / "tests" / "data" / "stories" / "labels.jsonl"
 CORPUS = REPO.parent / "shared" / "corpus" / "feeds"
 
-FLOORS = {"precision": 0.88, "recall": 0.67}
-"""Test-half floors, a little below the figures measured when they were set (precision 0.903,
-recall 0.697; baseline 0.568 / 0.493), so a few more wrong pairs do not fail but a regression does.
-Below the targets of 0.95 / 0.85: see the figures printed beside the baseline."""
+FLOORS = {"precision": 0.95, "recall": 0.70}
+"""Test-half floors, a little below the figures measured when they were set (precision 0.973,
+recall 0.721; baseline 0.568 / 0.493), so a few more wrong pairs do not fail but a regression does.
+Recall is below its target of 0.85 (the tuning half reaches 0.885): see the printed figures."""
+
 
 Grouper = Callable[[Sequence[StoryInput]], list[int]]
 
