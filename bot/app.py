@@ -24,6 +24,7 @@ from bot.commands import Commands
 from bot.config import Config, LoadedConfig
 from bot.delivery import Dispatcher
 from bot.feeds.fetch import make_client
+from bot.grouping import StoryTracker
 from bot.models import Platform, Recipient, Subscription
 from bot.netguard import URLGuard
 from bot.ops import Ops
@@ -80,6 +81,7 @@ class App:
         self.scheduler: FeedScheduler | None = None
         self.ops: Ops | None = None
         self.admin: ChatFeedAdmin | None = None
+        self._stories: StoryTracker | None = None
         self.front_ends: list[FrontEnd] = []
         self.web_runner: web.AppRunner | None = None
         self.url_guard = URLGuard()
@@ -132,6 +134,7 @@ class App:
                 store.outbox,
                 store.chats,
                 channel,
+                stories=store.stories,
                 clock=self.clock,
                 observer=self.ops.observe_delivery,
                 default_timezone=lambda: self.config.defaults.timezone,
@@ -162,8 +165,19 @@ class App:
             clock=self.clock,
             admins=self._admin_recipients(config),
             chat_guard=lambda: self.url_guard,
+            stories=self._story_tracker(config),
+            realert=frozenset(config.stories.realert),
         )
         await self.scheduler.sync()
+
+    def _story_tracker(self, config: Config) -> StoryTracker | None:
+        """The tracker for the config's story settings; kept across reloads that leave them."""
+        assert self.store is not None
+        if not config.stories.enabled:
+            self._stories = None
+        elif self._stories is None or self._stories.window != config.stories.window:
+            self._stories = StoryTracker(self.store.stories, config.stories.window)
+        return self._stories
 
     def _admin_recipients(self, config: Config) -> list[Recipient]:
         """Where feed trouble is reported: the bot admins' private chats, or the console."""

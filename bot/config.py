@@ -143,9 +143,19 @@ class Admins(_Strict):
     slack: tuple[str, ...] = ()
 
 
+class StoriesConfig(_Strict):
+    enabled: bool = True
+    """Group reports of one event from many feeds: one alert, then edits naming more sources."""
+    window: Seconds = Field(default=36 * 3600.0, gt=0)
+    """How long after its latest report a story can still be joined."""
+    realert: tuple[str, ...] = ("breaking",)
+    """Topics that make a later report a new alert when the story did not have them yet."""
+
+
 class Config(_Strict):
     version: Literal[1]
     defaults: Defaults = Defaults()
+    stories: StoriesConfig = StoriesConfig()
     admins: Admins = Admins()
     feeds: tuple[FeedConfig, ...] = ()
     topics: dict[str, TopicConfig] = {}

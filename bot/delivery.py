@@ -28,13 +28,15 @@ from bot.channels.base import (
     RecipientGone,
     RecipientMoved,
     SendError,
+    SentMessage,
     TransientFailure,
 )
-from bot.models import DeliveryOutcome, Outgoing
+from bot.models import DeliveryOutcome, OutboxKind, Outgoing
 from bot.store.chats import ChatStore
 from bot.store.codec import decode_alert
 from bot.store.outbox import OutboxStore
 from bot.store.records import OutboxEntry
+from bot.store.stories import StoryMessage, StoryStore
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,7 @@ class Dispatcher:
         chats: ChatStore,
         channel: Channel,
         *,
+        stories: StoryStore | None = None,
         clock: Clock = time.time,
         policy: DeliveryPolicy = DeliveryPolicy(),
         observer: Observer | None = None,
@@ -85,6 +88,8 @@ class Dispatcher:
     ) -> None:
         self.outbox = outbox
         self.chats = chats
+        self.stories = stories
+        """Where story messages are kept for later edits (None: alerts are never edited)."""
         self.channel = channel
         self.platform = channel.platform
         self.policy = policy
@@ -221,11 +226,14 @@ class Dispatcher:
             )
 
     async def _deliver_and_record(self, entry: OutboxEntry) -> None:
+        if entry.kind is OutboxKind.EDIT:
+            await self._edit_and_record(entry)
+            return
         try:
             item, tags = decode_alert(entry.payload)
             await self._global_slot()
             timezone = entry.timezone or self._default_timezone()
-            await self.channel.send(Outgoing(entry.recipient, item, tags, timezone))
+            sent = await self.channel.send(Outgoing(entry.recipient, item, tags, timezone))
         except asyncio.CancelledError:
             raise
         except SendError as exc:
@@ -237,10 +245,53 @@ class Dispatcher:
             return
         now = self._clock()
         self._chat_ready[entry.chat_ref] = now + self.channel.chat_interval(entry.recipient)
+        if entry.story_id is not None and self.stories is not None:
+            message = StoryMessage(sent.message_id, sent.chat_id, sent.caption, entry.payload, None)
+            await self.stories.remember_message(entry.chat_ref, entry.story_id, message, now)
         await self.outbox.mark_sent(entry.id, now)
         self.stats.sent += 1
         self._notify(DeliveryOutcome.SENT, entry, now)
         log.debug("%s: alert %d sent to %s", self.platform, entry.id, entry.recipient.chat_id)
+
+    async def _edit_and_record(self, entry: OutboxEntry) -> None:
+        """Rewrite the chat's message for a story with every source found so far."""
+        story = entry.story_id
+        message = None
+        if story is not None and self.stories is not None:
+            message = await self.stories.message(entry.chat_ref, story)
+        if story is None or message is None or self.stories is None:
+            # its alert failed or went out before messages were kept: nothing to edit
+            await self.outbox.mark_failed(entry.id, "no message to edit")
+            return
+        item, tags = decode_alert(message.payload)
+        also = tuple(
+            source
+            for source in await self.stories.sources(story)
+            if source.name != item.source and source.link != item.link
+        )
+        timezone = entry.timezone or self._default_timezone()
+        sent = SentMessage(message.message_id, message.message_chat, message.caption)
+        try:
+            await self._global_slot()
+            await self.channel.edit(Outgoing(entry.recipient, item, tags, timezone, also), sent)
+        except asyncio.CancelledError:
+            raise
+        except PermanentFailure as exc:  # too old or gone: not worth retrying for hours
+            log.info("%s: story %d not edited: %s", self.platform, story, exc.reason)
+            await self.outbox.mark_failed(entry.id, exc.reason)
+            return
+        except SendError as exc:
+            await self._handle_failure(entry, exc)
+            return
+        except Exception as exc:
+            log.exception("%s: unexpected error editing story %d", self.platform, story)
+            await self._handle_failure(entry, TransientFailure(f"{type(exc).__name__}: {exc}"))
+            return
+        now = self._clock()
+        self._chat_ready[entry.chat_ref] = now + self.channel.chat_interval(entry.recipient)
+        await self.stories.mark_edited(entry.chat_ref, story, now)
+        await self.outbox.mark_sent(entry.id, now)
+        self._notify(DeliveryOutcome.EDITED, entry, now)
 
     async def _handle_failure(self, entry: OutboxEntry, error: SendError) -> None:
         now = self._clock()

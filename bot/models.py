@@ -61,6 +61,8 @@ class DeliveryOutcome(StrEnum):
     """What one send attempt came to (for metrics)."""
 
     SENT = "sent"
+    EDITED = "edited"
+    """A story's message was rewritten with more sources."""
     RATE_LIMITED = "rate_limited"
     GONE = "gone"
     MOVED = "moved"
@@ -148,6 +150,8 @@ class Subscription:
     muted_until: float | None = None
     """Epoch seconds until which the chat wants no alerts."""
     timezone: str = ""
+    stories: bool = True
+    """Whether a later report of a story this chat already has edits that alert (else alerts)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,13 +164,31 @@ class Alert:
 
 
 @dataclass(frozen=True, slots=True)
+class Source:
+    """Another outlet that reported a story: shown on the story's message as `also: ...`."""
+
+    name: str
+    link: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Outgoing:
-    """One alert ready for a renderer and an adapter: the item, its tags, the chat's timezone."""
+    """One alert ready for a renderer and an adapter: the item, its tags, the chat's timezone,
+    and the other sources of its story (empty until a later report edits the message)."""
 
     recipient: Recipient
     item: FeedItem
     tags: tuple[Tag, ...]
     timezone: str
+    also: tuple[Source, ...] = ()
+
+
+class OutboxKind(StrEnum):
+    """What an outbox row asks of the platform."""
+
+    ALERT = "alert"
+    EDIT = "edit"
+    """Edit the chat's message for a story to list the sources found since."""
 
 
 @dataclass(frozen=True, slots=True)

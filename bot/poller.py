@@ -22,6 +22,7 @@ from bot.dedupe import decide
 from bot.feeds.fetch import FetchError, FetchLimits, HTTPStatusError, fetch_feed
 from bot.feeds.parse import ParseError, parse_feed
 from bot.feeds.schedule import FAILING_AFTER, Hints, next_delay
+from bot.grouping import StoryTracker
 from bot.models import FeedItem, FeedState, PollStatus, Recipient, Subscription
 from bot.netguard import URLGuard, fetch_checked
 from bot.route import route
@@ -72,6 +73,8 @@ class Poller:
         clock: Callable[[], float] = time.time,
         chat_guard: Callable[[], URLGuard] | None = None,
         admins: Sequence[Recipient] = (),
+        stories: StoryTracker | None = None,
+        realert: frozenset[str] = frozenset(),
     ) -> None:
         self.store = store
         self.client = client
@@ -84,6 +87,10 @@ class Poller:
         """Checks feeds added from chat on every poll (their DNS may change after /addfeed)."""
         self.admins = tuple(admins)
         """Who hears about feeds that fail for a day, are disabled, or recover."""
+        self.stories = stories
+        """Groups reports of one event (None: every item alerts on its own)."""
+        self.realert = realert
+        """Topics whose arrival in a story alerts again rather than edits."""
         self._rows = FeedRowWriter(store)
         self._all = asyncio.Semaphore(policy.max_concurrent)
         self._hosts: dict[str, asyncio.Semaphore] = {}
@@ -193,16 +200,25 @@ class Poller:
         decision = decide(parsed.items, seen, primed=feed.primed, backlog=feed.backlog)
         subscriptions = list(self.extra_subscriptions) + await self.store.chats.subscriptions()
         classifier = self.classifiers.get(k for s in subscriptions for k in s.keywords)
+        grouped = {s.recipient: s.stories for s in subscriptions}
         queued: list[QueuedAlert] = []
         for item in decision.alert:
             classification = classifier.classify(item)
+            story = None
+            if self.stories is not None:
+                story = await self.stories.assign(item, feed.name, classification.topics, now)
             for alert in route(item, classification, subscriptions, now):
+                realerts = story is not None and any(
+                    t.topic in self.realert and t.topic in story.new_topics for t in alert.tags
+                )
                 queued.append(
                     QueuedAlert(
                         alert.recipient,
                         item.key,
                         encode_alert(item, alert.tags),
                         item.published.timestamp() if item.published else None,
+                        story_id=story.story_id if story else None,
+                        merge=grouped.get(alert.recipient, True) and not realerts,
                     )
                 )
         record = self._record(

@@ -6,6 +6,7 @@ exceptions below, so the dispatcher can decide: wait, drop the chat, move it, gi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from aiohttp import web
@@ -53,6 +54,17 @@ class Fatal(SendError):
     """The channel itself is unusable (revoked token): stop its dispatcher."""
 
 
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    """Where the platform put a message, so that it can be edited later."""
+
+    message_id: str
+    chat_id: str = ""
+    """The chat it landed in, when not the one it was sent to (a Slack DM opened by user id)."""
+    caption: bool = False
+    """The alert is a photo's caption (Telegram edits those with editMessageCaption)."""
+
+
 class Channel(Protocol):
     """A chat platform the dispatcher sends through."""
 
@@ -64,8 +76,13 @@ class Channel(Protocol):
         """Seconds between two sends to this chat."""
         ...
 
-    async def send(self, message: Outgoing) -> None:
+    async def send(self, message: Outgoing) -> SentMessage:
         """Deliver, or raise a SendError subclass."""
+        ...
+
+    async def edit(self, message: Outgoing, sent: SentMessage) -> None:
+        """Rewrite a delivered alert as `message` (its story's new sources), or raise a
+        SendError subclass; a message that is gone or too old to edit is a PermanentFailure."""
         ...
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from bot.channels.base import SentMessage
 from bot.models import Outgoing, Platform, Recipient
-from bot.render.console import render_console
+from bot.render.console import render_also, render_console
 
 CONSOLE_RECIPIENT = Recipient(Platform.CONSOLE, "stdout")
 
@@ -21,7 +22,15 @@ class ConsoleChannel:
     def chat_interval(self, recipient: Recipient) -> float:
         return 0.0
 
-    async def send(self, message: Outgoing) -> None:
+    async def send(self, message: Outgoing) -> SentMessage:
+        self._write(render_console(message))
+        return SentMessage(message.item.key)
+
+    async def edit(self, message: Outgoing, sent: SentMessage) -> None:
+        """A console cannot rewrite what it printed: it prints the story's new sources."""
+        self._write(f"[story] {message.item.title or '(untitled)'}\n  {render_also(message)}")
+
+    def _write(self, text: str) -> None:
         stream = self._stream or sys.stdout
-        stream.write(render_console(message) + "\n\n")
+        stream.write(text + "\n\n")
         stream.flush()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.models import Outgoing
+from bot.render.also import more_suffix, visible_sources
 from bot.text.plain import excerpt, local_time
 
 EXCERPT_CHARS = 280
@@ -19,4 +20,13 @@ def render_console(message: Outgoing) -> str:
         lines.append(f"  {item.link}")
     if item.summary:
         lines.append(f"  {excerpt(item.summary, EXCERPT_CHARS)}")
+    if message.also:
+        lines.append("  " + render_also(message))
     return "\n".join(lines)
+
+
+def render_also(message: Outgoing) -> str:
+    """`also: 한겨레 · 서울신문 (+2)`, each name followed by its link."""
+    shown, hidden = visible_sources(message.also)
+    names = " · ".join(f"{s.name} <{s.link}>" if s.link else s.name for s in shown)
+    return f"also: {names}{more_suffix(hidden)}"

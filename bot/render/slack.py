@@ -29,6 +29,7 @@ from typing import Any, Final
 
 from bot.classify import PERSONAL_PREFIX
 from bot.models import Outgoing
+from bot.render.also import more_suffix, visible_sources
 from bot.text.plain import clean_line, clean_lines, excerpt, local_time, safe_url, without_title
 
 # Block Kit limits (https://docs.slack.dev/reference/block-kit/blocks).
@@ -101,8 +102,22 @@ def render_alert(
     if meta:
         elements = [_plain(part) for part in meta[:MAX_CONTEXT_ELEMENTS]]
         blocks.append({"type": "context", "block_id": "meta", "elements": elements})
+    if message.also:
+        also = {"type": "context", "block_id": "also", "elements": [_mrkdwn(also_mrkdwn(message))]}
+        blocks.append(also)
     fallback = escape_mrkdwn(f"{title} ({source})" if source else title)
     return SlackMessage(fallback, tuple(blocks[:MAX_BLOCKS]))
+
+
+def also_mrkdwn(message: Outgoing) -> str:
+    """`also: <link|한겨레> · <link|서울신문> (+2)`: the story's other sources."""
+    shown, hidden = visible_sources(message.also)
+    names = []
+    for source in shown:
+        name = excerpt(clean_line(source.name), SOURCE_CHARS)
+        url = safe_url(source.link)
+        names.append(f"<{escape_mrkdwn(url)}|{link_label(name)}>" if url else escape_mrkdwn(name))
+    return f"also: {' · '.join(names)}{more_suffix(hidden)}"
 
 
 def render_reply(text: str, buttons: Sequence[tuple[str, str]] = ()) -> SlackMessage:

@@ -17,6 +17,7 @@ from html import escape
 
 from bot.classify import PERSONAL_PREFIX
 from bot.models import Outgoing
+from bot.render.also import more_suffix, visible_sources
 from bot.text.plain import clean_line, clean_lines, excerpt, local_time, safe_url, without_title
 from bot.text.utf16 import chars_within, utf16_len
 
@@ -65,9 +66,10 @@ def render_message(
     head = f"<b>{_text(title)}</b>"
     if link is not None:
         head = f'<a href="{escape(link, quote=True)}">{head}</a>'
+    also_html, also_text = _also(message)
     html = _fit(
         [(head, title), (_text(meta), meta)],
-        [(_text(tags), tags)],
+        [(_text(tags), tags), (also_html, also_text)],
         summary,
         limit,
         excerpt_chars,
@@ -75,12 +77,28 @@ def render_message(
     )
     if html is None:
         return None
-    plain_tail = [(link or "", link or ""), (tags, tags)]
+    plain_tail = [(link or "", link or ""), (tags, tags), (also_text, also_text)]
     plain = _fit([(title, title), (meta, meta)], plain_tail, summary, limit, excerpt_chars)
     if plain is None:  # a link too long to spell out: the plain form goes without it
-        plain = _fit([(title, title), (meta, meta)], [(tags, tags)], summary, limit, excerpt_chars)
+        short_tail = [(tags, tags), (also_text, also_text)]
+        plain = _fit([(title, title), (meta, meta)], short_tail, summary, limit, excerpt_chars)
     assert plain is not None  # the plain text without the link is never longer than the HTML's
     return TelegramText(html, plain)
+
+
+def _also(message: Outgoing) -> tuple[str, str]:
+    """The story's other sources as (HTML with links, visible text); empty when there are none."""
+    if not message.also:
+        return "", ""
+    shown, hidden = visible_sources(message.also)
+    names = [excerpt(clean_line(source.name), SOURCE_CHARS) for source in shown]
+    links = [safe_url(source.link) for source in shown]
+    html = " · ".join(
+        f'<a href="{escape(url, quote=True)}">{_text(name)}</a>' if url else _text(name)
+        for name, url in zip(names, links, strict=True)
+    )
+    suffix = more_suffix(hidden)
+    return f"also: {html}{suffix}", f"also: {' · '.join(names)}{suffix}"
 
 
 def hashtags(topics: Iterable[str]) -> str:

@@ -1,8 +1,8 @@
 """Persistence on SQLite (WAL) or PostgreSQL, one aggregate per module.
 
 `Store` is the handle the composition root opens; each consumer takes only the aggregate it needs:
-`feeds` (what to poll), `polls` (a poll's one commit), `chats` (who wants what) and `outbox`
-(alerts waiting for their platform).
+`feeds` (what to poll), `polls` (a poll's one commit), `chats` (who wants what), `outbox`
+(alerts waiting for their platform) and `stories` (one event reported by many feeds).
 """
 
 from __future__ import annotations
@@ -10,12 +10,14 @@ from __future__ import annotations
 from sqlalchemy import and_, delete
 
 from bot.models import OutboxStatus
+from bot.store import schema
 from bot.store.chats import ChatStore
 from bot.store.engine import Database, make_engine
 from bot.store.feeds import FeedStore
 from bot.store.outbox import OutboxStore
 from bot.store.polls import PollStore
 from bot.store.schema import outbox, seen_items
+from bot.store.stories import StoryStore
 
 
 class Store:
@@ -27,6 +29,7 @@ class Store:
         self.polls = PollStore(db)
         self.chats = ChatStore(db)
         self.outbox = OutboxStore(db)
+        self.stories = StoryStore(db)
 
     @property
     def dialect(self) -> str:
@@ -51,6 +54,9 @@ class Store:
                 seen_items.c.first_seen_at < before, seen_items.c.last_listed_at < before
             )
             seen = await conn.execute(delete(seen_items).where(listed_recently))
+            # `schema.stories`: the bare name would be this package's `stories` submodule
+            old_stories = schema.stories.c.last_item_at < before
+            await conn.execute(delete(schema.stories).where(old_stories))
             return int(sent.rowcount or 0), int(seen.rowcount or 0)
 
 

@@ -61,7 +61,9 @@ class ChatStore:
             row = (await conn.execute(chat_query(recipient))).first()
         if row is None:
             return None
-        return ChatRecord(row.id, _recipient(row), row.active, row.timezone, row.muted_until)
+        return ChatRecord(
+            row.id, _recipient(row), row.active, row.timezone, row.muted_until, row.stories
+        )
 
     async def sync_static(
         self, wanted: Mapping[Recipient, tuple[frozenset[str], frozenset[str]]], now: float
@@ -152,6 +154,12 @@ class ChatStore:
             ref = await self._ref(conn, recipient, now)
             await conn.execute(update(chats).where(chats.c.id == ref).values(muted_until=until))
 
+    async def set_stories(self, recipient: Recipient, on: bool, now: float) -> None:
+        """Whether later reports of a story edit the chat's alert (on) or alert again (off)."""
+        async with self._db.transaction() as conn:
+            ref = await self._ref(conn, recipient, now)
+            await conn.execute(update(chats).where(chats.c.id == ref).values(stories=on))
+
     async def subscriptions(self, *, active_only: bool = True) -> list[Subscription]:
         """Every chat with its topics and keywords (for routing and `/list`)."""
         async with self._db.reading() as conn:
@@ -174,6 +182,7 @@ class ChatStore:
                 keywords=frozenset(words.get(ref, ())),
                 muted_until=row.muted_until,
                 timezone=row.timezone,
+                stories=row.stories,
             )
             for ref, row in chat_rows.items()
             if ref in topics or ref in words

@@ -1,8 +1,9 @@
-"""The outbox aggregate: alerts waiting for their platform, leased head-of-queue per chat.
+"""The outbox aggregate: alerts (and story edits) waiting for their platform, leased
+head-of-queue per chat.
 
 Rows are claimed with `FOR UPDATE SKIP LOCKED` (a no-op on SQLite, where the UPDATE re-checks the
 lease instead), and only the oldest pending row of each chat is handed out, so alerts to one chat
-go out in order.
+go out in order. An edit waiting out its coalescing minute does not hold up the alerts behind it.
 """
 
 from __future__ import annotations
@@ -10,16 +11,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.models import OutboxStatus, Platform, Recipient
+from bot.models import OutboxKind, OutboxStatus, Platform, Recipient
 from bot.store.chats import chat_refs
 from bot.store.engine import Database
 from bot.store.records import OutboxEntry, QueuedAlert
-from bot.store.schema import chats, outbox
+from bot.store.schema import chats, outbox, story_messages
 
 PENDING = OutboxStatus.PENDING
+EDIT_INTERVAL = 60.0
+"""At most one edit per message per minute: sources found meanwhile ride on the next one."""
 
 
 def outbox_rows(
@@ -36,9 +39,77 @@ def outbox_rows(
             "not_before": now,
             "created_at": now,
             "published_at": a.published_at,
+            "kind": OutboxKind.ALERT,
+            "story_id": a.story_id,
         }
         for a in alerts
     ]
+
+
+async def queue_story_alerts(
+    db: Database,
+    conn: AsyncConnection,
+    alerts: Sequence[QueuedAlert],
+    refs: Mapping[Recipient, int],
+    feed_name: str,
+    now: float,
+) -> list[QueuedAlert]:
+    """Turn the alerts of stories a chat already has into edits of that chat's message.
+
+    A chat has a story when an alert of it is queued or sent there. It then gets no new alert:
+    one pending edit per chat and story carries every source found until it goes out, due a
+    minute after the message was last edited. Returns the alerts still to queue as alerts.
+    """
+    still: list[QueuedAlert] = []
+    for alert in alerts:
+        if not alert.merge or alert.story_id is None:
+            still.append(alert)
+            continue
+        ref = refs[alert.recipient]
+        mine = and_(outbox.c.chat_ref == ref, outbox.c.story_id == alert.story_id)
+        kinds = (
+            await conn.execute(
+                select(outbox.c.kind).where(mine, outbox.c.status != OutboxStatus.FAILED)
+            )
+        ).all()
+        if not any(k.kind == OutboxKind.ALERT for k in kinds):
+            still.append(alert)
+            continue
+        pending_edit = (
+            await conn.execute(
+                select(outbox.c.id).where(
+                    mine, outbox.c.kind == OutboxKind.EDIT, outbox.c.status == PENDING
+                )
+            )
+        ).first()
+        if pending_edit is not None:
+            continue
+        edited = (
+            await conn.execute(
+                select(story_messages.c.edited_at).where(
+                    story_messages.c.chat_ref == ref,
+                    story_messages.c.story_id == alert.story_id,
+                )
+            )
+        ).scalar_one_or_none()
+        due = max(now, (edited or 0.0) + EDIT_INTERVAL)
+        await conn.execute(
+            db.insert(outbox)
+            .values(
+                chat_ref=ref,
+                platform=alert.recipient.platform.value,
+                feed_name=feed_name,
+                item_key=alert.item_key,
+                payload=alert.payload,
+                not_before=due,
+                created_at=now,
+                published_at=alert.published_at,
+                kind=OutboxKind.EDIT,
+                story_id=alert.story_id,
+            )
+            .on_conflict_do_nothing()
+        )
+    return still
 
 
 class OutboxStore:
@@ -74,6 +145,7 @@ class OutboxStore:
             older.c.chat_ref == outbox.c.chat_ref,
             older.c.status == PENDING,
             older.c.id < outbox.c.id,
+            or_(older.c.kind == OutboxKind.ALERT, older.c.not_before <= now),
         )
         query = (
             select(outbox.c.id)
@@ -146,16 +218,16 @@ class OutboxStore:
             value = (await conn.execute(query)).scalar_one_or_none()
         return float(value) if value is not None else None
 
-    async def recent(self, chat_ref: int, limit: int = 5) -> list[str]:
-        """Payloads of the newest alerts queued for this chat (for `/why`)."""
+    async def recent(self, chat_ref: int, limit: int = 5) -> list[tuple[str, int | None]]:
+        """(payload, story id) of the newest alerts queued for this chat (for `/why`)."""
         async with self._db.reading() as conn:
             rows = await conn.execute(
-                select(outbox.c.payload)
-                .where(outbox.c.chat_ref == chat_ref)
+                select(outbox.c.payload, outbox.c.story_id)
+                .where(outbox.c.chat_ref == chat_ref, outbox.c.kind == OutboxKind.ALERT)
                 .order_by(outbox.c.id.desc())
                 .limit(limit)
             )
-            return [r.payload for r in rows]
+            return [(r.payload, r.story_id) for r in rows]
 
     async def counts(self) -> dict[tuple[str, OutboxStatus], int]:
         """(platform, status) -> rows."""
@@ -185,6 +257,8 @@ async def _entries(conn: AsyncConnection, ids: list[int]) -> list[OutboxEntry]:
             created_at=r.created_at,
             published_at=r.published_at,
             timezone=r.timezone,
+            kind=OutboxKind(r.kind),
+            story_id=r.story_id,
         )
         for r in rows
     ]

@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, func, select, update
 
 from bot.store.chats import chat_refs
 from bot.store.engine import Database
-from bot.store.outbox import outbox_rows
+from bot.store.outbox import outbox_rows, queue_story_alerts
 from bot.store.records import PollRecord, QueuedAlert
 from bot.store.schema import feeds, outbox, seen_items
 
@@ -117,14 +117,18 @@ class PollStore:
                 feed_name = (
                     await conn.execute(select(feeds.c.name).where(feeds.c.id == feed_id))
                 ).scalar_one()
-                result = await conn.execute(
-                    self._db.insert(outbox)
-                    .values(outbox_rows(due, refs, feed_name, now))
-                    .on_conflict_do_nothing()
-                    .returning(outbox.c.platform)
-                )
-                for row in result:
-                    queued[row.platform] = queued.get(row.platform, 0) + 1
+                due = await queue_story_alerts(self._db, conn, due, refs, feed_name, now)
+                rows = outbox_rows(due, refs, feed_name, now)
+                # in chunks: one statement may bind at most 32,767 parameters on PostgreSQL
+                for start in range(0, len(rows), CHUNK):
+                    result = await conn.execute(
+                        self._db.insert(outbox)
+                        .values(rows[start : start + CHUNK])
+                        .on_conflict_do_nothing()
+                        .returning(outbox.c.platform)
+                    )
+                    for row in result:
+                        queued[row.platform] = queued.get(row.platform, 0) + 1
         return queued
 
     async def record_unchanged(self, polls: Sequence[tuple[int, PollRecord, float]]) -> None:

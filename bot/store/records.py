@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.models import FeedCondition, FeedState, Recipient
+from bot.models import FeedCondition, FeedState, OutboxKind, Recipient
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +85,9 @@ class QueuedAlert:
     item_key: str
     payload: str
     published_at: float | None
+    story_id: int | None = None
+    merge: bool = False
+    """When the chat already has the story: edit its message to add this source, don't alert."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +102,8 @@ class OutboxEntry:
     created_at: float
     published_at: float | None
     timezone: str
+    kind: OutboxKind = OutboxKind.ALERT
+    story_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,3 +115,4 @@ class ChatRecord:
     active: bool
     timezone: str
     muted_until: float | None
+    stories: bool = True

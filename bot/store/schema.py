@@ -62,6 +62,7 @@ chats = Table(
     Column("muted_until", Float),
     Column("created_at", Float, nullable=False),
     Column("inactive_reason", Text),
+    Column("stories", Boolean, nullable=False, server_default="1"),
     UniqueConstraint("platform", "chat_id", "thread_id", name="uq_chats_recipient"),
 )
 
@@ -98,7 +99,49 @@ outbox = Table(
     Column("published_at", Float),
     Column("sent_at", Float),
     Column("last_error", Text),
+    Column("kind", String(16), nullable=False, server_default="alert"),
+    Column("story_id", Integer),
     UniqueConstraint("chat_ref", "feed_name", "item_key", name="uq_outbox_alert"),
 )
 
 Index("ix_outbox_pending", outbox.c.platform, outbox.c.status, outbox.c.chat_ref, outbox.c.id)
+
+stories = Table(
+    "stories",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("created_at", Float, nullable=False),
+    Column("last_item_at", Float, nullable=False),
+    # space-separated topics any of its items was tagged with
+    Column("topics", Text, nullable=False, server_default=""),
+)
+
+story_items = Table(
+    "story_items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("story_id", Integer, ForeignKey("stories.id", ondelete="CASCADE"), nullable=False),
+    Column("feed_name", String(64), nullable=False),
+    Column("item_key", String(512), nullable=False),
+    Column("source", String(128), nullable=False, server_default=""),
+    Column("title", Text, nullable=False, server_default=""),
+    Column("link", Text),
+    Column("features", Text, nullable=False),
+    Column("added_at", Float, nullable=False),
+    UniqueConstraint("feed_name", "item_key", name="uq_story_items_item"),
+)
+
+Index("ix_story_items_story", story_items.c.story_id, story_items.c.id)
+
+story_messages = Table(
+    "story_messages",
+    metadata,
+    Column("chat_ref", Integer, ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True),
+    Column("story_id", Integer, ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True),
+    Column("message_id", String(128), nullable=False),
+    Column("message_chat", String(64), nullable=False, server_default=""),
+    Column("caption", Boolean, nullable=False, server_default="0"),
+    Column("payload", Text, nullable=False),
+    Column("sent_at", Float, nullable=False),
+    Column("edited_at", Float),
+)

@@ -142,3 +142,33 @@ async def test_prune_keeps_keys_the_feed_still_lists(store: Store) -> None:
     await store.polls.record(fid, OK, 500.0, listed_keys=["still-listed"])
     await store.prune(before=100.0)
     assert await store.polls.seen_keys(fid, ["old", "still-listed"]) == {"still-listed"}
+
+
+async def add_report(store: Store, story: int | None, feed: str, now: float) -> int:
+    story_id, _, _ = await store.stories.add_item(
+        story,
+        feed_name=feed,
+        item_key=f"{feed}-1",
+        source=feed,
+        title="산업부, AI 반도체 지원",
+        link=f"https://{feed}.example/1",
+        features={"t": ["산업부"]},
+        topics=["ai"],
+        now=now,
+    )
+    return story_id
+
+
+async def test_stories_keep_one_source_per_feed_and_are_pruned_with_their_items(
+    store: Store,
+) -> None:
+    old = await add_report(store, None, "hani", 1.0)
+    assert await add_report(store, old, "seoul", 2.0) == old
+    assert await add_report(store, None, "hani", 3.0) == old, "a filed item keeps its story"
+    fresh = await add_report(store, None, "kmib", 500.0)
+    assert [s.name for s in await store.stories.sources(old)] == ["hani", "seoul"]
+
+    await store.prune(before=100.0)
+    assert await store.stories.sources(old) == []
+    assert [s.name for s in await store.stories.sources(fresh)] == ["kmib"]
+    assert [r.story_id for r in await store.stories.items_since(0, 0.0)] == [fresh]

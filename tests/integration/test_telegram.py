@@ -225,7 +225,7 @@ async def test_subscribe_list_unsubscribe(
     assert (await say(tg, USER, USER, "/subscribe ai")).body == "Subscribed to ai."
     assert await topics_of(db, chat(USER)) == {"ai"}
     assert (await say(tg, USER, USER, "/subscribe 인공지능")).body == "Already subscribed to ai."
-    assert (await say(tg, USER, USER, "/list")).body == "Topics: ai"
+    assert (await say(tg, USER, USER, "/list")).body == "Topics: ai\nStories: one alert each"
     assert (await say(tg, USER, USER, "/unsubscribe ai")).body == "Unsubscribed from ai."
     assert (await say(tg, USER, USER, "/list")).body.startswith("No subscriptions here yet.")
     assert await topics_of(db, chat(USER)) is None
@@ -318,7 +318,7 @@ async def test_group_command_with_bot_name_and_the_admin_rule(
     by_bot_admin = await say(tg, GROUP, BOT_ADMIN, "/subscribe policy-finance")
     assert by_bot_admin.body == "Subscribed to policy-finance."  # bot admins may, too
     listing = await say(tg, GROUP, MEMBER, "/list")  # reading needs no rights
-    assert listing.body == "Topics: ai, policy-finance"
+    assert listing.body == "Topics: ai, policy-finance\nStories: one alert each"
 
     assert await topics_of(db, chat(GROUP)) == {"ai", "policy-finance"}
     asked = [c.params["user_id"] for c in tg.calls_to("getChatMember")]

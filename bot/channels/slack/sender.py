@@ -15,6 +15,7 @@ from bot.channels.base import (
     RateLimited,
     RecipientGone,
     SendError,
+    SentMessage,
     TransientFailure,
 )
 from bot.channels.slack.limits import (
@@ -48,13 +49,12 @@ class SlackSender:
     def chat_interval(self, recipient: Recipient) -> float:
         return self.chat_interval_s
 
-    async def send(self, message: Outgoing) -> None:
+    async def send(self, message: Outgoing) -> SentMessage:
         """Post one alert to its channel, or raise the `SendError` that says what to do."""
         recipient = message.recipient
         rendered = render_alert(message)
         try:
-            await self._call_post(recipient, rendered)
-            return
+            return await self._call_post(recipient, rendered)
         except SlackApiError as exc:
             without_image = render_alert(message, with_image=False)
             if error_code(exc) != "invalid_blocks" or without_image == rendered:
@@ -67,14 +67,31 @@ class SlackSender:
         except NETWORK_ERRORS as exc:
             raise _network_failure(exc, recipient) from None
         try:
-            await self._call_post(recipient, without_image)
+            return await self._call_post(recipient, without_image)
         except SlackApiError as exc:
             raise self._failure(exc, recipient) from None
         except NETWORK_ERRORS as exc:
             raise _network_failure(exc, recipient) from None
 
-    async def _call_post(self, recipient: Recipient, rendered: SlackMessage) -> None:
-        await self.client.chat_postMessage(
+    async def edit(self, message: Outgoing, sent: SentMessage) -> None:
+        """chat.update the alert with its story's new sources (`message_not_found`,
+        `cant_update_message` and the like are permanent)."""
+        recipient = message.recipient
+        rendered = render_alert(message)
+        try:
+            await self.client.chat_update(
+                channel=sent.chat_id or recipient.chat_id,
+                ts=sent.message_id,
+                text=rendered.text,
+                blocks=list(rendered.blocks),
+            )
+        except SlackApiError as exc:
+            raise self._failure(exc, recipient, "chat.update") from None
+        except NETWORK_ERRORS as exc:
+            raise _network_failure(exc, recipient, "chat.update") from None
+
+    async def _call_post(self, recipient: Recipient, rendered: SlackMessage) -> SentMessage:
+        response = await self.client.chat_postMessage(
             channel=recipient.chat_id,
             text=rendered.text,
             blocks=list(rendered.blocks),
@@ -82,12 +99,15 @@ class SlackSender:
             unfurl_links=False,
             unfurl_media=False,
         )
+        return SentMessage(str(response.get("ts") or ""), str(response.get("channel") or ""))
 
-    def _failure(self, exc: SlackApiError, recipient: Recipient) -> SendError:
+    def _failure(
+        self, exc: SlackApiError, recipient: Recipient, method: str = "chat.postMessage"
+    ) -> SendError:
         """The typed outcome of a refused Web API call."""
         status = exc.response.status_code
         error = error_code(exc) or f"HTTP {status}"
-        reason = f"slack: chat.postMessage to {recipient.chat_id}: {error}"
+        reason = f"slack: {method} to {recipient.chat_id}: {error}"
         if status == 429 or error in RATE_LIMITED_ERRORS:
             return RateLimited(reason, _retry_after(exc.response.headers))
         if error in FATAL_ERRORS:
@@ -127,9 +147,11 @@ def _retry_after(headers: Mapping[str, Any] | None) -> float:
     return DEFAULT_RETRY_AFTER
 
 
-def _network_failure(exc: Exception, recipient: Recipient) -> SendError:
+def _network_failure(
+    exc: Exception, recipient: Recipient, method: str = "chat.postMessage"
+) -> SendError:
     """Timeouts, refused connections, a body that is not Slack's: try again later."""
-    reason = f"slack: chat.postMessage to {recipient.chat_id}: {error_name(exc)}"
+    reason = f"slack: {method} to {recipient.chat_id}: {error_name(exc)}"
     if isinstance(exc, SlackRequestError):
         return PermanentFailure(reason)  # the request itself was malformed
     return TransientFailure(reason)

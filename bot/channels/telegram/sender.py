@@ -8,6 +8,7 @@ import asyncio
 import logging
 from typing import Any
 
+from telegram import Message
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -28,6 +29,7 @@ from bot.channels.base import (
     RecipientGone,
     RecipientMoved,
     SendError,
+    SentMessage,
     TransientFailure,
 )
 from bot.channels.telegram.limits import (
@@ -66,7 +68,7 @@ class TelegramSender:
             return self.group_interval
         return self.private_interval
 
-    async def send(self, message: Outgoing) -> None:
+    async def send(self, message: Outgoing) -> SentMessage:
         """Deliver one alert or raise the `SendError` that says what to do about it."""
         recipient = message.recipient
         chat_id = api_chat_id(recipient.chat_id)
@@ -78,14 +80,14 @@ class TelegramSender:
             if image is not None and caption is not None:
                 try:
                     async with self.wire.slot():
-                        await self.application.bot.send_photo(
+                        photo = await self.application.bot.send_photo(
                             chat_id,
                             image,
                             caption=caption.html,
                             parse_mode=ParseMode.HTML,
                             message_thread_id=thread_id,
                         )
-                    return
+                    return SentMessage(str(photo.message_id), caption=True)
                 except (BadRequest, InvalidToken) as exc:
                     # InvalidToken is PTB's name for any 404, which a Bot API server without
                     # sendPhoto answers too; a token that is really bad fails the text send below
@@ -98,20 +100,50 @@ class TelegramSender:
                     )
             text = render_message(message, limit=MAX_TEXT)
             assert text is not None, "a text message always fits (title and tags are capped)"
-            await self._send_text(chat_id, thread_id, text, recipient.chat_id)
+            sent = await self._send_text(chat_id, thread_id, text, recipient.chat_id)
+            return SentMessage(str(sent.message_id))
+        except TelegramError as exc:
+            raise self._failure(exc) from None
+
+    async def edit(self, message: Outgoing, sent: SentMessage) -> None:
+        """Rewrite an alert (text, or a photo's caption) with its story's new sources."""
+        chat_id = api_chat_id(message.recipient.chat_id)
+        rendered = render_message(message, limit=MAX_CAPTION if sent.caption else MAX_TEXT)
+        if rendered is None:  # the caption no longer fits: keep the message as it is
+            raise PermanentFailure("telegram: the edited caption would be too long")
+        bot = self.application.bot
+        try:
+            await self._ready()
+            for text, mode in ((rendered.html, ParseMode.HTML), (rendered.plain, None)):
+                try:
+                    async with self.wire.slot():
+                        if sent.caption:
+                            await bot.edit_message_caption(
+                                chat_id, int(sent.message_id), caption=text, parse_mode=mode
+                            )
+                        else:
+                            await bot.edit_message_text(
+                                text, chat_id, int(sent.message_id), parse_mode=mode
+                            )
+                    return
+                except BadRequest as exc:
+                    if "not modified" in exc.message.lower():
+                        return  # it already says this
+                    if mode is None or not _markup_refused(exc):
+                        raise
         except TelegramError as exc:
             raise self._failure(exc) from None
 
     async def _send_text(
         self, chat_id: int | str, thread_id: int | None, text: TelegramText, chat: str
-    ) -> None:
+    ) -> Message:
         bot = self.application.bot
         try:
             async with self.wire.slot():
-                await bot.send_message(
+                sent: Message = await bot.send_message(
                     chat_id, text.html, parse_mode=ParseMode.HTML, message_thread_id=thread_id
                 )
-            return
+            return sent
         except BadRequest as exc:
             if not _markup_refused(exc):
                 raise
@@ -119,7 +151,8 @@ class TelegramSender:
         log.warning("telegram chat %s: HTML refused (%s); sending plain text", chat, html_error)
         try:
             async with self.wire.slot():
-                await bot.send_message(chat_id, text.plain, message_thread_id=thread_id)
+                sent = await bot.send_message(chat_id, text.plain, message_thread_id=thread_id)
+            return sent
         except BadRequest as exc:
             if _recipient_gone(exc):
                 raise

@@ -1,0 +1,78 @@
+"""Runs one command: checks who may, finds the handler, turns any error into a reply."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from bot.commands.operator import OperatorCommands
+from bot.commands.requests import (
+    MAX_ARGUMENT_CHARS,
+    USAGE,
+    CommandReply,
+    CommandRequest,
+    FeedAdmin,
+)
+from bot.commands.subscriber import SubscriberCommands
+from bot.config import Config
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class Commands(SubscriberCommands, OperatorCommands):
+    """Executes commands against the store and the config in force."""
+
+    def __init__(
+        self,
+        store: Store,
+        config: Callable[[], Config],
+        *,
+        feed_admin: FeedAdmin | None = None,
+        clock: Callable[[], float] = time.time,
+        prefix: str = "/",
+        on_keywords_changed: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.feeds = store.feeds
+        self.chats = store.chats
+        self.outbox = store.outbox
+        self.stories = store.stories
+        self._config = config
+        self.feed_admin = feed_admin
+        self.clock = clock
+        self.prefix = prefix
+        """How commands are written on this platform: `/` (Telegram) or `/news ` (Slack)."""
+        self._on_keywords_changed = on_keywords_changed
+
+    async def handle(self, request: CommandRequest) -> CommandReply:
+        """Answer one command; errors become a reply, never an exception."""
+        spec = USAGE.get(request.command)
+        if spec is None:
+            return CommandReply(
+                f"Unknown command {request.command!r}. Try {self.prefix}help for the list."
+            )
+        if sum(len(a) for a in request.args) > MAX_ARGUMENT_CHARS:
+            return CommandReply(f"That is too long (at most {MAX_ARGUMENT_CHARS} characters).")
+        if spec.admin and not self.is_bot_admin(request):
+            return CommandReply(f"{self.prefix}{request.command} is for the bot's admins only.")
+        if spec.changes_chat and request.args and not await self._may_change(request):
+            return CommandReply("Only this group's admins can change its subscriptions.")
+        handler = getattr(self, f"_cmd_{request.command}")
+        try:
+            reply: CommandReply = await handler(request)
+        except Exception:
+            log.exception("%s: command %s failed", request.platform, request.command)
+            return CommandReply("Something went wrong on our side; please try again later.")
+        return reply
+
+    async def _may_change(self, request: CommandRequest) -> bool:
+        if not request.is_group or self.is_bot_admin(request):
+            return True
+        if request.is_chat_admin is None:
+            return False
+        try:
+            return await request.is_chat_admin()
+        except Exception:
+            log.warning("%s: could not check admin rights in %s", request.platform, request.chat_id)
+            return False

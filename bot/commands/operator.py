@@ -1,0 +1,86 @@
+"""The bot admins' commands."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from bot.commands.requests import (
+    CommandReply,
+    CommandRequest,
+    FeedAdmin,
+    usage,
+)
+from bot.config import Config
+from bot.models import FeedCondition, OutboxStatus
+from bot.store.chats import ChatStore
+from bot.store.feeds import FeedStore
+from bot.store.outbox import OutboxStore
+from bot.store.stories import StoryStore
+
+log = logging.getLogger(__name__)
+
+
+class OperatorCommands:
+    """What only the bot's admins may ask: feeds, statistics, reload."""
+
+    chats: ChatStore
+    outbox: OutboxStore
+    stories: StoryStore
+    feeds: FeedStore
+    feed_admin: FeedAdmin | None
+    clock: Callable[[], float]
+    prefix: str
+    _config: Callable[[], Config]
+    _on_keywords_changed: Callable[[], None]
+
+    async def _cmd_feeds(self, request: CommandRequest) -> CommandReply:
+        feeds = await self.feeds.all()
+        if not feeds:
+            return CommandReply("No feeds.")
+        lines = []
+        for feed in feeds:
+            error = f" — {feed.last_error[:80]}" if feed.last_error else ""
+            lines.append(f"• {feed.name} [{feed.condition}] {feed.url}{error}")
+        return CommandReply("\n".join(lines))
+
+    async def _cmd_addfeed(self, request: CommandRequest) -> CommandReply:
+        if not request.args or len(request.args) > 2 or self.feed_admin is None:
+            return CommandReply(usage("addfeed", self.prefix))
+        url = request.args[0].strip("<>")
+        name = request.args[1] if len(request.args) > 1 else ""
+        try:
+            return CommandReply(await self.feed_admin.add_feed(url, name))
+        except ValueError as exc:
+            return CommandReply(f"Feed refused: {exc}")
+
+    async def _cmd_removefeed(self, request: CommandRequest) -> CommandReply:
+        if len(request.args) != 1 or self.feed_admin is None:
+            return CommandReply(usage("removefeed", self.prefix))
+        if await self.feed_admin.remove_feed(request.args[0]):
+            return CommandReply(f"Removed feed {request.args[0]}.")
+        names = ", ".join(f.name for f in await self.feeds.all())
+        return CommandReply(f"No feed named {request.args[0]}. Feeds: {names}")
+
+    async def _cmd_stats(self, request: CommandRequest) -> CommandReply:
+        feeds = await self.feeds.all()
+        subs = await self.chats.subscriptions()
+        counts = await self.outbox.counts()
+        by_status: dict[OutboxStatus, int] = {}
+        for (_platform, status), n in counts.items():
+            by_status[status] = by_status.get(status, 0) + n
+        failing = sum(
+            1 for f in feeds if f.condition in (FeedCondition.FAILING, FeedCondition.DISABLED)
+        )
+        return CommandReply(
+            f"Feeds: {len(feeds)} ({failing} failing or disabled)\n"
+            f"Chats subscribed: {len(subs)}\n"
+            f"Alerts: {by_status.get(OutboxStatus.SENT, 0)} sent, "
+            f"{by_status.get(OutboxStatus.PENDING, 0)} pending, "
+            f"{by_status.get(OutboxStatus.FAILED, 0)} failed"
+        )
+
+    async def _cmd_reload(self, request: CommandRequest) -> CommandReply:
+        if self.feed_admin is None:
+            return CommandReply("Reload is not available here.")
+        return CommandReply(await self.feed_admin.reload())

@@ -1,0 +1,94 @@
+"""What a command is: the platform-neutral request and reply, the command list with its usage
+lines, and the port the admin commands act through."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.models import Platform, Recipient
+
+log = logging.getLogger(__name__)
+
+
+MAX_KEYWORDS = 50
+MAX_ARGUMENT_CHARS = 500
+MAX_MUTE = 7 * 86400.0
+
+
+@dataclass(frozen=True, slots=True)
+class CommandRequest:
+    """One command typed in a chat, in platform-neutral form."""
+
+    platform: Platform
+    chat_id: str
+    user_id: str
+    command: str
+    """Lower-case name without the slash or `@BotName`: `subscribe`."""
+    args: tuple[str, ...] = ()
+    thread_id: str = ""
+    """Telegram forum topic the command was typed in (alerts go back there)."""
+    is_group: bool = False
+    is_chat_admin: Callable[[], Awaitable[bool]] | None = None
+    """Asks the platform whether the user administers this group (only called when needed)."""
+
+    @property
+    def recipient(self) -> Recipient:
+        return Recipient(self.platform, self.chat_id, self.thread_id)
+
+
+@dataclass(frozen=True, slots=True)
+class CommandReply:
+    """What to answer: plain text (adapters escape it) and optional buttons (label, command)."""
+
+    text: str
+    buttons: tuple[tuple[str, str], ...] = ()
+
+
+class FeedAdmin(Protocol):
+    """What the admin commands change beyond the store: feeds checked before they are added, and
+    the config re-read."""
+
+    async def add_feed(self, url: str, name: str) -> str:
+        """The reply text; raises ValueError with a user-facing message on refusal."""
+        ...
+
+    async def remove_feed(self, name: str) -> bool: ...
+
+    async def reload(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Usage:
+    args: str
+    about: str
+    admin: bool = False
+    changes_chat: bool = False
+
+
+USAGE: dict[str, _Usage] = {
+    "start": _Usage("", "introduce the bot"),
+    "help": _Usage("", "list the commands"),
+    "topics": _Usage("", "the topics you can subscribe to"),
+    "subscribe": _Usage("<topic...>", "get alerts on these topics", changes_chat=True),
+    "unsubscribe": _Usage("<topic...|all>", "stop alerts on these topics", changes_chat=True),
+    "list": _Usage("", "this chat's topics, keywords and mute"),
+    "keywords": _Usage("[add|remove] <word>", "your own keywords", changes_chat=True),
+    "mute": _Usage("[1h|8h|1d|off]", "pause alerts for a while", changes_chat=True),
+    "why": _Usage("", "why the last alerts reached this chat"),
+    "stories": _Usage(
+        "[on|off]", "one alert per story, edited as more outlets report it", changes_chat=True
+    ),
+    "feeds": _Usage("", "the feeds polled", admin=True),
+    "addfeed": _Usage("<url> [name]", "poll a new feed", admin=True),
+    "removefeed": _Usage("<name>", "stop polling a feed", admin=True),
+    "stats": _Usage("", "feeds, chats and alerts in numbers", admin=True),
+    "reload": _Usage("", "re-read subscriptions.yaml", admin=True),
+}
+
+
+def usage(command: str, prefix: str = "/") -> str:
+    spec = USAGE[command]
+    return f"Usage: {prefix}{command} {spec.args}".rstrip()

@@ -1,0 +1,180 @@
+"""The stories aggregate: reports of one event from many feeds, and each chat's message for it.
+
+A story's items carry their grouping features (JSON) so that any process can rebuild its in-memory
+index from the store after a restart, and pick up the items other processes added since.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+
+from bot.models import Source
+from bot.store.engine import Database
+from bot.store.schema import stories, story_items, story_messages
+
+
+@dataclass(frozen=True, slots=True)
+class StoryItemRecord:
+    """One report of a story, as the index needs it back."""
+
+    id: int
+    story_id: int
+    features: dict[str, Any]
+    added_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class StoryMessage:
+    """The message a chat got for a story, to be edited when more sources report it."""
+
+    message_id: str
+    message_chat: str
+    """Where the platform put it (a Slack DM's channel id differs from the user id we sent to)."""
+    caption: bool
+    """Telegram: a photo whose caption is the alert (edited with editMessageCaption)."""
+    payload: str
+    """The alert as it was sent (`codec.encode_alert`), to render again with the new sources."""
+    edited_at: float | None
+
+
+class StoryStore:
+    """Stories, their items, and the message each chat got for each."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def items_since(self, after_id: int, added_after: float) -> list[StoryItemRecord]:
+        """Items added after row `after_id` (and not before `added_after`), oldest first."""
+        query = (
+            select(story_items.c.id, story_items.c.story_id, story_items.c.features)
+            .add_columns(story_items.c.added_at)
+            .where(story_items.c.id > after_id, story_items.c.added_at >= added_after)
+            .order_by(story_items.c.id)
+        )
+        async with self._db.reading() as conn:
+            rows = (await conn.execute(query)).all()
+        return [StoryItemRecord(r.id, r.story_id, json.loads(r.features), r.added_at) for r in rows]
+
+    async def add_item(
+        self,
+        story_id: int | None,
+        *,
+        feed_name: str,
+        item_key: str,
+        source: str,
+        title: str,
+        link: str | None,
+        features: dict[str, Any],
+        topics: Iterable[str],
+        now: float,
+    ) -> tuple[int, int | None, frozenset[str]]:
+        """Add an item to story `story_id`, or to a new story when None.
+
+        Returns the story, the item's new row (None when the item was filed already: it keeps
+        its story) and the topics the story had before (so a report adding `breaking` shows).
+        """
+        async with self._db.transaction() as conn:
+            known = (
+                await conn.execute(
+                    select(story_items.c.story_id).where(
+                        story_items.c.feed_name == feed_name, story_items.c.item_key == item_key
+                    )
+                )
+            ).first()
+            if known is not None:
+                story_id = known.story_id
+            if story_id is None:
+                result = await conn.execute(
+                    stories.insert()
+                    .values(created_at=now, last_item_at=now, topics="")
+                    .returning(stories.c.id)
+                )
+                story_id = int(result.scalar_one())
+            before = (
+                await conn.execute(select(stories.c.topics).where(stories.c.id == story_id))
+            ).scalar_one()
+            had = frozenset(before.split())
+            row_id = None
+            if known is None:
+                inserted = await conn.execute(
+                    story_items.insert()
+                    .values(
+                        story_id=story_id,
+                        feed_name=feed_name,
+                        item_key=item_key,
+                        source=source[:128],
+                        title=title,
+                        link=link,
+                        features=json.dumps(features, ensure_ascii=False),
+                        added_at=now,
+                    )
+                    .returning(story_items.c.id)
+                )
+                row_id = int(inserted.scalar_one())
+                await conn.execute(
+                    update(stories)
+                    .where(stories.c.id == story_id)
+                    .values(last_item_at=now, topics=" ".join(sorted(had | set(topics))))
+                )
+        return story_id, row_id, had
+
+    async def sources(self, story_id: int) -> list[Source]:
+        """Who reported the story, first report first (one entry per feed)."""
+        query = (
+            select(story_items.c.feed_name, story_items.c.source, story_items.c.link)
+            .where(story_items.c.story_id == story_id)
+            .order_by(story_items.c.id)
+        )
+        async with self._db.reading() as conn:
+            rows = (await conn.execute(query)).all()
+        seen: set[str] = set()
+        out = []
+        for row in rows:
+            if row.feed_name not in seen:
+                seen.add(row.feed_name)
+                out.append(Source(row.source or row.feed_name, row.link))
+        return out
+
+    async def message(self, chat_ref: int, story_id: int) -> StoryMessage | None:
+        query = select(story_messages).where(
+            story_messages.c.chat_ref == chat_ref, story_messages.c.story_id == story_id
+        )
+        async with self._db.reading() as conn:
+            row = (await conn.execute(query)).first()
+        if row is None:
+            return None
+        return StoryMessage(
+            row.message_id, row.message_chat, bool(row.caption), row.payload, row.edited_at
+        )
+
+    async def remember_message(
+        self, chat_ref: int, story_id: int, message: StoryMessage, now: float
+    ) -> None:
+        """The chat's first message for the story (a later alert of it does not replace it)."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                self._db.insert(story_messages)
+                .values(
+                    chat_ref=chat_ref,
+                    story_id=story_id,
+                    message_id=message.message_id,
+                    message_chat=message.message_chat,
+                    caption=message.caption,
+                    payload=message.payload,
+                    sent_at=now,
+                )
+                .on_conflict_do_nothing()
+            )
+
+    async def mark_edited(self, chat_ref: int, story_id: int, now: float) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                update(story_messages)
+                .where(story_messages.c.chat_ref == chat_ref, story_messages.c.story_id == story_id)
+                .values(edited_at=now)
+            )
