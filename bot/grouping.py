@@ -29,8 +29,13 @@ class StoryAssignment:
     """The story's first report."""
 
 
+def item_lead(item: FeedItem) -> str:
+    """The body text that goes into an item's story features beside its title."""
+    return (item.summary or item.content)[:LEAD_CHARS]
+
+
 def item_features(item: FeedItem) -> StoryFeatures:
-    return features(item.title, (item.summary or item.content)[:LEAD_CHARS])
+    return features(item.title, item_lead(item))
 
 
 class StoryTracker:

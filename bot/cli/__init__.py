@@ -1,0 +1,139 @@
+"""The `newsbot` command line: run, check-config, classify, stories, status, feeds import/export."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from bot.app import App
+from bot.channels.base import SendError
+from bot.cli.classify import classify
+from bot.cli.opml import export_opml, import_opml
+from bot.cli.stories import stories
+from bot.config import ConfigError, load_config
+from bot.logs import setup_logging
+from bot.models import PollStatus
+from bot.settings import SettingsError, settings_from_env
+from bot.status import collect_status, format_status
+from bot.store import connect
+
+log = logging.getLogger("newsbot")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = settings_from_env()
+    except SettingsError as exc:
+        print(f"newsbot: {exc}", file=sys.stderr)
+        return 2
+    # `run` logs to stdout, as process managers expect; the commands that print data (status,
+    # export, classify) keep stdout for that data and log to stderr
+    log_stream = sys.stdout if args.command == "run" else sys.stderr
+    setup_logging(settings.log_level, settings.log_format, settings.secrets, log_stream)
+    config_path = Path(getattr(args, "config", None) or settings.config_path)
+    try:
+        if args.command == "check-config":
+            loaded = load_config(args.path)
+            config = loaded.config
+            print(
+                f"{args.path}: ok ({len(config.feeds)} feeds, {len(config.topics)} topics, "
+                f"{len(config.subscriptions)} subscriptions)"
+            )
+            return 0
+        if args.command == "classify":
+            return asyncio.run(
+                classify(args.source, config_path, as_json=args.json, explain=args.explain)
+            )
+        if args.command == "stories":
+            given = args.config is not None
+            return asyncio.run(
+                stories(args.sources, config_path, config_given=given, as_json=args.json)
+            )
+        if args.command == "status":
+            return asyncio.run(_status(settings.database_url, as_json=args.json))
+        if args.command == "feeds":
+            if args.feeds_command == "import":
+                return asyncio.run(import_opml(settings.database_url, Path(args.file)))
+            return asyncio.run(export_opml(settings.database_url))
+        if args.command == "run":
+            loaded = load_config(config_path)
+            app = App(replace(settings, config_path=config_path), loaded)
+            return asyncio.run(_run(app, once=args.once))
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    except SendError as exc:  # a chat platform refused us at start (revoked token, ...)
+        print(f"newsbot: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `newsbot stories ... | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    parser.print_help()
+    return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newsbot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="poll feeds and deliver alerts")
+    run.add_argument("--config", help="subscriptions.yaml to use (default: $NEWSBOT_CONFIG)")
+    run.add_argument("--once", action="store_true", help="poll every feed once, deliver, exit")
+    check = sub.add_parser("check-config", help="validate a subscriptions.yaml")
+    check.add_argument("path")
+    classify = sub.add_parser("classify", help="show the tags of every item of a feed")
+    classify.add_argument("source", metavar="FILE_OR_URL")
+    classify.add_argument("--config", help="subscriptions.yaml with the topics")
+    classify.add_argument("--json", action="store_true", help="one JSON object per item")
+    classify.add_argument(
+        "--explain",
+        action="store_true",
+        help="also show each topic's score, and the topics that scored below their threshold",
+    )
+    grouping = sub.add_parser("stories", help="group the items of several feeds into stories")
+    grouping.add_argument("sources", metavar="FILE_OR_URL", nargs="+")
+    grouping.add_argument("--config", help="subscriptions.yaml whose stories: window to use")
+    grouping.add_argument("--json", action="store_true", help="one JSON object per item")
+    status = sub.add_parser("status", help="feeds, outbox and chats, from the database")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    feeds = sub.add_parser("feeds", help="move feed lists in and out as OPML")
+    feeds_sub = feeds.add_subparsers(dest="feeds_command", required=True)
+    feeds_import = feeds_sub.add_parser("import", help="add the feeds of an OPML file")
+    feeds_import.add_argument("file", metavar="FILE.opml")
+    feeds_sub.add_parser("export", help="print every feed as OPML 2.0")
+    return parser
+
+
+async def _status(database_url: str, *, as_json: bool) -> int:
+    store = await connect(database_url)
+    try:
+        status = await collect_status(store)
+    finally:
+        await store.close()
+    print(json.dumps(status, ensure_ascii=False, indent=2) if as_json else format_status(status))
+    return 0
+
+
+async def _run(app: App, *, once: bool) -> int:
+    try:
+        await app.start()
+        if once:
+            outcomes = await app.run_once()
+            failed = [o for o in outcomes if o.status is PollStatus.ERROR]
+            for outcome in failed:
+                log.warning("feed %s: %s", outcome.feed, outcome.error)
+        else:
+            await app.run_forever()
+    finally:
+        await app.close()
+    return 0
