@@ -1,15 +1,18 @@
-"""One story, one alert, end to end on Telegram: two local feeds report one event under different
-headlines; the chat gets one message, then an edit naming the second source.
+"""One story, one alert, end to end: local feeds report one event under different headlines; the
+chat gets one message, then an edit naming the later sources (Telegram editMessageText, Slack
+chat.update).
 
 The bot runs as `newsbot run --once` would (poll every feed, deliver what is due), against the fake
-Bot API with python-telegram-bot pointed at it, on SQLite and PostgreSQL. The clock runs ahead
-when the test says, so the one-minute spacing of edits is checked without waiting for it.
+Bot API and the fake Slack Web API with the real SDKs pointed at them, on SQLite and PostgreSQL.
+The clock runs ahead when the test says, so the one-minute spacing of edits is checked without
+waiting for it.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,11 +24,15 @@ from bot.config import LoadedConfig, parse_config
 from bot.models import Platform
 from bot.settings import Settings
 from tests.fakes.feed_server import FeedServer, rss
+from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import shipped_topics
 
 TOKEN = "4242:TEST_stories-token"
+SLACK_TOKEN = "xoxb-TEST-stories"
 USER = 1001
+SLACK_CHANNEL = "C0STORIES"
+SLACK_USER = "U0READER"
 FEEDS = ("hani", "seoul", "kmib")
 
 pytestmark = pytest.mark.filterwarnings(
@@ -100,18 +107,25 @@ def write_config(tmp_path: Path, feed_server: FeedServer) -> Path:
     return path
 
 
-class Bot:
-    """`newsbot run --once`, as many times as a test asks, with a restart when it asks."""
+@pytest_asyncio.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    async with FakeSlack(token=SLACK_TOKEN) as fake:
+        fake.add_channel(SLACK_CHANNEL, name="news")
+        fake.add_user(SLACK_USER)
+        yield fake
 
-    def __init__(self, config: Path, database_url: str, tg: FakeTelegram, clock: Clock) -> None:
-        self.settings = Settings(
-            database_url=database_url,
-            config_path=config,
-            telegram_bot_token=TOKEN,
-            telegram_api_url=tg.base_url,
-        )
+
+class Bot:
+    """`newsbot run --once`, as many times as a test asks, with a restart when it asks; its
+    commands are typed by one reader in one chat."""
+
+    def __init__(
+        self, config: Path, settings: Settings, clock: Clock, reader: tuple[Platform, str, str]
+    ) -> None:
+        self.settings = settings
         self.config = config
         self.clock = clock
+        self.reader = reader
         self.app: App | None = None
 
     async def start(self) -> App:
@@ -131,9 +145,10 @@ class Bot:
 
     async def command(self, text: str) -> str:
         assert self.app is not None
+        platform, chat, user = self.reader
         name, *args = text.lstrip("/").split()
-        request = CommandRequest(Platform.TELEGRAM, str(USER), str(USER), name, tuple(args))
-        reply = await self.app.commands_for(Platform.TELEGRAM).handle(request)
+        request = CommandRequest(platform, chat, user, name, tuple(args))
+        reply = await self.app.commands_for(platform).handle(request)
         return reply.text
 
     async def once(self) -> None:
@@ -141,16 +156,43 @@ class Bot:
         await self.app.run_once()
 
 
+async def started(
+    tmp_path: Path, feed_server: FeedServer, settings: Settings, reader: tuple[Platform, str, str]
+) -> Bot:
+    """A bot subscribed to `ai` whose feeds have been primed (nothing sent yet)."""
+    for name in FEEDS:
+        feed_server.publish(f"{name}.xml", rss(old_items(name)))
+    config = write_config(tmp_path, feed_server)
+    bot = Bot(config, replace(settings, config_path=config), Clock(), reader)
+    await bot.start()
+    assert "Subscribed to ai" in await bot.command("/subscribe ai")
+    await bot.once()
+    return bot
+
+
 @pytest_asyncio.fixture
 async def bot(
     tmp_path: Path, feed_server: FeedServer, tg: FakeTelegram, database_url: str
 ) -> AsyncIterator[Bot]:
-    for name in FEEDS:
-        feed_server.publish(f"{name}.xml", rss(old_items(name)))
-    bot = Bot(write_config(tmp_path, feed_server), database_url, tg, Clock())
-    await bot.start()
-    assert "Subscribed to ai" in await bot.command("/subscribe ai")
-    await bot.once()  # the first polls prime: nothing is sent
+    settings = Settings(
+        database_url=database_url, telegram_bot_token=TOKEN, telegram_api_url=tg.base_url
+    )
+    bot = await started(tmp_path, feed_server, settings, (Platform.TELEGRAM, str(USER), str(USER)))
+    try:
+        yield bot
+    finally:
+        await bot.close()
+
+
+@pytest_asyncio.fixture
+async def slack_bot(
+    tmp_path: Path, feed_server: FeedServer, slack: FakeSlack, database_url: str
+) -> AsyncIterator[Bot]:
+    settings = Settings(
+        database_url=database_url, slack_bot_token=SLACK_TOKEN, slack_api_url=slack.api_url
+    )
+    reader = (Platform.SLACK, SLACK_CHANNEL, SLACK_USER)
+    bot = await started(tmp_path, feed_server, settings, reader)
     try:
         yield bot
     finally:
@@ -234,3 +276,36 @@ async def test_a_report_that_adds_breaking_alerts_again(
     assert len(tg.sent_to(USER)) == 2
     assert tg.sent_to(USER)[1].plain_text.startswith("[속보]")
     assert tg.edits == []
+
+
+async def test_slack_a_second_report_updates_the_first_message_even_across_a_restart(
+    slack_bot: Bot, feed_server: FeedServer, slack: FakeSlack
+) -> None:
+    publish(feed_server, "hani")
+    await slack_bot.once()
+    [alert] = slack.posted_to(SLACK_CHANNEL)
+    assert REPORTS["hani"]["title"] in (alert.text or "")
+
+    await slack_bot.restart()
+    slack_bot.clock.advance(120)
+    publish(feed_server, "seoul")
+    await slack_bot.once()
+
+    assert slack.posted_to(SLACK_CHANNEL) == [alert], "the second report must not be a second post"
+    [update] = slack.updates_to(SLACK_CHANNEL, alert.ts)
+    blocks = str(update.blocks)
+    assert REPORTS["hani"]["title"] in (update.text or ""), "the first headline stays"
+    assert "also:" in blocks and "<https://seoul.example/1|seoul>" in blocks
+
+
+async def test_slack_stories_off_brings_back_one_post_per_report(
+    slack_bot: Bot, feed_server: FeedServer, slack: FakeSlack
+) -> None:
+    assert "every report alerts" in await slack_bot.command("stories off")
+    publish(feed_server, "hani")
+    await slack_bot.once()
+    publish(feed_server, "seoul")
+    await slack_bot.once()
+
+    assert len(slack.posted_to(SLACK_CHANNEL)) == 2
+    assert slack.updates == []
