@@ -42,7 +42,6 @@ class Commands(SubscriberCommands, OperatorCommands):
         self.feed_admin = feed_admin
         self.clock = clock
         self.prefix = prefix
-        """How commands are written on this platform: `/` (Telegram) or `/news ` (Slack)."""
         self._on_keywords_changed = on_keywords_changed
 
     async def handle(self, request: CommandRequest) -> CommandReply:

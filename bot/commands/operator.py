@@ -3,36 +3,20 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
+from bot.commands.context import CommandContext
 from bot.commands.requests import (
     CommandReply,
     CommandRequest,
-    FeedAdmin,
     usage,
 )
-from bot.config import Config
 from bot.models import FeedCondition, OutboxStatus
-from bot.store.chats import ChatStore
-from bot.store.feeds import FeedStore
-from bot.store.outbox import OutboxStore
-from bot.store.stories import StoryStore
 
 log = logging.getLogger(__name__)
 
 
-class OperatorCommands:
+class OperatorCommands(CommandContext):
     """What only the bot's admins may ask: feeds, statistics, reload."""
-
-    chats: ChatStore
-    outbox: OutboxStore
-    stories: StoryStore
-    feeds: FeedStore
-    feed_admin: FeedAdmin | None
-    clock: Callable[[], float]
-    prefix: str
-    _config: Callable[[], Config]
-    _on_keywords_changed: Callable[[], None]
 
     async def _cmd_feeds(self, request: CommandRequest) -> CommandReply:
         feeds = await self.feeds.all()

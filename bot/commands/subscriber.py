@@ -4,27 +4,22 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 from bot.classify import normalize
+from bot.commands.context import CommandContext
 from bot.commands.requests import (
     MAX_KEYWORDS,
     MAX_MUTE,
     USAGE,
     CommandReply,
     CommandRequest,
-    FeedAdmin,
     usage,
 )
 from bot.config import Config
 from bot.durations import format_duration, parse_duration
 from bot.models import Platform
-from bot.store.chats import ChatStore
 from bot.store.codec import decode_alert
-from bot.store.feeds import FeedStore
-from bot.store.outbox import OutboxStore
-from bot.store.stories import StoryStore
 
 log = logging.getLogger(__name__)
 
@@ -32,18 +27,8 @@ KEYWORD_MIN, KEYWORD_MAX = 2, 40
 _KEYWORD_CHARS = re.compile(r"^[\w .#+\-']+$")
 
 
-class SubscriberCommands:
+class SubscriberCommands(CommandContext):
     """What every chat may ask: topics, subscriptions, keywords, mute, why, stories."""
-
-    chats: ChatStore
-    outbox: OutboxStore
-    stories: StoryStore
-    feeds: FeedStore
-    feed_admin: FeedAdmin | None
-    clock: Callable[[], float]
-    prefix: str
-    _config: Callable[[], Config]
-    _on_keywords_changed: Callable[[], None]
 
     def is_bot_admin(self, request: CommandRequest) -> bool:
         admins = self._config().admins
@@ -89,13 +74,9 @@ class SubscriberCommands:
                 f"{usage('subscribe', self.prefix)}\nTopics:\n{self._topic_list()}",
                 self._topic_buttons(),
             )
-        config = self._config()
-        resolved, unknown = _resolve_topics(config, request.args)
+        resolved, unknown = _resolve_topics(self._config(), request.args)
         if unknown:
-            return CommandReply(
-                f"Unknown topic {', '.join(unknown)}. {usage('subscribe', self.prefix)}\n"
-                f"Topics: {', '.join(config.topics)}"
-            )
+            return self._unknown_topics(unknown, "subscribe")
         added = await self.chats.subscribe(request.recipient, resolved, self.clock())
         already = [t for t in resolved if t not in added]
         parts = []
@@ -114,17 +95,19 @@ class SubscriberCommands:
             return CommandReply(
                 "Unsubscribed from everything." if removed else "Nothing to remove."
             )
-        config = self._config()
-        resolved, unknown = _resolve_topics(config, request.args)
+        resolved, unknown = _resolve_topics(self._config(), request.args)
         if unknown:
-            return CommandReply(
-                f"Unknown topic {', '.join(unknown)}. {usage('unsubscribe', self.prefix)}\n"
-                f"Topics: {', '.join(config.topics)}"
-            )
+            return self._unknown_topics(unknown, "unsubscribe")
         removed = await self.chats.unsubscribe(request.recipient, resolved)
         if not removed:
             return CommandReply(f"This chat was not subscribed to {', '.join(resolved)}.")
         return CommandReply(f"Unsubscribed from {', '.join(removed)}.")
+
+    def _unknown_topics(self, unknown: list[str], command: str) -> CommandReply:
+        return CommandReply(
+            f"Unknown topic {', '.join(unknown)}. {usage(command, self.prefix)}\n"
+            f"Topics: {', '.join(self._config().topics)}"
+        )
 
     async def _cmd_list(self, request: CommandRequest) -> CommandReply:
         subs = [s for s in await self.chats.subscriptions() if s.recipient == request.recipient]
