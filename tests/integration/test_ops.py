@@ -16,7 +16,7 @@ from bot.opml import read_opml, write_opml
 from bot.settings import Settings
 from bot.status import collect_status, format_status
 from tests.fakes.feed_server import Fault, FeedServer, rss
-from tests.helpers import OLD_ITEMS, free_port, newsbot, seed_items, write_config
+from tests.helpers import OLD_ITEMS, eventually, free_port, newsbot, seed_items, write_config
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -39,23 +39,32 @@ async def test_health_and_metrics_move_after_a_poll_and_a_send(
     await app.start_services()
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-            for _ in range(100):
+            metrics = ""
+
+            async def metrics_show(*lines: str) -> bool:
+                nonlocal metrics
                 metrics = (await client.get("/metrics")).text
-                if 'outcome="primed"} 1.0' in metrics and 'outcome="error"}' in metrics:
-                    break
-                await asyncio.sleep(0.1)
-            assert 'newsbot_polls_total{outcome="error"}' in metrics
+                return all(line in metrics for line in lines)
+
+            await eventually(
+                lambda: metrics_show(
+                    'outcome="primed"} 1.0', 'newsbot_polls_total{outcome="error"}'
+                ),
+                what="one primed poll and one failed poll in /metrics",
+                describe=lambda: metrics,
+            )
             health = await client.get("/healthz")
             assert health.status_code == 200, "an unreachable feed is reported, not unhealthy"
             assert health.json()["feeds"] == 2
             assert health.json()["failing_feeds"] == ["down"]
 
             feed_server.publish("feed.xml", rss(seed_items()))
-            for _ in range(150):
-                metrics = (await client.get("/metrics")).text
-                if 'newsbot_alerts_sent_total{platform="console"} 1.0' in metrics:
-                    break
-                await asyncio.sleep(0.1)
+            await eventually(
+                lambda: metrics_show('newsbot_alerts_sent_total{platform="console"} 1.0'),
+                within=15.0,
+                what="the alert counted as sent in /metrics",
+                describe=lambda: metrics,
+            )
             for name in (
                 'newsbot_alerts_sent_total{platform="console"} 1.0',
                 'newsbot_alerts_queued_total{platform="console"} 1.0',
