@@ -8,15 +8,15 @@ of /work/shared/corpus/feeds/, with ETag/Last-Modified validators, 304 answers t
 requests, and gzip. Each contender
 runs in a fresh child process against the same farm, reset to its initial state first:
 
-  * ``newsbot``: a fresh SQLite store (WAL) in a temp dir, ``--feeds`` FeedSpecs synced into it,
-    the shipped topics and operator subscriptions of subscriptions.yaml, the httpx client of
-    ``bot.feeds.fetch.make_client``, and one ``Poller``; a sweep is ``store.feeds.all()`` then
-    ``asyncio.gather`` of ``Poller.poll`` over every feed (fetch, parse, dedupe, classify, route,
-    one commit per feed), as ``App.poll_all`` does. All farm feeds share one host (127.0.0.1),
-    which no real deployment does, so the bench lifts only the per-host cap to the global one:
-    ``max_concurrent=16, per_host=16`` (``--max-concurrent``, ``--per-host``; 4, 32 and 64 were
-    no faster: the sweep is CPU-bound). A second newsbot row uses the shipped ``PollPolicy()``
-    defaults (16 concurrent, 2 per host) for comparison.
+  * ``newsbot``: the bot itself, built by ``App`` as ``newsbot run`` builds it: a fresh SQLite
+    store (WAL) in a temp dir, a config of ``--feeds`` farm feeds with the shipped topics, story
+    grouping and operator subscriptions of subscriptions.yaml, and the console channel (its output
+    discarded; nothing is delivered during a sweep). A sweep is ``App.poll_all`` (fetch, parse,
+    dedupe, classify, stories, route, one commit per feed). All farm feeds share one host
+    (127.0.0.1), which no real deployment does, so the bench lifts only the per-host cap to the
+    global one: ``max_concurrent=16, per_host=16`` (``--max-concurrent``, ``--per-host``; 4, 32
+    and 64 were no faster: the sweep is CPU-bound). A second newsbot row uses the shipped
+    ``PollPolicy()`` defaults (16 concurrent, 2 per host) for comparison.
   * ``conditional``: ``feedparser.parse(url, etag=..., modified=...)`` sequentially over all
     URLs, passing the validators of the previous result of that URL.
   * ``naive``: ``feedparser.parse(url)`` sequentially over all URLs.
@@ -316,34 +316,33 @@ def run_newsbot(args: argparse.Namespace) -> dict[str, Any]:
     import asyncio
 
     async def main() -> dict[str, Any]:
-        from bot.app import static_subscriptions
-        from bot.classify import ClassifierCache
+        import io
+
+        from ruamel.yaml import YAML
+
+        from bot.app import App
         from bot.config import load_config
-        from bot.feeds.fetch import make_client
         from bot.logs import setup_logging
-        from bot.poller import Poller, PollPolicy
-        from bot.store import connect
-        from bot.store.records import FeedSpec
+        from bot.poller import PollPolicy
+        from bot.settings import Settings
 
         setup_logging("WARNING", "text", ())
-        config = load_config(ROOT / "subscriptions.yaml").config
         tmp = tempfile.TemporaryDirectory(prefix="newsbot-bench-")
-        store = await connect(f"sqlite+aiosqlite:///{tmp.name}/bench.db")
-        await store.feeds.sync(
-            [
-                FeedSpec(f"farm-{i}", f"{args.farm}/feed/{i}.xml", interval_s=300.0)
-                for i in range(args.feeds)
-            ]
+        config_path = Path(tmp.name) / "subscriptions.yaml"
+        yaml = YAML()
+        shipped = yaml.load((ROOT / "subscriptions.yaml").read_text(encoding="utf-8"))
+        shipped["feeds"] = [
+            {"name": f"farm-{i}", "url": f"{args.farm}/feed/{i}.xml", "interval": "5m"}
+            for i in range(args.feeds)
+        ]
+        with config_path.open("w", encoding="utf-8") as out:
+            yaml.dump(shipped, out)
+        settings = Settings(
+            database_url=f"sqlite+aiosqlite:///{tmp.name}/bench.db", config_path=config_path
         )
-        await store.chats.sync_static(static_subscriptions(config), time.time())
-        client = make_client()
-        policy = PollPolicy(
-            floor=config.defaults.min_interval,
-            ceiling=config.defaults.max_interval,
-            max_concurrent=args.max_concurrent,
-            per_host=args.per_host,
-        )
-        poller = Poller(store, client, ClassifierCache(config.topic_rules()), policy=policy)
+        policy = PollPolicy(max_concurrent=args.max_concurrent, per_host=args.per_host)
+        app = App(settings, load_config(config_path), stdout=io.StringIO(), poll_policy=policy)
+        await app.start()
         profiler = None
         if args.profile:
             import cProfile
@@ -353,10 +352,7 @@ def run_newsbot(args: argparse.Namespace) -> dict[str, Any]:
         async def sweep(number: int) -> dict[str, Any]:
             before = control(args.farm, "/_stats")
             with SweepTimer() as timer:
-                feeds = [
-                    f for f in await store.feeds.all(enabled_only=True) if f.state != "disabled"
-                ]
-                outcomes = await asyncio.gather(*(poller.poll(f) for f in feeds))
+                outcomes = await app.poll_all()
             statuses = [o.status for o in outcomes]
             errors = [o.error for o in outcomes if o.status in ("error", "disabled")]
             for error in errors[:3]:
@@ -388,8 +384,7 @@ def run_newsbot(args: argparse.Namespace) -> dict[str, Any]:
                 profiler.disable()
         if profiler is not None:
             profiler.dump_stats(args.profile)
-        await client.aclose()
-        await store.close()
+        await app.close()
         tmp.cleanup()
         return {
             "prime": prime,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
 import time
@@ -66,6 +67,7 @@ class App:
         stdout: TextIO | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.time,
+        poll_policy: PollPolicy | None = None,
     ) -> None:
         self.settings = settings
         self.loaded = loaded
@@ -73,6 +75,8 @@ class App:
         self.clock = clock
         self._stdout = stdout
         self._transport = transport
+        self._poll_policy = poll_policy or PollPolicy()
+        """Concurrency and fetch limits; the interval bounds come from the config."""
         self.store: Store | None = None
         self.client: httpx.AsyncClient | None = None
         self.poller: Poller | None = None
@@ -159,8 +163,10 @@ class App:
             ClassifierCache(config.topic_rules()),
             extra_subscriptions=extra,
             explicit_intervals=frozenset(f.name for f in config.feeds if f.interval is not None),
-            policy=PollPolicy(
-                floor=config.defaults.min_interval, ceiling=config.defaults.max_interval
+            policy=dataclasses.replace(
+                self._poll_policy,
+                floor=config.defaults.min_interval,
+                ceiling=config.defaults.max_interval,
             ),
             clock=self.clock,
             admins=self._admin_recipients(config),
