@@ -10,6 +10,7 @@ waiting for it.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -156,18 +157,22 @@ class Bot:
         await self.app.run_once()
 
 
-async def started(
+@contextlib.asynccontextmanager
+async def running_bot(
     tmp_path: Path, feed_server: FeedServer, settings: Settings, reader: tuple[Platform, str, str]
-) -> Bot:
+) -> AsyncIterator[Bot]:
     """A bot subscribed to `ai` whose feeds have been primed (nothing sent yet)."""
     for name in FEEDS:
         feed_server.publish(f"{name}.xml", rss(old_items(name)))
     config = write_config(tmp_path, feed_server)
     bot = Bot(config, replace(settings, config_path=config), Clock(), reader)
     await bot.start()
-    assert "Subscribed to ai" in await bot.command("/subscribe ai")
-    await bot.once()
-    return bot
+    try:
+        assert "Subscribed to ai" in await bot.command("/subscribe ai")
+        await bot.once()
+        yield bot
+    finally:
+        await bot.close()
 
 
 @pytest_asyncio.fixture
@@ -177,11 +182,9 @@ async def bot(
     settings = Settings(
         database_url=database_url, telegram_bot_token=TOKEN, telegram_api_url=tg.base_url
     )
-    bot = await started(tmp_path, feed_server, settings, (Platform.TELEGRAM, str(USER), str(USER)))
-    try:
+    reader = (Platform.TELEGRAM, str(USER), str(USER))
+    async with running_bot(tmp_path, feed_server, settings, reader) as bot:
         yield bot
-    finally:
-        await bot.close()
 
 
 @pytest_asyncio.fixture
@@ -192,11 +195,8 @@ async def slack_bot(
         database_url=database_url, slack_bot_token=SLACK_TOKEN, slack_api_url=slack.api_url
     )
     reader = (Platform.SLACK, SLACK_CHANNEL, SLACK_USER)
-    bot = await started(tmp_path, feed_server, settings, reader)
-    try:
+    async with running_bot(tmp_path, feed_server, settings, reader) as bot:
         yield bot
-    finally:
-        await bot.close()
 
 
 def publish(feed_server: FeedServer, feed: str) -> None:
