@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from typing import Any
 import pytest
 
 from bot.feeds.parse import ParseError, parse_feed
-from bot.models import FeedItem, Outgoing, Platform, Reason, Recipient, Tag
+from bot.models import FeedItem, Outgoing, Platform, Reason, Recipient, Source, Tag
 from bot.render.slack import (
     MAX_BLOCKS,
     MAX_SECTION_TEXT,
@@ -379,3 +380,22 @@ def test_every_corpus_item_renders_within_slacks_limits() -> None:
                 assert_within_limits(as_json(message))
                 rendered += 1
     assert rendered > 500, f"only {rendered} corpus items rendered from {CORPUS}"
+
+
+def test_a_story_names_three_other_sources_as_links_and_counts_the_rest() -> None:
+    others = (
+        Source("한겨레", "https://hani.example/1"),
+        Source("서울<신문> & co", "https://seoul.example/1?a=1&b=2"),
+        Source("국민일보", None),
+        Source("경향신문", "https://khan.example/1"),
+        Source("동아일보", "https://donga.example/1"),
+    )
+    message = render_alert(replace(seed_case(), also=others))
+
+    assert_within_limits(as_json(message))
+    assert message.blocks[0]["text"]["text"].startswith("*<https://news.example/seed|로봇")
+    [also] = [b for b in message.blocks if b.get("block_id") == "also"]
+    assert also["elements"][0]["text"] == (
+        "also: <https://hani.example/1|한겨레> · "
+        "<https://seoul.example/1?a=1&amp;b=2|서울&lt;신문&gt; &amp; co> · 국민일보 (+2)"
+    )

@@ -11,13 +11,14 @@ markup.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from bot.feeds.parse import parse_feed
-from bot.models import FeedItem, Outgoing, Platform, Recipient, Tag
+from bot.models import FeedItem, Outgoing, Platform, Recipient, Source, Tag
 from bot.render.telegram import (
     EXCERPT_CHARS,
     hashtags,
@@ -330,3 +331,29 @@ def test_hashtags(topics: tuple[str, ...], expected: str) -> None:
 def test_utf16_len_counts_astral_characters_twice() -> None:
     for text in ("", "abc", "한국어", "😀", "a😀b", "𝕏" * 3):
         assert utf16_len(text) == fake_utf16_len(text)
+
+
+FIVE_SOURCES = (
+    Source("한겨레", "https://hani.example/1"),
+    Source("서울<신문> & co", "https://seoul.example/1?a=1&b=2"),
+    Source("국민일보", None),
+    Source("경향신문", "https://khan.example/1"),
+    Source("동아일보", "https://donga.example/1"),
+)
+
+
+@pytest.mark.parametrize("limit", [TEXT, CAPTION])
+def test_also_line_names_three_sources_with_links_and_counts_the_rest(limit: int) -> None:
+    story = replace(outgoing(item(summary=long_korean(400))), also=FIVE_SOURCES)
+
+    rendered = render_message(story, limit=limit, excerpt_chars=100_000)
+
+    assert rendered is not None
+    visible = assert_valid(rendered.html, limit)
+    assert visible.startswith("Title"), "the first headline stays"
+    assert visible.rstrip().endswith("also: 한겨레 · 서울<신문> & co · 국민일보 (+2)")
+    links = [
+        e["url"] for e in parse_html(rendered.html, strict_ampersand=True).entities if "url" in e
+    ]
+    assert "https://hani.example/1" in links and "https://seoul.example/1?a=1&b=2" in links
+    assert rendered.plain.rstrip().endswith("(+2)")
