@@ -689,7 +689,8 @@ async def test_a_revoked_token_stops_the_dispatcher_and_keeps_the_alert(
     finally:
         await revoked.stop()
 
-    assert dispatcher.stopped_reason is not None and "InvalidToken" in dispatcher.stopped_reason
+    assert dispatcher.stopped_reason is not None
+    assert "the Bot API refused the token" in dispatcher.stopped_reason
     assert await outbox_rows(db) == [("pending", None)]
     assert "REVOKED" not in dispatcher.stopped_reason
 

@@ -24,6 +24,7 @@ from telegram import (
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import (
     BadRequest,
+    InvalidToken,
     NetworkError,
     RetryAfter,
     TelegramError,
@@ -37,6 +38,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.channels.base import Fatal
 from bot.channels.telegram.limits import (
     MAX_CALLBACK_ANSWER,
     MAX_CALLBACK_DATA,
@@ -45,7 +47,7 @@ from bot.channels.telegram.limits import (
     START_RETRY,
     retry_after_wait,
 )
-from bot.channels.telegram.sender import TelegramSender
+from bot.channels.telegram.sender import TOKEN_REFUSED, TelegramSender
 from bot.commands import USAGE, CommandReply, CommandRequest, Commands
 from bot.models import Platform
 from bot.text.utf16 import clip
@@ -76,6 +78,8 @@ class TelegramFrontEnd(TelegramSender):
         """
         try:
             await self._start()
+        except InvalidToken:
+            raise Fatal(TOKEN_REFUSED) from None
         except BadRequest:
             raise
         except (TimedOut, NetworkError) as exc:
@@ -114,6 +118,9 @@ class TelegramFrontEnd(TelegramSender):
             await asyncio.sleep(START_RETRY)
             try:
                 await self._start()
+                return
+            except InvalidToken:
+                log.error("%s; commands are not received", TOKEN_REFUSED)
                 return
             except (TimedOut, NetworkError) as exc:
                 log.warning("telegram: Bot API still unreachable: %s", self._mask(exc.message))

@@ -46,6 +46,9 @@ from bot.render.telegram import TelegramText, render_message
 
 log = logging.getLogger(__name__)
 
+TOKEN_REFUSED = "telegram: the Bot API refused the token (check TELEGRAM_BOT_TOKEN)"
+"""Why the channel cannot work at all; PTB's own message would quote the token."""
+
 
 class TelegramSender:
     """Alerts out: a photo with an HTML caption when the item has an image and the caption fits,
@@ -171,7 +174,7 @@ class TelegramSender:
         if isinstance(exc, ChatMigrated):
             return RecipientMoved(reason, str(exc.new_chat_id))
         if isinstance(exc, InvalidToken):
-            return Fatal(reason)
+            return Fatal(TOKEN_REFUSED)
         if isinstance(exc, BadRequest):
             return RecipientGone(reason) if _recipient_gone(exc) else PermanentFailure(reason)
         return TransientFailure(reason)  # TimedOut, NetworkError (5xx, connection), the rest
