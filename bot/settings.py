@@ -13,6 +13,12 @@ from pathlib import Path
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///newsbot.db"
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DRIVER_PREFIXES = {
+    "postgres://": "postgresql+asyncpg://",
+    "postgresql://": "postgresql+asyncpg://",
+    "sqlite://": "sqlite+aiosqlite://",
+}
+"""Database URLs as hosting providers and libpq write them, and the async driver they mean."""
 SECRET_FIELDS = ("telegram_bot_token", "slack_bot_token", "slack_app_token", "slack_signing_secret")
 
 
@@ -74,7 +80,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError(f"NEWSBOT_LOG_FORMAT: {log_format!r} is not text or json")
     slack_api_url = get("SLACK_API_URL", DEFAULT_SLACK_API_URL)
     return Settings(
-        database_url=get("NEWSBOT_DATABASE_URL", DEFAULT_DATABASE_URL),
+        database_url=with_async_driver(get("NEWSBOT_DATABASE_URL", DEFAULT_DATABASE_URL)),
         config_path=Path(get("NEWSBOT_CONFIG", "subscriptions.yaml")),
         telegram_bot_token=get("TELEGRAM_BOT_TOKEN"),
         telegram_api_url=get("TELEGRAM_API_URL", DEFAULT_TELEGRAM_API_URL).rstrip("/"),
@@ -87,3 +93,11 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         log_level=get("NEWSBOT_LOG_LEVEL", "INFO").upper(),
         log_format=log_format,
     )
+
+
+def with_async_driver(url: str) -> str:
+    """`postgres://` and `postgresql://` (libpq's spellings) mean asyncpg; `sqlite://` aiosqlite."""
+    for prefix, full in DRIVER_PREFIXES.items():
+        if url.startswith(prefix):
+            return full + url.removeprefix(prefix)
+    return url

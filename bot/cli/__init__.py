@@ -22,7 +22,7 @@ from bot.logs import setup_logging
 from bot.models import PollStatus
 from bot.settings import SettingsError, settings_from_env
 from bot.status import collect_status, format_status
-from bot.store import connect
+from bot.store import DatabaseUnavailable, connect
 
 log = logging.getLogger("newsbot")
 
@@ -74,6 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SendError as exc:  # a chat platform refused us at start (revoked token, ...)
         print(f"newsbot: {exc}", file=sys.stderr)
         return 1
+    except DatabaseUnavailable as exc:
+        print(f"newsbot: database: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `newsbot stories ... | head`: the reader has all it wanted
@@ -115,7 +118,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _status(database_url: str, *, as_json: bool) -> int:
-    store = await connect(database_url)
+    store = await connect(database_url, create=False)
     try:
         status = await collect_status(store)
     finally:

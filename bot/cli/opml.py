@@ -52,7 +52,7 @@ async def import_opml(database_url: str, path: Path) -> int:
 
 
 async def export_opml(database_url: str) -> int:
-    store = await connect(database_url)
+    store = await connect(database_url, create=False)
     try:
         feeds = [f for f in await store.feeds.all() if f.enabled]
     finally:

@@ -12,10 +12,11 @@ from sqlalchemy import and_, delete
 from bot.models import OutboxStatus
 from bot.store import schema
 from bot.store.chats import ChatStore
-from bot.store.engine import Database, make_engine
+from bot.store.engine import Database, open_database
 from bot.store.feeds import FeedStore
 from bot.store.outbox import OutboxStore
 from bot.store.polls import PollStore
+from bot.store.problems import DatabaseUnavailable
 from bot.store.schema import outbox, seen_items
 from bot.store.stories import StoryStore
 
@@ -60,11 +61,9 @@ class Store:
             return int(sent.rowcount or 0), int(seen.rowcount or 0)
 
 
-async def connect(url: str) -> Store:
-    """A store on `url` with its schema migrated to the newest version."""
-    db = Database(make_engine(url))
-    await db.migrate()
-    return Store(db)
+async def connect(url: str, *, create: bool = True) -> Store:
+    """A store on `url` with its schema migrated to the newest version (see `open_database`)."""
+    return Store(await open_database(url, create=create))
 
 
-__all__ = ["Store", "connect"]
+__all__ = ["DatabaseUnavailable", "Store", "connect"]

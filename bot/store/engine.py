@@ -12,10 +12,21 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import Connection, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from bot.store.problems import (
+    EXAMPLES,
+    DatabaseUnavailable,
+    check_sqlite_file,
+    check_url,
+    explain,
+)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK = 0x6E657773  # pg advisory lock id: two processes starting at once migrate once
+CONNECT_TIMEOUT = 10.0
+"""Seconds to wait for PostgreSQL to accept a connection (asyncpg's default is a minute)."""
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -38,7 +49,7 @@ def make_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    return create_async_engine(url, pool_pre_ping=True, connect_args={"timeout": CONNECT_TIMEOUT})
 
 
 def _upgrade(connection: Connection) -> None:
@@ -81,3 +92,28 @@ class Database:
         """An INSERT that knows this dialect's ON CONFLICT clause."""
         dialect = postgresql if self.dialect == "postgresql" else sqlite
         return dialect.insert(table)
+
+
+async def open_database(url: str, *, create: bool = True) -> Database:
+    """The database at `url`, migrated to the newest schema; `DatabaseUnavailable` says in one
+    line why it cannot be used. Without `create`, a SQLite file that does not exist is refused
+    rather than made (`status` in the wrong folder)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseUnavailable(
+            f"NEWSBOT_DATABASE_URL is not a database URL; use {EXAMPLES}"
+        ) from None
+    check_url(parsed)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        check_sqlite_file(Path(parsed.database), create=create)
+    db = Database(make_engine(url))
+    try:
+        await db.migrate()
+    except Exception as exc:
+        await db.close()
+        problem = explain(exc, parsed)
+        if problem is None:
+            raise
+        raise problem from None
+    return db

@@ -3,20 +3,36 @@ names the problem and its fix, a non-zero exit, no traceback, and no secret in a
 
 from __future__ import annotations
 
+import asyncio
+import os
 from pathlib import Path
+
+import pytest
 
 from tests.fakes.feed_server import FeedServer, rss
 from tests.fakes.telegram_api import FakeTelegram
-from tests.helpers import OLD_ITEMS, newsbot, write_config
+from tests.helpers import (
+    OLD_ITEMS,
+    drop_postgres_database,
+    free_port,
+    fresh_postgres_database,
+    newsbot,
+    write_config,
+)
 
 WRONG_TOKEN = "4242:WRONG_secret-token_value"
+DEAD_FEED = "http://127.0.0.1:9/feed.xml"
+"""A feed no test polls: the commands below fail before any poll."""
+COMMANDS = [("run", "--config", "subscriptions.yaml"), ("status",), ("feeds", "export")]
 
 
-def assert_one_line(code: int, output: str, expected: str) -> None:
-    """The command failed with exactly `expected` as its output and no traceback."""
+def one_line(code: int, output: str) -> str:
+    """The only line of a command that failed cleanly."""
     assert code == 1, output
     assert "Traceback" not in output, output
-    assert output.strip().splitlines()[-1] == expected, output
+    lines = output.strip().splitlines()
+    assert len(lines) == 1, output
+    return lines[0]
 
 
 async def test_a_refused_telegram_token_is_one_line_without_the_token(
@@ -31,7 +47,71 @@ async def test_a_refused_telegram_token_is_one_line_without_the_token(
             "NEWSBOT_LOG_LEVEL": "DEBUG",  # PTB and httpx log request URLs at this level
         }
         code, output = await newsbot("run", "--config", str(config), env=env, cwd=tmp_path)
-    assert_one_line(
-        code, output, "newsbot: telegram: the Bot API refused the token (check TELEGRAM_BOT_TOKEN)"
+    assert code == 1, output
+    assert "Traceback" not in output, output
+    assert output.strip().splitlines()[-1] == (
+        "newsbot: telegram: the Bot API refused the token (check TELEGRAM_BOT_TOKEN)"
     )
     assert WRONG_TOKEN.split(":")[1] not in output
+
+
+BAD_DATABASE_URLS = {
+    "not a URL": ("not a url", "NEWSBOT_DATABASE_URL is not a database URL; use "),
+    "another database": ("mysql://u:pw@127.0.0.1/db", "'mysql' is not supported; use "),
+    "another driver": (
+        "postgresql+psycopg://u:pw@127.0.0.1/db",
+        "the 'psycopg' driver is not supported; write postgresql+asyncpg:// or postgresql://",
+    ),
+    "a refused port": (
+        "postgres://u:pw@127.0.0.1:{port}/db",
+        "cannot reach PostgreSQL at 127.0.0.1:",
+    ),
+    "a folder that is a file": ("sqlite:///{tmp}/file.txt/newsbot.db", "SQLite database "),
+}
+"""What an operator may set, and part of the one line they must read (never the password)."""
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c[:2]))
+async def test_every_bad_database_url_is_one_line(tmp_path: Path, command: tuple[str, ...]) -> None:
+    (tmp_path / "file.txt").write_text("not a folder")
+    write_config(tmp_path, DEAD_FEED)
+    for name, (url, expected) in BAD_DATABASE_URLS.items():
+        env = {"NEWSBOT_DATABASE_URL": url.format(tmp=tmp_path, port=free_port())}
+        code, output = await newsbot(*command, env=env, cwd=tmp_path)
+        line = one_line(code, output)
+        assert line.startswith("newsbot: database: ") and expected in line, (name, line)
+        assert ":pw@" not in line and "pw" not in line.split("database: ", 1)[1], (name, line)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c[:2]))
+async def test_a_missing_postgres_database_suggests_createdb(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    url = await fresh_postgres_database()
+    await drop_postgres_database(url)
+    missing = url.rsplit("/", 1)[1]
+    write_config(tmp_path, DEAD_FEED)
+    env = {"NEWSBOT_DATABASE_URL": url}
+    line = one_line(*await newsbot(*command, env=env, cwd=tmp_path))
+    assert f"has no database '{missing}': create it (createdb -h 127.0.0.1" in line, line
+    assert line.endswith(f" {missing})"), line
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("scheme", ["postgresql", "postgres"])
+async def test_libpq_style_postgres_urls_use_asyncpg(tmp_path: Path, scheme: str) -> None:
+    url = await fresh_postgres_database()
+    try:
+        plain = scheme + "://" + url.split("://", 1)[1]
+        code, output = await newsbot("status", env={"NEWSBOT_DATABASE_URL": plain}, cwd=tmp_path)
+    finally:
+        await drop_postgres_database(url)
+    assert code == 0, output
+    assert "outbox: empty" in output, output
+
+
+async def test_status_in_an_empty_folder_creates_no_database(tmp_path: Path) -> None:
+    line = one_line(*await newsbot("status", cwd=tmp_path, env={"NEWSBOT_DATABASE_URL": ""}))
+    assert line.startswith("newsbot: database: no SQLite database at newsbot.db: "), line
+    assert await asyncio.to_thread(os.listdir, tmp_path) == []

@@ -1,0 +1,105 @@
+"""Why the database named by `NEWSBOT_DATABASE_URL` cannot be used, in one line an operator can act
+on: the problem and its fix, never the driver's traceback and never the URL's password."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
+
+EXAMPLES = "sqlite+aiosqlite:///newsbot.db or postgresql://user@host/dbname"
+DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
+"""The async driver each supported database is used through."""
+
+# PostgreSQL error codes (SQLSTATE) an operator meets when the URL is wrong
+_NO_DATABASE = "3D000"
+_REFUSED_LOGIN = frozenset({"28000", "28P01"})
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be used; the message names the problem and the fix."""
+
+
+def check_url(url: URL) -> None:
+    """Refuse a URL of a database or driver the bot does not speak."""
+    backend, driver = url.get_backend_name(), url.get_driver_name()
+    if backend not in DRIVERS:
+        raise DatabaseUnavailable(
+            f"NEWSBOT_DATABASE_URL: {backend!r} is not supported; use {EXAMPLES}"
+        )
+    if driver != DRIVERS[backend]:
+        raise DatabaseUnavailable(
+            f"NEWSBOT_DATABASE_URL: the {driver!r} driver is not supported; "
+            f"write {backend}+{DRIVERS[backend]}:// or {backend}://"
+        )
+
+
+def check_sqlite_file(path: Path, *, create: bool) -> None:
+    """Refuse a SQLite file that cannot be opened, before the driver fails on it in a thread of
+    its own; without `create`, also one that does not exist yet."""
+    if path.exists():
+        return
+    if not create:
+        raise DatabaseUnavailable(
+            f"no SQLite database at {path}: `newsbot run` creates it there "
+            "(or point NEWSBOT_DATABASE_URL at the bot's database)"
+        )
+    folder = path.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise DatabaseUnavailable(
+            f"cannot create the SQLite database {path}: {folder} is not a folder this user may "
+            "write in (create it, or point NEWSBOT_DATABASE_URL elsewhere)"
+        )
+
+
+def explain(exc: BaseException, url: URL) -> DatabaseUnavailable | None:
+    """The operator's version of a failure to open or migrate the database at `url`; None when
+    it is not one of the ways a database URL goes wrong."""
+    if url.get_backend_name() == "sqlite":
+        if isinstance(exc, DBAPIError) and isinstance(exc.orig, sqlite3.OperationalError):
+            return DatabaseUnavailable(
+                f"cannot open the SQLite database {url.database}: {exc.orig} "
+                "(does its folder exist, and may this user write there?)"
+            )
+        return None
+    where = f"PostgreSQL at {url.host or 'localhost'}:{url.port or 5432}"
+    if isinstance(exc, OSError):  # refused, unreachable, no such host, timed out
+        reason = exc.strerror or type(exc).__name__
+        return DatabaseUnavailable(
+            f"cannot reach {where} ({reason}): is the server running, and are the host and port "
+            "in NEWSBOT_DATABASE_URL right?"
+        )
+    code = _sqlstate(exc)
+    if code == _NO_DATABASE:
+        return DatabaseUnavailable(
+            f"{where} has no database {url.database!r}: create it "
+            f"(createdb -h {url.host or 'localhost'} -p {url.port or 5432}"
+            f"{f' -U {url.username}' if url.username else ''} {url.database})"
+        )
+    if code in _REFUSED_LOGIN:
+        return DatabaseUnavailable(
+            f"{where} refused the login of {url.username or '(no user)'!r}: {_message(exc)} "
+            "(check the user and password in NEWSBOT_DATABASE_URL)"
+        )
+    if isinstance(exc, DBAPIError):
+        return DatabaseUnavailable(f"{where}: {_message(exc)}")
+    return None
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE of the asyncpg error somewhere in `exc`'s chain."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        code = getattr(seen, "sqlstate", None)
+        if isinstance(code, str):
+            return code
+        seen = seen.__cause__ or (seen.orig if isinstance(seen, DBAPIError) else None)
+    return None
+
+
+def _message(exc: BaseException) -> str:
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
