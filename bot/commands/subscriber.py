@@ -52,7 +52,8 @@ class SubscriberCommands(CommandContext):
     async def _cmd_start(self, request: CommandRequest) -> CommandReply:
         return CommandReply(
             "I send news alerts on the topics you pick, the moment a story breaks.\n"
-            f"Pick one with {self.prefix}subscribe <topic>; {self.prefix}help lists everything.",
+            f"Pick one with {self.prefix}subscribe <topic>; {self.prefix}help lists everything.\n"
+            f"This chat's id (for subscriptions.yaml): {request.chat_id}",
             self._topic_buttons(),
         )
 

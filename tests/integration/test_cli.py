@@ -9,6 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
+from bot.config import load_config
 from tests.fakes.feed_server import FeedServer, rss
 from tests.helpers import OLD_ITEMS, REPO, newsbot, read_until, seed_items, start_bot, write_config
 
@@ -16,6 +17,17 @@ from tests.helpers import OLD_ITEMS, REPO, newsbot, read_until, seed_items, star
 async def test_check_config_accepts_the_shipped_file(tmp_path: Path) -> None:
     code, output = await newsbot("check-config", str(REPO / "subscriptions.yaml"), cwd=tmp_path)
     assert code == 0, output
+
+
+async def test_the_shipped_file_subscribes_no_chat_and_names_no_admin(tmp_path: Path) -> None:
+    """Its chats and admins are commented examples: nothing is queued for chats nobody owns."""
+    shipped = REPO / "subscriptions.yaml"
+    code, output = await newsbot("check-config", str(shipped), cwd=tmp_path)
+    assert code == 0 and ", 0 subscriptions)" in output, output
+    config = load_config(shipped).config
+    assert config.admins.telegram == () and config.admins.slack == ()
+    text = shipped.read_text(encoding="utf-8")
+    assert "# - {telegram: -100" in text and "# - {slack: C" in text
 
 
 async def test_check_config_names_the_line_of_a_broken_file(tmp_path: Path) -> None:

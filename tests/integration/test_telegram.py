@@ -195,6 +195,7 @@ async def test_start_introduces_the_bot_with_topic_buttons(
     reply = await say(tg, USER, USER, "/start")
 
     assert "news alerts" in reply.body
+    assert reply.body.endswith(f"This chat's id (for subscriptions.yaml): {USER}")
     assert reply.parse_mode is None  # replies are plain text: nothing to escape
     assert reply.reply_markup is not None
     buttons = [b["callback_data"] for row in reply.reply_markup["inline_keyboard"] for b in row]
