@@ -62,6 +62,22 @@ class Settings:
         return out
 
 
+def require_web_server(settings: Settings) -> None:
+    """Refuse a start that would receive commands over HTTP with no web server to receive them."""
+    if settings.http_port is not None:
+        return
+    if settings.telegram_bot_token and settings.telegram_webhook_url:
+        raise SettingsError(
+            "telegram: TELEGRAM_WEBHOOK_URL is set but NEWSBOT_HTTP_PORT is not: set the port the "
+            "webhook reaches, or unset TELEGRAM_WEBHOOK_URL for long polling"
+        )
+    if settings.slack_bot_token and not settings.slack_app_token:
+        raise SettingsError(
+            "slack: HTTP mode (SLACK_APP_TOKEN unset) needs NEWSBOT_HTTP_PORT: set the port "
+            "Slack's requests reach, or set SLACK_APP_TOKEN for Socket Mode"
+        )
+
+
 def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
     """Settings from `env` (default: the process environment)."""
     env = os.environ if env is None else env

@@ -20,7 +20,7 @@ from bot.cli.stories import stories
 from bot.config import ConfigError, load_config
 from bot.logs import setup_logging
 from bot.models import PollStatus
-from bot.settings import SettingsError, settings_from_env
+from bot.settings import SettingsError, require_web_server, settings_from_env
 from bot.status import collect_status, format_status
 from bot.store import DatabaseUnavailable, connect
 
@@ -65,12 +65,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return asyncio.run(import_opml(settings.database_url, Path(args.file)))
             return asyncio.run(export_opml(settings.database_url))
         if args.command == "run":
+            if not args.once:  # `--once` receives no commands
+                require_web_server(settings)
             loaded = load_config(config_path)
             app = App(replace(settings, config_path=config_path), loaded)
             return asyncio.run(_run(app, once=args.once))
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         return 1
+    except SettingsError as exc:
+        print(f"newsbot: {exc}", file=sys.stderr)
+        return 2
     except SendError as exc:  # a chat platform refused us at start (revoked token, ...)
         print(f"newsbot: {exc}", file=sys.stderr)
         return 1

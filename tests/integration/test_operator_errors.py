@@ -115,3 +115,46 @@ async def test_status_in_an_empty_folder_creates_no_database(tmp_path: Path) -> 
     line = one_line(*await newsbot("status", cwd=tmp_path, env={"NEWSBOT_DATABASE_URL": ""}))
     assert line.startswith("newsbot: database: no SQLite database at newsbot.db: "), line
     assert await asyncio.to_thread(os.listdir, tmp_path) == []
+
+
+def refused(code: int, output: str) -> str:
+    """The only line of a start refused for its environment (exit 2, as for any bad value)."""
+    assert code == 2, output
+    assert "Traceback" not in output, output
+    lines = output.strip().splitlines()
+    assert len(lines) == 1, output
+    return lines[0]
+
+
+async def test_a_webhook_without_a_web_server_is_refused_before_telegram_hears_of_it(
+    tmp_path: Path,
+) -> None:
+    config = write_config(tmp_path, DEAD_FEED)
+    async with FakeTelegram(token="4242:the-right-one") as tg:
+        env = {
+            "TELEGRAM_BOT_TOKEN": "4242:the-right-one",
+            "TELEGRAM_API_URL": tg.base_url,
+            "TELEGRAM_WEBHOOK_URL": "https://bot.example/telegram",
+            "NEWSBOT_HTTP_PORT": "",
+            "PORT": "",
+        }
+        line = refused(*await newsbot("run", "--config", str(config), env=env, cwd=tmp_path))
+        assert tg.requests == [] and tg.webhook is None
+    assert line == (
+        "newsbot: telegram: TELEGRAM_WEBHOOK_URL is set but NEWSBOT_HTTP_PORT is not: set the "
+        "port the webhook reaches, or unset TELEGRAM_WEBHOOK_URL for long polling"
+    )
+
+
+async def test_slack_http_mode_without_a_web_server_is_refused(tmp_path: Path) -> None:
+    config = write_config(tmp_path, DEAD_FEED)
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-not-used",
+        "SLACK_API_URL": "http://127.0.0.1:9/api/",  # refused before any request
+        "SLACK_APP_TOKEN": "",
+        "NEWSBOT_HTTP_PORT": "",
+        "PORT": "",
+    }
+    line = refused(*await newsbot("run", "--config", str(config), env=env, cwd=tmp_path))
+    assert line.startswith("newsbot: slack: HTTP mode (SLACK_APP_TOKEN unset) needs "), line
+    assert "xoxb" not in line
