@@ -26,8 +26,10 @@ newsbot with its layers switched on one by one, so the differences are what each
 
   * ``newsbot``: ``Classifier(rules).classify(item)``, everything on: one Aho-Corasick automaton
     per field for every keyword, lexicon term (``bot/lexicons/*.yaml``), exclusion and context
-    phrase, Latin boundary checks, leftmost-longest, modifiers and negative contexts, per-field
-    scores, title weight, threshold and reasons.
+    phrase, Latin boundary checks, whole-word checks of the lexicons' short forms
+    (``boundary: word``), leftmost-longest, modifiers and negative contexts, ambiguous names
+    counted once and only beside another hit (``alone: false``), per-field scores, title weight,
+    threshold and reasons.
   * ``-context``: the same without the lexicons' context rules
     (``Classifier(rules, context=False)``).
   * ``-lexicon``: keywords and exclusions of subscriptions.yaml only (every rule's lexicon off).

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 
 from bot.classify.lexicon import Lexicon
 
-SEPARATORS = (" ", "", "-")
-"""How a word and its head noun are joined: `AI 데이터센터`, `AI데이터센터`, `AI-PC`."""
+SEPARATORS = (" ", "", "-", "·", "ㆍ")
+"""How a word and its head noun are joined: `AI 데이터센터`, `AI데이터센터`, `AI-PC`, and the
+middle dots of Korean headlines that pair a driver with what it drives (`AI·데이터센터`)."""
 
 
 @dataclass(frozen=True, slots=True)

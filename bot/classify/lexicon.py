@@ -2,8 +2,18 @@
 
 A lexicon is data an editor can read and change without touching code: groups of terms with a
 weight (companies, models, programmes, agencies, in Korean and English), and context rules that
-lower or veto a hit by its neighbourhood (see `context.py`). A topic of subscriptions.yaml names
-its lexicon with `lexicon: <name>`; the file is `bot/lexicons/<name>.yaml`.
+lower or veto a hit by its neighbourhood (see `context.py`). Two group options say how a term
+matches and counts:
+
+* `boundary: word`: the term must stand as a word of its own: nothing but a space, punctuation or
+  the start of the text before it, and after it the end of the word or a Korean particle
+  (`산은이`, `신보의`, `무보와`), never another word around it (`부산은행`, `조선신보`, `업무보고`).
+  For short Hangul forms that hide inside everyday words; Hangul terms otherwise match anywhere.
+* `alone: false`: a name that also means something else (Gemini the sign, Claude the first name):
+  its hit counts once per item, and only beside a hit of another phrase of the same topic.
+
+A topic of subscriptions.yaml names its lexicon with `lexicon: <name>`; the file is
+`bot/lexicons/<name>.yaml`.
 """
 
 from __future__ import annotations
@@ -51,6 +61,10 @@ class Lexicon:
     """(phrase, weight); a phrase listed twice keeps its largest weight."""
     modifiers: tuple[Modifier, ...] = ()
     negatives: tuple[Negative, ...] = ()
+    word_bounded: frozenset[str] = frozenset()
+    """Terms of `boundary: word` groups: they match only as a word of their own."""
+    not_alone: frozenset[str] = frozenset()
+    """Terms of `alone: false` groups: they count once, and only beside another phrase's hit."""
 
 
 def lexicon_names() -> frozenset[str]:
@@ -79,13 +93,26 @@ def parse_lexicon(text: str, *, name: str, source: str = "lexicon") -> Lexicon:
     if not isinstance(document, dict) or document.get("version") != 1:
         raise LexiconError(f"{source}: expected a mapping with `version: 1`")
     weights: dict[str, float] = {}
+    bounded: set[str] = set()
+    not_alone: set[str] = set()
     groups = _mapping(document.get("groups", {}), f"{source}: groups")
     for group_name, group in groups.items():
         where = f"{source}: groups.{group_name}"
         group = _mapping(group, where)
         weight = _weight(group.get("weight", 1.0), f"{where}.weight")
+        boundary = group.get("boundary", "none")
+        if boundary not in ("none", "word"):
+            raise LexiconError(f"{where}.boundary: use word or none")
+        alone = group.get("alone", True)
+        if not isinstance(alone, bool):
+            raise LexiconError(f"{where}.alone: expected true or false")
         for term in _phrases(group.get("terms", []), f"{where}.terms"):
+            # a term listed twice takes its largest weight, and the stricter of the options
             weights[term] = max(weight, weights.get(term, 0.0))
+            if boundary == "word":
+                bounded.add(term)
+            if not alone:
+                not_alone.add(term)
     context = _mapping(document.get("context", {}) or {}, f"{source}: context")
     modifiers = tuple(
         Modifier(
@@ -109,7 +136,14 @@ def parse_lexicon(text: str, *, name: str, source: str = "lexicon") -> Lexicon:
                 phrases=_phrases(rule.get("phrases", []), f"{source}: context.negative[{n}]"),
             )
         )
-    return Lexicon(name, tuple(weights.items()), modifiers, tuple(negatives))
+    return Lexicon(
+        name,
+        tuple(weights.items()),
+        modifiers,
+        tuple(negatives),
+        frozenset(bounded),
+        frozenset(not_alone),
+    )
 
 
 def _mapping(value: Any, where: str) -> dict[str, Any]:

@@ -5,9 +5,14 @@ a Latin letter or digit only matches where no Latin letter or digit touches that
 "AI정책금융" and "生成AI", never in "KAIST"); a Hangul edge needs nothing, because Korean particles
 attach to nouns ("정책금융을"). `\\b` would be wrong here: Python counts Hangul as word characters.
 
+A lexicon term of a `boundary: word` group matches only as a word of its own (`WORD_END`): short
+Hangul forms such as 산은 or 신보 would otherwise hide inside 부산은행 or 조선신보.
+
 A hit adds its weight (1 for a keyword, the lexicon's weight for a term) times its field's weight
 (the title counts `title_weight`), times the factors of the context rules around it (`context.py`).
-An item is tagged with every topic whose score reaches the topic's threshold.
+A term of an `alone: false` group (a name that also means something else) counts once per item,
+and only when another phrase of its topic hits the item too. An item is tagged with every topic
+whose score reaches the topic's threshold.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Container, Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import ahocorasick
@@ -35,6 +40,21 @@ LEAD_CHARS = 200
 PERSONAL_PREFIX = "kw:"
 """Topic ids of a chat's own keywords: `kw:반도체`."""
 FIELDS = ("title", "lead", "summary", "content", "categories")
+ALONE_RULE = "alone: needs another hit"
+"""The rule named in explanations when an `alone: false` term hit an item with nothing beside it."""
+
+# fmt: off
+_PARTICLES = (
+    "은", "는", "이", "가", "을", "를", "의", "에", "에서", "에게", "께", "께서", "와", "과", "도",
+    "만", "로", "으로", "까지", "부터", "보다", "처럼", "조차", "마저", "이나", "나", "랑", "이랑",
+    "하고", "만큼", "측", "등", "이다", "이며", "이고", "이자", "이라는", "이라고", "이란",
+)
+# fmt: on
+WORD_END = frozenset(
+    [""] + [base + tail for base in _PARTICLES for tail in ("", "는", "도", "의", "만", "에")]
+)
+"""What may follow a `boundary: word` term before the next space or punctuation: nothing, or a
+Korean particle (with a second one: `에서는`, `과의`), so `신보가` matches and `신보라` does not."""
 
 
 def personal_rule(keyword: str) -> TopicRule:
@@ -106,8 +126,9 @@ class Explanation:
         return tuple(s for s in self.scores if not s.tagged and s.hits)
 
 
-# automaton values: (span, guard_start, guard_end, hits, adjusters, negatives) with
-#   hits: ((topic, phrase, points), ...), points = term weight x field weight
+# automaton values: (span, guard_start, guard_end, hits, adjusters, negatives, bounded) with
+#   hits: ((topic, phrase, points, bounded, alone), ...), points = term weight x field weight
+#   bounded: whether any of the key's hits must stand as a word of its own
 #   adjusters: ((topic, factor, label), ...)   negatives: ((topic, factor, scope, label), ...)
 
 
@@ -126,9 +147,11 @@ class Classifier:
         self._rank = {topic: n for n, topic in enumerate(self.rules)}
         # field -> normalised key -> ([hits], [adjusters], [negatives])
         tables: dict[str, dict[str, tuple[list[Any], list[Any], list[Any]]]] = {}
+        # every phrase is normalised once, not once per field (context rules bring thousands)
+        normalize_phrase = cache(normalize)
 
         def slot(field_name: str, phrase: str) -> tuple[list[Any], list[Any], list[Any]] | None:
-            key = normalize(phrase)
+            key = normalize_phrase(phrase)
             if not key:
                 return None
             return tables.setdefault(field_name, {}).setdefault(key, ([], [], []))
@@ -137,10 +160,17 @@ class Classifier:
             terms: dict[str, float] = dict.fromkeys(rule.keywords, 1.0)
             adjusters: list[Adjuster] = list(exclusion_adjusters(rule.topic, rule.exclude))
             negatives: list[NegativeContext] = []
+            # normalised terms that must stand alone as words / that need another hit; a keyword
+            # of the config is neither, whatever its lexicon says
+            bounded: set[str] = set()
+            not_alone: set[str] = set()
             if rule.lexicon:
                 lexicon = load_lexicon(rule.lexicon)
                 for phrase, weight in lexicon.terms:
                     terms[phrase] = max(weight, terms.get(phrase, 0.0))
+                keywords = {normalize(k) for k in rule.keywords}
+                bounded = {normalize(t) for t in lexicon.word_bounded} - keywords
+                not_alone = {normalize(t) for t in lexicon.not_alone} - keywords
                 if context:
                     adjusters.extend(lexicon_adjusters(rule.topic, lexicon))
                     negatives.extend(lexicon_negatives(rule.topic, lexicon))
@@ -150,9 +180,18 @@ class Classifier:
                 for phrase, weight in terms.items():
                     entry = slot(field_name, phrase)
                     # one key per topic: "AI" and "ai" are the same hit
-                    if entry is not None and normalize(phrase) not in seen:
-                        seen.add(normalize(phrase))
-                        entry[0].append((rule.topic, phrase, weight * field_weight))
+                    key = normalize_phrase(phrase)
+                    if entry is not None and key not in seen:
+                        seen.add(key)
+                        entry[0].append(
+                            (
+                                rule.topic,
+                                phrase,
+                                weight * field_weight,
+                                key in bounded,
+                                key not in not_alone,
+                            )
+                        )
                 for adjuster in adjusters:
                     entry = slot(field_name, adjuster.phrase)
                     if entry is not None:
@@ -170,7 +209,8 @@ class Classifier:
             automaton = ahocorasick.Automaton()
             for key, (hits, adjust, negs) in table.items():
                 edges = (len(key) - 1, _is_latin_alnum(key[0]), _is_latin_alnum(key[-1]))
-                automaton.add_word(key, (*edges, tuple(hits), tuple(adjust), tuple(negs)))
+                word = any(hit[3] for hit in hits)
+                automaton.add_word(key, (*edges, tuple(hits), tuple(adjust), tuple(negs), word))
             automaton.make_automaton()
             self._automata[field_name] = automaton
 
@@ -199,12 +239,15 @@ class Classifier:
         scores: dict[str, float] = {}
         counted: list[tuple[str, Hit]] = []
         vetoes: list[Veto] = []
+        waiting: dict[str, dict[str, Hit]] = {}
         for field_name, hits, adjust, negatives in scanned:
             field_wide = dict(item_wide)
             for topic, factor, scope, label in negatives:
                 if scope == "field" and factor < field_wide.get(topic, (1.0, ""))[0]:
                     field_wide[topic] = (factor, label)
-            self._score(field_name, hits, adjust, field_wide, scores, counted, vetoes)
+            self._score(field_name, hits, adjust, field_wide, scores, counted, vetoes, waiting)
+        if waiting:
+            self._settle(waiting, scores, counted)
         passing = {t for t, score in scores.items() if score >= self.rules[t].threshold}
         tags = []
         if passing:
@@ -231,17 +274,16 @@ class Classifier:
             ),
         )
 
-    def _scan(
-        self, field_name: str, text: str
-    ) -> tuple[list[tuple[int, int, str, str, float]], list[Any], list[Any]]:
+    def _scan(self, field_name: str, text: str) -> tuple[list[Any], list[Any], list[Any]]:
         normalized = normalize(text)
-        hits: list[tuple[int, int, str, str, float]] = []  # (start, -end, ...): leftmost-longest
+        # (start, -end, topic, phrase, points, alone): sorted, leftmost-longest
+        hits: list[tuple[int, int, str, str, float, bool]] = []
         adjust: list[tuple[int, int, str, float, str]] = []
         negatives: list[tuple[str, float, str, str]] = []
         if not normalized:
             return hits, adjust, negatives
         last = len(normalized) - 1
-        for end, (span, guard_start, guard_end, found, adjusters, negative) in self._automata[
+        for end, (span, guard_start, guard_end, found, adjusters, negative, word) in self._automata[
             field_name
         ].iter(normalized):
             start = end - span
@@ -249,8 +291,10 @@ class Classifier:
                 continue
             if guard_end and end != last and _touches_latin(normalized[end + 1]):
                 continue
-            for topic, phrase, points in found:
-                hits.append((start, -end, topic, phrase, points))
+            if word and not _stands_alone(normalized, start, end):
+                found = tuple(hit for hit in found if not hit[3])
+            for topic, phrase, points, _bounded, alone in found:
+                hits.append((start, -end, topic, phrase, points, alone))
             for topic, factor, label in adjusters:
                 adjust.append((start, end, topic, factor, label))
             negatives.extend(negative)
@@ -259,12 +303,13 @@ class Classifier:
     def _score(
         self,
         field_name: str,
-        hits: list[tuple[int, int, str, str, float]],
+        hits: list[tuple[int, int, str, str, float, bool]],
         adjust: list[tuple[int, int, str, float, str]],
         field_wide: dict[str, tuple[float, str]],
         scores: dict[str, float],
         counted: list[tuple[str, Hit]],
         vetoes: list[Veto],
+        waiting: dict[str, dict[str, Hit]],
     ) -> None:
         if not hits:
             return
@@ -273,7 +318,7 @@ class Classifier:
         # tracked per topic, so other topics' hits (everyone's personal keywords) cannot matter.
         hits.sort()
         reach: dict[str, int] = {}
-        for start, negative_end, topic, phrase, points in hits:
+        for start, negative_end, topic, phrase, points, alone in hits:
             end = -negative_end
             factor, label = field_wide.get(topic, (1.0, ""))
             for a_start, a_end, a_topic, a_factor, a_label in adjust:
@@ -286,8 +331,47 @@ class Classifier:
             if reach.get(topic, -1) >= end:
                 continue
             reach[topic] = end
+            if not alone:
+                # settled once the whole item is read: its best hit, if another phrase hits too
+                best = waiting.setdefault(topic, {}).get(phrase)
+                if best is None or points * factor > best.points:
+                    waiting[topic][phrase] = Hit(phrase, field_name, points * factor, label)
+                continue
             scores[topic] = scores.get(topic, 0.0) + points * factor
             counted.append((topic, Hit(phrase, field_name, points * factor, label)))
+
+    @staticmethod
+    def _settle(
+        waiting: dict[str, dict[str, Hit]],
+        scores: dict[str, float],
+        counted: list[tuple[str, Hit]],
+    ) -> None:
+        """Count each `alone: false` term once, if another phrase of its topic hit the item."""
+        phrases: dict[str, set[str]] = {}
+        for topic, hit in counted:
+            if hit.points > 0:
+                phrases.setdefault(topic, set()).add(hit.phrase)
+        for topic, hits in waiting.items():
+            others = phrases.get(topic, set())
+            for phrase, hit in hits.items():
+                if others - {phrase} or any(p != phrase for p in hits):
+                    scores[topic] = scores.get(topic, 0.0) + hit.points
+                    counted.append((topic, hit))
+                else:
+                    counted.append((topic, Hit(phrase, hit.field, 0.0, hit.rule or ALONE_RULE)))
+
+
+def _stands_alone(text: str, start: int, end: int) -> bool:
+    """Whether `text[start:end + 1]` is a word of its own: no letter or digit before it, and
+    after it the end of the word or a Korean particle (`WORD_END`)."""
+    if start and text[start - 1].isalnum():
+        return False
+    stop = end + 1
+    while stop < len(text) and text[stop].isalnum():
+        stop += 1
+        if stop - end > 5:
+            return False
+    return text[end + 1 : stop] in WORD_END
 
 
 def item_fields(item: FeedItem, wanted: Container[str]) -> list[tuple[str, str]]:

@@ -25,7 +25,8 @@ def test_explain_shows_tags_with_scores_and_the_near_misses(
 ) -> None:
     out = classify(tmp_path, capsys, "--explain", title="[속보] Gemini 새 버전 공개")
     assert "  breaking [score 1]: '[속보]' in title" in out
-    assert "  near miss ai [score 1 < 2]: 'Gemini' in title +1" in out
+    # an ambiguous name alone: a near miss that says what it waits for
+    assert "  near miss ai [score 0 < 2]: 'Gemini' in title +0 (alone: needs another hit)" in out
 
 
 def test_context_rule_vetoes_show_in_plain_output(
