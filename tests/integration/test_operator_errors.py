@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ from tests.helpers import (
     free_port,
     fresh_postgres_database,
     newsbot,
+    read_until,
+    start_bot,
     write_config,
 )
 
@@ -158,3 +161,26 @@ async def test_slack_http_mode_without_a_web_server_is_refused(tmp_path: Path) -
     line = refused(*await newsbot("run", "--config", str(config), env=env, cwd=tmp_path))
     assert line.startswith("newsbot: slack: HTTP mode (SLACK_APP_TOKEN unset) needs "), line
     assert "xoxb" not in line
+
+
+async def test_socket_mode_out_of_reach_is_one_line_per_attempt_with_growing_waits(
+    tmp_path: Path,
+) -> None:
+    config = write_config(tmp_path, DEAD_FEED)
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-not-used",
+        "SLACK_APP_TOKEN": "xapp-not-used",
+        "SLACK_API_URL": f"http://127.0.0.1:{free_port()}/api/",  # nothing listens there
+    }
+    process = await start_bot(config, tmp_path, env)
+    try:
+        seen = await read_until(process, b"Socket Mode unreachable (ClientConnectorError")
+        seen += await read_until(process, b"retrying in 4s")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        rest, _ = await asyncio.wait_for(process.communicate(), timeout=30)
+    output = (seen + rest).decode()
+    attempts = [line for line in output.splitlines() if "Socket Mode unreachable" in line]
+    assert [line.rsplit(" ", 1)[1] for line in attempts[:3]] == ["1s", "2s", "4s"], output
+    assert "Traceback" not in output and " ERROR " not in output, output
+    assert "xoxb-not-used" not in output and "xapp-not-used" not in output

@@ -23,6 +23,8 @@ from bot.channels.slack.limits import (
     EVENTS_PATH,
     FATAL_ERRORS,
     NETWORK_ERRORS,
+    SOCKET_RETRY,
+    SOCKET_RETRY_MAX,
 )
 from bot.channels.slack.sender import SlackSender, error_code, error_name
 from bot.commands import CommandReply, CommandRequest, Commands
@@ -32,6 +34,30 @@ from bot.render.slack import (
 )
 
 log = logging.getLogger(__name__)
+
+
+class _Unreachable(Exception):
+    """Slack did not answer apps.connections.open (network, 5xx): try again later."""
+
+
+class _OneLine(logging.Filter):
+    """slack_sdk logs each failed Socket Mode connection as an ERROR with a traceback; the
+    reason alone, as a warning, says all an operator can act on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info is not None and record.levelno >= logging.ERROR:
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+def socket_mode_logger() -> logging.Logger:
+    """The logger slack_sdk's Socket Mode client writes to: ours, one line per failure."""
+    logger = log.getChild("socket_mode")
+    if not any(isinstance(f, _OneLine) for f in logger.filters):
+        logger.addFilter(_OneLine())
+    return logger
+
 
 _LINK = re.compile(r"<(https?://[^|<>\s]+)(?:\|[^<>]*)?>")
 
@@ -63,14 +89,35 @@ class SlackFrontEnd(SlackSender):
                 )
             log.info("slack: receiving /news over HTTP at POST %s", EVENTS_PATH)
             return
-        await self._check_app_token()
         self._socket = AsyncSocketModeHandler(
-            self.app, self._app_token, logger=log.getChild("socket_mode")
+            self.app, self._app_token, logger=socket_mode_logger()
         )
-        # connect() retries on its own until it succeeds, so it must not hold up the start
-        connecting = self._socket.connect_async()  # type: ignore[no-untyped-call]  # bolt: untyped
-        self._socket_task = asyncio.create_task(connecting, name="slack-socket-mode")
+        try:  # a refused app token stops the start; Slack out of reach does not
+            self._socket.client.wss_uri = await self._socket_url()
+            wait = 0.0
+        except _Unreachable as exc:
+            log.warning("slack: Socket Mode unreachable (%s); retrying in %.0fs", exc, SOCKET_RETRY)
+            wait = SOCKET_RETRY
+        self._socket_task = asyncio.create_task(self._connect(wait), name="slack-socket-mode")
         log.info("slack: receiving /news over Socket Mode")
+
+    async def _connect(self, wait: float) -> None:
+        """Open the Socket Mode connection; while Slack is out of reach, one line per attempt
+        and twice the wait each time (slack_sdk would log a traceback every few seconds)."""
+        assert self._socket is not None
+        client = self._socket.client
+        while wait:
+            await asyncio.sleep(wait)
+            try:
+                client.wss_uri = await self._socket_url()
+                wait = 0.0
+            except _Unreachable as exc:
+                wait = min(wait * 2, SOCKET_RETRY_MAX)
+                log.warning("slack: Socket Mode unreachable (%s); retrying in %.0fs", exc, wait)
+            except Fatal as exc:
+                log.error("%s; commands are not received", exc)
+                return
+        await client.connect()  # type: ignore[no-untyped-call]  # slack_sdk: untyped
 
     async def stop(self) -> None:
         """Close the Socket Mode connection, if any (HTTP mode needs nothing: the server stops)."""
@@ -150,21 +197,19 @@ class SlackFrontEnd(SlackSender):
             auth.get("team_id"),
         )
 
-    async def _check_app_token(self) -> None:
-        """A refused app-level token is a configuration error worth stopping for; Socket Mode
-        itself would retry it forever."""
+    async def _socket_url(self) -> str:
+        """apps.connections.open: the WebSocket URL to connect to. A refused app token is a
+        configuration error worth stopping for (Socket Mode itself would retry it forever)."""
         try:
-            await self.app.client.apps_connections_open(app_token=self._app_token)
+            opened = await self.client.apps_connections_open(app_token=self._app_token)
         except SlackApiError as exc:
             error = error_code(exc) or f"HTTP {exc.response.status_code}"
             if error in FATAL_ERRORS:
-                log.error("slack: apps.connections.open refused the app token: %s", error)
                 raise Fatal(f"slack: Socket Mode: {error} (check SLACK_APP_TOKEN)") from None
-            log.warning("slack: apps.connections.open failed (%s); will keep trying", error)
+            raise _Unreachable(error) from None
         except NETWORK_ERRORS as exc:
-            log.warning(
-                "slack: Socket Mode unreachable at start (%s); will keep trying", error_name(exc)
-            )
+            raise _Unreachable(error_name(exc)) from None
+        return str(opened["url"])
 
     # commands --------------------------------------------------------------------------------
 

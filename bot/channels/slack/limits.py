@@ -24,7 +24,10 @@ SEND_TIMEOUT: Final = 15
 """Seconds for one Web API call; a timeout is a transient failure the dispatcher retries."""
 DEFAULT_RETRY_AFTER: Final = 1.0
 """When a 429 comes without a usable Retry-After header."""
-SOCKET_RETRY: Final = 30.0
+SOCKET_RETRY: Final = 1.0
+"""Seconds before the first new attempt to open Socket Mode; each failure doubles the wait..."""
+SOCKET_RETRY_MAX: Final = 300.0
+"""...up to five minutes."""
 COMMAND: Final = "/news"
 EVENTS_PATH: Final = "/slack/events"
 
