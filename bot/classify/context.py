@@ -5,6 +5,9 @@ Three kinds, all found by the same Aho-Corasick scan as the keywords (no second 
 * an **exclusion** of the config (`속보치`) cancels a keyword hit it overlaps;
 * a **modifier** (`AI` + head noun `데이터센터`, `수요`, `PC`) multiplies the hit it overlaps by its
   factor: the topic word qualifies another subject;
+
+  both reach only hits that start inside them: `AI 데이터센터` vetoes the `AI` it begins with,
+  not the `오픈AI` it ends (the lab's own data centre is still news about the lab);
 * a **negative** phrase (`[인사]`, `부고`, `임명`) multiplies every hit of its topic: in the whole
   item when it is in the title, or in its own field.
 
@@ -55,7 +58,7 @@ def lexicon_adjusters(topic: str, lexicon: Lexicon) -> Iterator[Adjuster]:
     for rule in lexicon.modifiers:
         for word in rule.words:
             for head in rule.heads:
-                for separator in SEPARATORS:
+                for separator in rule.separators or SEPARATORS:
                     if separator == "-" and not head[:1].isascii():
                         continue  # "AI-데이터센터" is not written
                     phrase = f"{word}{separator}{head}"

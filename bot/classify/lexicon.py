@@ -34,12 +34,17 @@ class LexiconError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Modifier:
-    """`word` followed by `head` (with or without a space) makes the word's hit a modifier."""
+    """`word` followed by `head` makes the word's hit a modifier.
+
+    They are joined by each of `separators` (None: a space, nothing, a hyphen or a middle dot,
+    `context.SEPARATORS`); a rule for lists of industries (`AI·바이오`) names only the dots.
+    """
 
     name: str
     factor: float
     words: tuple[str, ...]
     heads: tuple[str, ...]
+    separators: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +125,9 @@ def parse_lexicon(text: str, *, name: str, source: str = "lexicon") -> Lexicon:
             factor=_factor(rule.get("factor", 0.0), f"{source}: context.modifiers[{n}].factor"),
             words=_phrases(rule.get("words", []), f"{source}: context.modifiers[{n}].words"),
             heads=_phrases(rule.get("heads", []), f"{source}: context.modifiers[{n}].heads"),
+            separators=_separators(
+                rule.get("separators"), f"{source}: context.modifiers[{n}].separators"
+            ),
         )
         for n, rule in enumerate(_rules(context.get("modifiers", []), f"{source}: modifiers"))
     )
@@ -161,6 +169,14 @@ def _rules(value: Any, where: str) -> list[dict[str, Any]]:
 def _phrases(value: Any, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise LexiconError(f"{where}: expected a list of non-blank strings")
+    return tuple(value)
+
+
+def _separators(value: Any, where: str) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) and len(v) <= 3 for v in value):
+        raise LexiconError(f"{where}: expected a list of short strings")
     return tuple(value)
 
 

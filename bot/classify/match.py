@@ -322,7 +322,7 @@ class Classifier:
             end = -negative_end
             factor, label = field_wide.get(topic, (1.0, ""))
             for a_start, a_end, a_topic, a_factor, a_label in adjust:
-                if a_topic == topic and a_start <= end and start <= a_end and a_factor < factor:
+                if a_topic == topic and a_start <= start <= a_end and a_factor < factor:
                     factor, label = a_factor, a_label
             if factor == 0.0:
                 vetoes.append(Veto(phrase, label, field_name))

@@ -23,6 +23,7 @@ from bot.classify import (
     load_lexicon,
     personal_rule,
 )
+from bot.classify.context import lexicon_adjusters
 from bot.classify.lexicon import parse_lexicon
 from bot.classify.match import ALONE_RULE
 from bot.config import ConfigError, load_config, parse_config
@@ -449,6 +450,9 @@ MORE_NAMED = [
     ("미소금융 대출 연체율 상승", "policy-finance"),
     ("EIDL repayment deadline extended for small firms", "policy-finance"),
     ("Export credit agency backs a shipyard's new orders", "policy-finance"),
+    ("국책은행, 반도체 기업에 17조 저리 대출", "policy-finance"),
+    ("디딤돌·버팀목 금리 0.3%p 인상", "policy-finance"),  # two weak names together
+    ("역전세 반환대출 한도 확대", "policy-finance"),
 ]
 
 
@@ -538,6 +542,17 @@ def test_short_forms_match_only_as_words(shipped: Classifier, title: str, tagged
     assert ("policy-finance" in shipped.classify(item(title)).topics) is tagged
 
 
+def test_a_modifier_rule_may_name_its_separators() -> None:
+    lexicon = parse_lexicon(
+        "version: 1\n"
+        "groups: {names: {weight: 1, terms: [AI]}}\n"
+        "context: {modifiers: [{name: list, words: [AI], heads: [바이오], separators: ['·']}]}\n",
+        name="t",
+    )
+    assert lexicon.modifiers[0].separators == ("·",)
+    assert [a.phrase for a in lexicon_adjusters("t", lexicon)] == ["AI·바이오"]
+
+
 def test_word_boundary_is_a_lexicon_option() -> None:
     lexicon = parse_lexicon(
         "version: 1\n"
@@ -586,6 +601,9 @@ NOT_THE_TOPIC = [
     ),
     ("대환대출 플랫폼 이용자 100만 돌파", "policy-finance", "refinancing platform"),
     ("가수 신보 발매…타이틀곡 공개", "policy-finance", "new album or go game record"),
+    ("정부, AI·반도체·바이오 첨단산업에 5조 투자", "ai", "AI in a list of industries"),
+    ("반도체·AI 인재 10만명 양성", "ai", "AI in a list of industries"),
+    ("국책은행 부산 이전 논란 재점화", "policy-finance", "policy bank as a company"),
 ]
 
 
@@ -595,6 +613,8 @@ NOT_THE_TOPIC = [
         "미국, 중국향 AI칩 수출 통제 강화",  # export controls on AI chips stay the topic
         "오픈AI, AI 데이터센터 스타게이트 착공",  # a lab beside a vetoed modifier
         "AI 모델이 신약 후보 찾아",
+        "AI 반도체 스타트업, 국산 NPU 양산",  # a space is not a list's dot
+        "오픈AI 데이터센터 착공",  # the modifier begins inside the lab's name: the lab still counts
     ],
 )
 def test_a_modifier_rule_leaves_the_topic_itself_alone(shipped: Classifier, title: str) -> None:
@@ -672,6 +692,10 @@ def test_every_shipped_lexicon_loads_and_every_shipped_topic_uses_one() -> None:
         ("version: 1\ncontext: {modifiers: [{factor: 2, words: [a], heads: [b]}]}", "factor"),
         ("version: 1\ngroups: {a: {boundary: space, terms: [x]}}", "groups.a.boundary"),
         ("version: 1\ngroups: {a: {alone: 'no', terms: [x]}}", "groups.a.alone"),
+        (
+            "version: 1\ncontext: {modifiers: [{words: [a], heads: [b], separators: x}]}",
+            "separators",
+        ),
     ],
 )
 def test_a_malformed_lexicon_is_refused_naming_the_key(text: str, message: str) -> None:
