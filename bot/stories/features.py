@@ -11,12 +11,25 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from bot.stories.normalize import clean_lead, clean_title, compact, names, ngrams, numbers, tickers
+from bot.stories.normalize import (
+    clean_lead,
+    clean_title,
+    compact,
+    names,
+    ngrams,
+    numbers,
+    reclean,
+    subject,
+    tickers,
+)
 
 LEAD_CHARS = 200
 """Characters of the body kept as the lead: outlets rewrite headlines but often share the lead."""
-FORMAT = 2
-"""2: no MinHash signature (the index searches by rare tokens). Format 1 is still read."""
+FORMAT = 3
+"""3: title and lead in `canonical` wording (`美` as `미국`, `줄어` as `감소`, `사흘` as `3일`) and
+the headline's subject. 2: no MinHash signature (the index searches by rare tokens). Formats 1 and
+2 are still read: their title and lead are put in canonical wording and their names recomputed;
+their figures stay as stored, and their subject is unknown (never a reason to split)."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +48,8 @@ class StoryFeatures:
     """Name-like words of the lead."""
     tickers: frozenset[str]
     """Stock tickers in parentheses: different tickers are different companies."""
+    subject: str = ""
+    """The headline's leading subject (`이재명, …`, `윤희숙 “…”`), "" if it has none."""
 
     @property
     def search_tokens(self) -> frozenset[str]:
@@ -76,15 +91,26 @@ class StoryFeatures:
             "names": sorted(self.names),
             "lead_names": sorted(self.lead_names),
             "tickers": sorted(self.tickers),
+            "subject": self.subject,
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> StoryFeatures:
-        """The value `to_json` wrote; format 1 (with a MinHash signature) reads without it.
+        """The value `to_json` wrote; formats 1 and 2 are brought to this one's wording (FORMAT).
 
         Raises ValueError for an unknown format, so that the caller recomputes from the text.
         """
-        if data.get("v") not in (1, FORMAT):
+        if data.get("v") in (1, 2):
+            title, lead = reclean(str(data["title"])), reclean(str(data["lead"]))
+            return cls(
+                title=title,
+                lead=lead,
+                numbers=frozenset(data["numbers"]),
+                names=names(title),
+                lead_names=names(lead),
+                tickers=frozenset(data["tickers"]),
+            )
+        if data.get("v") != FORMAT:
             raise ValueError(f"stories: unknown features format {data.get('v')!r}")
         return cls(
             title=str(data["title"]),
@@ -93,6 +119,7 @@ class StoryFeatures:
             names=frozenset(data["names"]),
             lead_names=frozenset(data["lead_names"]),
             tickers=frozenset(data["tickers"]),
+            subject=str(data["subject"]),
         )
 
 
@@ -108,4 +135,5 @@ def features(title: str, text: str) -> StoryFeatures:
         names=names(clean),
         lead_names=names(lead),
         tickers=tickers(title) | tickers(text[: LEAD_CHARS + 80]),
+        subject=subject(title),
     )

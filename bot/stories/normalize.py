@@ -46,16 +46,107 @@ _MONTH_VALUES = {
 """`넉 달째` is `4개월째`: headlines write small month counts as words, leads as figures."""
 _DIGIT_MONTHS = re.compile(r"(\d)\s*달")
 
-_MULTIPLIERS = {"조": 10**12, "억": 10**8, "만": 10**4, "천": 10**3}
+_DAY_WORDS = re.compile(r"(?<![가-힣])(이틀|사흘|나흘|닷새|엿새|이레|열흘|보름)")
+_DAY_VALUES = {
+    "이틀": 2,
+    "사흘": 3,
+    "나흘": 4,
+    "닷새": 5,
+    "엿새": 6,
+    "이레": 7,
+    "열흘": 10,
+    "보름": 15,
+}
+"""`사흘째` is `3일째`, as `넉 달째` is `4개월째`."""
+_HANJA = {
+    "南北": "남북",
+    "美": "미국",
+    "中": "중국",
+    "日": "일본",
+    "北": "북한",
+    "英": "영국",
+    "獨": "독일",
+    "佛": "프랑스",
+    "露": "러시아",
+    "韓": "한국",
+    "印": "인도",
+    "伊": "이탈리아",
+    "濠": "호주",
+    "臺": "대만",
+    "與": "여당",
+    "野": "야당",
+    "靑": "청와대",
+    "檢": "검찰",
+    "警": "경찰",
+    "軍": "군",
+    "前": "전",
+    "現": "현",
+    "比": "대비",
+}
+"""One-character abbreviations of headlines (`美국무`, `北 미사일`, `전년比`), as their leads spell
+them. `日` after a figure is a day (`30日`)."""
+_HANJA_WORD = re.compile("|".join(sorted(_HANJA, key=len, reverse=True)))
+_HANJA_DAY = re.compile(r"(?<=\d)日")
+_LATIN_SPELLED = {
+    "엘지": "lg",
+    "에스케이": "sk",
+    "케이티": "kt",
+    "씨제이": "cj",
+    "지에스": "gs",
+    "케이비": "kb",
+    "엔에이치": "nh",
+    "에이치디": "hd",
+}
+"""Company prefixes some outlets spell in Hangul (`엘지전자`) and others in capitals (`LG전자`)."""
+_LATIN_SPELLED_WORD = re.compile("|".join(_LATIN_SPELLED))
+_SYNONYMS = (
+    (re.compile(r"↓|▼|(?<!하)줄(?:어|었)|뚝(?![가-힣])"), " 감소 "),
+    (re.compile(r"↑|▲|(?<!하)늘(?:어|었)(?!\s*놓)"), " 증가 "),
+    (re.compile(r"숨(?:져|진|졌)"), "사망"),
+    (re.compile(r"반토막"), "절반"),
+    (re.compile(r"공개"), "발표"),
+)
+"""Headline words and their plain-report equivalents: `줄어`/`뚝`/`↓` is `감소`, `숨져` is `사망`,
+`반토막` is `절반`, `공개` is `발표`."""
+
+
+def canonical(text: str) -> str:
+    """Abbreviations, day and month words, spelled-out Latin names and headline synonyms in the
+    wording of a plain report. Idempotent, and safe on already cleaned text (stored features)."""
+    text = _HANJA_DAY.sub("일", text)
+    text = _HANJA_WORD.sub(lambda m: f" {_HANJA[m.group(0)]} ", text)
+    text = _MONTH_WORDS.sub(lambda m: f"{_MONTH_VALUES[m.group(1)]}개월", text)
+    text = _DIGIT_MONTHS.sub(r"\1개월", text)
+    text = _DAY_WORDS.sub(lambda m: f"{_DAY_VALUES[m.group(1)]}일", text)
+    text = _LATIN_SPELLED_WORD.sub(lambda m: _LATIN_SPELLED[m.group(0)], text)
+    for pattern, word in _SYNONYMS:
+        text = pattern.sub(word, text)
+    return text
+
+
+_MULTIPLIERS = {"조": 10**12, "억": 10**8, "만": 10**4}
+_SMALL_MULTIPLIERS = {"천": 10**3, "백": 10**2}
+_UNITS = (
+    r"%p|%포인트|%|퍼센트|포인트|p|원|달러|유로|엔|위안|명|건|개월|개|배|gb|tb|mb|㎜|mm|도|가구|곳|대"
+    r"|채|회|호|주|bp|t|톤|km|㎞|kg|세|기|척|발"
+)
+_GROUP = r"\d[\d,]*(?:\.\d+)?(?:\s*[천백])?(?:\s*[조억만])?"
 _NUMBER = re.compile(
-    r"(?<![\w.])(\d[\d,]*(?:\.\d+)?)\s*(조|억|만|천)?"
-    r"((?:\s*\d[\d,]*(?:\.\d+)?\s*(?:조|억|만|천)?)*)"
-    r"(?!\s*(?:조|억|만|천))\s*(%|퍼센트|%p|포인트|p|원|달러|유로|엔|위안|명|건|개월|개|배|gb|tb|mb|㎜|mm|도|가구|곳|대|채|회|호|주|bp|t|톤|km|㎞|kg|세|기|척|발)?"
+    rf"(?<![a-z0-9.,])({_GROUP}(?:\s*{_GROUP})*)(?!\s*[조억만천백])"
+    rf"(여(?=\s*(?:{_UNITS})))?\s*({_UNITS})?"
     r"(대(?![가-힣]{2})|\s*(?:가량|안팎|이상|이하|넘게|넘는|미만|남짓))?",
 )
-"""A figure, its multipliers (`4조 7408억`), its unit, and a hedge (`8만명대`, `100여 명`)."""
-_NUMBER_PART = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(조|억|만|천)?")
-_UNIT_ALIASES = {"퍼센트": "%", "포인트": "p", "%p": "p", "mm": "㎜", "km": "㎞", "톤": "t"}
+"""A figure with its multipliers (`4조 7408억`, `3천만`), its unit, and a hedge (`8만명대`,
+`100여 명`, `1000명 이상`)."""
+_NUMBER_PART = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*([천백])?\s*([조억만])?")
+_UNIT_ALIASES = {
+    "퍼센트": "%",
+    "%포인트": "%p",
+    "포인트": "p",
+    "mm": "㎜",
+    "km": "㎞",
+    "톤": "t",
+}
 _IGNORED_UNITS = frozenset({""})
 """Bare numbers (no unit, no 만/억 multiplier) are mostly dates and times: left out."""
 
@@ -130,10 +221,8 @@ _STOP_NAMES = frozenset(
 
 
 def plain(text: str) -> str:
-    """Entities decoded (feeds double-escape: `&#039;`, `&quot;`), NFKC, month words as figures."""
-    text = unicodedata.normalize("NFKC", html.unescape(text))
-    text = _MONTH_WORDS.sub(lambda m: f"{_MONTH_VALUES[m.group(1)]}개월", text)
-    return _DIGIT_MONTHS.sub(r"\1개월", text)
+    """Entities decoded (feeds double-escape: `&#039;`, `&quot;`), NFKC, then `canonical`."""
+    return canonical(unicodedata.normalize("NFKC", html.unescape(text)))
 
 
 def fold(text: str) -> str:
@@ -157,6 +246,11 @@ def clean_lead(text: str, limit: int = 200) -> str:
     return _SPACE.sub(" ", _NON_WORD.sub(" ", text)).strip()[:limit]
 
 
+def reclean(text: str) -> str:
+    """An already cleaned title or lead (stored by an older version) in `canonical` wording."""
+    return _SPACE.sub(" ", canonical(text)).strip()
+
+
 def compact(text: str) -> str:
     """Text without spaces: Korean outlets space the same phrase differently (`4개월 연속`)."""
     return text.replace(" ", "")
@@ -171,16 +265,19 @@ def ngrams(text: str, n: int) -> frozenset[str]:
     return frozenset(sys.intern(squeezed[i : i + n]) for i in range(len(squeezed) - n + 1))
 
 
-def _number_value(head: str, head_mult: str | None, tail: str) -> float:
-    """`8만2002` -> 82002, `4조7408억` -> 4.7408e12, `7922억` -> 7.922e11, `4.2` -> 4.2."""
-    total = 0.0
-    parts = [(head, head_mult)] + [(m.group(1), m.group(2)) for m in _NUMBER_PART.finditer(tail)]
-    if len(parts) > 1 and all(mult is None for _, mult in parts):
+def _number_value(figure: str) -> tuple[float, bool]:
+    """`8만2002` -> 82002, `4조7408억` -> 4.7408e12, `3천만` -> 3e7, `1조2천억` -> 1.2e12, `4.2` ->
+    4.2; and whether it had a multiplier. Digits without any multiplier count only the first run
+    (`7 29` is not one figure)."""
+    parts = _NUMBER_PART.findall(figure)
+    if len(parts) > 1 and not any(small or big for _, small, big in parts):
         parts = parts[:1]
-    for digits, mult in parts:
+    total = 0.0
+    for digits, small, big in parts:
         value = float(digits.replace(",", ""))
-        total += value * _MULTIPLIERS[mult] if mult else value
-    return total
+        value *= _SMALL_MULTIPLIERS.get(small, 1) * _MULTIPLIERS.get(big, 1)
+        total += value
+    return total, any(small or big for _, small, big in parts)
 
 
 def numbers(text: str) -> frozenset[str]:
@@ -191,14 +288,13 @@ def numbers(text: str) -> frozenset[str]:
     """
     found: set[str] = set()
     for match in _NUMBER.finditer(fold(text)):
-        head, head_mult, tail, unit, hedge = match.groups()
+        figure, about, unit, hedge = match.groups()
         unit = _UNIT_ALIASES.get(unit or "", unit or "")
-        has_mult = bool(head_mult) or any(ch in tail for ch in _MULTIPLIERS)
+        value, has_mult = _number_value(figure)
         if unit in _IGNORED_UNITS and not has_mult:
             continue
-        value = _number_value(head, head_mult, tail)
         # a hedged figure (`8만명대`) only matches the same hedge, never contradicts an exact one
-        found.add(f"{value:.6g}{unit}" + ("~" if hedge else ""))
+        found.add(f"{value:.6g}{unit}" + ("~" if about or hedge else ""))
     return frozenset(found)
 
 
@@ -226,3 +322,15 @@ def tickers(text: str) -> frozenset[str]:
     """Stock tickers in parentheses (`테슬라(TSLA)`): two different ones mean two companies."""
     found = _TICKER.findall(plain(text))
     return frozenset(t for t in found if t not in _NOT_TICKERS)
+
+
+_SUBJECT = re.compile(r"^\s*([가-힣a-z][가-힣a-z0-9]{1,9})\s*(?:,|(?=[\"“]))")
+
+
+def subject(title: str) -> str:
+    """The leading subject of a headline, `이재명, …` or `윤희숙 “…”`: the first word when a comma
+    or a quoted statement follows it; "" when the headline does not open so. (Double quotes mark
+    speech in Korean headlines; single quotes mark terms, `태풍 '송다'`, and do not count.)"""
+    text = _TAG.sub(" ", plain(title)).casefold()
+    match = _SUBJECT.match(text)
+    return "" if match is None else _strip_particle(match.group(1))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
 from bot.stories import StoryFeatures, StoryIndex, StoryInput, explain, features, group, same_story
-from bot.stories.normalize import clean_title, numbers
+from bot.stories.normalize import clean_title, numbers, subject
 
 SAME = [
     (
@@ -42,6 +43,27 @@ DIFFERENT = [
         "컨설팅 기업 액센츄어 경영진인 운러치 조에가 지난 7월 28일 클래스 A 보통주를 매도했다.",
         "액센츄어 경영진 2억9300만원어치 클래스 A 지분 매도",
         "컨설팅 기업 액센츄어 경영진인 슉 엘린이 지난 7월 28일 클래스 A 보통주를 매도했다.",
+    ),
+    (  # a daily template about two products of one issuer, holdings shared
+        "2022년 7월 29일(금) 아크 핀테크 이노베이션 ETF, 캐시 우드가 사고 판 종목은?",
+        "캐시 우드가 이끄는 아크 핀테크 이노베이션 ETF(ARKF)가 일일 거래 내역을 공개했다. "
+        "로쿠(ROKU)",
+        "2022년 7월 29일(금) 아크 차세대 인터넷 ETF, 캐시 우드가 사고 판 종목은?",
+        "캐시 우드가 이끄는 아크 차세대 인터넷 ETF(ARKW)가 일일 거래 내역을 공개했다. 로쿠(ROKU)",
+    ),
+    (  # another person's statement about the event
+        "이재명, 참고인 사망에 “나랑 무슨 상관인가? 무당의 나라 됐다”",
+        "",
+        "윤희숙 “이재명, 참고인 죽음에도 무슨 상관? 참 잔인하다”",
+        "",
+    ),
+    (  # a series' standing introduction under two unrelated headlines
+        "신사임당 주언규 “먹튀했냐고요?” [한판승부]",
+        "진중권 작가와 김성회 정치연구소 소장이 매일 저녁 시사 현안을 두고 "
+        "치열하게 맞붙는 한판승부, 오늘의 초대석 손님을 만나 이야기를 나눠봅니다.",
+        "이재갑 “지난 2년 반이 정치방역? 국민 무시 프레임” [한판승부]",
+        "진중권 작가와 김성회 정치연구소 소장이 매일 저녁 시사 현안을 두고 "
+        "치열하게 맞붙는 한판승부, 오늘의 초대석 손님을 만나 이야기를 나눠봅니다.",
     ),
     (  # unrelated news of the same day
         "히틀러 손목시계 14억원 낙찰에…유대인 사회 '부글부글'",
@@ -82,6 +104,11 @@ def test_numbers_keep_units_and_values() -> None:
     assert "82002명" in numbers("신규확진 8만2002명")
     assert "4.2%" in numbers("평균금리 4.2%")
     assert not numbers("30일 오전 9시")
+    assert numbers("연봉 3천만원") == {"3e+07원"}
+    assert numbers("1조2천억원") == {"1.2e+12원"}
+    assert numbers("금리 0.5%p 상승") == numbers("금리 0.5%포인트 상승") == {"0.5%p"}
+    assert numbers("사망35명") == {"35명"}
+    assert numbers("100여 명") == numbers("100여명") == {"100명~"}
 
 
 @pytest.mark.parametrize(
@@ -91,10 +118,38 @@ def test_numbers_keep_units_and_values() -> None:
         ("소비 4달 연속 감소", "소비 4개월 연속 감소"),
         ("매출 1,234억 원", "매출 1234억원"),  # thousands separators
         ("&#039;법카&#039; 참고인 1,000명", "'법카' 참고인 1000명"),  # double-escaped entities
+        ("수출 3.2%↓", "수출 3.2% 줄어"),  # arrows and verbs of direction
     ],
 )
 def test_numbers_read_the_same_figure_in_other_wordings(one: str, other: str) -> None:
     assert numbers(clean_title(one)) == numbers(clean_title(other)) != frozenset()
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("美국무, 내주 동남아 순방…“北 얘기할 것”", "미국 국무 내주 동남아 순방 북한 얘기할 것"),
+        ("확진 사흘째 8만명대", "확진 3일째 8만명대"),
+        ("엘지전자 2분기 영업이익 12% 줄어", "LG전자 2분기 영업이익 12% 감소"),
+        ("경찰관 흉기에 숨져", "경찰관 흉기에 사망"),
+        ("교사 선발 ‘반토막’", "교사 선발 절반"),
+    ],
+)
+def test_headline_wordings_read_alike(one: str, other: str) -> None:
+    assert clean_title(one) == clean_title(other)
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("윤희숙 “이재명, 참고인 죽음에도 무슨 상관?”", "윤희숙"),
+        ("[속보] 바이든, 코로나19 재확진", "바이든"),
+        ("태풍 '송다' 영향에 한라산 100㎜ 폭우", ""),  # single quotes name, they do not quote
+        ("소비 4개월 연속 감소", ""),
+    ],
+)
+def test_subject_of_a_headline(title: str, expected: str) -> None:
+    assert subject(title) == expected
 
 
 def test_hedged_figure_never_contradicts_the_exact_one() -> None:
@@ -109,12 +164,23 @@ def test_features_round_trip_through_json() -> None:
     assert StoryFeatures.from_json(json.loads(json.dumps(item.to_json()))) == item
 
 
-def test_features_of_the_first_format_still_read() -> None:
+def test_features_of_older_formats_still_read() -> None:
     item = features(*SAME[0][:2])
+    unknown_subject = replace(item, subject="")
     old = item.to_json() | {"v": 1, "signature": [1, 2, 3]}
-    assert StoryFeatures.from_json(old) == item
+    assert StoryFeatures.from_json(old) == unknown_subject
+    second = {k: v for k, v in item.to_json().items() if k != "subject"} | {"v": 2}
+    assert StoryFeatures.from_json(second) == unknown_subject
     with pytest.raises(ValueError, match="stories: unknown features format"):
         StoryFeatures.from_json(item.to_json() | {"v": 99})
+
+
+def test_format_2_titles_are_brought_to_the_canonical_wording() -> None:
+    stored = features("美 소비 넉 달째 줄어", "").to_json()
+    stored |= {"v": 2, "title": "美 소비 4개월째 줄어", "names": ["美", "소비", "줄어"]}
+    read = StoryFeatures.from_json(stored)
+    assert read.title == features("미국 소비 4개월째 감소", "").title
+    assert {"미국", "감소"} <= read.names
 
 
 def test_index_matches_within_window_and_forgets_after() -> None:
