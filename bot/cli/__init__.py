@@ -18,6 +18,7 @@ from bot.cli.classify import classify
 from bot.cli.opml import export_opml, import_opml
 from bot.cli.stories import stories
 from bot.config import ConfigError, load_config
+from bot.feeds.identity import duplicate_feeds
 from bot.logs import setup_logging
 from bot.models import PollStatus
 from bot.settings import SettingsError, require_web_server, settings_from_env
@@ -44,6 +45,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check-config":
             loaded = load_config(args.path)
             config = loaded.config
+            for first, later, identity in duplicate_feeds((f.name, f.url) for f in config.feeds):
+                print(
+                    f"{args.path}: warning: feeds {first} and {later} are one feed ({identity}): "
+                    f"it is polled once, as {first}",
+                    file=sys.stderr,
+                )
             print(
                 f"{args.path}: ok ({len(config.feeds)} feeds, {len(config.topics)} topics, "
                 f"{len(config.subscriptions)} subscriptions)"

@@ -6,6 +6,7 @@ import asyncio
 import sys
 from pathlib import Path
 
+from bot.feeds.identity import feed_identity
 from bot.opml import OPMLError, Outline, read_opml, slug, write_opml
 from bot.store import connect
 from bot.store.records import FeedSpec
@@ -23,14 +24,16 @@ async def import_opml(database_url: str, path: Path) -> int:
     store = await connect(database_url)
     added, skipped, refused = [], [], []
     try:
-        known = {f.url for f in await store.feeds.all()}
-        names = {f.name for f in await store.feeds.all()}
+        feeds = await store.feeds.all()
+        known = {feed_identity(f.url): f.name for f in feeds}
+        names = {f.name for f in feeds}
         for outline in outlines:
             if not outline.url.startswith(("http://", "https://")):
                 refused.append(f"{outline.url} (not http or https)")
                 continue
-            if outline.url in known:
-                skipped.append(f"{outline.url} (already polled)")
+            identity = feed_identity(outline.url)
+            if identity in known:
+                skipped.append(f"{outline.url} (already polled as {known[identity]})")
                 continue
             name = base = slug(outline.name, outline.url)
             suffix = 2
@@ -39,7 +42,7 @@ async def import_opml(database_url: str, path: Path) -> int:
             if await store.feeds.add(FeedSpec(name, outline.url, DEFAULT_IMPORT_INTERVAL), "opml"):
                 added.append(f"{name} {outline.url}")
                 names.add(name)
-                known.add(outline.url)
+                known[identity] = name
             else:
                 skipped.append(f"{outline.url} (exists)")
     finally:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.feeds.identity import feed_identity
 from bot.models import FeedState
 from bot.store.engine import Database
 from bot.store.records import FeedRecord, FeedSpec
 from bot.store.schema import feeds
+
+log = logging.getLogger(__name__)
 
 
 def feed_record(row: Any) -> FeedRecord:
@@ -26,38 +31,73 @@ class FeedStore:
         self._db = db
 
     async def sync(self, specs: Sequence[FeedSpec]) -> None:
-        """Make the config's feeds present and enabled; disable config feeds no longer listed."""
+        """Make the config's feeds present and enabled; disable config feeds no longer listed.
+
+        A feed is named by its URL's identity (`feed_identity`): a config feed whose URL another
+        row already polls (imported from OPML, added from a chat, renamed in the config) takes
+        that row over with its seen items, so nothing it saw alerts again; a second config entry
+        for the same feed is skipped, and any other row for it is disabled.
+        """
+        listed = {spec.name for spec in specs}
         async with self._db.transaction() as conn:
-            rows = (await conn.execute(select(feeds.c.name, feeds.c.origin))).all()
-            existing = {r.name: r.origin for r in rows}
+            rows = (
+                await conn.execute(select(feeds.c.id, feeds.c.name, feeds.c.url, feeds.c.origin))
+            ).all()
+            by_name = {r.name: r for r in rows}
+            kept: set[int] = set()
+            claimed: dict[str, str] = {}
             for spec in specs:
+                identity = feed_identity(spec.url)
+                if identity in claimed:
+                    log.warning(
+                        "feeds %s and %s are one feed (%s): polling it once, as %s",
+                        claimed[identity],
+                        spec.name,
+                        identity,
+                        claimed[identity],
+                    )
+                    continue
+                claimed[identity] = spec.name
                 values = {
+                    "name": spec.name,
                     "url": spec.url,
                     "interval_s": spec.interval_s,
                     "backlog": spec.backlog,
                     "enabled": spec.enabled,
                     "origin": "config",
                 }
-                if spec.name in existing:
-                    await conn.execute(
-                        update(feeds).where(feeds.c.name == spec.name).values(values)
-                    )
-                else:
-                    await conn.execute(feeds.insert().values(name=spec.name, **values))
-            listed = {spec.name for spec in specs}
-            gone = [n for n, origin in existing.items() if origin == "config" and n not in listed]
-            if gone:
-                await conn.execute(
-                    update(feeds).where(feeds.c.name.in_(gone)).values(enabled=False)
+                row = by_name.get(spec.name) or next(
+                    (
+                        r
+                        for r in rows
+                        if r.name not in listed
+                        and r.id not in kept
+                        and feed_identity(r.url) == identity
+                    ),
+                    None,
                 )
+                if row is None:
+                    inserted = await conn.execute(feeds.insert().values(values))
+                    key = inserted.inserted_primary_key
+                    assert key is not None
+                    kept.add(key[0])
+                else:
+                    await conn.execute(update(feeds).where(feeds.c.id == row.id).values(values))
+                    kept.add(row.id)
+            stale = [
+                r.id
+                for r in rows
+                if r.id not in kept
+                and (r.origin == "config" or feed_identity(r.url) in claimed)
+                and r.name not in listed
+            ]
+            if stale:
+                await conn.execute(update(feeds).where(feeds.c.id.in_(stale)).values(enabled=False))
 
     async def add(self, spec: FeedSpec, origin: str = "chat") -> FeedRecord | None:
-        """Add a feed; None when one of that name or URL exists already."""
+        """Add a feed; None when one of that name, or of that URL once normalised, exists."""
         async with self._db.transaction() as conn:
-            clash = await conn.execute(
-                select(feeds.c.id).where(or_(feeds.c.name == spec.name, feeds.c.url == spec.url))
-            )
-            if clash.first() is not None:
+            if await self._clash(conn, spec) is not None:
                 return None
             await conn.execute(
                 feeds.insert().values(
@@ -70,6 +110,15 @@ class FeedStore:
                 )
             )
         return await self.get(spec.name)
+
+    @staticmethod
+    async def _clash(conn: AsyncConnection, spec: FeedSpec) -> str | None:
+        """The name of a feed that `spec` would duplicate (same name, or same feed URL)."""
+        identity = feed_identity(spec.url)
+        for row in await conn.execute(select(feeds.c.name, feeds.c.url)):
+            if row.name == spec.name or feed_identity(row.url) == identity:
+                return str(row.name)
+        return None
 
     async def remove(self, name: str) -> bool:
         async with self._db.transaction() as conn:
