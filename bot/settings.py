@@ -19,6 +19,7 @@ DRIVER_PREFIXES = {
     "sqlite://": "sqlite+aiosqlite://",
 }
 """Database URLs as hosting providers and libpq write them, and the async driver they mean."""
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 SECRET_FIELDS = ("telegram_bot_token", "slack_bot_token", "slack_app_token", "slack_signing_secret")
 
 
@@ -94,6 +95,11 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
     log_format = get("NEWSBOT_LOG_FORMAT", "text").lower()
     if log_format not in ("text", "json"):
         raise SettingsError(f"NEWSBOT_LOG_FORMAT: {log_format!r} is not text or json")
+    log_level = get("NEWSBOT_LOG_LEVEL", "INFO").upper()
+    if log_level not in LOG_LEVELS:
+        raise SettingsError(
+            f"NEWSBOT_LOG_LEVEL: {log_level!r} is not one of {', '.join(LOG_LEVELS)}"
+        )
     slack_api_url = get("SLACK_API_URL", DEFAULT_SLACK_API_URL)
     return Settings(
         database_url=with_async_driver(get("NEWSBOT_DATABASE_URL", DEFAULT_DATABASE_URL)),
@@ -106,7 +112,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         slack_signing_secret=get("SLACK_SIGNING_SECRET"),
         slack_api_url=slack_api_url if slack_api_url.endswith("/") else slack_api_url + "/",
         http_port=port,
-        log_level=get("NEWSBOT_LOG_LEVEL", "INFO").upper(),
+        log_level=log_level,
         log_format=log_format,
     )
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -15,17 +14,14 @@ from pathlib import Path
 from bot.app import App
 from bot.channels.base import SendError
 from bot.cli.classify import classify
-from bot.cli.opml import export_opml, import_opml
+from bot.cli.opml import config_outlines, export_opml, import_opml
 from bot.cli.stories import stories
 from bot.config import ConfigError, load_config
 from bot.feeds.identity import duplicate_feeds
 from bot.logs import setup_logging
-from bot.models import PollStatus
 from bot.settings import SettingsError, require_web_server, settings_from_env
 from bot.status import collect_status, format_status
 from bot.store import DatabaseUnavailable, connect
-
-log = logging.getLogger("newsbot")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -70,7 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "feeds":
             if args.feeds_command == "import":
                 return asyncio.run(import_opml(settings.database_url, Path(args.file)))
-            return asyncio.run(export_opml(settings.database_url))
+            listed = config_outlines(config_path)
+            return asyncio.run(export_opml(settings.database_url, listed))
         if args.command == "run":
             if not args.once:  # `--once` receives no commands
                 require_web_server(settings)
@@ -107,7 +104,7 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate a subscriptions.yaml")
     check.add_argument("path")
     classify = sub.add_parser("classify", help="show the tags of every item of a feed")
-    classify.add_argument("source", metavar="FILE_OR_URL")
+    classify.add_argument("source", metavar="FILE_OR_URL", help="a feed file, URL, or - for stdin")
     classify.add_argument("--config", help="subscriptions.yaml with the topics")
     classify.add_argument("--json", action="store_true", help="one JSON object per item")
     classify.add_argument(
@@ -125,7 +122,8 @@ def _parser() -> argparse.ArgumentParser:
     feeds_sub = feeds.add_subparsers(dest="feeds_command", required=True)
     feeds_import = feeds_sub.add_parser("import", help="add the feeds of an OPML file")
     feeds_import.add_argument("file", metavar="FILE.opml")
-    feeds_sub.add_parser("export", help="print every feed as OPML 2.0")
+    feeds_export = feeds_sub.add_parser("export", help="print every feed as OPML 2.0")
+    feeds_export.add_argument("--config", help="subscriptions.yaml whose feeds to add")
     return parser
 
 
@@ -143,10 +141,7 @@ async def _run(app: App, *, once: bool) -> int:
     try:
         await app.start()
         if once:
-            outcomes = await app.run_once()
-            failed = [o for o in outcomes if o.status is PollStatus.ERROR]
-            for outcome in failed:
-                log.warning("feed %s: %s", outcome.feed, outcome.error)
+            await app.run_once()  # the poller has logged each feed that failed
         else:
             await app.run_forever()
     finally:

@@ -6,9 +6,10 @@ import asyncio
 import sys
 from pathlib import Path
 
+from bot.config import load_config
 from bot.feeds.identity import feed_identity
 from bot.opml import OPMLError, Outline, read_opml, slug, write_opml
-from bot.store import connect
+from bot.store import NoDatabaseYet, connect
 from bot.store.records import FeedSpec
 
 DEFAULT_IMPORT_INTERVAL = 600.0
@@ -18,7 +19,10 @@ DEFAULT_IMPORT_INTERVAL = 600.0
 async def import_opml(database_url: str, path: Path) -> int:
     try:
         outlines = read_opml(await asyncio.to_thread(path.read_bytes))
-    except (OSError, OPMLError) as exc:
+    except OSError as exc:
+        print(f"newsbot feeds import: {path}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except OPMLError as exc:
         print(f"newsbot feeds import: {path}: {exc}", file=sys.stderr)
         return 1
     store = await connect(database_url)
@@ -54,11 +58,26 @@ async def import_opml(database_url: str, path: Path) -> int:
     return 0
 
 
-async def export_opml(database_url: str) -> int:
-    store = await connect(database_url, create=False)
+def config_outlines(config_path: Path) -> list[Outline]:
+    """The enabled feeds of the config at `config_path`; none when there is no such file."""
+    if not config_path.exists():
+        return []
+    return [Outline(f.name, f.url) for f in load_config(config_path).config.feeds if f.enabled]
+
+
+async def export_opml(database_url: str, listed: list[Outline]) -> int:
+    """Every feed the bot polls or will poll: the database's, then the config's (`listed`) not
+    yet in it; before the first `run` there is no database, and the config's feeds are the list."""
     try:
-        feeds = [f for f in await store.feeds.all() if f.enabled]
-    finally:
-        await store.close()
-    sys.stdout.write(write_opml(Outline(f.name, f.url) for f in feeds))
+        store = await connect(database_url, create=False)
+    except NoDatabaseYet:
+        polled = []
+    else:
+        try:
+            polled = [Outline(f.name, f.url) for f in await store.feeds.all() if f.enabled]
+        finally:
+            await store.close()
+    known = {feed_identity(o.url) for o in polled}
+    new = [o for o in listed if feed_identity(o.url) not in known]
+    sys.stdout.write(write_opml([*polled, *new]))
     return 0

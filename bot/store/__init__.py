@@ -16,7 +16,7 @@ from bot.store.engine import Database, open_database
 from bot.store.feeds import FeedStore
 from bot.store.outbox import OutboxStore
 from bot.store.polls import PollStore
-from bot.store.problems import DatabaseUnavailable
+from bot.store.problems import DatabaseUnavailable, NoDatabaseYet
 from bot.store.schema import outbox, seen_items
 from bot.store.stories import StoryStore
 
@@ -66,4 +66,4 @@ async def connect(url: str, *, create: bool = True) -> Store:
     return Store(await open_database(url, create=create))
 
 
-__all__ = ["DatabaseUnavailable", "Store", "connect"]
+__all__ = ["DatabaseUnavailable", "NoDatabaseYet", "Store", "connect"]

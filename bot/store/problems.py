@@ -23,6 +23,10 @@ class DatabaseUnavailable(Exception):
     """The database cannot be used; the message names the problem and the fix."""
 
 
+class NoDatabaseYet(DatabaseUnavailable):
+    """A reader (`status`, `feeds export`) found no SQLite file where the bot would make one."""
+
+
 def check_url(url: URL) -> None:
     """Refuse a URL of a database or driver the bot does not speak."""
     backend, driver = url.get_backend_name(), url.get_driver_name()
@@ -43,7 +47,7 @@ def check_sqlite_file(path: Path, *, create: bool) -> None:
     if path.exists():
         return
     if not create:
-        raise DatabaseUnavailable(
+        raise NoDatabaseYet(
             f"no SQLite database at {path}: `newsbot run` creates it there "
             "(or point NEWSBOT_DATABASE_URL at the bot's database)"
         )

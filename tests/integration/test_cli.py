@@ -123,3 +123,10 @@ async def test_sighup_reloads_a_new_topic(tmp_path: Path, feed_server: FeedServe
         process.send_signal(signal.SIGTERM)
         await asyncio.wait_for(process.communicate(), timeout=30)
     assert process.returncode == 0
+
+
+async def test_run_once_names_a_failing_feed_once(tmp_path: Path, feed_server: FeedServer) -> None:
+    config = write_config(tmp_path, feed_server.url("missing.xml"))
+    code, output = await newsbot("run", "--once", "--config", str(config), cwd=tmp_path)
+    assert code == 0, output
+    assert output.count("HTTP 404") == 1, output

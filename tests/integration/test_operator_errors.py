@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ from tests.fakes.feed_server import FeedServer, rss
 from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import (
     OLD_ITEMS,
+    REPO,
+    config_yaml,
     drop_postgres_database,
     free_port,
     fresh_postgres_database,
@@ -26,7 +29,15 @@ from tests.helpers import (
 WRONG_TOKEN = "4242:WRONG_secret-token_value"
 DEAD_FEED = "http://127.0.0.1:9/feed.xml"
 """A feed no test polls: the commands below fail before any poll."""
-COMMANDS = [("run", "--config", "subscriptions.yaml"), ("status",), ("feeds", "export")]
+COMMANDS = [
+    ("run", "--config", "subscriptions.yaml"),
+    ("status",),
+    ("feeds", "import", "feeds.opml"),
+    ("feeds", "export"),
+]
+"""Every command that opens the database (`feeds export` reads the config's feeds when the
+SQLite file does not exist yet: see `test_feeds_export_before_the_first_run`)."""
+EMPTY_OPML = '<?xml version="1.0"?><opml version="2.0"><body/></opml>'
 
 
 def one_line(code: int, output: str) -> str:
@@ -74,11 +85,14 @@ BAD_DATABASE_URLS = {
 """What an operator may set, and part of the one line they must read (never the password)."""
 
 
-@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c[:2]))
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c[:2]).strip("-"))
 async def test_every_bad_database_url_is_one_line(tmp_path: Path, command: tuple[str, ...]) -> None:
     (tmp_path / "file.txt").write_text("not a folder")
+    (tmp_path / "feeds.opml").write_text(EMPTY_OPML)
     write_config(tmp_path, DEAD_FEED)
     for name, (url, expected) in BAD_DATABASE_URLS.items():
+        if command == ("feeds", "export") and url.startswith("sqlite"):
+            continue  # no database yet: the config's feeds are exported
         env = {"NEWSBOT_DATABASE_URL": url.format(tmp=tmp_path, port=free_port())}
         code, output = await newsbot(*command, env=env, cwd=tmp_path)
         line = one_line(code, output)
@@ -87,13 +101,14 @@ async def test_every_bad_database_url_is_one_line(tmp_path: Path, command: tuple
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c[:2]))
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c[:2]).strip("-"))
 async def test_a_missing_postgres_database_suggests_createdb(
     tmp_path: Path, command: tuple[str, ...]
 ) -> None:
     url = await fresh_postgres_database()
     await drop_postgres_database(url)
     missing = url.rsplit("/", 1)[1]
+    (tmp_path / "feeds.opml").write_text(EMPTY_OPML)
     write_config(tmp_path, DEAD_FEED)
     env = {"NEWSBOT_DATABASE_URL": url}
     line = one_line(*await newsbot(*command, env=env, cwd=tmp_path))
@@ -184,3 +199,123 @@ async def test_socket_mode_out_of_reach_is_one_line_per_attempt_with_growing_wai
     assert [line.rsplit(" ", 1)[1] for line in attempts[:3]] == ["1s", "2s", "4s"], output
     assert "Traceback" not in output and " ERROR " not in output, output
     assert "xoxb-not-used" not in output and "xapp-not-used" not in output
+
+
+async def test_feeds_export_before_the_first_run_lists_the_configs_feeds(tmp_path: Path) -> None:
+    write_config(tmp_path, DEAD_FEED)
+    code, output = await newsbot("feeds", "export", cwd=tmp_path, env={"NEWSBOT_DATABASE_URL": ""})
+    assert code == 0, output
+    assert f'text="local" title="local" xmlUrl="{DEAD_FEED}"' in output, output
+    assert await asyncio.to_thread(os.listdir, tmp_path) == ["subscriptions.yaml"]
+
+
+EVERY_COMMAND = [
+    ("run", "--once", "--config", "subscriptions.yaml"),
+    ("check-config", "subscriptions.yaml"),
+    ("classify", "--config", "subscriptions.yaml", "feed.xml"),
+    ("stories", "--config", "subscriptions.yaml", "feed.xml"),
+    ("status",),
+    ("feeds", "import", "feeds.opml"),
+    ("feeds", "export"),
+]
+BAD_ENVIRONMENT = {
+    "NEWSBOT_LOG_LEVEL": ("bogus", "'BOGUS' is not one of DEBUG, INFO, WARNING, ERROR"),
+    "NEWSBOT_LOG_FORMAT": ("xml", "'xml' is not text or json"),
+    "NEWSBOT_HTTP_PORT": ("http", "'http' is not a TCP port"),
+}
+BAD_CONFIGS = {
+    "missing": (None, "subscriptions.yaml: cannot read: "),
+    "broken YAML": ("version: 1\nfeeds: [\n", "subscriptions.yaml:3: invalid YAML: "),
+    "not a mapping": ("- a list\n", "subscriptions.yaml:1: expected a mapping with `version: 1`"),
+    "a bad value": (
+        config_yaml('  - {name: a, url: "http://127.0.0.1:9/a", interval: soon}\n'),
+        "subscriptions.yaml:4: feeds[0].interval: ",
+    ),
+}
+
+
+def command_id(command: tuple[str, ...]) -> str:
+    return " ".join(word for word in command[:2] if not word.startswith("-"))
+
+
+def scratch_files(folder: Path) -> None:
+    """A working folder where every command of EVERY_COMMAND could succeed."""
+    write_config(folder, DEAD_FEED)
+    (folder / "feed.xml").write_text(rss(OLD_ITEMS), encoding="utf-8")
+    (folder / "feeds.opml").write_text(EMPTY_OPML)
+
+
+@pytest.mark.parametrize("command", EVERY_COMMAND, ids=command_id)
+async def test_every_bad_environment_value_is_one_line(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    scratch_files(tmp_path)
+    for name, (value, expected) in BAD_ENVIRONMENT.items():
+        code, output = await newsbot(*command, env={name: value}, cwd=tmp_path)
+        assert code == 2, (name, output)
+        assert output.strip() == f"newsbot: {name}: {expected}", (name, output)
+
+
+@pytest.mark.parametrize(
+    "command", [c for c in EVERY_COMMAND if "subscriptions.yaml" in c], ids=command_id
+)
+async def test_every_bad_config_file_is_one_line(tmp_path: Path, command: tuple[str, ...]) -> None:
+    scratch_files(tmp_path)
+    config = tmp_path / "subscriptions.yaml"
+    for name, (text, expected) in BAD_CONFIGS.items():
+        if text is None:
+            config.unlink(missing_ok=True)
+        else:
+            config.write_text(text, encoding="utf-8")
+        line = one_line(*await newsbot(*command, cwd=tmp_path))
+        assert line.startswith(expected), (name, line)
+
+
+BAD_DOCUMENTS = {
+    "classify": [
+        ("missing.xml", "newsbot classify: missing.xml: No such file or directory"),
+        (
+            "ftp://127.0.0.1/feed.xml",
+            "newsbot classify: ftp://127.0.0.1/feed.xml: only http and https URLs are fetched",
+        ),
+        (f"http://127.0.0.1:{free_port()}/feed.xml", "newsbot classify: http://127.0.0.1:"),
+    ],
+    "stories": [("missing.xml", "newsbot stories: missing.xml: No such file or directory")],
+    "feeds": [
+        ("missing.opml", "newsbot feeds import: missing.opml: No such file or directory"),
+        ("feed.xml", "newsbot feeds import: feed.xml: root element is <rss>, not <opml>"),
+    ],
+}
+
+
+@pytest.mark.parametrize("command", sorted(BAD_DOCUMENTS))
+async def test_every_bad_document_is_one_line(tmp_path: Path, command: str) -> None:
+    scratch_files(tmp_path)
+    args = (
+        ("feeds", "import") if command == "feeds" else (command, "--config", "subscriptions.yaml")
+    )
+    for source, expected in BAD_DOCUMENTS[command]:
+        line = one_line(*await newsbot(*args, source, cwd=tmp_path))
+        assert line.startswith(expected), line
+        assert line.count(source) == 1, line  # the source is named once, not repeated
+
+
+async def test_classify_reads_standard_input(tmp_path: Path) -> None:
+    scratch_files(tmp_path)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "classify",
+        "--config",
+        "subscriptions.yaml",
+        "-",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    output, _ = await asyncio.wait_for(process.communicate(rss(OLD_ITEMS).encode()), 120)
+    assert process.returncode == 0, output.decode()
+    assert "인공지능 반도체 수출 급증\n  https://news.example/2\n  ai: " in output.decode()
