@@ -8,6 +8,7 @@ Validation is pydantic's; this module only adds YAML line numbers and the checks
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,12 +74,26 @@ class Defaults(_Strict):
 
 
 class FeedConfig(_Strict):
-    name: str = Field(min_length=1, max_length=64, pattern=r"^[\w.\-]+$")
-    url: str = Field(pattern=r"^https?://\S+$")
+    name: str = Field(min_length=1, max_length=64)
+    url: str
     interval: Seconds | None = None
     backlog: int = Field(default=0, ge=0, le=100)
     """How many of the newest items the first poll of this feed delivers (0: it only primes)."""
     enabled: bool = True
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        if not re.fullmatch(r"[\w.\-]+", value):
+            raise ValueError(f"{value!r}: use letters, digits, '.', '-' and '_' only")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _web_url(cls, value: str) -> str:
+        if not re.fullmatch(r"https?://\S+", value):
+            raise ValueError(f"{value!r} is not an http:// or https:// URL")
+        return value
 
 
 class TopicConfig(_Strict):

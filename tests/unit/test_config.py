@@ -61,7 +61,11 @@ def test_empty_sections_are_valid() -> None:
         (VALID.replace("name: three", "name: one"), "test.yaml:7: feeds[2].name: feed name 'one'"),
         (
             VALID.replace("https://news.example/x", "ftp://news.example/x"),
-            "test.yaml:7: feeds[2].url",
+            "test.yaml:7: feeds[2].url: 'ftp://news.example/x' is not an http:// or https:// URL",
+        ),
+        (
+            VALID.replace("name: three", "name: three and four"),
+            "test.yaml:7: feeds[2].name: 'three and four': use letters, digits, '.', '-' and '_'",
         ),
         (
             VALID.replace("timezone: Asia/Seoul", "timezone: Mars/Base"),
