@@ -52,6 +52,16 @@ class Settings:
         """The console channel prints alerts when no chat platform is configured."""
         return not (self.telegram_bot_token or self.slack_bot_token)
 
+    @property
+    def platforms(self) -> tuple[str, ...]:
+        """The platforms `newsbot run` sends alerts to with these settings."""
+        wanted = (
+            ("console", self.console_enabled),
+            ("telegram", bool(self.telegram_bot_token)),
+            ("slack", bool(self.slack_bot_token)),
+        )
+        return tuple(name for name, on in wanted if on)
+
     def describe(self) -> dict[str, str]:
         """Every setting with secrets shown only as set/unset, for `status` and logs."""
         out = {}

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.models import OutboxStatus, Platform
 from bot.store import Store
 
 
@@ -21,7 +23,7 @@ async def collect_status(store: Store) -> dict[str, Any]:
                 "state": f.condition,
                 "last_poll": _iso(f.last_polled_at),
                 "last_success": _iso(f.last_success_at),
-                "next_poll": _iso(f.next_poll_at),
+                "next_poll": _iso(f.next_poll_at) if f.pollable else None,
                 "failures": f.failures,
                 "failing_since": _iso(f.failing_since),
                 "last_error": f.last_error,
@@ -36,6 +38,24 @@ async def collect_status(store: Store) -> dict[str, Any]:
         "chats": len(subscriptions),
         "subscriptions": sum(len(s.topics) + len(s.keywords) for s in subscriptions),
     }
+
+
+TOKENS = {Platform.TELEGRAM: "TELEGRAM_BOT_TOKEN", Platform.SLACK: "SLACK_BOT_TOKEN"}
+
+
+def stranded_alerts(status: dict[str, Any], channels: Iterable[str]) -> list[str]:
+    """A warning for each platform with alerts waiting and no channel to send them (its token is
+    not set here), e.g. after a run with a config that subscribes chats of that platform."""
+    out = []
+    for platform, counts in status["outbox"].items():
+        waiting = counts.get(OutboxStatus.PENDING, 0)
+        if waiting and platform not in channels:
+            unlock = f"set {TOKENS[platform]}" if platform in TOKENS else "unset the chat tokens"
+            out.append(
+                f"warning: {waiting} alert(s) wait for {platform}, which this bot does not send "
+                f"to: {unlock}, or remove its subscriptions"
+            )
+    return out
 
 
 def format_status(status: dict[str, Any]) -> str:
@@ -63,6 +83,7 @@ def format_status(status: dict[str, Any]) -> str:
     else:
         lines.append("outbox: empty")
     lines.append(f"chats: {status['chats']}, subscriptions: {status['subscriptions']}")
+    lines.extend(status.get("warnings", ()))
     return "\n".join(line.rstrip() for line in lines)
 
 

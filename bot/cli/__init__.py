@@ -19,8 +19,8 @@ from bot.cli.stories import stories
 from bot.config import ConfigError, load_config
 from bot.feeds.identity import duplicate_feeds
 from bot.logs import setup_logging
-from bot.settings import SettingsError, require_web_server, settings_from_env
-from bot.status import collect_status, format_status
+from bot.settings import Settings, SettingsError, require_web_server, settings_from_env
+from bot.status import collect_status, format_status, stranded_alerts
 from bot.store import DatabaseUnavailable, connect
 
 
@@ -62,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 stories(args.sources, config_path, config_given=given, as_json=args.json)
             )
         if args.command == "status":
-            return asyncio.run(_status(settings.database_url, as_json=args.json))
+            return asyncio.run(_status(settings, as_json=args.json))
         if args.command == "feeds":
             if args.feeds_command == "import":
                 return asyncio.run(import_opml(settings.database_url, Path(args.file)))
@@ -127,12 +127,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _status(database_url: str, *, as_json: bool) -> int:
-    store = await connect(database_url, create=False)
+async def _status(settings: Settings, *, as_json: bool) -> int:
+    store = await connect(settings.database_url, create=False)
     try:
         status = await collect_status(store)
     finally:
         await store.close()
+    status["warnings"] = stranded_alerts(status, settings.platforms)
     print(json.dumps(status, ensure_ascii=False, indent=2) if as_json else format_status(status))
     return 0
 

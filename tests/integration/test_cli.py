@@ -11,7 +11,17 @@ from pathlib import Path
 
 from bot.config import load_config
 from tests.fakes.feed_server import FeedServer, rss
-from tests.helpers import OLD_ITEMS, REPO, newsbot, read_until, seed_items, start_bot, write_config
+from tests.helpers import (
+    OLD_ITEMS,
+    REPO,
+    config_yaml,
+    newsbot,
+    one_feed,
+    read_until,
+    seed_items,
+    start_bot,
+    write_config,
+)
 
 
 async def test_check_config_accepts_the_shipped_file(tmp_path: Path) -> None:
@@ -130,3 +140,43 @@ async def test_run_once_names_a_failing_feed_once(tmp_path: Path, feed_server: F
     code, output = await newsbot("run", "--once", "--config", str(config), cwd=tmp_path)
     assert code == 0, output
     assert output.count("HTTP 404") == 1, output
+
+
+async def test_status_shows_no_next_poll_for_a_removed_feed(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    feed_server.publish("feed.xml", rss(OLD_ITEMS))
+    config = write_config(tmp_path, feed_server.url("feed.xml"))
+    code, output = await newsbot("run", "--once", "--config", str(config), cwd=tmp_path)
+    assert code == 0, output
+    config.write_text(config_yaml(""), encoding="utf-8")  # the feed is no longer listed
+    code, output = await newsbot("run", "--once", "--config", str(config), cwd=tmp_path)
+    assert code == 0, output
+
+    code, output = await newsbot("status", "--json", cwd=tmp_path)
+    assert code == 0, output
+    [feed] = json.loads(output)["feeds"]
+    assert feed["state"] == "removed" and feed["last_poll"] is not None, feed
+    assert feed["next_poll"] is None, feed
+
+
+async def test_status_warns_of_alerts_waiting_for_a_platform_without_a_token(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    feed_server.publish("feed.xml", rss(OLD_ITEMS))
+    config = tmp_path / "subscriptions.yaml"
+    subscribed = "subscriptions:\n  - {telegram: -1001, topics: [ai]}\n"
+    config.write_text(config_yaml(one_feed(feed_server.url("feed.xml"))) + subscribed)
+    run = ("run", "--once", "--config", str(config))
+    assert (await newsbot(*run, cwd=tmp_path))[0] == 0
+    feed_server.publish("feed.xml", rss(seed_items()))
+    assert (await newsbot(*run, cwd=tmp_path))[0] == 0  # queued for Telegram, which has no token
+
+    code, output = await newsbot("status", cwd=tmp_path)
+    assert code == 0, output
+    assert output.endswith(
+        "warning: 1 alert(s) wait for telegram, which this bot does not send to: set "
+        "TELEGRAM_BOT_TOKEN, or remove its subscriptions\n"
+    ), output
+    code, output = await newsbot("status", cwd=tmp_path, env={"TELEGRAM_BOT_TOKEN": "1:x"})
+    assert code == 0 and "warning" not in output, output
