@@ -27,11 +27,8 @@ from bot.store import Store
 from bot.store.codec import encode_alert
 from bot.store.records import FeedSpec, PollRecord, QueuedAlert
 from tests.seed import load_seed
+from tests.shared import CORPUS, REPO, SEED_DIR, WHERE
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-CORPUS = SHARED / "corpus" / "feeds"
-SEED_DIR = SHARED / "seed"
 POSTGRES_URL = os.environ.get(
     "NEWSBOT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
@@ -43,14 +40,14 @@ UPDATE_GOLDENS = os.environ.get("UPDATE_GOLDENS") == "1"
 
 def corpus_dir() -> Path:
     if not CORPUS.is_dir():
-        pytest.skip(f"real-world corpus not found at {CORPUS} (../shared beside the repo)")
+        pytest.skip(f"real-world corpus not found at {CORPUS} ({WHERE})")
     return CORPUS
 
 
 def seed_file() -> Path:
     files = sorted(SEED_DIR.glob("*.txt")) if SEED_DIR.is_dir() else []
     if not files:
-        pytest.skip(f"seed article not found in {SEED_DIR} (../shared beside the repo)")
+        pytest.skip(f"seed article not found in {SEED_DIR} ({WHERE})")
     return files[0]
 
 

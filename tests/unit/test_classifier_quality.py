@@ -27,10 +27,10 @@ from bot.classify import Classifier
 from bot.config import load_config
 from bot.feeds.parse import ParsedFeed, parse_feed
 from bot.models import Classification, FeedItem
+from tests.shared import CORPUS, WHERE
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data"
-CORPUS = REPO.parent / "shared" / "corpus" / "feeds"
 TOPICS = {"ai": "ai", "policy-finance": "policy_finance", "breaking": "breaking"}
 """Shipped topic id -> label key in the jsonl files."""
 GROUPS = ("tuning-ko", "tuning-en", "synthetic", "frozen-ko", "frozen-en")
@@ -232,7 +232,7 @@ def test_precision_and_recall_stay_above_their_floors(
     counts: dict[tuple[str, str], Counts], group: str
 ) -> None:
     if group != "synthetic" and not CORPUS.is_dir():
-        pytest.skip(f"real-world corpus not found at {CORPUS} (../shared beside the repo)")
+        pytest.skip(f"real-world corpus not found at {CORPUS} ({WHERE})")
     broken = failures({k: c for k, c in counts.items() if k[0] == group})
     assert not broken, "\n".join(broken) + table(counts)
 

@@ -30,6 +30,7 @@ from bot.config import ConfigError, load_config, parse_config
 from bot.feeds.parse import parse_feed
 from bot.models import FeedItem, Reason, Veto
 from tests.seed import SeedArticle, load_seed
+from tests.shared import SEED_DIR, WHERE
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED_TOPICS = ("ai", "policy-finance", "breaking")
@@ -364,10 +365,9 @@ def test_classifier_cache_rebuilds_only_when_the_keywords_change() -> None:
 
 @pytest.fixture(scope="module")
 def seed() -> SeedArticle:
-    seed_dir = Path(__file__).resolve().parents[2].parent / "shared" / "seed"
-    files = sorted(seed_dir.glob("*.txt")) if seed_dir.is_dir() else []
+    files = sorted(SEED_DIR.glob("*.txt")) if SEED_DIR.is_dir() else []
     if not files:
-        pytest.skip(f"seed article not found in {seed_dir} (../shared beside the repo)")
+        pytest.skip(f"seed article not found in {SEED_DIR} ({WHERE})")
     return load_seed(files[0])
 
 

@@ -21,10 +21,10 @@ import feedparser
 import pytest
 
 from bot.stories import StoryInput, group
+from tests.shared import CORPUS, WHERE
 
 REPO = Path(__file__).resolve().parents[2]
 LABELS = REPO / "tests" / "data" / "stories" / "labels.jsonl"
-CORPUS = REPO.parent / "shared" / "corpus" / "feeds"
 
 FLOORS = {"precision": 0.96, "recall": 0.76}
 """Test-half floors, a little below the figures measured when they were set (precision 0.984,
@@ -41,7 +41,7 @@ def _plain(markup: str) -> str:
 
 def _load(half: str) -> tuple[list[StoryInput], list[str]]:
     if not CORPUS.is_dir():
-        pytest.skip(f"real-world corpus not found at {CORPUS} (../shared beside the repo)")
+        pytest.skip(f"real-world corpus not found at {CORPUS} ({WHERE})")
     corpus = CORPUS
     rows = [json.loads(line) for line in LABELS.read_text(encoding="utf-8").splitlines()]
     entries: dict[str, list[object]] = {}
