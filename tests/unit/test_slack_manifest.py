@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -42,3 +43,10 @@ def test_slack_accepts_the_display_information() -> None:
     assert info["name"] == "newsbot"
     assert 174 <= len(info["long_description"]) <= 4000, "Slack refuses shorter or longer"
     assert len(info["description"]) <= 140
+
+
+def test_every_file_the_manifest_points_to_exists() -> None:
+    text = MANIFEST.read_text(encoding="utf-8")
+    named = re.findall(r"[\w./-]+\.(?:md|ya?ml)\b", text)
+    missing = [name for name in named if not (MANIFEST.parent / name).exists()]
+    assert missing == [], missing
