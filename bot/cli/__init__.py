@@ -143,6 +143,9 @@ async def _run(app: App, *, once: bool) -> int:
         await app.start()
         if once:
             await app.run_once()  # the poller has logged each feed that failed
+            # a channel that cannot work (a refused token) has logged why; cron should know too
+            if any(d.stopped_reason for d in app.dispatchers.values()):
+                return 1
         else:
             await app.run_forever()
     finally:

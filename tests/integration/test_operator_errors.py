@@ -21,7 +21,9 @@ from tests.helpers import (
     free_port,
     fresh_postgres_database,
     newsbot,
+    one_feed,
     read_until,
+    seed_items,
     start_bot,
     write_config,
 )
@@ -319,3 +321,25 @@ async def test_classify_reads_standard_input(tmp_path: Path) -> None:
     output, _ = await asyncio.wait_for(process.communicate(rss(OLD_ITEMS).encode()), 120)
     assert process.returncode == 0, output.decode()
     assert "인공지능 반도체 수출 급증\n  https://news.example/2\n  ai: " in output.decode()
+
+
+async def test_run_once_with_a_refused_telegram_token_fails_in_one_line(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    feed_server.publish("feed.xml", rss(OLD_ITEMS))
+    config = tmp_path / "subscriptions.yaml"
+    subscribed = "subscriptions:\n  - {telegram: 42, topics: [ai]}\n"
+    config.write_text(config_yaml(one_feed(feed_server.url("feed.xml"))) + subscribed)
+    run = ("run", "--once", "--config", str(config))
+    async with FakeTelegram(token="4242:the-right-one") as tg:
+        env = {"TELEGRAM_BOT_TOKEN": WRONG_TOKEN, "TELEGRAM_API_URL": tg.base_url}
+        code, output = await newsbot(*run, env=env, cwd=tmp_path)  # primes: nothing to send
+        assert code == 0, output
+        feed_server.publish("feed.xml", rss(seed_items()))
+        code, output = await newsbot(*run, env=env, cwd=tmp_path)
+    assert code == 1, output
+    assert output.strip().endswith(
+        "telegram: dispatcher stopped: telegram: the Bot API refused the token "
+        "(check TELEGRAM_BOT_TOKEN)"
+    ), output
+    assert "Traceback" not in output and WRONG_TOKEN.split(":")[1] not in output, output
