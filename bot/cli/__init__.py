@@ -10,21 +10,18 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.app import App
-from bot.channels.base import SendError
-from bot.cli.classify import classify
-from bot.cli.opml import config_outlines, export_opml, import_opml
-from bot.cli.stories import stories
-from bot.config import ConfigError, load_config
-from bot.feeds.identity import duplicate_feeds
 from bot.logs import setup_logging
 from bot.settings import Settings, SettingsError, require_web_server, settings_from_env
-from bot.status import collect_status, format_status, stranded_alerts
-from bot.store import DatabaseUnavailable, connect
+
+if TYPE_CHECKING:
+    from bot.app import App
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Each command imports only what it uses, so `--help`, `check-config` and `classify` start
+    without the database, the chat SDKs and the web server."""
     parser = _parser()
     args = parser.parse_args(argv)
     try:
@@ -36,63 +33,75 @@ def main(argv: Sequence[str] | None = None) -> int:
     # export, classify) keep stdout for that data and log to stderr
     log_stream = sys.stdout if args.command == "run" else sys.stderr
     setup_logging(settings.log_level, settings.log_format, settings.secrets, log_stream)
-    config_path = Path(getattr(args, "config", None) or settings.config_path)
     try:
-        if args.command == "check-config":
-            loaded = load_config(args.path)
-            config = loaded.config
-            for first, later, identity in duplicate_feeds((f.name, f.url) for f in config.feeds):
-                print(
-                    f"{args.path}: warning: feeds {first} and {later} are one feed ({identity}): "
-                    f"it is polled once, as {first}",
-                    file=sys.stderr,
-                )
-            print(
-                f"{args.path}: ok ({len(config.feeds)} feeds, {len(config.topics)} topics, "
-                f"{len(config.subscriptions)} subscriptions)"
-            )
-            return 0
-        if args.command == "classify":
-            return asyncio.run(
-                classify(args.source, config_path, as_json=args.json, explain=args.explain)
-            )
-        if args.command == "stories":
-            given = args.config is not None
-            return asyncio.run(
-                stories(args.sources, config_path, config_given=given, as_json=args.json)
-            )
-        if args.command == "status":
-            return asyncio.run(_status(settings, as_json=args.json))
-        if args.command == "feeds":
-            if args.feeds_command == "import":
-                return asyncio.run(import_opml(settings.database_url, Path(args.file)))
-            listed = config_outlines(config_path)
-            return asyncio.run(export_opml(settings.database_url, listed))
-        if args.command == "run":
-            if not args.once:  # `--once` receives no commands
-                require_web_server(settings)
-            loaded = load_config(config_path)
-            app = App(replace(settings, config_path=config_path), loaded)
-            return asyncio.run(_run(app, once=args.once))
-    except ConfigError as exc:
-        print(str(exc), file=sys.stderr)
-        return 1
-    except SettingsError as exc:
-        print(f"newsbot: {exc}", file=sys.stderr)
-        return 2
-    except SendError as exc:  # a chat platform refused us at start (revoked token, ...)
-        print(f"newsbot: {exc}", file=sys.stderr)
-        return 1
-    except DatabaseUnavailable as exc:
-        print(f"newsbot: database: {exc}", file=sys.stderr)
-        return 1
+        return _command(args, settings)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `newsbot stories ... | head`: the reader has all it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    parser.print_help()
-    return 2
+    except Exception as exc:
+        line = _operator_line(exc)
+        if line is None:
+            raise
+        print(line, file=sys.stderr)
+        return 2 if isinstance(exc, SettingsError) else 1
+
+
+def _command(args: argparse.Namespace, settings: Settings) -> int:
+    config_path = Path(getattr(args, "config", None) or settings.config_path)
+    if args.command == "check-config":
+        from bot.cli.check import check_config
+
+        return check_config(Path(args.path))
+    if args.command == "classify":
+        from bot.cli.classify import classify
+
+        return asyncio.run(
+            classify(args.source, config_path, as_json=args.json, explain=args.explain)
+        )
+    if args.command == "stories":
+        from bot.cli.stories import stories
+
+        given = args.config is not None
+        return asyncio.run(
+            stories(args.sources, config_path, config_given=given, as_json=args.json)
+        )
+    if args.command == "status":
+        return asyncio.run(_status(settings, as_json=args.json))
+    if args.command == "feeds":
+        from bot.cli.opml import config_outlines, export_opml, import_opml
+
+        if args.feeds_command == "import":
+            return asyncio.run(import_opml(settings.database_url, Path(args.file)))
+        listed = config_outlines(config_path)
+        return asyncio.run(export_opml(settings.database_url, listed))
+    if args.command == "run":
+        from bot.app import App
+        from bot.config import load_config
+
+        if not args.once:  # `--once` receives no commands
+            require_web_server(settings)
+        loaded = load_config(config_path)
+        app = App(replace(settings, config_path=config_path), loaded)
+        return asyncio.run(_run(app, once=args.once))
+    raise AssertionError(f"unknown command {args.command!r}")  # argparse allows no other
+
+
+def _operator_line(exc: Exception) -> str | None:
+    """The one line for a failure that is the operator's to fix; None for anything else (a bug:
+    its traceback is worth seeing). Imported only once something failed."""
+    from bot.channels.base import SendError
+    from bot.config import ConfigError
+    from bot.store.problems import DatabaseUnavailable
+
+    if isinstance(exc, ConfigError):
+        return str(exc)  # `file:line: key: problem`, one line per problem
+    if isinstance(exc, SettingsError | SendError):  # a chat platform refused us at start, ...
+        return f"newsbot: {exc}"
+    if isinstance(exc, DatabaseUnavailable):
+        return f"newsbot: database: {exc}"
+    return None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -128,6 +137,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _status(settings: Settings, *, as_json: bool) -> int:
+    from bot.status import collect_status, format_status, stranded_alerts
+    from bot.store import connect
+
     store = await connect(settings.database_url, create=False)
     try:
         status = await collect_status(store)

@@ -9,6 +9,8 @@ import signal
 import sys
 from pathlib import Path
 
+import pytest
+
 from bot.config import load_config
 from tests.fakes.feed_server import FeedServer, rss
 from tests.helpers import (
@@ -180,3 +182,48 @@ async def test_status_warns_of_alerts_waiting_for_a_platform_without_a_token(
     ), output
     code, output = await newsbot("status", cwd=tmp_path, env={"TELEGRAM_BOT_TOKEN": "1:x"})
     assert code == 0 and "warning" not in output, output
+
+
+HEAVY_MODULES = (
+    "bot.app",
+    "bot.store",
+    "sqlalchemy",
+    "alembic",
+    "telegram",
+    "slack_sdk",
+    "aiohttp",
+)
+"""What only `run`, `status` and `feeds` need: the database, the chat SDKs, the web server."""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["check-config", str(REPO / "subscriptions.yaml")],
+        ["classify", "--config", str(REPO / "subscriptions.yaml"), "-"],
+    ],
+    ids=lambda args: args[0],
+)
+async def test_data_commands_load_neither_the_database_nor_the_chat_sdks(
+    tmp_path: Path, args: list[str]
+) -> None:
+    """What makes them start in a fraction of the time `run` takes (bench/startup.py)."""
+    probe = (
+        "import sys\nfrom bot.cli import main\ntry:\n    main(sys.argv[1:])\n"
+        "except SystemExit:\n    pass\n"
+        f"print('LOADED', sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules))\n"
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        probe,
+        *args,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    output, _ = await asyncio.wait_for(process.communicate(rss(OLD_ITEMS).encode()), 120)
+    assert "LOADED []" in output.decode(), output.decode()
