@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import and_, delete
 
 from bot.models import OutboxStatus
@@ -19,6 +21,8 @@ from bot.store.polls import PollStore
 from bot.store.problems import DatabaseUnavailable, NoDatabaseYet
 from bot.store.schema import outbox, seen_items
 from bot.store.stories import StoryStore
+
+log = logging.getLogger(__name__)
 
 
 class Store:
@@ -44,13 +48,23 @@ class Store:
         listed.
 
         A key is kept while its feed's latest document lists it (`last_listed_at` moves on every
-        poll that sees it), so an old item cannot come back as new.
+        poll that sees it), so an old item cannot come back as new. An alert still waiting after
+        the whole retention period (queued for a platform this bot has no token for, or for one
+        that has been down since) is dropped too, with a warning: it is news no longer.
         """
         async with self.db.transaction() as conn:
             settled = (OutboxStatus.SENT, OutboxStatus.FAILED)
             sent = await conn.execute(
                 delete(outbox).where(outbox.c.status.in_(settled), outbox.c.created_at < before)
             )
+            waiting = outbox.c.status == OutboxStatus.PENDING
+            stale = await conn.execute(delete(outbox).where(waiting, outbox.c.created_at < before))
+            if stale.rowcount:
+                log.warning(
+                    "retention: dropped %d alert(s) that could not be sent within the retention "
+                    "period (see `newsbot status`)",
+                    stale.rowcount,
+                )
             listed_recently = and_(
                 seen_items.c.first_seen_at < before, seen_items.c.last_listed_at < before
             )
