@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.feed_server import FeedServer, rss
+from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import (
     OLD_ITEMS,
@@ -343,3 +344,20 @@ async def test_run_once_with_a_refused_telegram_token_fails_in_one_line(
         "(check TELEGRAM_BOT_TOKEN)"
     ), output
     assert "Traceback" not in output and WRONG_TOKEN.split(":")[1] not in output, output
+
+
+async def test_a_refused_slack_token_is_one_line_without_the_token(tmp_path: Path) -> None:
+    config = write_config(tmp_path, DEAD_FEED)
+    async with FakeSlack(token="xoxb-the-right-one", app_token="xapp-the-right-one") as slack:
+        env = {
+            "SLACK_BOT_TOKEN": "xoxb-WRONG-secret",
+            "SLACK_APP_TOKEN": "xapp-the-right-one",
+            "SLACK_API_URL": slack.api_url,
+            "NEWSBOT_LOG_LEVEL": "DEBUG",
+        }
+        code, output = await newsbot("run", "--config", str(config), env=env, cwd=tmp_path)
+    assert code == 1, output
+    assert "Traceback" not in output and "WRONG-secret" not in output, output
+    lines = [line for line in output.splitlines() if " DEBUG " not in line]
+    assert lines[-1] == "newsbot: slack: auth.test: invalid_auth (check SLACK_BOT_TOKEN)", output
+    assert not any("invalid_auth" in line for line in lines[:-1]), output

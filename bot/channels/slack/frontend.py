@@ -179,7 +179,6 @@ class SlackFrontEnd(SlackSender):
         except SlackApiError as exc:
             error = error_code(exc) or f"HTTP {exc.response.status_code}"
             if error in FATAL_ERRORS:
-                log.error("slack: auth.test refused the bot token: %s", error)
                 raise Fatal(f"slack: auth.test: {error} (check SLACK_BOT_TOKEN)") from None
             log.warning("slack: auth.test failed (%s); starting anyway", error)
             return
