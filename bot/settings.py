@@ -9,6 +9,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///newsbot.db"
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
@@ -110,6 +111,10 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError(
             f"NEWSBOT_LOG_LEVEL: {log_level!r} is not one of {', '.join(LOG_LEVELS)}"
         )
+    for name in ("TELEGRAM_API_URL", "SLACK_API_URL", "TELEGRAM_WEBHOOK_URL"):
+        url = urlsplit(get(name))
+        if get(name) and (url.scheme not in ("http", "https") or not url.hostname):
+            raise SettingsError(f"{name}: {get(name)!r} is not an http:// or https:// URL")
     slack_api_url = get("SLACK_API_URL", DEFAULT_SLACK_API_URL)
     return Settings(
         database_url=with_async_driver(get("NEWSBOT_DATABASE_URL", DEFAULT_DATABASE_URL)),
