@@ -7,6 +7,7 @@ import os
 import sqlite3
 from pathlib import Path
 
+from alembic.util.exc import CommandError
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
@@ -62,6 +63,11 @@ def check_sqlite_file(path: Path, *, create: bool) -> None:
 def explain(exc: BaseException, url: URL) -> DatabaseUnavailable | None:
     """The operator's version of a failure to open or migrate the database at `url`; None when
     it is not one of the ways a database URL goes wrong."""
+    if isinstance(exc, CommandError) and "Can't locate revision" in str(exc):
+        return DatabaseUnavailable(
+            f"{url.database}: its schema is newer than this newsbot ({exc}): run the newer "
+            "newsbot, or point NEWSBOT_DATABASE_URL at a database of its own"
+        )
     if url.get_backend_name() == "sqlite":
         if isinstance(exc, DBAPIError) and isinstance(exc.orig, sqlite3.OperationalError):
             return DatabaseUnavailable(

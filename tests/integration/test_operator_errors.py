@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -364,3 +365,21 @@ async def test_a_refused_slack_token_is_one_line_without_the_token(tmp_path: Pat
     lines = [line for line in output.splitlines() if " DEBUG " not in line]
     assert lines[-1] == "newsbot: slack: auth.test: invalid_auth (check SLACK_BOT_TOKEN)", output
     assert not any("invalid_auth" in line for line in lines[:-1]), output
+
+
+async def test_a_database_of_a_newer_newsbot_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "subscriptions.yaml").write_text(config_yaml(""), encoding="utf-8")
+    assert (await newsbot("run", "--once", "--config", "subscriptions.yaml", cwd=tmp_path))[0] == 0
+
+    def from_the_future() -> None:
+        with sqlite3.connect(tmp_path / "newsbot.db") as db:
+            db.execute("UPDATE alembic_version SET version_num = '0999'")
+
+    await asyncio.to_thread(from_the_future)
+    for command in COMMANDS[:2]:
+        line = one_line(*await newsbot(*command, cwd=tmp_path))
+        assert line == (
+            "newsbot: database: newsbot.db: its schema is newer than this newsbot (Can't locate "
+            "revision identified by '0999'): run the newer newsbot, or point "
+            "NEWSBOT_DATABASE_URL at a database of its own"
+        ), line
