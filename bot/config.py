@@ -30,10 +30,12 @@ from ruamel.yaml.error import MarkedYAMLError
 
 from bot.classify.lexicon import lexicon_names
 from bot.durations import parse_duration
-from bot.models import Platform, TopicRule
+from bot.models import MAX_WORD, Platform, TopicRule
 
 SUPPORTED_VERSION = 1
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
+Word = Annotated[str, Field(min_length=1, max_length=MAX_WORD)]
+"""A topic id or a chat's keyword: no longer than the store keeps."""
 ClassifyField = Literal["title", "lead", "summary", "content", "categories"]
 
 
@@ -129,12 +131,12 @@ class TopicConfig(_Strict):
 
 class SubscriptionConfig(_Strict):
     telegram: int | None = None
-    slack: str | None = Field(default=None, pattern=r"^[CDGUW][A-Z0-9]{2,}$")
+    slack: str | None = Field(default=None, max_length=64, pattern=r"^[CDGUW][A-Z0-9]{2,}$")
     """A channel id (C..., G...), or a user id (U..., W...) for the bot's DM with them."""
     thread: int | None = None
     """Telegram forum topic (message_thread_id) the alerts go to."""
     topics: tuple[str, ...] = ()
-    keywords: tuple[str, ...] = ()
+    keywords: tuple[Word, ...] = ()
 
     @model_validator(mode="after")
     def _exactly_one_chat(self) -> SubscriptionConfig:
@@ -173,7 +175,7 @@ class Config(_Strict):
     stories: StoriesConfig = StoriesConfig()
     admins: Admins = Admins()
     feeds: tuple[FeedConfig, ...] = ()
-    topics: dict[str, TopicConfig] = {}
+    topics: dict[Word, TopicConfig] = {}
     subscriptions: tuple[SubscriptionConfig, ...] = ()
 
     @field_validator("feeds", "subscriptions", mode="before")

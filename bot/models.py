@@ -15,6 +15,10 @@ class Platform(StrEnum):
     CONSOLE = "console"
 
 
+MAX_WORD = 128
+"""The longest topic id or keyword the store keeps for a chat (its column width)."""
+
+
 class FeedState(StrEnum):
     """What the poller last decided about a feed (stored on its row)."""
 
