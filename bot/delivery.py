@@ -4,6 +4,11 @@ At-least-once: a row is marked sent only after the adapter returned, so a crash 
 sends in flight. Each chat has at most one alert in flight and they leave oldest first (the store
 only hands out the head of a chat's queue). A 429 pauses that chat for the time the platform asked
 and nothing else; a chat that is gone is deactivated; a moved chat is followed.
+
+A send keeps its lease while it runs (renewed every third of the lease), and its outcome is
+recorded only if the lease is still ours. An alert that cannot be decoded or rendered fails at once
+with its reason, so its chat moves on. Pacing runs on a monotonic clock: a step of the wall clock
+neither stalls sends nor lets a burst through; the wall clock only stamps rows.
 """
 
 from __future__ import annotations
@@ -29,7 +34,6 @@ from bot.channels.base import (
     RecipientMoved,
     SendError,
     SentMessage,
-    TransientFailure,
 )
 from bot.models import DeliveryOutcome, OutboxKind, Outgoing
 from bot.store.chats import ChatStore
@@ -50,9 +54,9 @@ class DeliveryPolicy:
     backoff_base: float = 2.0
     backoff_cap: float = 3600.0
     lease: float = 30.0
-    """A claimed row returns to the queue after this long if its process died holding it: longer
-    than any send may take (adapters time out well before), short enough that a chat whose
-    sender was killed resumes soon after a restart."""
+    """A claimed row returns to the queue after this long if its process died holding it; a live
+    send renews it every third of this, however long the platform takes. Short enough that a
+    chat whose sender was killed resumes soon after a restart."""
     max_in_flight: int = 64
     idle_wait: float = 1.0
 
@@ -81,6 +85,7 @@ class Dispatcher:
         *,
         stories: StoryStore | None = None,
         clock: Clock = time.time,
+        pace_clock: Clock = time.monotonic,
         policy: DeliveryPolicy = DeliveryPolicy(),
         observer: Observer | None = None,
         rng: random.Random | None = None,
@@ -95,11 +100,15 @@ class Dispatcher:
         self.policy = policy
         self.stats = DeliveryStats()
         self._clock = clock
+        """Wall time, for the rows (due times, leases, sent at)."""
+        self._pace = pace_clock
+        """Monotonic time, for pacing chats and the platform."""
         self._observer = observer
         self._default_timezone = default_timezone
         """For chats that set no timezone of their own (the config's `defaults.timezone`)."""
         self._rng = rng or random.Random()
         self._chat_ready: dict[int, float] = {}
+        """Chat ref -> when (on the pace clock) it may be sent to again."""
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._next_global = 0.0
         self._global_lock = asyncio.Lock()
@@ -147,7 +156,7 @@ class Dispatcher:
 
     async def drain(self, *, wait_up_to: float = 30.0) -> None:
         """Deliver everything due now; also wait for retries and pacing due within `wait_up_to`."""
-        deadline = self._clock() + wait_up_to
+        deadline = self._pace() + wait_up_to
         try:
             while self.stopped_reason is None:
                 claimed = await self._round()
@@ -159,11 +168,11 @@ class Dispatcher:
                     )
                     continue
                 due = await self.outbox.next_due(self.platform)
-                now = self._clock()
-                if due is None or due > deadline:
+                if due is None:
                     return
+                now = self._pace()
                 ready_at = [t for t in self._chat_ready.values() if t > now]
-                wait = max(due - now, min(ready_at, default=now) - now, 0.01)
+                wait = max(due - self._clock(), min(ready_at, default=now) - now, 0.01)
                 if now + wait > deadline:
                     return
                 await asyncio.sleep(min(wait, 1.0))
@@ -173,7 +182,7 @@ class Dispatcher:
     def _until_ready(self, longest: float) -> float:
         """Seconds until the next paced chat may send again, at most `longest`: a group paced at
         one message per 3 s must not wait for the next whole idle tick."""
-        now = self._clock()
+        now = self._pace()
         soonest = min((t for t in self._chat_ready.values() if t > now), default=now + longest)
         return min(longest, soonest - now + 0.001)
 
@@ -187,10 +196,10 @@ class Dispatcher:
         if free <= 0:
             await asyncio.wait(list(self._in_flight.values()), return_when="FIRST_COMPLETED")
             return 1
-        now = self._clock()
-        busy = set(self._in_flight) | {ref for ref, t in self._chat_ready.items() if t > now}
+        paced = self._pace()
+        busy = set(self._in_flight) | {ref for ref, t in self._chat_ready.items() if t > paced}
         entries = await self.outbox.claim(
-            self.platform, now, limit=free, lease=self.policy.lease, exclude_chats=busy
+            self.platform, self._clock(), limit=free, lease=self.policy.lease, exclude_chats=busy
         )
         for entry in entries:
             task = asyncio.create_task(self._deliver(entry), name=f"send-{entry.id}")
@@ -206,13 +215,14 @@ class Dispatcher:
         if self.channel.global_interval <= 0:
             return
         async with self._global_lock:
-            now = self._clock()
+            now = self._pace()
             start = max(now, self._next_global)
             self._next_global = start + self.channel.global_interval
         if start > now:
             await asyncio.sleep(start - now)
 
     async def _deliver(self, entry: OutboxEntry) -> None:
+        renewing = asyncio.create_task(self._keep_lease(entry), name=f"lease-{entry.id}")
         try:
             await self._deliver_and_record(entry)
         except (SQLAlchemyError, OSError) as exc:
@@ -224,6 +234,37 @@ class Dispatcher:
                 entry.id,
                 type(exc).__name__,
             )
+        finally:
+            renewing.cancel()
+
+    async def _keep_lease(self, entry: OutboxEntry) -> None:
+        """Renew the lease of a send in flight every third of the lease until it is done."""
+        lease = self.policy.lease
+        while True:
+            await asyncio.sleep(lease / 3)
+            try:
+                renewed = await self.outbox.renew([entry], self._clock() + lease)
+            except (SQLAlchemyError, OSError) as exc:
+                log.warning("%s: lease of alert %d not renewed: %s", self.platform, entry.id, exc)
+                continue
+            if not renewed:
+                log.warning("%s: lease of alert %d was taken over", self.platform, entry.id)
+                return
+
+    async def _fail_now(self, entry: OutboxEntry, reason: str) -> None:
+        """Give up on an alert that no retry can fix (it cannot be decoded or rendered)."""
+        self.stats.failed += 1
+        self._settled(entry, await self.outbox.mark_failed(entry, reason))
+        self._notify(DeliveryOutcome.FAILED, entry, self._clock())
+        log.warning("%s: alert %d failed: %s", self.platform, entry.id, reason)
+
+    def _settled(self, entry: OutboxEntry, ours: bool) -> None:
+        if not ours:
+            log.warning(
+                "%s: outcome of alert %d not recorded: its lease was taken over",
+                self.platform,
+                entry.id,
+            )
 
     async def _deliver_and_record(self, entry: OutboxEntry) -> None:
         if entry.kind is OutboxKind.EDIT:
@@ -231,6 +272,10 @@ class Dispatcher:
             return
         try:
             item, tags = decode_alert(entry.payload)
+        except Exception as exc:
+            await self._fail_now(entry, f"undecodable alert: {type(exc).__name__}: {exc}")
+            return
+        try:
             await self._global_slot()
             timezone = entry.timezone or self._default_timezone()
             sent = await self.channel.send(Outgoing(entry.recipient, item, tags, timezone))
@@ -239,16 +284,20 @@ class Dispatcher:
         except SendError as exc:
             await self._handle_failure(entry, exc)
             return
-        except Exception as exc:  # an adapter bug must not kill the dispatcher or lose the row
-            log.exception("%s: unexpected error sending alert %d", self.platform, entry.id)
-            await self._handle_failure(entry, TransientFailure(f"{type(exc).__name__}: {exc}"))
+        except Exception as exc:
+            # adapters turn every platform and network error into a SendError: anything else
+            # is this alert failing to render, and would fail the same way on every retry
+            log.exception("%s: cannot render or send alert %d", self.platform, entry.id)
+            await self._fail_now(entry, f"cannot render: {type(exc).__name__}: {exc}")
             return
         now = self._clock()
-        self._chat_ready[entry.chat_ref] = now + self.channel.chat_interval(entry.recipient)
+        self._chat_ready[entry.chat_ref] = self._pace() + self.channel.chat_interval(
+            entry.recipient
+        )
         if entry.story_id is not None and self.stories is not None:
             message = StoryMessage(sent.message_id, sent.chat_id, sent.caption, entry.payload, None)
             await self.stories.remember_message(entry.chat_ref, entry.story_id, message, now)
-        await self.outbox.mark_sent(entry.id, now)
+        self._settled(entry, await self.outbox.mark_sent(entry, now))
         self.stats.sent += 1
         self._notify(DeliveryOutcome.SENT, entry, now)
         log.debug("%s: alert %d sent to %s", self.platform, entry.id, entry.recipient.chat_id)
@@ -261,9 +310,13 @@ class Dispatcher:
             message = await self.stories.message(entry.chat_ref, story)
         if story is None or message is None or self.stories is None:
             # its alert failed or went out before messages were kept: nothing to edit
-            await self.outbox.mark_failed(entry.id, "no message to edit")
+            self._settled(entry, await self.outbox.mark_failed(entry, "no message to edit"))
             return
-        item, tags = decode_alert(message.payload)
+        try:
+            item, tags = decode_alert(message.payload)
+        except Exception as exc:
+            await self._fail_now(entry, f"undecodable story message: {type(exc).__name__}: {exc}")
+            return
         also = tuple(
             source
             for source in await self.stories.sources(story)
@@ -278,29 +331,33 @@ class Dispatcher:
             raise
         except PermanentFailure as exc:  # too old or gone: not worth retrying for hours
             log.info("%s: story %d not edited: %s", self.platform, story, exc.reason)
-            await self.outbox.mark_failed(entry.id, exc.reason)
+            self._settled(entry, await self.outbox.mark_failed(entry, exc.reason))
             return
         except SendError as exc:
             await self._handle_failure(entry, exc)
             return
         except Exception as exc:
-            log.exception("%s: unexpected error editing story %d", self.platform, story)
-            await self._handle_failure(entry, TransientFailure(f"{type(exc).__name__}: {exc}"))
+            log.exception("%s: cannot render or edit story %d", self.platform, story)
+            await self._fail_now(entry, f"cannot render: {type(exc).__name__}: {exc}")
             return
         now = self._clock()
-        self._chat_ready[entry.chat_ref] = now + self.channel.chat_interval(entry.recipient)
+        self._chat_ready[entry.chat_ref] = self._pace() + self.channel.chat_interval(
+            entry.recipient
+        )
         await self.stories.mark_edited(entry.chat_ref, story, now)
-        await self.outbox.mark_sent(entry.id, now)
+        self._settled(entry, await self.outbox.mark_sent(entry, now))
         self._notify(DeliveryOutcome.EDITED, entry, now)
 
     async def _handle_failure(self, entry: OutboxEntry, error: SendError) -> None:
         now = self._clock()
+        paced = self._pace()
         chat = f"{self.platform} chat {entry.recipient.chat_id}"
-        self._chat_ready[entry.chat_ref] = now + self.channel.chat_interval(entry.recipient)
+        self._chat_ready[entry.chat_ref] = paced + self.channel.chat_interval(entry.recipient)
         if isinstance(error, RateLimited):
             self.stats.rate_limited += 1
-            self._chat_ready[entry.chat_ref] = now + error.retry_after
-            await self.outbox.retry_later(entry.id, now + error.retry_after, error.reason)
+            self._chat_ready[entry.chat_ref] = paced + error.retry_after
+            ours = await self.outbox.retry_later(entry, now + error.retry_after, error.reason)
+            self._settled(entry, ours)
             self._notify(DeliveryOutcome.RATE_LIMITED, entry, now)
             log.info("%s: rate limited, waiting %.1fs", chat, error.retry_after)
         elif isinstance(error, RecipientGone):
@@ -310,23 +367,24 @@ class Dispatcher:
             log.warning("%s: deactivated: %s", chat, error.reason)
         elif isinstance(error, RecipientMoved):
             await self.chats.move(entry.chat_ref, error.new_chat_id)
-            await self.outbox.retry_later(entry.id, now, error.reason)
+            self._settled(entry, await self.outbox.retry_later(entry, now, error.reason))
             self._notify(DeliveryOutcome.MOVED, entry, now)
             log.info("%s: moved to %s", chat, error.new_chat_id)
         elif isinstance(error, Fatal):
-            await self.outbox.release([entry.id])
+            await self.outbox.release([entry])
             self.stopped_reason = error.reason
             log.error("%s: dispatcher stopped: %s", self.platform, error.reason)
         elif isinstance(error, PermanentFailure) or entry.attempts >= self.policy.max_attempts:
             self.stats.failed += 1
-            await self.outbox.mark_failed(entry.id, error.reason)
+            self._settled(entry, await self.outbox.mark_failed(entry, error.reason))
             self._notify(DeliveryOutcome.FAILED, entry, now)
             log.warning("%s: alert %d failed: %s", chat, entry.id, error.reason)
         else:
             self.stats.retried += 1
             delay = min(self.policy.backoff_base**entry.attempts, self.policy.backoff_cap)
             delay *= 1 + self._rng.uniform(0, 0.25)
-            await self.outbox.retry_later(entry.id, now + delay, error.reason)
+            ours = await self.outbox.retry_later(entry, now + delay, error.reason)
+            self._settled(entry, ours)
             self._notify(DeliveryOutcome.RETRY, entry, now)
             log.info("%s: alert %d retry in %.0fs: %s", chat, entry.id, delay, error.reason)
 

@@ -4,10 +4,16 @@ head-of-queue per chat.
 Rows are claimed with `FOR UPDATE SKIP LOCKED` (a no-op on SQLite, where the UPDATE re-checks the
 lease instead), and only the oldest pending row of each chat is handed out, so alerts to one chat
 go out in order. An edit waiting out its coalescing minute does not hold up the alerts behind it.
+
+Each claim writes a fresh lease token, and every outcome (sent, retry later, failed, released) is
+written only while the row still carries that token and is pending: a process whose lease ran out
+and was taken over can no longer settle the row, so a late "failed" never overwrites "sent".
+A sender renews the leases of its sends in flight, so a slow send keeps its row.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -167,12 +173,17 @@ class OutboxStore:
             ids = [r.id for r in await conn.execute(query)]
             if not ids:
                 return []
+            token = secrets.token_hex(16)
             # re-checked in the UPDATE itself: SQLite has no row locks, and another process
             # may have leased a row between our SELECT and this statement
             leased = await conn.execute(
                 update(outbox)
                 .where(outbox.c.id.in_(ids), outbox.c.status == PENDING, lease_free)
-                .values(lease_until=now + lease, attempts=outbox.c.attempts + 1)
+                .values(
+                    lease_until=now + lease,
+                    lease_token=token,
+                    attempts=outbox.c.attempts + 1,
+                )
                 .returning(outbox.c.id)
             )
             ids = [r.id for r in leased]
@@ -180,34 +191,52 @@ class OutboxStore:
                 return []
             return await _entries(conn, ids)
 
-    async def mark_sent(self, entry_id: int, now: float) -> None:
-        await self._settle(
-            entry_id, status=OutboxStatus.SENT, sent_at=now, lease_until=None, last_error=None
+    async def mark_sent(self, entry: OutboxEntry, now: float) -> bool:
+        """Record that the platform accepted `entry`; False when the lease was no longer ours."""
+        return await self._settle(
+            entry, status=OutboxStatus.SENT, sent_at=now, lease_until=None, last_error=None
         )
 
-    async def retry_later(self, entry_id: int, at: float, error: str) -> None:
-        await self._settle(entry_id, not_before=at, lease_until=None, last_error=error[:500])
+    async def retry_later(self, entry: OutboxEntry, at: float, error: str) -> bool:
+        """Put `entry` back, due at `at`; False when the lease was no longer ours."""
+        return await self._settle(entry, not_before=at, lease_until=None, last_error=error[:500])
 
-    async def mark_failed(self, entry_id: int, error: str) -> None:
-        await self._settle(
-            entry_id, status=OutboxStatus.FAILED, lease_until=None, last_error=error[:500]
+    async def mark_failed(self, entry: OutboxEntry, error: str) -> bool:
+        """Give up on `entry` with its reason; False when the lease was no longer ours."""
+        return await self._settle(
+            entry, status=OutboxStatus.FAILED, lease_until=None, last_error=error[:500]
         )
 
-    async def _settle(self, entry_id: int, **values: Any) -> None:
+    async def renew(self, entries: Iterable[OutboxEntry], until: float) -> set[int]:
+        """Extend the leases still ours to `until`; returns the ids renewed."""
+        renewed: set[int] = set()
         async with self._db.transaction() as conn:
-            await conn.execute(update(outbox).where(outbox.c.id == entry_id).values(values))
+            for entry in entries:
+                result = await conn.execute(
+                    update(outbox)
+                    .where(_held(entry))
+                    .values(lease_until=until)
+                    .returning(outbox.c.id)
+                )
+                renewed.update(r.id for r in result)
+        return renewed
 
-    async def release(self, entry_ids: Iterable[int]) -> None:
-        """Give back leases unsent (shutdown): the rows are due again at once."""
-        ids = list(entry_ids)
-        if not ids:
-            return
+    async def _settle(self, entry: OutboxEntry, **values: Any) -> bool:
         async with self._db.transaction() as conn:
-            await conn.execute(
-                update(outbox)
-                .where(outbox.c.id.in_(ids), outbox.c.status == PENDING)
-                .values(lease_until=None, attempts=outbox.c.attempts - 1)
+            result = await conn.execute(
+                update(outbox).where(_held(entry)).values(values).returning(outbox.c.id)
             )
+            return result.first() is not None
+
+    async def release(self, entries: Iterable[OutboxEntry]) -> None:
+        """Give back leases unsent (shutdown): the rows are due again at once."""
+        async with self._db.transaction() as conn:
+            for entry in entries:
+                await conn.execute(
+                    update(outbox)
+                    .where(_held(entry))
+                    .values(lease_until=None, attempts=outbox.c.attempts - 1)
+                )
 
     async def next_due(self, platform: Platform) -> float | None:
         """When the earliest pending alert of `platform` becomes due (None: nothing pending)."""
@@ -240,6 +269,15 @@ class OutboxStore:
             return {(r[0], OutboxStatus(r[1])): int(r[2]) for r in rows}
 
 
+def _held(entry: OutboxEntry) -> Any:
+    """The row of `entry`, still pending and still leased under the token of its claim."""
+    return and_(
+        outbox.c.id == entry.id,
+        outbox.c.status == PENDING,
+        outbox.c.lease_token == entry.lease_token,
+    )
+
+
 async def _entries(conn: AsyncConnection, ids: list[int]) -> list[OutboxEntry]:
     rows = await conn.execute(
         select(outbox, chats.c.chat_id, chats.c.thread_id, chats.c.timezone)
@@ -259,6 +297,7 @@ async def _entries(conn: AsyncConnection, ids: list[int]) -> list[OutboxEntry]:
             timezone=r.timezone,
             kind=OutboxKind(r.kind),
             story_id=r.story_id,
+            lease_token=r.lease_token,
         )
         for r in rows
     ]

@@ -104,6 +104,8 @@ class OutboxEntry:
     timezone: str
     kind: OutboxKind = OutboxKind.ALERT
     story_id: int | None = None
+    lease_token: str = ""
+    """Written by the claim: outcomes are recorded only while the row still carries it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from bot.models import MAX_WORD
+
 metadata = MetaData()
 
 feeds = Table(
@@ -70,7 +72,7 @@ subscriptions = Table(
     "subscriptions",
     metadata,
     Column("chat_ref", Integer, ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True),
-    Column("topic", String(128), primary_key=True),
+    Column("topic", String(MAX_WORD), primary_key=True),
     Column("origin", String(16), nullable=False, server_default="user"),
 )
 
@@ -78,7 +80,7 @@ keywords = Table(
     "keywords",
     metadata,
     Column("chat_ref", Integer, ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True),
-    Column("keyword", String(128), primary_key=True),
+    Column("keyword", String(MAX_WORD), primary_key=True),
     Column("origin", String(16), nullable=False, server_default="user"),
 )
 
@@ -95,6 +97,7 @@ outbox = Table(
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("not_before", Float, nullable=False),
     Column("lease_until", Float),
+    Column("lease_token", String(32)),
     Column("created_at", Float, nullable=False),
     Column("published_at", Float),
     Column("sent_at", Float),

@@ -47,7 +47,7 @@ async def test_claims_hand_out_each_chats_oldest_alert_first(store: Store) -> No
         assert len({e.chat_ref for e in batch}) == len(batch), "one alert per chat at a time"
         for entry in batch:
             sent.append(decode_alert(entry.payload)[0].key)
-            await store.outbox.mark_sent(entry.id, float(now))
+            await store.outbox.mark_sent(entry, float(now))
     assert sent == ["a1", "b1", "a2", "a3"]
 
 
@@ -57,7 +57,7 @@ async def test_a_retrying_alert_holds_back_the_rest_of_its_chat(store: Store) ->
         fid, OK, 1.0, listed_keys=["a1", "a2"], alerts=[alert(ALICE, "a1"), alert(ALICE, "a2")]
     )
     (first,) = await store.outbox.claim(Platform.TELEGRAM, 2.0)
-    await store.outbox.retry_later(first.id, 100.0, "HTTP 502")
+    await store.outbox.retry_later(first, 100.0, "HTTP 502")
     assert await store.outbox.claim(Platform.TELEGRAM, 3.0) == []
     (again,) = await store.outbox.claim(Platform.TELEGRAM, 100.0)
     assert again.id == first.id and again.attempts == 2
@@ -115,7 +115,7 @@ async def test_a_migrated_group_keeps_its_subscriptions_and_queue(store: Store) 
     await store.polls.record(fid, OK, 1.0, listed_keys=["a"], alerts=[alert(group, "a")])
     (entry,) = await store.outbox.claim(Platform.TELEGRAM, 2.0)
     await store.chats.move(entry.chat_ref, "-1009")
-    await store.outbox.retry_later(entry.id, 2.0, "migrated")
+    await store.outbox.retry_later(entry, 2.0, "migrated")
     (moved,) = await store.outbox.claim(Platform.TELEGRAM, 3.0)
     assert moved.recipient == Recipient(Platform.TELEGRAM, "-1009")
     subs = await store.chats.subscriptions()
