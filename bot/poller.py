@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httpx
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from bot.classify import ClassifierCache
 from bot.dedupe import decide
@@ -47,6 +48,15 @@ class PollOutcome:
     """The feed's state after this poll."""
     next_delay: float = 0.0
     duration: float = 0.0
+
+
+class StoreRefused(Exception):
+    """The store refused to commit a poll (the reason is the driver's first line, no SQL)."""
+
+    def __init__(self, error: SQLAlchemyError) -> None:
+        cause = error.orig if isinstance(error, DBAPIError) else error
+        first_line = (str(cause).splitlines() or [""])[0][:200]
+        super().__init__(f"store: poll not recorded: {type(cause).__name__}: {first_line}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +116,11 @@ class Poller:
                 outcome, deferred = await self._poll(feed)
             except (FetchError, ParseError) as exc:
                 outcome = await self._failed(feed, exc)
+            except SQLAlchemyError as exc:
+                # the poll's commit was refused and rolled back, seen keys and all: the feed
+                # failed this poll (status, /healthz and metrics say so) and is retried with
+                # backoff; if the store cannot record even that, the error goes up
+                outcome = await self._failed(feed, StoreRefused(exc))
         if deferred is not None:
             # outside the semaphores, so that the rows of many polls gather into one commit
             await self._rows.write(feed.id, deferred, self._clock())
