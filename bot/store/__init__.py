@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import and_, delete
+from sqlalchemy import and_, delete, select
 
 from bot.models import OutboxStatus
 from bot.store import schema
@@ -44,31 +44,35 @@ class Store:
         await self.db.close()
 
     async def prune(self, before: float) -> tuple[int, int]:
-        """Retention: drop settled alerts and seen keys older than `before`, except keys still
-        listed.
+        """Retention: drop settled alerts older than `before`, and seen keys that dropped out of
+        their feed's document before `before`.
 
-        A key is kept while its feed's latest document lists it (`last_listed_at` moves on every
-        poll that sees it), so an old item cannot come back as new. An alert still waiting after
-        the whole retention period (queued for a platform this bot has no token for, or for one
-        that has been down since) is dropped too, with a warning: it is news no longer.
+        A key's `last_listed_at` moves on every parsed document that lists it, so the keys of a
+        feed's latest document all carry its newest `last_listed_at`. Only keys older than that
+        (a later document left them out) can go: a feed that was disabled, failing or out of the
+        config for longer than retention keeps the keys of the last document it had, and does not
+        alert that document again when it comes back.
         """
         async with self.db.transaction() as conn:
             settled = (OutboxStatus.SENT, OutboxStatus.FAILED)
             sent = await conn.execute(
                 delete(outbox).where(outbox.c.status.in_(settled), outbox.c.created_at < before)
             )
-            waiting = outbox.c.status == OutboxStatus.PENDING
-            stale = await conn.execute(delete(outbox).where(waiting, outbox.c.created_at < before))
-            if stale.rowcount:
-                log.warning(
-                    "retention: dropped %d alert(s) that could not be sent within the retention "
-                    "period (see `newsbot status`)",
-                    stale.rowcount,
+            newer = seen_items.alias("newer")
+            left_out = (
+                select(newer.c.key)
+                .where(
+                    newer.c.feed_id == seen_items.c.feed_id,
+                    newer.c.last_listed_at > seen_items.c.last_listed_at,
                 )
-            listed_recently = and_(
-                seen_items.c.first_seen_at < before, seen_items.c.last_listed_at < before
+                .exists()
             )
-            seen = await conn.execute(delete(seen_items).where(listed_recently))
+            old = and_(
+                seen_items.c.first_seen_at < before,
+                seen_items.c.last_listed_at < before,
+                left_out,
+            )
+            seen = await conn.execute(delete(seen_items).where(old))
             # `schema.stories`: the bare name would be this package's `stories` submodule
             old_stories = schema.stories.c.last_item_at < before
             await conn.execute(delete(schema.stories).where(old_stories))
