@@ -3,6 +3,8 @@
 Each feed job runs at its interval with jitter, never twice at once (`max_instances=1`, missed runs
 coalesced); a first run is spread over the first seconds so a restart does not fire every feed in
 the same instant; a poll that asks for more time (Retry-After, error backoff) moves its next run.
+A feed's first run after a start is never before the `next_poll_at` its last poll stored, so a
+restart keeps Retry-After, error backoff and the schedule.
 """
 
 from __future__ import annotations
@@ -89,7 +91,9 @@ class FeedScheduler:
             existing = scheduler.get_job(job_id)
             if existing is not None and existing.trigger.interval.total_seconds() == interval:
                 continue
-            first = min(interval, FIRST_RUN_SPREAD) * rng.random()
+            first = self._clock() + min(interval, FIRST_RUN_SPREAD) * rng.random()
+            if existing is None and feed.next_poll_at is not None:
+                first = max(first, feed.next_poll_at)
             scheduler.add_job(
                 self._poll_job,
                 "interval",
@@ -100,9 +104,16 @@ class FeedScheduler:
                 max_instances=1,
                 coalesce=True,
                 replace_existing=True,
-                next_run_time=_utc(self._clock() + first),
+                next_run_time=_utc(first),
                 misfire_grace_time=None,
             )
+
+    def next_run(self, name: str) -> float | None:
+        """When feed `name` is polled next (epoch seconds; None: it has no job)."""
+        job = self._scheduler.get_job(_FEED_JOB + name) if self._scheduler else None
+        if job is None or job.next_run_time is None:
+            return None
+        return float(job.next_run_time.timestamp())
 
     async def _poll_job(self, name: str) -> None:
         feed = await self._feeds.get(name)
