@@ -269,8 +269,11 @@ class App:
         """Start what `run_forever` keeps running: scheduler, dispatchers, front ends, web."""
         assert self.scheduler is not None and self.ops is not None
         await self.scheduler.start()
+        # a dispatcher that crashes is restarted with backoff, /healthz is 503 meanwhile
+        ops = self.ops
         self._tasks = [
-            asyncio.create_task(d.run(), name=f"dispatch-{p}") for p, d in self.dispatchers.items()
+            asyncio.create_task(ops.supervise(f"dispatch-{p}", d.run), name=f"dispatch-{p}")
+            for p, d in self.dispatchers.items()
         ]
         for front_end in self.front_ends:
             await front_end.start()

@@ -1,10 +1,16 @@
-"""What operators watch: `/healthz`, the Prometheus page, and the counters polls and sends feed."""
+"""What operators watch: `/healthz`, the Prometheus page, and the counters polls and sends feed.
+
+Also the supervision of the long-running tasks (the dispatchers): a task that crashes is logged,
+restarted with backoff, and `/healthz` answers 503 until it runs again, as it does while a
+platform cannot deliver at all (its token refused).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from bot.delivery import Dispatcher
@@ -17,6 +23,10 @@ from bot.store.records import OutboxEntry
 log = logging.getLogger(__name__)
 
 HEALTH_TIMEOUT = 5.0
+RESTART_BACKOFF = (1.0, 60.0)
+"""Seconds before the first restart of a crashed task, and the most it waits between restarts."""
+STEADY = 60.0
+"""A task that ran this long before it crashed restarts after the shortest wait again."""
 _FAILED_SENDS = frozenset(
     {
         DeliveryOutcome.FAILED,
@@ -41,6 +51,27 @@ class Ops:
         self._dispatchers = dispatchers
         self._scheduler_running = scheduler_running
         self.metrics = metrics or Metrics()
+        self._down: dict[str, str] = {}
+        """Supervised tasks that crashed and wait for their restart: name -> why."""
+
+    async def supervise(self, name: str, run: Callable[[], Awaitable[None]]) -> None:
+        """Run `run` until it returns; when it raises, report `name` down, wait, run it again."""
+        first, longest = RESTART_BACKOFF
+        wait = first
+        while True:
+            started = time.monotonic()
+            try:
+                await run()
+                return
+            except Exception as exc:
+                if time.monotonic() - started >= STEADY:
+                    wait = first
+                # the type only: an exception's text may hold a URL with a token in it
+                self._down[name] = f"crashed ({type(exc).__name__}), restarting"
+                log.exception("%s crashed; restarting in %.0fs", name, wait)
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, longest)
+            self._down.pop(name, None)
 
     def count_poll(self, outcome: PollOutcome) -> None:
         self.metrics.polls.labels(outcome.status).inc()
@@ -85,6 +116,18 @@ class Ops:
             str(p): "stopped: " + d.stopped_reason if d.stopped_reason else "running"
             for p, d in self._dispatchers.items()
         }
+        if self._down:
+            details["down"] = dict(self._down)
+        cannot_deliver = [
+            str(p)
+            for p, d in self._dispatchers.items()
+            if d.stopped_reason not in (None, "stopping")
+        ]
+        if (self._down or cannot_deliver) and healthy:
+            healthy = False
+            details["status"] = "cannot deliver: " + ", ".join(
+                sorted({*self._down, *cannot_deliver})
+            )
         return healthy, details
 
     async def metrics_text(self) -> tuple[bytes, str]:
