@@ -5,27 +5,41 @@ coalesced); a first run is spread over the first seconds so a restart does not f
 the same instant; a poll that asks for more time (Retry-After, error backoff) moves its next run.
 A feed's first run after a start is never before the `next_poll_at` its last poll stored, so a
 restart keeps Retry-After, error backoff and the schedule.
+
+Several processes on one database each keep these jobs, and a job polls only once it has claimed
+its feed (`FeedStore.claim`): one process polls a feed at a time, once per interval. The claim is
+a lease renewed while the poll runs, so a process killed mid-poll gives its feeds up a lease
+later. After each run a job follows the `next_poll_at` stored, whoever polled, so the process that
+lost a claim tries again when the feed is next due or the winner's lease ends.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.feeds.schedule import jitter
 from bot.poller import PollOutcome
 from bot.store.feeds import FeedStore
 from bot.store.records import FeedRecord
 
+log = logging.getLogger(__name__)
+
 PRUNE_EVERY_HOURS = 6
 FIRST_RUN_SPREAD = 3.0
 """Seconds over which the first polls after a start are spread."""
 _FEED_JOB = "feed:"
+POLL_LEASE = 30.0
+"""Seconds a claim on a feed lasts; a poll renews it every third of that while it runs, so a live
+poll keeps its feed however long it takes, and a feed whose poller died is polled again soon."""
 
 PollFeed = Callable[[FeedRecord], Awaitable[PollOutcome | None]]
 """Polls one feed; None when the poll was aborted (it logged why)."""
@@ -45,11 +59,14 @@ class FeedScheduler:
         prune: Callable[[], Awaitable[None]],
         *,
         clock: Callable[[], float] = time.time,
+        lease: float = POLL_LEASE,
     ) -> None:
         self._feeds = feeds
         self._poll_feed = poll_feed
         self._prune = prune
         self._clock = clock
+        self._lease = lease
+        self._rng = random.Random()
         self._scheduler: AsyncIOScheduler | None = None
 
     @property
@@ -116,10 +133,49 @@ class FeedScheduler:
         return float(job.next_run_time.timestamp())
 
     async def _poll_job(self, name: str) -> None:
+        now = self._clock()
+        feed = await self._feeds.claim(name, now, now + self._lease)
+        if feed is not None:
+            async with self._holding(feed):
+                outcome = await self._poll_feed(feed)
+            if outcome is None:  # aborted: the job's interval stands, the lease runs out
+                return
+        await self._follow(name)
+
+    @contextlib.asynccontextmanager
+    async def _holding(self, feed: FeedRecord) -> AsyncIterator[None]:
+        """Renew the claim on `feed` every third of the lease while the body runs."""
+        assert feed.next_poll_at is not None
+        held = feed.next_poll_at
+
+        async def renew() -> None:
+            nonlocal held
+            while True:
+                await asyncio.sleep(self._lease / 3)
+                until = self._clock() + self._lease
+                try:
+                    renewed = await self._feeds.renew(feed.name, held, until)
+                except SQLAlchemyError as exc:
+                    log.warning("feed %s: claim not renewed: %s", feed.name, exc)
+                    continue
+                if not renewed:
+                    log.info("feed %s: claim not renewed: its row moved on", feed.name)
+                    return
+                held = until
+
+        renewing = asyncio.create_task(renew(), name=f"claim-{feed.name}")
+        try:
+            yield
+        finally:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
+
+    async def _follow(self, name: str) -> None:
+        """Move the job of feed `name` to the `next_poll_at` stored (a poll's, or a claim's end)."""
         feed = await self._feeds.get(name)
-        if feed is None or not feed.pollable:
-            return
-        outcome = await self._poll_feed(feed)
         job = self._scheduler.get_job(_FEED_JOB + name) if self._scheduler else None
-        if outcome is not None and job is not None and outcome.next_delay > feed.interval_s * 1.2:
-            job.modify(next_run_time=_utc(self._clock() + outcome.next_delay))
+        if feed is None or not feed.pollable or feed.next_poll_at is None or job is None:
+            return
+        spread = jitter(max(1.0, feed.interval_s)) * self._rng.random()
+        job.modify(next_run_time=_utc(max(feed.next_poll_at, self._clock()) + spread))

@@ -82,9 +82,12 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
 
         if not args.once:  # `--once` receives no commands
             require_web_server(settings)
+        from bot.cli.lock import sole_run
+
         loaded = load_config(config_path)
         app = App(replace(settings, config_path=config_path), loaded)
-        return asyncio.run(_run(app, once=args.once))
+        with sole_run(settings.database_url):  # a second process on one SQLite file is refused
+            return asyncio.run(_run(app, once=args.once))
     raise AssertionError(f"unknown command {args.command!r}")  # argparse allows no other
 
 

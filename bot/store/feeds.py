@@ -1,4 +1,10 @@
-"""The feeds aggregate: which feeds exist, where they came from, and their poll state."""
+"""The feeds aggregate: which feeds exist, where they came from, and their poll state.
+
+Processes sharing one database take a feed for one poll by a compare-and-set on its
+`next_poll_at` (`claim`): the first to move a due feed's `next_poll_at` to the end of its lease
+polls it, the others find it not due. The poll's commit then stores the real next poll time; a
+process that died holding a claim gives the feed up when the lease passes.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.feeds.identity import feed_identity
@@ -140,3 +146,36 @@ class FeedStore:
         async with self._db.reading() as conn:
             row = (await conn.execute(select(feeds).where(feeds.c.name == name))).first()
         return feed_record(row) if row else None
+
+    async def claim(self, name: str, now: float, until: float) -> FeedRecord | None:
+        """Take feed `name` for one poll if it is due at `now`: its `next_poll_at` becomes
+        `until`, the end of the lease. Returns the feed as it is now stored; None when it is not
+        due (another process polls it, or it waits for its next poll), disabled or gone."""
+        async with self._db.transaction() as conn:
+            row = (
+                await conn.execute(
+                    update(feeds)
+                    .where(
+                        feeds.c.name == name,
+                        feeds.c.enabled,
+                        feeds.c.state != FeedState.DISABLED.value,
+                        or_(feeds.c.next_poll_at.is_(None), feeds.c.next_poll_at <= now),
+                    )
+                    .values(next_poll_at=until)
+                    .returning(*feeds.c)
+                )
+            ).first()
+        return feed_record(row) if row else None
+
+    async def renew(self, name: str, held: float, until: float) -> bool:
+        """Extend a claim that ends at `held` to `until`; False when the claim is no longer
+        there (the poll stored its next poll time, or the lease ran out and another process
+        claimed the feed)."""
+        async with self._db.transaction() as conn:
+            result = await conn.execute(
+                update(feeds)
+                .where(feeds.c.name == name, feeds.c.next_poll_at == held)
+                .values(next_poll_at=until)
+                .returning(feeds.c.id)
+            )
+            return result.first() is not None

@@ -1,0 +1,36 @@
+"""Claiming a feed for one poll: of processes sharing one database one wins a due feed, the
+others skip it until the poll stores its next time or the winner's lease passes."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from bot.store import Store, connect
+from bot.store.records import FeedSpec
+
+
+async def test_one_claim_wins_and_a_dead_holders_lease_passes(
+    store: Store, database_url: str
+) -> None:
+    await store.feeds.add(FeedSpec("shared", "https://n/shared.xml", 60))
+    other = await connect(database_url)
+    try:
+        now = time.time()
+        claims = await asyncio.gather(
+            store.feeds.claim("shared", now, now + 30), other.feeds.claim("shared", now, now + 30)
+        )
+        assert sum(c is not None for c in claims) == 1, "exactly one process polls the feed"
+        assert await other.feeds.claim("shared", now + 29, now + 59) is None, "held: skipped"
+        # its holder was killed: nobody records the poll, and the lease passes
+        taken = await other.feeds.claim("shared", now + 30, now + 60)
+        assert taken is not None and taken.next_poll_at == now + 60
+        assert not await store.feeds.renew("shared", now + 30, now + 90), "the dead claim is gone"
+        assert await other.feeds.renew("shared", now + 60, now + 90)
+    finally:
+        await other.close()
+
+
+async def test_a_disabled_feed_is_never_claimed(store: Store) -> None:
+    await store.feeds.sync([FeedSpec("off", "https://n/off.xml", 60, enabled=False)])
+    assert await store.feeds.claim("off", time.time(), time.time() + 30) is None
