@@ -49,7 +49,7 @@ def static_subscriptions(config: Config) -> dict[Recipient, tuple[frozenset[str]
     """The operator's declared subscriptions, by recipient: (topic ids, keywords)."""
     wanted: dict[Recipient, tuple[frozenset[str], frozenset[str]]] = {}
     for sub in config.subscriptions:
-        recipient = Recipient(sub.platform, sub.chat_id, str(sub.thread or ""))
+        recipient = sub.recipient
         topics = frozenset(t for name in sub.topics if (t := config.topic_for(name)))
         old_topics, old_words = wanted.get(recipient, (frozenset(), frozenset()))
         wanted[recipient] = (old_topics | topics, old_words | frozenset(sub.keywords))
@@ -141,7 +141,7 @@ class App:
                 stories=store.stories,
                 clock=self.clock,
                 observer=self.ops.observe_delivery,
-                default_timezone=lambda: self.config.defaults.timezone,
+                preferences=lambda recipient: self.config.preferences(recipient),
             )
         await self.apply_config(self.loaded)
 

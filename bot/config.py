@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -30,13 +31,32 @@ from ruamel.yaml.error import MarkedYAMLError
 
 from bot.classify.lexicon import lexicon_names
 from bot.durations import parse_duration
-from bot.models import MAX_WORD, Platform, TopicRule
+from bot.models import (
+    MAX_WORD,
+    Choices,
+    ExcerptLength,
+    Platform,
+    Preferences,
+    Recipient,
+    TopicRule,
+)
 
 SUPPORTED_VERSION = 1
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
 Word = Annotated[str, Field(min_length=1, max_length=MAX_WORD)]
 """A topic id or a chat's keyword: no longer than the store keeps."""
 ClassifyField = Literal["title", "lead", "summary", "content", "categories"]
+
+
+def _known_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown timezone {value!r} (use an IANA name like Asia/Seoul)") from None
+    return value
+
+
+TimeZone = Annotated[str, AfterValidator(_known_timezone)]
 
 
 class ConfigError(Exception):
@@ -58,21 +78,19 @@ class Defaults(_Strict):
     """Floor for intervals the bot derives (TTL, Cache-Control) and for feeds added from chat."""
     max_interval: Seconds = 86400.0
     """Ceiling for derived intervals: a feed is never left unpolled longer than this."""
-    timezone: str = "UTC"
+    timezone: TimeZone = "UTC"
     language: str = "ko"
     retention: Seconds = 90 * 86400.0
     """How long seen-item keys and sent alerts are kept."""
+    format: ExcerptLength = ExcerptLength.FULL
+    """How much of an item's text an alert shows, for chats that chose nothing (`/format`)."""
+    image: bool = True
+    preview: bool = False
+    """Telegram link previews and Slack unfurls of the alert's link."""
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown timezone {value!r} (use an IANA name like Asia/Seoul)"
-            ) from None
-        return value
+    @property
+    def preferences(self) -> Preferences:
+        return Preferences(self.timezone, self.format, self.image, self.preview)
 
 
 class FeedConfig(_Strict):
@@ -137,6 +155,11 @@ class SubscriptionConfig(_Strict):
     """Telegram forum topic (message_thread_id) the alerts go to."""
     topics: tuple[str, ...] = ()
     keywords: tuple[Word, ...] = ()
+    timezone: TimeZone | None = None
+    format: ExcerptLength | None = None
+    image: bool | None = None
+    preview: bool | None = None
+    """These four, when set, stand in for `defaults:` in this chat until it chooses itself."""
 
     @model_validator(mode="after")
     def _exactly_one_chat(self) -> SubscriptionConfig:
@@ -153,6 +176,14 @@ class SubscriptionConfig(_Strict):
     @property
     def chat_id(self) -> str:
         return str(self.telegram if self.telegram is not None else self.slack)
+
+    @property
+    def recipient(self) -> Recipient:
+        return Recipient(self.platform, self.chat_id, str(self.thread or ""))
+
+    @property
+    def choices(self) -> Choices:
+        return Choices(self.timezone, self.format, self.image, self.preview)
 
 
 class Admins(_Strict):
@@ -205,6 +236,15 @@ class Config(_Strict):
             )
             for topic_id, topic in self.topics.items()
         ]
+
+    def preferences(self, recipient: Recipient) -> Preferences:
+        """What a chat that chose nothing itself gets: `defaults:`, overridden by what its
+        entries under `subscriptions:` set."""
+        preferences = self.defaults.preferences
+        for sub in self.subscriptions:
+            if sub.recipient == recipient:
+                preferences = sub.choices.over(preferences)
+        return preferences
 
     def topic_for(self, name: str) -> str | None:
         """The topic id that `name` (an id or an alias, any case) refers to."""

@@ -35,7 +35,16 @@ from bot.channels.base import (
     SendError,
     SentMessage,
 )
-from bot.models import DeliveryOutcome, OutboxKind, Outgoing
+from bot.models import (
+    DeliveryOutcome,
+    FeedItem,
+    OutboxKind,
+    Outgoing,
+    Preferences,
+    Recipient,
+    Source,
+    Tag,
+)
 from bot.store.chats import ChatStore
 from bot.store.codec import decode_alert
 from bot.store.outbox import OutboxStore
@@ -89,7 +98,7 @@ class Dispatcher:
         policy: DeliveryPolicy = DeliveryPolicy(),
         observer: Observer | None = None,
         rng: random.Random | None = None,
-        default_timezone: Callable[[], str] = lambda: "UTC",
+        preferences: Callable[[Recipient], Preferences] = lambda recipient: Preferences(),
     ) -> None:
         self.outbox = outbox
         self.chats = chats
@@ -104,8 +113,9 @@ class Dispatcher:
         self._pace = pace_clock
         """Monotonic time, for pacing chats and the platform."""
         self._observer = observer
-        self._default_timezone = default_timezone
-        """For chats that set no timezone of their own (the config's `defaults.timezone`)."""
+        self._preferences = preferences
+        """What the operator set for a chat (`defaults:`, its subscription) where it chose
+        nothing itself."""
         self._rng = rng or random.Random()
         self._chat_ready: dict[int, float] = {}
         """Chat ref -> when (on the pace clock) it may be sent to again."""
@@ -277,8 +287,7 @@ class Dispatcher:
             return
         try:
             await self._global_slot()
-            timezone = entry.timezone or self._default_timezone()
-            sent = await self.channel.send(Outgoing(entry.recipient, item, tags, timezone))
+            sent = await self.channel.send(self._outgoing(entry, item, tags))
         except asyncio.CancelledError:
             raise
         except SendError as exc:
@@ -302,6 +311,26 @@ class Dispatcher:
         self._notify(DeliveryOutcome.SENT, entry, now)
         log.debug("%s: alert %d sent to %s", self.platform, entry.id, entry.recipient.chat_id)
 
+    def _outgoing(
+        self,
+        entry: OutboxEntry,
+        item: FeedItem,
+        tags: tuple[Tag, ...],
+        also: tuple[Source, ...] = (),
+    ) -> Outgoing:
+        """The alert as the chat wants it: its own choices, else the operator's."""
+        shown = entry.choices.over(self._preferences(entry.recipient))
+        return Outgoing(
+            entry.recipient,
+            item,
+            tags,
+            shown.timezone,
+            also,
+            shown.excerpt,
+            shown.image,
+            shown.preview,
+        )
+
     async def _edit_and_record(self, entry: OutboxEntry) -> None:
         """Rewrite the chat's message for a story with every source found so far."""
         story = entry.story_id
@@ -322,11 +351,10 @@ class Dispatcher:
             for source in await self.stories.sources(story)
             if source.name != item.source and source.link != item.link
         )
-        timezone = entry.timezone or self._default_timezone()
         sent = SentMessage(message.message_id, message.message_chat, message.caption)
         try:
             await self._global_slot()
-            await self.channel.edit(Outgoing(entry.recipient, item, tags, timezone, also), sent)
+            await self.channel.edit(self._outgoing(entry, item, tags, also), sent)
         except asyncio.CancelledError:
             raise
         except PermanentFailure as exc:  # too old or gone: not worth retrying for hours

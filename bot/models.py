@@ -158,6 +158,49 @@ class Subscription:
     """Whether a later report of a story this chat already has edits that alert (else alerts)."""
 
 
+class ExcerptLength(StrEnum):
+    """How much of an item's text an alert shows (`/format`)."""
+
+    FULL = "full"
+    """A few sentences."""
+    COMPACT = "compact"
+    """About two sentences."""
+    TITLE = "title"
+    """None: headline, source and link only."""
+
+
+@dataclass(frozen=True, slots=True)
+class Preferences:
+    """How a chat sees its alerts and the times the bot shows, every choice settled."""
+
+    timezone: str = "UTC"
+    excerpt: ExcerptLength = ExcerptLength.FULL
+    image: bool = True
+    """Telegram sends a photo with a caption, Slack shows the image beside the excerpt."""
+    preview: bool = False
+    """Telegram's link preview, Slack's unfurl of the link."""
+
+
+@dataclass(frozen=True, slots=True)
+class Choices:
+    """What a chat (`/timezone`, `/format`) or the operator's subscription chose; None leaves
+    the choice to the next level down."""
+
+    timezone: str | None = None
+    excerpt: ExcerptLength | None = None
+    image: bool | None = None
+    preview: bool | None = None
+
+    def over(self, defaults: Preferences) -> Preferences:
+        """`defaults` with every choice made here put in its place."""
+        return Preferences(
+            timezone=self.timezone or defaults.timezone,
+            excerpt=self.excerpt or defaults.excerpt,
+            image=defaults.image if self.image is None else self.image,
+            preview=defaults.preview if self.preview is None else self.preview,
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Alert:
     """One item due to one recipient, with the tags that made it match."""
@@ -178,13 +221,17 @@ class Source:
 @dataclass(frozen=True, slots=True)
 class Outgoing:
     """One alert ready for a renderer and an adapter: the item, its tags, the chat's timezone,
-    and the other sources of its story (empty until a later report edits the message)."""
+    the other sources of its story (empty until a later report edits the message), and how
+    the chat wants it shown."""
 
     recipient: Recipient
     item: FeedItem
     tags: tuple[Tag, ...]
     timezone: str
     also: tuple[Source, ...] = ()
+    excerpt: ExcerptLength = ExcerptLength.FULL
+    image: bool = True
+    preview: bool = False
 
 
 class OutboxKind(StrEnum):

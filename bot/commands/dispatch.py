@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 
 from bot.commands.operator import OperatorCommands
+from bot.commands.preferences import PreferenceCommands
 from bot.commands.requests import (
     MAX_ARGUMENT_CHARS,
     USAGE,
@@ -21,7 +22,7 @@ from bot.store import Store
 log = logging.getLogger(__name__)
 
 
-class Commands(SubscriberCommands, OperatorCommands):
+class Commands(SubscriberCommands, PreferenceCommands, OperatorCommands):
     """Executes commands against the store and the config in force."""
 
     def __init__(

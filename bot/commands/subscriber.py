@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, datetime
 
 from bot.classify import normalize
 from bot.commands.context import CommandContext
+from bot.commands.preferences import at, format_line, shown_preferences
 from bot.commands.requests import (
     MAX_KEYWORDS,
     MAX_MUTE,
@@ -118,14 +118,17 @@ class SubscriberCommands(CommandContext):
                 self._topic_buttons(),
             )
         sub = subs[0]
+        shown = await shown_preferences(self, request.recipient)
         lines = [f"Topics: {', '.join(sorted(sub.topics)) or '(none)'}"]
         if sub.keywords:
             lines.append(f"Keywords: {', '.join(sorted(sub.keywords))}")
         if sub.muted_until and sub.muted_until > self.clock():
-            lines.append(f"Muted until {_utc(sub.muted_until)}")
+            lines.append(f"Muted until {at(sub.muted_until, shown)}")
         lines.append(
             "Stories: " + ("one alert each" if sub.stories else "off (every report alerts)")
         )
+        lines.append(f"Format: {format_line(shown)}")
+        lines.append(f"Timezone: {shown.timezone}")
         return CommandReply("\n".join(lines))
 
     async def _cmd_keywords(self, request: CommandRequest) -> CommandReply:
@@ -226,7 +229,3 @@ def _keyword_problem(word: str) -> str | None:
     if not _KEYWORD_CHARS.match(word):
         return "A keyword is plain words: letters, digits, spaces and - . # + ' only."
     return None
-
-
-def _utc(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M UTC")

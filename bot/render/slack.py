@@ -30,6 +30,7 @@ from typing import Any, Final
 from bot.classify import PERSONAL_PREFIX
 from bot.models import Outgoing
 from bot.render.also import more_suffix, visible_sources
+from bot.render.length import budget, lead
 from bot.text.plain import clean_line, clean_lines, excerpt, local_time, safe_url, without_title
 
 # Block Kit limits (https://docs.slack.dev/reference/block-kit/blocks).
@@ -43,8 +44,6 @@ MAX_BUTTON_TEXT: Final = 75
 MAX_BUTTON_VALUE: Final = 2000
 MAX_MESSAGE_TEXT: Final = 40_000
 
-EXCERPT_CHARS: Final = 600
-"""The excerpt's length when nothing forces it shorter: a few sentences, not the article."""
 TITLE_CHARS: Final = 300
 SOURCE_CHARS: Final = 80
 MAX_TOPICS: Final = 8
@@ -71,15 +70,21 @@ class SlackMessage:
 
 
 def render_alert(
-    message: Outgoing, *, excerpt_chars: int = EXCERPT_CHARS, with_image: bool = True
+    message: Outgoing, *, excerpt_chars: int | None = None, with_image: bool = True
 ) -> SlackMessage:
-    """The alert as Block Kit; `with_image=False` leaves out an image Slack could not fetch."""
+    """The alert as Block Kit, its excerpt as long as the chat's `/format` asks unless
+    `excerpt_chars` says otherwise, its image shown when the chat wants images;
+    `with_image=False` leaves out an image Slack could not fetch."""
     item = message.item
     title = excerpt(clean_line(item.title), TITLE_CHARS) or UNTITLED
     source = excerpt(clean_line(item.source), SOURCE_CHARS)
+    if excerpt_chars is None:
+        excerpt_chars = budget(message.excerpt)
     limit = max(2, min(excerpt_chars, MAX_SECTION_TEXT))
-    body = paragraphs_excerpt(item.summary or item.content, title, limit)
-    image = _image(item.image, item.image_alt or title) if with_image else None
+    body = paragraphs_excerpt(item.summary or item.content, title, limit) if excerpt_chars else ""
+    body = lead(body, message.excerpt)
+    shown = with_image and message.image
+    image = _image(item.image, item.image_alt or title) if shown else None
 
     heading: Block = {
         "type": "section",

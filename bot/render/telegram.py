@@ -18,11 +18,10 @@ from html import escape
 from bot.classify import PERSONAL_PREFIX
 from bot.models import Outgoing
 from bot.render.also import more_suffix, visible_sources
+from bot.render.length import budget, lead
 from bot.text.plain import clean_line, clean_lines, excerpt, local_time, safe_url, without_title
 from bot.text.utf16 import chars_within, utf16_len
 
-EXCERPT_CHARS = 600
-"""The excerpt's length when nothing forces it shorter: a few sentences, not the article."""
 TITLE_CHARS = 300
 SOURCE_CHARS = 80
 MAX_HASHTAGS = 8
@@ -45,10 +44,13 @@ class TelegramText:
 
 
 def render_message(
-    message: Outgoing, *, limit: int, excerpt_chars: int = EXCERPT_CHARS
+    message: Outgoing, *, limit: int, excerpt_chars: int | None = None
 ) -> TelegramText | None:
     """The alert as a text (limit 4096) or caption (limit 1024); None when even without its
-    excerpt it would be longer than `limit` (a caption under a huge title: send text instead)."""
+    excerpt it would be longer than `limit` (a caption under a huge title: send text instead).
+    The excerpt is as long as the chat's `/format` asks unless `excerpt_chars` says otherwise."""
+    if excerpt_chars is None:
+        excerpt_chars = budget(message.excerpt)
     item = message.item
     title = excerpt(clean_line(item.title), TITLE_CHARS) or UNTITLED
     link = safe_url(item.link)
@@ -61,7 +63,7 @@ def render_message(
         if part
     )
     tags = hashtags(tag.topic for tag in message.tags)
-    summary = without_title(clean_lines(item.summary).strip(), title)
+    summary = lead(without_title(clean_lines(item.summary).strip(), title), message.excerpt)
 
     head = f"<b>{_text(title)}</b>"
     if link is not None:

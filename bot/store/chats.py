@@ -1,4 +1,5 @@
-"""The chats aggregate: chats, their topic subscriptions, personal keywords and mute."""
+"""The chats aggregate: chats, their topic subscriptions, personal keywords, mute, timezone and
+format."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.models import OutboxStatus, Platform, Recipient, Subscription
+from bot.models import Choices, ExcerptLength, OutboxStatus, Platform, Recipient, Subscription
 from bot.store.engine import Database
 from bot.store.records import ChatRecord
 from bot.store.schema import chats, keywords, outbox, subscriptions
@@ -43,6 +44,20 @@ async def chat_refs(
     return refs
 
 
+CHOICE_COLUMNS = (chats.c.timezone, chats.c.excerpt, chats.c.image, chats.c.preview)
+"""The columns `chat_choices` reads."""
+
+
+def chat_choices(row: Any) -> Choices:
+    """A chat row's own timezone and `/format` choices (unset: the operator's)."""
+    return Choices(
+        timezone=row.timezone or None,
+        excerpt=ExcerptLength(row.excerpt) if row.excerpt else None,
+        image=row.image,
+        preview=row.preview,
+    )
+
+
 def _recipient(row: Any) -> Recipient:
     return Recipient(Platform(row.platform), row.chat_id, row.thread_id)
 
@@ -62,7 +77,7 @@ class ChatStore:
         if row is None:
             return None
         return ChatRecord(
-            row.id, _recipient(row), row.active, row.timezone, row.muted_until, row.stories
+            row.id, _recipient(row), row.active, chat_choices(row), row.muted_until, row.stories
         )
 
     async def sync_static(
@@ -159,6 +174,22 @@ class ChatStore:
         async with self._db.transaction() as conn:
             ref = await self._ref(conn, recipient, now)
             await conn.execute(update(chats).where(chats.c.id == ref).values(stories=on))
+
+    async def set_choices(self, recipient: Recipient, choices: Choices, now: float) -> None:
+        """Store the chat's timezone and `/format` choices (None: back to the operator's)."""
+        excerpt = choices.excerpt.value if choices.excerpt else None
+        async with self._db.transaction() as conn:
+            ref = await self._ref(conn, recipient, now)
+            await conn.execute(
+                update(chats)
+                .where(chats.c.id == ref)
+                .values(
+                    timezone=choices.timezone or "",
+                    excerpt=excerpt,
+                    image=choices.image,
+                    preview=choices.preview,
+                )
+            )
 
     async def subscriptions(self, *, active_only: bool = True) -> list[Subscription]:
         """Every chat with its topics and keywords (for routing and `/list`)."""

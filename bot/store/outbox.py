@@ -21,7 +21,7 @@ from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import OutboxKind, OutboxStatus, Platform, Recipient
-from bot.store.chats import chat_refs
+from bot.store.chats import CHOICE_COLUMNS, chat_choices, chat_refs
 from bot.store.engine import Database
 from bot.store.records import OutboxEntry, QueuedAlert
 from bot.store.schema import chats, outbox, story_messages
@@ -280,7 +280,7 @@ def _held(entry: OutboxEntry) -> Any:
 
 async def _entries(conn: AsyncConnection, ids: list[int]) -> list[OutboxEntry]:
     rows = await conn.execute(
-        select(outbox, chats.c.chat_id, chats.c.thread_id, chats.c.timezone)
+        select(outbox, chats.c.chat_id, chats.c.thread_id, *CHOICE_COLUMNS)
         .join(chats, chats.c.id == outbox.c.chat_ref)
         .where(outbox.c.id.in_(ids))
         .order_by(outbox.c.id)
@@ -294,7 +294,7 @@ async def _entries(conn: AsyncConnection, ids: list[int]) -> list[OutboxEntry]:
             attempts=r.attempts,
             created_at=r.created_at,
             published_at=r.published_at,
-            timezone=r.timezone,
+            choices=chat_choices(r),
             kind=OutboxKind(r.kind),
             story_id=r.story_id,
             lease_token=r.lease_token,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.models import FeedCondition, FeedState, OutboxKind, Recipient
+from bot.models import Choices, FeedCondition, FeedState, OutboxKind, Recipient
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +101,8 @@ class OutboxEntry:
     attempts: int
     created_at: float
     published_at: float | None
-    timezone: str
+    choices: Choices
+    """The chat's own timezone and `/format` choices."""
     kind: OutboxKind = OutboxKind.ALERT
     story_id: int | None = None
     lease_token: str = ""
@@ -110,11 +111,11 @@ class OutboxEntry:
 
 @dataclass(frozen=True, slots=True)
 class ChatRecord:
-    """A chat as stored: whether it still accepts alerts, its timezone and mute."""
+    """A chat as stored: whether it still accepts alerts, its timezone and format, its mute."""
 
     id: int
     recipient: Recipient
     active: bool
-    timezone: str
+    choices: Choices
     muted_until: float | None
     stories: bool = True

@@ -65,6 +65,10 @@ chats = Table(
     Column("created_at", Float, nullable=False),
     Column("inactive_reason", Text),
     Column("stories", Boolean, nullable=False, server_default="1"),
+    # the chat's /format choices; NULL leaves them to the operator's config
+    Column("excerpt", String(16)),
+    Column("image", Boolean),
+    Column("preview", Boolean),
     UniqueConstraint("platform", "chat_id", "thread_id", name="uq_chats_recipient"),
 )
 

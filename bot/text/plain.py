@@ -32,6 +32,14 @@ def excerpt(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:-") + "…"
 
 
+def first_sentences(text: str, count: int) -> str:
+    """The first `count` sentences of `text` (all of it when it has no more)."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(text + " ")]
+    if len(ends) <= count:
+        return text
+    return text[: ends[count - 1]].rstrip()
+
+
 def clean_lines(text: str) -> str:
     """Control characters (but newlines) and broken surrogates out: safe for any markup."""
     return _SURROGATE.sub("\ufffd", _CONTROL_OR_BREAK.sub(" ", text or ""))

@@ -213,6 +213,12 @@ async def test_help_shows_admin_commands_to_bot_admins_only(
     assert "/addfeed <url> [name]" in admin_help.body
 
 
+LIST_TAIL = (
+    "Stories: one alert each\nFormat: full, images on, link previews off\nTimezone: Asia/Seoul"
+)
+"""How `/list` ends for a chat that changed nothing but its topics (the config's timezone)."""
+
+
 async def test_topics_lists_topics_with_labels(tg: PickyTelegram, running: TelegramChannel) -> None:
     reply = await say(tg, USER, USER, "/topics")
 
@@ -226,7 +232,7 @@ async def test_subscribe_list_unsubscribe(
     assert (await say(tg, USER, USER, "/subscribe ai")).body == "Subscribed to ai."
     assert await topics_of(db, chat(USER)) == {"ai"}
     assert (await say(tg, USER, USER, "/subscribe 인공지능")).body == "Already subscribed to ai."
-    assert (await say(tg, USER, USER, "/list")).body == "Topics: ai\nStories: one alert each"
+    assert (await say(tg, USER, USER, "/list")).body == f"Topics: ai\n{LIST_TAIL}"
     assert (await say(tg, USER, USER, "/unsubscribe ai")).body == "Unsubscribed from ai."
     assert (await say(tg, USER, USER, "/list")).body.startswith("No subscriptions here yet.")
     assert await topics_of(db, chat(USER)) is None
@@ -319,7 +325,7 @@ async def test_group_command_with_bot_name_and_the_admin_rule(
     by_bot_admin = await say(tg, GROUP, BOT_ADMIN, "/subscribe policy-finance")
     assert by_bot_admin.body == "Subscribed to policy-finance."  # bot admins may, too
     listing = await say(tg, GROUP, MEMBER, "/list")  # reading needs no rights
-    assert listing.body == "Topics: ai, policy-finance\nStories: one alert each"
+    assert listing.body == f"Topics: ai, policy-finance\n{LIST_TAIL}"
 
     assert await topics_of(db, chat(GROUP)) == {"ai", "policy-finance"}
     asked = [c.params["user_id"] for c in tg.calls_to("getChatMember")]

@@ -22,7 +22,17 @@ from typing import Any
 import pytest
 
 from bot.feeds.parse import ParseError, parse_feed
-from bot.models import FeedItem, Outgoing, Platform, Reason, Recipient, Source, Tag
+from bot.models import (
+    ExcerptLength,
+    FeedItem,
+    Outgoing,
+    Platform,
+    Reason,
+    Recipient,
+    Source,
+    Tag,
+)
+from bot.render.length import COMPACT_CHARS
 from bot.render.slack import (
     MAX_BLOCKS,
     MAX_SECTION_TEXT,
@@ -399,3 +409,40 @@ def test_a_story_names_three_other_sources_as_links_and_counts_the_rest() -> Non
         "also: <https://hani.example/1|한겨레> · "
         "<https://seoul.example/1?a=1&amp;b=2|서울&lt;신문&gt; &amp; co> · 국민일보 (+2)"
     )
+
+
+# /format -----------------------------------------------------------------------------------------
+
+
+def test_compact_is_the_first_two_sentences() -> None:
+    message = render_alert(replace(long_korean(), excerpt=ExcerptLength.COMPACT))
+
+    assert message.blocks[1]["text"]["text"] == (
+        "1번째 문단이다. 한빛칩스는 올해 하반기부터 새 인공지능 가속기를 양산한다고 밝혔다."
+    )
+    assert_within_limits(as_json(message))
+
+
+def test_compact_of_one_endless_sentence_stays_short() -> None:
+    endless = replace(long_korean_one_paragraph(), excerpt=ExcerptLength.COMPACT)
+    endless = replace(endless, item=replace(endless.item, summary="가상 " * 5000))
+
+    message = render_alert(endless)
+
+    text = message.blocks[1]["text"]["text"]
+    assert text.endswith("…") and len(text) <= COMPACT_CHARS
+    assert_within_limits(as_json(message))
+
+
+def test_title_format_keeps_the_image_beside_the_headline() -> None:
+    message = render_alert(replace(seed_case(), excerpt=ExcerptLength.TITLE))
+
+    assert [block["block_id"] for block in message.blocks] == ["title", "meta"]
+    assert message.blocks[0]["accessory"]["type"] == "image"
+    assert_within_limits(as_json(message))
+
+
+def test_image_off_leaves_every_image_out() -> None:
+    for excerpt in ExcerptLength:
+        message = render_alert(replace(seed_case(), excerpt=excerpt, image=False))
+        assert all("accessory" not in block for block in message.blocks)

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from bot.feeds.parse import parse_feed
-from bot.models import FeedItem, Outgoing, Platform, Recipient, Source, Tag
+from bot.models import ExcerptLength, FeedItem, Outgoing, Platform, Recipient, Source, Tag
+from bot.render.length import COMPACT_CHARS, EXCERPT_CHARS
 from bot.render.telegram import (
-    EXCERPT_CHARS,
     hashtags,
     render_message,
     utf16_len,
@@ -357,3 +357,52 @@ def test_also_line_names_three_sources_with_links_and_counts_the_rest(limit: int
     ]
     assert "https://hani.example/1" in links and "https://seoul.example/1?a=1&b=2" in links
     assert rendered.plain.rstrip().endswith("(+2)")
+
+
+# /format -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("limit", [CAPTION, TEXT])
+def test_compact_is_the_first_two_sentences_at_either_limit(limit: int) -> None:
+    message = replace(outgoing(item(summary=long_korean(60))), excerpt=ExcerptLength.COMPACT)
+
+    rendered = render_message(message, limit=limit)
+
+    assert rendered is not None
+    visible = assert_valid(rendered.html, limit)
+    assert visible.split("\n\n")[1] == long_korean(2)
+
+
+@pytest.mark.parametrize("limit", [CAPTION, TEXT])
+def test_compact_shrinks_under_a_huge_title_and_stays_whole_markup(limit: int) -> None:
+    sentence = "𝕏 " * 400 + "끝."
+    huge = item(title="𝕏" * 400, summary=f"{sentence} {sentence} {sentence}")
+    tags = tuple(f"topic{n}" * 5 for n in range(8))
+    message = replace(outgoing(huge, tags), excerpt=ExcerptLength.COMPACT)
+
+    rendered = render_message(message, limit=limit)
+
+    assert rendered is not None
+    visible = assert_valid(rendered.html, limit)
+    excerpt = visible.split("\n\n")[1]
+    assert excerpt.endswith("…") and len(excerpt) <= COMPACT_CHARS
+    assert utf16_len(rendered.plain) <= limit
+
+
+@pytest.mark.parametrize("limit", [CAPTION, TEXT])
+def test_title_format_is_headline_source_and_link_only(limit: int) -> None:
+    huge = item(title="𝕏" * 400, summary=long_korean(60))
+    tags = tuple(f"topic{n}" * 5 for n in range(8))
+    message = replace(outgoing(huge, tags), excerpt=ExcerptLength.TITLE)
+
+    rendered = render_message(message, limit=limit)
+
+    assert rendered is not None
+    title = "𝕏" * 299 + "…"
+    hashtags_line = " ".join(f"#{t}" for t in tags)
+    assert assert_valid(rendered.html, limit) == (
+        f"{title}\nexample · 2024-06-12 05:03 UTC\n\n{hashtags_line}"
+    )
+    assert rendered.plain == (
+        f"{title}\nexample · 2024-06-12 05:03 UTC\n\nhttps://news.example/a\n\n{hashtags_line}"
+    )

@@ -54,7 +54,7 @@ class SlackSender:
         recipient = message.recipient
         rendered = render_alert(message)
         try:
-            return await self._call_post(recipient, rendered)
+            return await self._call_post(message, rendered)
         except SlackApiError as exc:
             without_image = render_alert(message, with_image=False)
             if error_code(exc) != "invalid_blocks" or without_image == rendered:
@@ -67,7 +67,7 @@ class SlackSender:
         except NETWORK_ERRORS as exc:
             raise _network_failure(exc, recipient) from None
         try:
-            return await self._call_post(recipient, without_image)
+            return await self._call_post(message, without_image)
         except SlackApiError as exc:
             raise self._failure(exc, recipient) from None
         except NETWORK_ERRORS as exc:
@@ -90,14 +90,16 @@ class SlackSender:
         except NETWORK_ERRORS as exc:
             raise _network_failure(exc, recipient, "chat.update") from None
 
-    async def _call_post(self, recipient: Recipient, rendered: SlackMessage) -> SentMessage:
+    async def _call_post(self, message: Outgoing, rendered: SlackMessage) -> SentMessage:
+        """chat.postMessage; Slack unfurls the alert's link only when the chat wants previews."""
+        recipient = message.recipient
         response = await self.client.chat_postMessage(
             channel=recipient.chat_id,
             text=rendered.text,
             blocks=list(rendered.blocks),
             thread_ts=recipient.thread_id or None,
-            unfurl_links=False,
-            unfurl_media=False,
+            unfurl_links=message.preview,
+            unfurl_media=message.preview,
         )
         return SentMessage(str(response.get("ts") or ""), str(response.get("channel") or ""))
 

@@ -8,7 +8,7 @@ import asyncio
 import logging
 from typing import Any
 
-from telegram import Message
+from telegram import LinkPreviewOptions, Message
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -78,7 +78,7 @@ class TelegramSender:
         thread_id = int(recipient.thread_id) if recipient.thread_id else None
         try:
             await self._ready()
-            image = message.item.image
+            image = message.item.image if message.image else None
             caption = render_message(message, limit=MAX_CAPTION) if _is_web_url(image) else None
             if image is not None and caption is not None:
                 try:
@@ -103,7 +103,7 @@ class TelegramSender:
                     )
             text = render_message(message, limit=MAX_TEXT)
             assert text is not None, "a text message always fits (title and tags are capped)"
-            sent = await self._send_text(chat_id, thread_id, text, recipient.chat_id)
+            sent = await self._send_text(chat_id, thread_id, text, message)
             return SentMessage(str(sent.message_id))
         except TelegramError as exc:
             raise self._failure(exc) from None
@@ -126,7 +126,11 @@ class TelegramSender:
                             )
                         else:
                             await bot.edit_message_text(
-                                text, chat_id, int(sent.message_id), parse_mode=mode
+                                text,
+                                chat_id,
+                                int(sent.message_id),
+                                parse_mode=mode,
+                                link_preview_options=_preview(message),
                             )
                     return
                 except BadRequest as exc:
@@ -138,13 +142,19 @@ class TelegramSender:
             raise self._failure(exc) from None
 
     async def _send_text(
-        self, chat_id: int | str, thread_id: int | None, text: TelegramText, chat: str
+        self, chat_id: int | str, thread_id: int | None, text: TelegramText, message: Outgoing
     ) -> Message:
         bot = self.application.bot
+        chat = message.recipient.chat_id
+        preview = _preview(message)
         try:
             async with self.wire.slot():
                 sent: Message = await bot.send_message(
-                    chat_id, text.html, parse_mode=ParseMode.HTML, message_thread_id=thread_id
+                    chat_id,
+                    text.html,
+                    parse_mode=ParseMode.HTML,
+                    message_thread_id=thread_id,
+                    link_preview_options=preview,
                 )
             return sent
         except BadRequest as exc:
@@ -154,7 +164,9 @@ class TelegramSender:
         log.warning("telegram chat %s: HTML refused (%s); sending plain text", chat, html_error)
         try:
             async with self.wire.slot():
-                sent = await bot.send_message(chat_id, text.plain, message_thread_id=thread_id)
+                sent = await bot.send_message(
+                    chat_id, text.plain, message_thread_id=thread_id, link_preview_options=preview
+                )
             return sent
         except BadRequest as exc:
             if _recipient_gone(exc):
@@ -197,6 +209,11 @@ def api_chat_id(chat_id: str) -> int | str:
         return int(chat_id)
     except ValueError:
         return chat_id  # @channelusername
+
+
+def _preview(message: Outgoing) -> LinkPreviewOptions:
+    """Telegram previews a message's first link unless told not to: only when the chat wants."""
+    return LinkPreviewOptions(is_disabled=not message.preview)
 
 
 def _is_web_url(url: str | None) -> bool:

@@ -1,0 +1,119 @@
+"""How a chat sees the bot: its timezone (`/timezone`) and its alerts' format (`/format`).
+
+A chat's own choice wins; where it chose nothing, the operator's (its subscription in the config,
+then `defaults:`) applies. Every time the bot shows is in the chat's timezone."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+from zoneinfo import available_timezones
+
+from bot.commands.context import CommandContext
+from bot.commands.requests import CommandReply, CommandRequest, usage
+from bot.models import Choices, ExcerptLength, Preferences, Recipient
+from bot.text.plain import local_time
+
+MAX_SUGGESTIONS = 3
+_LENGTHS = {
+    ExcerptLength.FULL: "the full excerpt",
+    ExcerptLength.COMPACT: "a short excerpt (about two sentences)",
+    ExcerptLength.TITLE: "the headline, source and link only",
+}
+_SWITCHES = {"image": "Images", "preview": "Link previews"}
+_ON_OFF = {"on": True, "off": False}
+
+
+async def shown_preferences(context: CommandContext, recipient: Recipient) -> Preferences:
+    """The chat's choices over the operator's."""
+    chat = await context.chats.get(recipient)
+    defaults = context._config().preferences(recipient)
+    return chat.choices.over(defaults) if chat else defaults
+
+
+def at(epoch: float, preferences: Preferences) -> str:
+    """`2026-12-05 23:22 KST`: an instant in the chat's timezone."""
+    return local_time(datetime.fromtimestamp(epoch, UTC), preferences.timezone)
+
+
+def format_line(preferences: Preferences) -> str:
+    """`compact, images on, link previews off` (for `/list` and `/format`)."""
+    return ", ".join(
+        [
+            preferences.excerpt.value,
+            f"images {'on' if preferences.image else 'off'}",
+            f"link previews {'on' if preferences.preview else 'off'}",
+        ]
+    )
+
+
+@cache
+def _zones() -> dict[str, str]:
+    """Every IANA name, by its case-folded spelling."""
+    return {name.casefold(): name for name in sorted(available_timezones())}
+
+
+@cache
+def _cities() -> dict[str, str]:
+    """Every IANA name, by the case-folded last part of its name (`new_york`)."""
+    return {key.rsplit("/", 1)[-1]: name for key, name in reversed(_zones().items())}
+
+
+def _similar_zones(name: str) -> list[str]:
+    """Up to three IANA names spelled like `name`, whole (`Asia/Seol`) or a city (`New York`)."""
+    wanted = name.casefold().replace(" ", "_")
+    found = []
+    for names in (_zones(), _cities()):
+        matches = difflib.get_close_matches(wanted, names, n=MAX_SUGGESTIONS, cutoff=0.6)
+        found += [names[match] for match in matches]
+    return list(dict.fromkeys(found))[:MAX_SUGGESTIONS]
+
+
+class PreferenceCommands(CommandContext):
+    """`/timezone` and `/format`."""
+
+    async def _cmd_timezone(self, request: CommandRequest) -> CommandReply:
+        if len(request.args) > 1:
+            return CommandReply(usage("timezone", self.prefix))
+        now = self.clock()
+        if not request.args:
+            shown = await shown_preferences(self, request.recipient)
+            return CommandReply(
+                f"Times here are in {shown.timezone} (now {at(now, shown)}).\n"
+                f"{usage('timezone', self.prefix)}"
+            )
+        zone = _zones().get(request.args[0].casefold())
+        if zone is None:
+            wrong = request.args[0][:64]
+            similar = _similar_zones(request.args[0][:64])
+            hint = f" Did you mean {', '.join(similar)}?" if similar else ""
+            return CommandReply(f"Unknown timezone {wrong}.{hint} {usage('timezone', self.prefix)}")
+        await self._choose(request, timezone=zone)
+        shown = await shown_preferences(self, request.recipient)
+        return CommandReply(f"Times here are now in {zone} (now {at(now, shown)}).")
+
+    async def _cmd_format(self, request: CommandRequest) -> CommandReply:
+        args = [a.lower() for a in request.args]
+        if not args:
+            shown = await shown_preferences(self, request.recipient)
+            return CommandReply(
+                f"Alerts here: {format_line(shown)}.\n{usage('format', self.prefix)}"
+            )
+        if len(args) == 1 and args[0] in _LENGTHS:
+            length = ExcerptLength(args[0])
+            await self._choose(request, excerpt=length)
+            return CommandReply(f"Alerts here now show {_LENGTHS[length]}.")
+        if len(args) == 2 and args[0] in _SWITCHES and args[1] in _ON_OFF:
+            await self._choose(request, **{args[0]: _ON_OFF[args[1]]})
+            return CommandReply(f"{_SWITCHES[args[0]]} {args[1]} for the alerts here.")
+        return CommandReply(usage("format", self.prefix))
+
+    async def _choose(self, request: CommandRequest, **choice: Any) -> None:
+        chat = await self.chats.get(request.recipient)
+        choices = chat.choices if chat else Choices()
+        await self.chats.set_choices(
+            request.recipient, dataclasses.replace(choices, **choice), self.clock()
+        )
