@@ -42,12 +42,17 @@ class FeedStore:
         A feed is named by its URL's identity (`feed_identity`): a config feed whose URL another
         row already polls (imported from OPML, added from a chat, renamed in the config) takes
         that row over with its seen items, so nothing it saw alerts again; a second config entry
-        for the same feed is skipped, and any other row for it is disabled.
+        for the same feed is skipped, and any other row for it is disabled. A feed whose interval
+        changed is due at once, not when its old interval would have polled it.
         """
         listed = {spec.name for spec in specs}
         async with self._db.transaction() as conn:
             rows = (
-                await conn.execute(select(feeds.c.id, feeds.c.name, feeds.c.url, feeds.c.origin))
+                await conn.execute(
+                    select(
+                        feeds.c.id, feeds.c.name, feeds.c.url, feeds.c.origin, feeds.c.interval_s
+                    )
+                )
             ).all()
             by_name = {r.name: r for r in rows}
             kept: set[int] = set()
@@ -88,6 +93,8 @@ class FeedStore:
                     assert key is not None
                     kept.add(key[0])
                 else:
+                    if row.interval_s != spec.interval_s:  # a new interval counts from now
+                        values["next_poll_at"] = None
                     await conn.execute(update(feeds).where(feeds.c.id == row.id).values(values))
                     kept.add(row.id)
             stale = [

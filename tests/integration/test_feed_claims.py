@@ -34,3 +34,13 @@ async def test_one_claim_wins_and_a_dead_holders_lease_passes(
 async def test_a_disabled_feed_is_never_claimed(store: Store) -> None:
     await store.feeds.sync([FeedSpec("off", "https://n/off.xml", 60, enabled=False)])
     assert await store.feeds.claim("off", time.time(), time.time() + 30) is None
+
+
+async def test_a_new_interval_is_claimed_at_once_not_at_the_old_next_poll(store: Store) -> None:
+    now = time.time()
+    await store.feeds.sync([FeedSpec("hourly", "https://n/hourly.xml", 3600)])
+    assert await store.feeds.claim("hourly", now, now + 3600) is not None  # polled: next in 1 h
+    await store.feeds.sync([FeedSpec("hourly", "https://n/hourly.xml", 3600)])
+    assert await store.feeds.claim("hourly", now + 60, now + 90) is None, "unchanged: not due"
+    await store.feeds.sync([FeedSpec("hourly", "https://n/hourly.xml", 60)])
+    assert await store.feeds.claim("hourly", now + 60, now + 90) is not None
