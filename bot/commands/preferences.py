@@ -18,6 +18,8 @@ from bot.models import Choices, ExcerptLength, Preferences, Recipient
 from bot.text.plain import local_time
 
 MAX_SUGGESTIONS = 3
+DEFAULT = "default"
+"""The argument that drops the chat's own choice for the operator's."""
 _LENGTHS = {
     ExcerptLength.FULL: "the full excerpt",
     ExcerptLength.COMPACT: "a short excerpt (about two sentences)",
@@ -85,6 +87,13 @@ class PreferenceCommands(CommandContext):
                 f"Times here are in {shown.timezone} (now {at(now, shown)}).\n"
                 f"{usage('timezone', self.prefix)}"
             )
+        if request.args[0].lower() == DEFAULT:
+            await self._choose(request, timezone=None)
+            shown = await shown_preferences(self, request.recipient)
+            return CommandReply(
+                f"Times here follow the bot's default again: {shown.timezone} "
+                f"(now {at(now, shown)})."
+            )
         zone = _zones().get(request.args[0].casefold())
         if zone is None:
             wrong = request.args[0][:64]
@@ -101,6 +110,12 @@ class PreferenceCommands(CommandContext):
             shown = await shown_preferences(self, request.recipient)
             return CommandReply(
                 f"Alerts here: {format_line(shown)}.\n{usage('format', self.prefix)}"
+            )
+        if args == [DEFAULT]:
+            await self._choose(request, excerpt=None, image=None, preview=None)
+            shown = await shown_preferences(self, request.recipient)
+            return CommandReply(
+                f"Alerts here follow the bot's default again: {format_line(shown)}."
             )
         if len(args) == 1 and args[0] in _LENGTHS:
             length = ExcerptLength(args[0])

@@ -81,9 +81,11 @@ USAGE: dict[str, _Usage] = {
     "stories": _Usage(
         "[on|off]", "one alert per story, edited as more outlets report it", changes_chat=True
     ),
-    "timezone": _Usage("[<Area/City>]", "the timezone of the times shown here", changes_chat=True),
+    "timezone": _Usage(
+        "[<Area/City>|default]", "the timezone of the times shown here", changes_chat=True
+    ),
     "format": _Usage(
-        "[full|compact|title] | image on|off | preview on|off",
+        "[full|compact|title|default] | image on|off | preview on|off",
         "how much of each story an alert shows, its image, its link preview",
         changes_chat=True,
     ),

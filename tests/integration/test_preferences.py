@@ -151,7 +151,7 @@ def preview_of(params: dict[str, object]) -> object:
 async def test_telegram_timezone_moves_every_time_shown(
     running: BotFactory, feed_server: FeedServer, tg: FakeTelegram
 ) -> None:
-    usage = "Usage: /timezone [<Area/City>]"
+    usage = "Usage: /timezone [<Area/City>|default]"
     async with running(Platform.TELEGRAM) as bot:
         assert await bot.command("/timezone") == (
             f"Times here are in UTC (now 2026-03-01 00:00 UTC).\n{usage}"
@@ -191,7 +191,7 @@ async def test_slack_timezone_moves_the_alert_time(
         )
         assert await bot.command("/news timezone") == (
             "Times here are in America/New_York (now 2026-02-28 19:00 EST).\n"
-            "Usage: /news timezone [<Area/City>]"
+            "Usage: /news timezone [<Area/City>|default]"
         )
         await bot.alert(feed_server, 1)
 
@@ -205,7 +205,7 @@ async def test_slack_timezone_moves_the_alert_time(
     ]
 
 
-FORMAT_USAGE = "Usage: /format [full|compact|title] | image on|off | preview on|off"
+FORMAT_USAGE = "Usage: /format [full|compact|title|default] | image on|off | preview on|off"
 
 
 async def test_telegram_format_sets_excerpt_image_and_preview(
@@ -258,7 +258,7 @@ async def test_slack_format_sets_excerpt_image_and_unfurl(
             "Alerts here now show the headline, source and link only."
         )
         assert await bot.command("/news format oops") == (
-            "Usage: /news format [full|compact|title] | image on|off | preview on|off"
+            "Usage: /news format [full|compact|title|default] | image on|off | preview on|off"
         )
         await bot.alert(feed_server, 2)
         assert await bot.command("/news format compact") == (
@@ -294,11 +294,22 @@ async def test_operator_defaults_apply_until_the_chat_chooses(
         )
         await bot.alert(feed_server, 1)
         assert await bot.command("/format full") == "Alerts here now show the full excerpt."
+        assert await bot.command("/timezone UTC") == (
+            "Times here are now in UTC (now 2026-03-01 00:00 UTC)."
+        )
         await bot.alert(feed_server, 2)
+        assert await bot.command("/format default") == (
+            "Alerts here follow the bot's default again: title, images on, link previews on."
+        )
+        assert await bot.command("/timezone default") == (
+            "Times here follow the bot's default again: Asia/Seoul (now 2026-03-01 09:00 KST)."
+        )
+        await bot.alert(feed_server, 3)
 
-    title, full = tg.sent_to(USER)
+    title, full, again = tg.sent_to(USER)
     assert title.method == "sendPhoto"
     assert title.plain_text == "AI 반도체 지원 1\nwire · 2026-03-01 08:30 KST\n\n#ai"
     assert full.plain_text == (
-        f"AI 반도체 지원 2\nwire · 2026-03-01 08:30 KST\n\n{' '.join(SENTENCES)}\n\n#ai"
+        f"AI 반도체 지원 2\nwire · 2026-02-28 23:30 UTC\n\n{' '.join(SENTENCES)}\n\n#ai"
     )
+    assert again.plain_text == "AI 반도체 지원 3\nwire · 2026-03-01 08:30 KST\n\n#ai"
