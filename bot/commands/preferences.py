@@ -60,13 +60,13 @@ def _zones() -> dict[str, str]:
 
 @cache
 def _cities() -> dict[str, str]:
-    """Every IANA name, by the case-folded last part of its name (`new_york`)."""
+    """Every IANA name, by the case-folded last part of its name (`seoul`)."""
     return {key.rsplit("/", 1)[-1]: name for key, name in reversed(_zones().items())}
 
 
 def _similar_zones(name: str) -> list[str]:
-    """Up to three IANA names spelled like `name`, whole (`Asia/Seol`) or a city (`New York`)."""
-    wanted = name.casefold().replace(" ", "_")
+    """Up to three IANA names spelled like `name`, whole (`Asia/Seol`) or by city (`Seoul`)."""
+    wanted = name.casefold()
     found = []
     for names in (_zones(), _cities()):
         matches = difflib.get_close_matches(wanted, names, n=MAX_SUGGESTIONS, cutoff=0.6)
