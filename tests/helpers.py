@@ -140,10 +140,14 @@ def config_for(feed_url: str) -> LoadedConfig:
     return config_with_feeds(one_feed(feed_url))
 
 
-def write_config(tmp_path: Path, feed_url: str) -> Path:
-    """`tmp_path/subscriptions.yaml` polling `feed_url` as `local`; returns its path."""
+def write_config(tmp_path: Path, feed_url: str, *, telegram_chat: str | None = None) -> Path:
+    """`tmp_path/subscriptions.yaml` polling `feed_url` as `local` (and subscribing the Telegram
+    chat `telegram_chat` to `ai`, when given); returns its path."""
+    text = config_yaml(one_feed(feed_url))
+    if telegram_chat is not None:
+        text += f"subscriptions:\n  - {{telegram: {telegram_chat}, topics: [ai]}}\n"
     path = tmp_path / "subscriptions.yaml"
-    path.write_text(config_yaml(one_feed(feed_url)), encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     return path
 
 

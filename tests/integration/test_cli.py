@@ -18,7 +18,6 @@ from tests.helpers import (
     REPO,
     config_yaml,
     newsbot,
-    one_feed,
     read_until,
     seed_items,
     start_bot,
@@ -166,9 +165,7 @@ async def test_status_warns_of_alerts_waiting_for_a_platform_without_a_token(
     tmp_path: Path, feed_server: FeedServer
 ) -> None:
     feed_server.publish("feed.xml", rss(OLD_ITEMS))
-    config = tmp_path / "subscriptions.yaml"
-    subscribed = "subscriptions:\n  - {telegram: -1001, topics: [ai]}\n"
-    config.write_text(config_yaml(one_feed(feed_server.url("feed.xml"))) + subscribed)
+    config = write_config(tmp_path, feed_server.url("feed.xml"), telegram_chat="-1001")
     run = ("run", "--once", "--config", str(config))
     assert (await newsbot(*run, cwd=tmp_path))[0] == 0
     feed_server.publish("feed.xml", rss(seed_items()))

@@ -23,7 +23,6 @@ from tests.helpers import (
     free_port,
     fresh_postgres_database,
     newsbot,
-    one_feed,
     read_until,
     seed_items,
     start_bot,
@@ -332,9 +331,7 @@ async def test_run_once_with_a_refused_telegram_token_fails_in_one_line(
     tmp_path: Path, feed_server: FeedServer
 ) -> None:
     feed_server.publish("feed.xml", rss(OLD_ITEMS))
-    config = tmp_path / "subscriptions.yaml"
-    subscribed = "subscriptions:\n  - {telegram: 42, topics: [ai]}\n"
-    config.write_text(config_yaml(one_feed(feed_server.url("feed.xml"))) + subscribed)
+    config = write_config(tmp_path, feed_server.url("feed.xml"), telegram_chat="42")
     run = ("run", "--once", "--config", str(config))
     async with FakeTelegram(token="4242:the-right-one") as tg:
         env = {"TELEGRAM_BOT_TOKEN": WRONG_TOKEN, "TELEGRAM_API_URL": tg.base_url}
