@@ -198,7 +198,7 @@ class App:
 
     async def close(self) -> None:
         if self.scheduler is not None:
-            self.scheduler.shutdown()
+            await self.scheduler.shutdown()
         for front_end in self.front_ends:  # also closes the connections of sends-only use
             try:
                 await front_end.stop()
@@ -294,7 +294,7 @@ class App:
         """Stop polling and listening; let sends in flight finish (the rest stays queued)."""
         log.info("stopping: finishing sends in flight")
         if self.scheduler is not None:
-            self.scheduler.shutdown()
+            await self.scheduler.shutdown()
         for front_end in self.front_ends:
             try:
                 await front_end.stop()

@@ -68,6 +68,7 @@ class FeedScheduler:
         self._lease = lease
         self._rng = random.Random()
         self._scheduler: AsyncIOScheduler | None = None
+        self._in_flight: set[asyncio.Task[None]] = set()
 
     @property
     def running(self) -> bool:
@@ -88,9 +89,12 @@ class FeedScheduler:
             replace_existing=True,
         )
 
-    def shutdown(self) -> None:
+    async def shutdown(self, *, wait_up_to: float = 30.0) -> None:
+        """Start no more polls, and let the polls in flight finish (each commits whole)."""
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+        if self._in_flight:
+            await asyncio.wait(set(self._in_flight), timeout=wait_up_to)
 
     async def sync(self) -> None:
         """One job per pollable feed: new feeds get one, gone feeds lose theirs, a feed whose
@@ -133,6 +137,16 @@ class FeedScheduler:
         return float(job.next_run_time.timestamp())
 
     async def _poll_job(self, name: str) -> None:
+        # the poll runs as a task of its own, shielded: shutting the scheduler down cancels the
+        # jobs in flight, and a poll cut inside a database call would leave its connection
+        # half-closed; `shutdown` waits for these tasks instead
+        task = asyncio.create_task(self._claim_and_poll(name), name=f"poll-{name}")
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.shield(task)
+
+    async def _claim_and_poll(self, name: str) -> None:
         now = self._clock()
         feed = await self._feeds.claim(name, now, now + self._lease)
         if feed is not None:

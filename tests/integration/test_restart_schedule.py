@@ -40,4 +40,4 @@ async def test_a_restart_keeps_each_feeds_next_poll(store: Store) -> None:
         assert backing_off is not None and backing_off >= now + 3600 - 1
         assert "backing-off" not in polled
     finally:
-        scheduler.shutdown()
+        await scheduler.shutdown()
