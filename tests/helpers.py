@@ -196,21 +196,30 @@ def _bot_env(env: Mapping[str, str] | None) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
 
 
-async def newsbot(*args: str, env: dict[str, str] | None = None, cwd: Path) -> tuple[int, str]:
-    """Run `python -m bot ARGS`; returns exit code and stdout+stderr together."""
+async def python(
+    *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None, cwd: Path
+) -> tuple[int, str]:
+    """Run `python ARGS` with the repo importable (and `stdin` as its input); returns exit code
+    and stdout+stderr together."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
-        "-m",
-        "bot",
         *args,
+        stdin=asyncio.subprocess.PIPE if stdin is not None else None,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
         env=_bot_env(env),
         cwd=cwd,
     )
-    output, _ = await asyncio.wait_for(process.communicate(), timeout=120)
+    output, _ = await asyncio.wait_for(process.communicate(stdin), timeout=120)
     assert process.returncode is not None
     return process.returncode, output.decode()
+
+
+async def newsbot(
+    *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None, cwd: Path
+) -> tuple[int, str]:
+    """Run `python -m bot ARGS`; returns exit code and stdout+stderr together."""
+    return await python("-m", "bot", *args, stdin=stdin, env=env, cwd=cwd)
 
 
 async def start_bot(

@@ -18,6 +18,7 @@ from tests.helpers import (
     REPO,
     config_yaml,
     newsbot,
+    python,
     read_until,
     seed_items,
     start_bot,
@@ -211,16 +212,5 @@ async def test_data_commands_load_neither_the_database_nor_the_chat_sdks(
         "except SystemExit:\n    pass\n"
         f"print('LOADED', sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules))\n"
     )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        probe,
-        *args,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
-    output, _ = await asyncio.wait_for(process.communicate(rss(OLD_ITEMS).encode()), 120)
-    assert "LOADED []" in output.decode(), output.decode()
+    _, output = await python("-c", probe, *args, stdin=rss(OLD_ITEMS).encode(), cwd=tmp_path)
+    assert "LOADED []" in output, output

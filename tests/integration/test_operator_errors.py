@@ -7,7 +7,6 @@ import asyncio
 import os
 import signal
 import sqlite3
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,6 @@ from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import (
     OLD_ITEMS,
-    REPO,
     config_yaml,
     drop_postgres_database,
     free_port,
@@ -308,23 +306,10 @@ async def test_every_bad_document_is_one_line(tmp_path: Path, command: str) -> N
 
 async def test_classify_reads_standard_input(tmp_path: Path) -> None:
     scratch_files(tmp_path)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "classify",
-        "--config",
-        "subscriptions.yaml",
-        "-",
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
-    output, _ = await asyncio.wait_for(process.communicate(rss(OLD_ITEMS).encode()), 120)
-    assert process.returncode == 0, output.decode()
-    assert "인공지능 반도체 수출 급증\n  https://news.example/2\n  ai: " in output.decode()
+    classify = ("classify", "--config", "subscriptions.yaml", "-")
+    code, output = await newsbot(*classify, stdin=rss(OLD_ITEMS).encode(), cwd=tmp_path)
+    assert code == 0, output
+    assert "인공지능 반도체 수출 급증\n  https://news.example/2\n  ai: " in output
 
 
 async def test_run_once_with_a_refused_telegram_token_fails_in_one_line(
