@@ -150,15 +150,21 @@ class FeedScheduler:
         now = self._clock()
         feed = await self._feeds.claim(name, now, now + self._lease)
         if feed is not None:
-            async with self._holding(feed):
+            async with self._holding(feed) as lease_end:
                 outcome = await self._poll_feed(feed)
-            if outcome is None:  # aborted: the job's interval stands, the lease runs out
+            if outcome is None:
+                # aborted (the store failed mid-poll): hand the claim back for the feed's next
+                # interval rather than the lease's end; if even that fails, the lease runs out
+                retry_at = self._clock() + min(feed.interval_s, self._lease)
+                with contextlib.suppress(SQLAlchemyError, OSError):
+                    await self._feeds.renew(feed.name, lease_end(), retry_at)
                 return
         await self._follow(name)
 
     @contextlib.asynccontextmanager
-    async def _holding(self, feed: FeedRecord) -> AsyncIterator[None]:
-        """Renew the claim on `feed` every third of the lease while the body runs."""
+    async def _holding(self, feed: FeedRecord) -> AsyncIterator[Callable[[], float]]:
+        """Renew the claim on `feed` every third of the lease while the body runs; yields what
+        tells when the claim ends now."""
         assert feed.next_poll_at is not None
         held = feed.next_poll_at
 
@@ -179,7 +185,7 @@ class FeedScheduler:
 
         renewing = asyncio.create_task(renew(), name=f"claim-{feed.name}")
         try:
-            yield
+            yield lambda: held
         finally:
             renewing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
