@@ -24,7 +24,7 @@ from bot.classify import ClassifierCache
 from bot.commands import Commands
 from bot.config import Config, LoadedConfig
 from bot.delivery import Dispatcher
-from bot.feeds.fetch import make_client
+from bot.feeds.fetch import FeedClient, make_client, make_session
 from bot.grouping import StoryTracker
 from bot.models import Platform, Recipient, Subscription
 from bot.netguard import URLGuard
@@ -78,7 +78,7 @@ class App:
         self._poll_policy = poll_policy or PollPolicy()
         """Concurrency and fetch limits; the interval bounds come from the config."""
         self.store: Store | None = None
-        self.client: httpx.AsyncClient | None = None
+        self.client: FeedClient | None = None
         self.poller: Poller | None = None
         self.channels: dict[Platform, Channel] = {}
         self.dispatchers: dict[Platform, Dispatcher] = {}
@@ -108,7 +108,9 @@ class App:
     async def start(self) -> None:
         """Connect, migrate, sync the config into the store, build the pipeline."""
         self.store = store = await connect(self.settings.database_url)
-        self.client = make_client(transport=self._transport)
+        self.client = (
+            make_session() if self._transport is None else make_client(transport=self._transport)
+        )
         self.scheduler = FeedScheduler(store.feeds, self._poll_feed, self.prune, clock=self.clock)
         scheduler = self.scheduler
         self.ops = Ops(store, self.dispatchers, lambda: scheduler.running)
@@ -205,7 +207,10 @@ class App:
             except Exception:
                 log.exception("closing a chat front end failed")
         if self.client is not None:
-            await self.client.aclose()
+            if isinstance(self.client, httpx.AsyncClient):
+                await self.client.aclose()
+            else:
+                await self.client.close()
         if self.store is not None:
             await self.store.close()
 

@@ -15,12 +15,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import httpx
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from bot.classify import ClassifierCache
 from bot.dedupe import decide
-from bot.feeds.fetch import FetchError, FetchLimits, HTTPStatusError, fetch_feed
+from bot.feeds.fetch import FeedClient, FetchError, FetchLimits, HTTPStatusError, fetch_feed
 from bot.feeds.parse import ParseError, parse_feed
 from bot.feeds.schedule import FAILING_AFTER, Hints, next_delay
 from bot.grouping import StoryTracker
@@ -74,7 +73,7 @@ class Poller:
     def __init__(
         self,
         store: Store,
-        client: httpx.AsyncClient,
+        client: FeedClient,
         classifiers: ClassifierCache,
         *,
         extra_subscriptions: Sequence[Subscription] = (),
