@@ -1,0 +1,117 @@
+"""Both feed clients (the pooled aiohttp session of configured feeds, the httpx client of feeds
+from chat) keep the same rules over loopback: conditional GET, time, size and redirect caps."""
+
+from __future__ import annotations
+
+import gzip
+import re
+import tracemalloc
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+import pytest
+
+from bot.feeds.fetch import (
+    BodyTooLarge,
+    FeedClient,
+    FetchError,
+    FetchLimits,
+    FetchTimeout,
+    TooManyRedirects,
+    fetch_feed,
+    make_client,
+    make_session,
+)
+from tests.fakes.feed_server import Fault, FeedServer, rss
+from tests.helpers import OLD_ITEMS
+
+LIMITS = FetchLimits(connect_timeout=2, read_timeout=1.0, total_timeout=3, max_body_bytes=2_000_000)
+CLIENTS: dict[str, Callable[[FetchLimits], FeedClient]] = {
+    "aiohttp": make_session,
+    "httpx": make_client,
+}
+
+
+@pytest.fixture(params=sorted(CLIENTS))
+async def client(request: pytest.FixtureRequest) -> AsyncIterator[FeedClient]:
+    made = CLIENTS[request.param](LIMITS)
+    try:
+        yield made
+    finally:
+        await (made.aclose() if isinstance(made, httpx.AsyncClient) else made.close())
+
+
+async def test_conditional_get_and_304(client: FeedClient, feed_server: FeedServer) -> None:
+    feed_server.publish("feed.xml", rss(OLD_ITEMS))
+    first = await fetch_feed(client, feed_server.url("feed.xml"), limits=LIMITS)
+    assert first.status == 200 and b"<rss" in first.body
+    assert first.headers["content-encoding"] == "gzip", "the body came compressed"
+    again = await fetch_feed(
+        client,
+        feed_server.url("feed.xml"),
+        etag=first.etag,
+        last_modified=first.last_modified,
+        limits=LIMITS,
+        headers={"Cookie": "wall=passed"},
+    )
+    assert again.not_modified and again.body == b""
+    sent = feed_server.requests_to("feed.xml")[-1].headers
+    assert sent["If-None-Match"] == first.etag
+    assert sent["If-Modified-Since"] == first.last_modified
+    assert sent["Cookie"] == "wall=passed"
+    assert sent["User-Agent"].startswith("newsbot/")
+
+
+async def test_a_hanging_feed_times_out_on_read(
+    client: FeedClient, feed_server: FeedServer
+) -> None:
+    feed_server.fault("hang.xml", Fault(hang=True))
+    with pytest.raises(FetchTimeout, match=r"timed out \(ReadTimeout\)"):
+        await fetch_feed(client, feed_server.url("hang.xml"), limits=LIMITS)
+
+
+async def test_a_trickle_hits_the_total_cap(client: FeedClient, feed_server: FeedServer) -> None:
+    feed_server.fault("trickle.xml", Fault(trickle_delay=0.5))
+    with pytest.raises(FetchTimeout, match="no complete answer within 3s"):
+        await fetch_feed(client, feed_server.url("trickle.xml"), limits=LIMITS)
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        (Fault(endless=True), "exceeds the 2000000-byte cap"),
+        (Fault(raw_gzip=gzip.compress(b"\0" * 50_000_000)), "cap (after decompression)"),
+    ],
+)
+async def test_bodies_are_capped_after_decompression(
+    client: FeedClient, feed_server: FeedServer, fault: Fault, message: str
+) -> None:
+    feed_server.fault("big.xml", fault)
+    tracemalloc.start()
+    try:
+        with pytest.raises(BodyTooLarge, match=re.escape(message)):
+            await fetch_feed(client, feed_server.url("big.xml"), limits=LIMITS)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 * LIMITS.max_body_bytes, f"peak Python memory {peak / 1e6:.1f} MB"
+
+
+async def test_redirects_are_capped_and_permanent_ones_move(
+    client: FeedClient, feed_server: FeedServer
+) -> None:
+    feed_server.publish("end.xml", rss(OLD_ITEMS))
+    for hop in range(7):
+        target = feed_server.url(f"r{hop + 1}") if hop < 6 else feed_server.url("end.xml")
+        feed_server.fault(f"r{hop}", Fault(status=301, redirect_to=target))
+    moved = await fetch_feed(client, feed_server.url("r3"), limits=LIMITS)
+    assert moved.status == 200 and moved.moved_to == feed_server.url("end.xml")
+    with pytest.raises(TooManyRedirects):
+        await fetch_feed(client, feed_server.url("r0"), limits=LIMITS)
+
+
+async def test_a_closed_port_is_a_fetch_error(client: FeedClient) -> None:
+    async with FeedServer() as gone:
+        url = gone.url("feed.xml")
+    with pytest.raises(FetchError, match=r"^http://127\.0\.0\.1:\d+/feed\.xml: "):
+        await fetch_feed(client, url, limits=LIMITS)
