@@ -11,7 +11,8 @@ runs in a fresh child process against the same farm, reset to its initial state 
   * ``newsbot``: the bot itself, built by ``App`` as ``newsbot run`` builds it: a fresh SQLite
     store (WAL) in a temp dir, a config of ``--feeds`` farm feeds with the shipped topics, story
     grouping and operator subscriptions of subscriptions.yaml, and the console channel (its output
-    discarded; nothing is delivered during a sweep). A sweep is ``App.poll_all`` (fetch, parse,
+    discarded; nothing is delivered during a sweep). A sweep makes every feed due (not timed), then
+    runs ``FeedScheduler.poll_due``, the due queue of ``newsbot run`` (batch claims, fetch, parse,
     dedupe, classify, stories, route, one commit per feed). All farm feeds share one host
     (127.0.0.1), which no real deployment does, so the bench lifts only the per-host cap to the
     global one: ``max_concurrent=16, per_host=16`` (``--max-concurrent``, ``--per-host``; 4, 32
@@ -332,12 +333,14 @@ def run_newsbot(args: argparse.Namespace) -> dict[str, Any]:
         import io
 
         from ruamel.yaml import YAML
+        from sqlalchemy import update
 
         from bot.app import App
         from bot.config import load_config
         from bot.logs import setup_logging
         from bot.poller import PollPolicy
         from bot.settings import Settings
+        from bot.store.schema import feeds
 
         setup_logging("WARNING", "text", ())
         tmp = tempfile.TemporaryDirectory(prefix="newsbot-bench-")
@@ -357,10 +360,15 @@ def run_newsbot(args: argparse.Namespace) -> dict[str, Any]:
         app = App(settings, load_config(config_path), stdout=io.StringIO(), poll_policy=policy)
         await app.start()
 
+        assert app.store is not None and app.scheduler is not None
+        store, scheduler = app.store, app.scheduler
+
         async def sweep(number: int) -> dict[str, Any]:
+            async with store.db.transaction() as conn:  # every feed due (not timed)
+                await conn.execute(update(feeds).values(next_poll_at=time.time() - 1))
             before = control(args.farm, "/_stats")
             with SweepTimer() as timer:
-                outcomes = await app.poll_all()
+                outcomes = await scheduler.poll_due()
             statuses = [o.status for o in outcomes]
             errors = [o.error for o in outcomes if o.status in ("error", "disabled")]
             for error in errors[:3]:

@@ -21,7 +21,7 @@ from bot.classify import ClassifierCache
 from bot.dedupe import decide
 from bot.feeds.fetch import FeedClient, FetchError, FetchLimits, HTTPStatusError, fetch_feed
 from bot.feeds.parse import ParseError, parse_feed
-from bot.feeds.schedule import FAILING_AFTER, Hints, next_delay
+from bot.feeds.schedule import FAILING_AFTER, Hints, next_delay, on_slot
 from bot.grouping import StoryTracker
 from bot.models import FeedItem, FeedState, PollStatus, Recipient, Subscription
 from bot.netguard import URLGuard, fetch_checked
@@ -110,7 +110,7 @@ class Poller:
         host = urlsplit(feed.url).netloc.lower()
         per_host = self._hosts.setdefault(host, asyncio.Semaphore(self.policy.per_host))
         deferred: PollRecord | None = None
-        async with self._all, per_host:
+        async with per_host, self._all:  # a feed waiting for its host holds no global slot
             try:
                 outcome, deferred = await self._poll(feed)
             except (FetchError, ParseError) as exc:
@@ -180,7 +180,7 @@ class Poller:
         if not result.not_modified:
             body_hash = hashlib.sha256(result.body).hexdigest()
         if result.not_modified or (body_hash == feed.body_hash and feed.primed):
-            delay = self._delay(feed, hints)
+            delay = _next_poll_at(feed, now, self._delay(feed, hints), hints) - now
             record = self._record(
                 feed,
                 # a 304 may leave out the validators: the ones we sent stay valid
@@ -209,7 +209,7 @@ class Poller:
         except Exception as exc:  # a parser bug on one document must not stop the poller
             raise ParseError(f"parser failed: {type(exc).__name__}: {exc}") from exc
         hints = Hints(result.retry_after, result.max_age, parsed.ttl)
-        delay = self._delay(feed, hints)
+        delay = _next_poll_at(feed, now, self._delay(feed, hints), hints) - now
         seen = await self.store.polls.seen_keys(feed.id, (item.key for item in parsed.items))
         decision = decide(parsed.items, seen, primed=feed.primed, backlog=feed.backlog)
         subscriptions = list(self.extra_subscriptions) + await self.store.chats.subscriptions()
@@ -236,7 +236,12 @@ class Poller:
                     )
                 )
         record = self._record(
-            feed, result.etag, result.last_modified, body_hash, now + delay, url=result.moved_to
+            feed,
+            result.etag,
+            result.last_modified,
+            body_hash,
+            now + delay,
+            url=result.moved_to,
         )
         queued_by_platform = await self.store.polls.record(
             feed.id,
@@ -366,6 +371,14 @@ class FeedRowWriter:
             for *_, done in batch:
                 if not done.done():
                     done.set_result(None)
+
+
+def _next_poll_at(feed: FeedRecord, now: float, delay: float, hints: Hints) -> float:
+    """After a successful poll: `delay` from now, moved to the feed's own slot of that period
+    (feeds of one interval spread over it), except that a Retry-After is never cut short."""
+    if hints.retry_after:
+        return now + delay
+    return on_slot(now + delay, delay, feed.url)
 
 
 def _with_duration(outcome: PollOutcome, seconds: float) -> PollOutcome:

@@ -1,16 +1,18 @@
-"""When feeds are polled: one APScheduler job per pollable feed, plus the retention job.
+"""When feeds are polled: one due queue over the stored `next_poll_at`, and the retention job.
 
-Each feed job runs at its interval with jitter, never twice at once (`max_instances=1`, missed runs
-coalesced); a first run is spread over the first seconds so a restart does not fire every feed in
-the same instant; a poll that asks for more time (Retry-After, error backoff) moves its next run.
-A feed's first run after a start is never before the `next_poll_at` its last poll stored, so a
-restart keeps Retry-After, error backoff and the schedule.
+Feeds are taken for polling in batches by one statement (`FeedStore.claim_due`): the feeds whose
+`next_poll_at` has come, the longest overdue first, as many as there are free places for polls in
+flight. A batch is taken again once half the places are free, so a sweep of a thousand feeds
+costs a few dozen claims rather than a thousand; a feed that hangs holds one place and delays no
+other. With nothing due the queue sleeps until the earliest `next_poll_at`, or until the feeds
+change (`sync`). Each poll stores its feed's next poll time (in the feed's own slot of its
+interval, see `feeds.schedule.on_slot`), so a restart keeps Retry-After, error backoff and the
+schedule.
 
-Several processes on one database each keep these jobs, and a job polls only once it has claimed
-its feed (`FeedStore.claim`): one process polls a feed at a time, once per interval. The claim is
-a lease renewed while the poll runs, so a process killed mid-poll gives its feeds up a lease
-later. After each run a job follows the `next_poll_at` stored, whoever polled, so the process that
-lost a claim tries again when the feed is next due or the winner's lease ends.
+Several processes on one database each run this queue, and a feed is polled only by the process
+whose claim moved its `next_poll_at`: one process polls a feed at a time, once per interval. The
+claim is a lease renewed while the poll runs, so a process killed mid-poll gives its feeds up a
+lease later.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
@@ -26,7 +27,6 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.feeds.schedule import jitter
 from bot.poller import PollOutcome
 from bot.store.feeds import FeedStore
 from bot.store.records import FeedRecord
@@ -34,12 +34,15 @@ from bot.store.records import FeedRecord
 log = logging.getLogger(__name__)
 
 PRUNE_EVERY_HOURS = 6
-FIRST_RUN_SPREAD = 3.0
-"""Seconds over which the first polls after a start are spread."""
-_FEED_JOB = "feed:"
 POLL_LEASE = 30.0
 """Seconds a claim on a feed lasts; a poll renews it every third of that while it runs, so a live
 poll keeps its feed however long it takes, and a feed whose poller died is polled again soon."""
+IN_FLIGHT = 64
+"""Polls claimed and not finished, at most (the poller's own limits decide how many fetch)."""
+IDLE_CHECK = 10.0
+"""Longest sleep with nothing due: another process may have moved a feed's next poll."""
+SHORTEST_NAP = 0.25
+"""Shortest sleep after a claim that found nothing to take."""
 
 PollFeed = Callable[[FeedRecord], Awaitable[PollOutcome | None]]
 """Polls one feed; None when the poll was aborted (it logged why)."""
@@ -50,7 +53,7 @@ def _utc(epoch: float) -> datetime:
 
 
 class FeedScheduler:
-    """Keeps one job per pollable feed in an `AsyncIOScheduler` running in our event loop."""
+    """The due queue of feeds, and an `AsyncIOScheduler` in our event loop for retention."""
 
     def __init__(
         self,
@@ -60,15 +63,23 @@ class FeedScheduler:
         *,
         clock: Callable[[], float] = time.time,
         lease: float = POLL_LEASE,
+        in_flight: int = IN_FLIGHT,
     ) -> None:
         self._feeds = feeds
         self._poll_feed = poll_feed
         self._prune = prune
         self._clock = clock
         self._lease = lease
-        self._rng = random.Random()
+        self._capacity = max(1, in_flight)
         self._scheduler: AsyncIOScheduler | None = None
+        self._runner: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._next: dict[str, float] = {}
+        self._drained = False
+        """The last claim took every feed due: a poll finishing is no reason to claim again."""
+        self._wake_at = float("inf")
+        """When the queue looks for due feeds next; a poll setting an earlier next poll wakes it."""
 
     @property
     def running(self) -> bool:
@@ -77,7 +88,6 @@ class FeedScheduler:
     async def start(self) -> None:
         self._scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop(), timezone="UTC")
         self._scheduler.start()
-        await self.sync()
         self._scheduler.add_job(
             self._prune,
             "interval",
@@ -88,78 +98,112 @@ class FeedScheduler:
             coalesce=True,
             replace_existing=True,
         )
+        await self.sync()
+        self._runner = asyncio.create_task(self._run(), name="feed-queue")
 
     async def shutdown(self, *, wait_up_to: float = 30.0) -> None:
         """Start no more polls, and let the polls in flight finish (each commits whole)."""
+        if self._runner is not None:
+            self._runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._runner
+            self._runner = None
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         if self._in_flight:
             await asyncio.wait(set(self._in_flight), timeout=wait_up_to)
 
     async def sync(self) -> None:
-        """One job per pollable feed: new feeds get one, gone feeds lose theirs, a feed whose
-        interval is unchanged keeps its place in the schedule."""
-        scheduler = self._scheduler
-        if scheduler is None:
-            return
-        wanted = {_FEED_JOB + f.name: f for f in await self._feeds.pollable()}
-        for job in scheduler.get_jobs():
-            if job.id.startswith(_FEED_JOB) and job.id not in wanted:
-                job.remove()
-        rng = random.Random()
-        for job_id, feed in wanted.items():
-            interval = max(1.0, feed.interval_s)
-            existing = scheduler.get_job(job_id)
-            if existing is not None and existing.trigger.interval.total_seconds() == interval:
-                continue
-            first = self._clock() + min(interval, FIRST_RUN_SPREAD) * rng.random()
-            if existing is None and feed.next_poll_at is not None:
-                first = max(first, feed.next_poll_at)
-            scheduler.add_job(
-                self._poll_job,
-                "interval",
-                seconds=interval,
-                jitter=jitter(interval),
-                id=job_id,
-                args=[feed.name],
-                max_instances=1,
-                coalesce=True,
-                replace_existing=True,
-                next_run_time=_utc(first),
-                misfire_grace_time=None,
-            )
+        """The feeds changed (config, /addfeed): look again at what is due."""
+        now = self._clock()
+        self._next = {f.name: f.next_poll_at or now for f in await self._feeds.pollable()}
+        self._wake.set()
 
     def next_run(self, name: str) -> float | None:
-        """When feed `name` is polled next (epoch seconds; None: it has no job)."""
-        job = self._scheduler.get_job(_FEED_JOB + name) if self._scheduler else None
-        if job is None or job.next_run_time is None:
-            return None
-        return float(job.next_run_time.timestamp())
+        """When feed `name` is polled next, as far as this process knows (epoch seconds; None:
+        it is not polled)."""
+        return self._next.get(name)
 
-    async def _poll_job(self, name: str) -> None:
-        # the poll runs as a task of its own, shielded: shutting the scheduler down cancels the
-        # jobs in flight, and a poll cut inside a database call would leave its connection
-        # half-closed; `shutdown` waits for these tasks instead
-        task = asyncio.create_task(self._claim_and_poll(name), name=f"poll-{name}")
-        self._in_flight.add(task)
-        task.add_done_callback(self._in_flight.discard)
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.shield(task)
+    async def poll_due(self) -> list[PollOutcome]:
+        """Poll the feeds due now, and those falling due meanwhile, through the queue; return
+        once none is due and none in flight: one sweep of `newsbot run`, for measuring it."""
+        outcomes: list[PollOutcome] = []
+        while True:
+            claimed = 0 if self._drained and self._in_flight else await self._fill(outcomes)
+            if not self._in_flight:
+                if not claimed:
+                    return outcomes
+                continue
+            await asyncio.wait(set(self._in_flight), return_when=asyncio.FIRST_COMPLETED)
 
-    async def _claim_and_poll(self, name: str) -> None:
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                claimed = await self._fill()
+            except (SQLAlchemyError, OSError) as exc:
+                log.warning("feed queue: cannot claim the feeds due: %s", exc)
+                claimed = 0
+            if len(self._in_flight) > self._capacity // 2:
+                timeout = IDLE_CHECK  # a poll finishing wakes the queue
+            else:
+                timeout = await self._until_next_due()
+                if not claimed:  # what is due but was not claimed is another process's
+                    timeout = max(timeout, SHORTEST_NAP)
+            self._wake_at = self._clock() + timeout
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
+
+    async def _until_next_due(self) -> float:
+        """Seconds until the earliest next poll (at most IDLE_CHECK)."""
+        try:
+            due = await self._feeds.next_due()
+        except (SQLAlchemyError, OSError):
+            return IDLE_CHECK
+        if due is None:
+            return IDLE_CHECK
+        return min(IDLE_CHECK, max(0.0, due - self._clock()))
+
+    async def _fill(self, outcomes: list[PollOutcome] | None = None) -> int:
+        """Claim due feeds into the free places once half of them are free, and start their
+        polls; how many were claimed."""
+        free = self._capacity - len(self._in_flight)
+        if free < max(1, self._capacity // 2):
+            return 0
         now = self._clock()
-        feed = await self._feeds.claim(name, now, now + self._lease)
-        if feed is not None:
-            async with self._holding(feed) as lease_end:
-                outcome = await self._poll_feed(feed)
-            if outcome is None:
-                # aborted (the store failed mid-poll): hand the claim back for the feed's next
-                # interval rather than the lease's end; if even that fails, the lease runs out
-                retry_at = self._clock() + min(feed.interval_s, self._lease)
-                with contextlib.suppress(SQLAlchemyError, OSError):
-                    await self._feeds.renew(feed.name, lease_end(), retry_at)
-                return
-        await self._follow(name)
+        claimed = await self._feeds.claim_due(now, now + self._lease, free)
+        self._drained = len(claimed) < free
+        for feed in claimed:
+            self._next[feed.name] = now + self._lease
+            # a task of its own: shutdown lets it finish rather than cut it inside a database
+            # call, which would leave its connection half-closed
+            task = asyncio.create_task(self._poll_claimed(feed, outcomes), name=f"poll-{feed.name}")
+            self._in_flight.add(task)
+            task.add_done_callback(self._finished)
+        return len(claimed)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        if not self._drained and len(self._in_flight) <= self._capacity // 2:
+            self._wake.set()
+
+    async def _poll_claimed(self, feed: FeedRecord, outcomes: list[PollOutcome] | None) -> None:
+        async with self._holding(feed) as lease_end:
+            outcome = await self._poll_feed(feed)
+        if outcome is not None:
+            self._next[feed.name] = self._clock() + outcome.next_delay
+            if self._next[feed.name] < self._wake_at:
+                self._wake.set()
+            if outcomes is not None:
+                outcomes.append(outcome)
+            return
+        # aborted (the store failed mid-poll): hand the claim back for the feed's next interval
+        # rather than the lease's end; if even that fails, the lease runs out
+        retry_at = self._clock() + min(feed.interval_s, self._lease)
+        self._next[feed.name] = retry_at
+        with contextlib.suppress(SQLAlchemyError, OSError):
+            await self._feeds.renew(feed.name, lease_end(), retry_at)
 
     @contextlib.asynccontextmanager
     async def _holding(self, feed: FeedRecord) -> AsyncIterator[Callable[[], float]]:
@@ -190,12 +234,3 @@ class FeedScheduler:
             renewing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewing
-
-    async def _follow(self, name: str) -> None:
-        """Move the job of feed `name` to the `next_poll_at` stored (a poll's, or a claim's end)."""
-        feed = await self._feeds.get(name)
-        job = self._scheduler.get_job(_FEED_JOB + name) if self._scheduler else None
-        if feed is None or not feed.pollable or feed.next_poll_at is None or job is None:
-            return
-        spread = jitter(max(1.0, feed.interval_s)) * self._rng.random()
-        job.modify(next_run_time=_utc(max(feed.next_poll_at, self._clock()) + spread))

@@ -1,7 +1,9 @@
-"""When to poll a feed next: pure arithmetic over its interval, server hints and failures."""
+"""When to poll a feed next: pure arithmetic over its interval, server hints and failures, and
+the place in its interval that a hash of its URL gives it."""
 
 from __future__ import annotations
 
+import hashlib
 import random
 from dataclasses import dataclass
 
@@ -50,6 +52,18 @@ def next_delay(
     return delay
 
 
-def jitter(interval: float) -> float:
-    """Jitter for a polling job: a tenth of the interval, at most 30 s, none below 10 s."""
-    return 0.0 if interval < 10 else min(interval / 10, 30.0)
+def slot_offset(url: str, period: float) -> float:
+    """Where in every `period` a feed's polls fall: a stable hash of its URL, so that feeds
+    polled at one interval spread evenly over it, and each keeps its place across restarts."""
+    digest = hashlib.blake2b(url.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64 * period
+
+
+def on_slot(when: float, period: float, url: str) -> float:
+    """`when` moved to the nearest point of the feed's slot (`slot_offset`) in a grid of
+    `period` seconds: a feed polled every `period` comes back to its slot however late a poll
+    started, and never more than half a period from `when`."""
+    if period <= 0:
+        return when
+    offset = slot_offset(url, period)
+    return round((when - offset) / period) * period + offset

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.feeds.identity import feed_identity
@@ -173,6 +173,44 @@ class FeedStore:
                 )
             ).first()
         return feed_record(row) if row else None
+
+    async def claim_due(self, now: float, until: float, limit: int) -> list[FeedRecord]:
+        """Take up to `limit` feeds due at `now` (the longest overdue first) for one poll each,
+        in one statement: the compare-and-set of `claim` for a batch. PostgreSQL skips rows
+        another process is claiming at that moment rather than wait for them."""
+        due = or_(feeds.c.next_poll_at.is_(None), feeds.c.next_poll_at <= now)
+        pick = (
+            select(feeds.c.id)
+            .where(feeds.c.enabled, feeds.c.state != FeedState.DISABLED.value, due)
+            .order_by(feeds.c.next_poll_at.asc().nulls_first(), feeds.c.id)
+            .limit(limit)
+        )
+        if self._db.dialect == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        async with self._db.transaction() as conn:
+            rows = await conn.execute(
+                update(feeds)
+                .where(feeds.c.id.in_(pick.scalar_subquery()), due)
+                .values(next_poll_at=until)
+                .returning(*feeds.c)
+            )
+            claimed = [feed_record(row) for row in rows]
+        return sorted(claimed, key=lambda feed: feed.id)
+
+    async def next_due(self) -> float | None:
+        """The earliest `next_poll_at` of the pollable feeds (-inf: one has none yet)."""
+        async with self._db.reading() as conn:
+            row = (
+                await conn.execute(
+                    select(
+                        func.count().filter(feeds.c.next_poll_at.is_(None)),
+                        func.min(feeds.c.next_poll_at),
+                    ).where(feeds.c.enabled, feeds.c.state != FeedState.DISABLED.value)
+                )
+            ).one()
+        if row[0]:
+            return float("-inf")
+        return None if row[1] is None else float(row[1])
 
     async def renew(self, name: str, held: float, until: float) -> bool:
         """Extend a claim that ends at `held` to `until`; False when the claim is no longer

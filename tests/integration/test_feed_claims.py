@@ -7,7 +7,7 @@ import asyncio
 import time
 
 from bot.store import Store, connect
-from bot.store.records import FeedSpec
+from bot.store.records import FeedSpec, PollRecord
 
 
 async def test_one_claim_wins_and_a_dead_holders_lease_passes(
@@ -44,3 +44,35 @@ async def test_a_new_interval_is_claimed_at_once_not_at_the_old_next_poll(store:
     assert await store.feeds.claim("hourly", now + 60, now + 90) is None, "unchanged: not due"
     await store.feeds.sync([FeedSpec("hourly", "https://n/hourly.xml", 60)])
     assert await store.feeds.claim("hourly", now + 60, now + 90) is not None
+
+
+async def test_batch_claims_take_the_longest_overdue_first_and_never_twice(
+    store: Store, database_url: str
+) -> None:
+    now = time.time()
+    for n in range(40):
+        feed = await store.feeds.add(FeedSpec(f"f{n}", f"https://n/{n}.xml", 60))
+        assert feed is not None
+        await store.polls.record(feed.id, polled(next_poll_at=now - n), now - 100)
+    await store.feeds.add(FeedSpec("later", "https://n/later.xml", 60))
+    await store.feeds.sync([FeedSpec("off", "https://n/off.xml", 60, enabled=False)])
+    first = await store.feeds.claim_due(now, now + 30, 5)
+    assert {f.name for f in first} == {"later", "f39", "f38", "f37", "f36"}, "never polled first"
+    assert all(f.next_poll_at == now + 30 for f in first)
+    other = await connect(database_url)
+    try:
+        batches = await asyncio.gather(
+            *(s.feeds.claim_due(now, now + 30, 7) for s in (store, other, store, other))
+        )
+        names = [f.name for batch in (first, *batches) for f in batch]
+        assert len(names) == len(set(names)), "a feed was claimed twice"
+        rest = await other.feeds.claim_due(now, now + 30, 100)
+        everything = set(names) | {f.name for f in rest}
+        assert everything == {f"f{n}" for n in range(40)} | {"later"}, "every due feed, once"
+        assert await store.feeds.claim_due(now + 29, now + 59, 100) == [], "all held"
+    finally:
+        await other.close()
+
+
+def polled(*, next_poll_at: float) -> PollRecord:
+    return PollRecord("active", None, None, None, 0, None, next_poll_at, succeeded=True)

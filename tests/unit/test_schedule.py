@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from bot.feeds.schedule import FAILING_RETRY, Hints, next_delay
+from bot.feeds.schedule import FAILING_RETRY, Hints, next_delay, on_slot, slot_offset
 
 
 def delay(interval: float, explicit: bool, failures: int = 0, **hints: float) -> float:
@@ -41,3 +41,21 @@ def test_failures_back_off_exponentially_with_a_cap(failures: int) -> None:
     value = delay(300, explicit=False, failures=failures)
     base = min(300 * 2 ** (failures - 1), FAILING_RETRY)
     assert base <= value <= base * 1.2
+
+
+def test_feeds_of_one_interval_spread_evenly_over_it_by_url() -> None:
+    urls = [f"https://outlet{n % 7}.example/feed/{n}.xml" for n in range(1000)]
+    offsets = [slot_offset(url, 300.0) for url in urls]
+    assert offsets == [slot_offset(url, 300.0) for url in urls], "stable across calls"
+    tenths = [sum(1 for o in offsets if k * 30 <= o < (k + 1) * 30) for k in range(10)]
+    assert all(70 <= count <= 130 for count in tenths), tenths
+
+
+@pytest.mark.parametrize("late", [0.0, 3.0, 40.0, 149.0])
+def test_a_poll_started_late_comes_back_to_its_slot(late: float) -> None:
+    url = "https://news.example/rss"
+    slot = on_slot(1_000_000.0, 300.0, url)
+    assert abs(slot - 1_000_000.0) <= 150.0
+    assert on_slot(slot + late + 300.0, 300.0, url) == pytest.approx(slot + 300.0)
+    other = on_slot(1_000_000.0, 300.0, "https://other.example/rss")
+    assert other != pytest.approx(slot), "another feed has another slot"
