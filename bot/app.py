@@ -9,9 +9,10 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import os
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
 import httpx
@@ -25,6 +26,8 @@ from bot.commands import Commands
 from bot.config import Config, LoadedConfig
 from bot.delivery import Dispatcher
 from bot.feeds.fetch import FeedClient, make_client, make_session
+from bot.feeds.options import FeedOptions
+from bot.feeds.proxy import ProxyRules
 from bot.grouping import StoryTracker
 from bot.models import Platform, Recipient, Subscription
 from bot.netguard import URLGuard
@@ -68,6 +71,7 @@ class App:
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.time,
         poll_policy: PollPolicy | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         self.settings = settings
         self.loaded = loaded
@@ -77,6 +81,8 @@ class App:
         self._transport = transport
         self._poll_policy = poll_policy or PollPolicy()
         """Concurrency and fetch limits; the interval bounds come from the config."""
+        self._proxies = ProxyRules.from_environment(os.environ if environ is None else environ)
+        """HTTPS_PROXY, HTTP_PROXY and NO_PROXY, for the feeds that set no `proxy:`."""
         self.store: Store | None = None
         self.client: FeedClient | None = None
         self.poller: Poller | None = None
@@ -169,12 +175,15 @@ class App:
                 self._poll_policy,
                 floor=config.defaults.min_interval,
                 ceiling=config.defaults.max_interval,
+                hosts={host: h.concurrency for host, h in config.hosts.items()},
             ),
             clock=self.clock,
             admins=self._admin_recipients(config),
             chat_guard=lambda: self.url_guard,
             stories=self._story_tracker(config),
             realert=frozenset(config.stories.realert),
+            feed_options={f.name: FeedOptions(f.headers, f.proxy) for f in config.feeds},
+            proxies=self._proxies,
         )
         await self.scheduler.sync()
 

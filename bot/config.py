@@ -31,6 +31,7 @@ from ruamel.yaml.error import MarkedYAMLError
 
 from bot.classify.lexicon import lexicon_names
 from bot.durations import parse_duration
+from bot.feeds.options import check_headers, check_host_name, check_proxy
 from bot.models import (
     MAX_WORD,
     Choices,
@@ -46,6 +47,7 @@ Seconds = Annotated[float, BeforeValidator(parse_duration)]
 Word = Annotated[str, Field(min_length=1, max_length=MAX_WORD)]
 """A topic id or a chat's keyword: no longer than the store keeps."""
 ClassifyField = Literal["title", "lead", "summary", "content", "categories"]
+HostName = Annotated[str, AfterValidator(check_host_name)]
 
 
 def _known_timezone(value: str) -> str:
@@ -100,6 +102,11 @@ class FeedConfig(_Strict):
     backlog: int = Field(default=0, ge=0, le=100)
     """How many of the newest items the first poll of this feed delivers (0: it only primes)."""
     enabled: bool = True
+    proxy: Annotated[str | None, AfterValidator(check_proxy)] = None
+    """`http://[user:password@]host:port` to fetch this feed through, or `direct` for none
+    (unset: HTTPS_PROXY / HTTP_PROXY / NO_PROXY from the environment)."""
+    headers: Annotated[dict[str, str], AfterValidator(check_headers)] = {}
+    """Extra request headers, e.g. a `Cookie` for a feed behind a soft wall."""
 
     @field_validator("name")
     @classmethod
@@ -114,6 +121,11 @@ class FeedConfig(_Strict):
         if not re.fullmatch(r"https?://\S+", value):
             raise ValueError(f"{value!r} is not an http:// or https:// URL")
         return value
+
+
+class HostConfig(_Strict):
+    concurrency: int = Field(default=2, ge=1, le=100)
+    """Requests to this host at once, at most: fifty feeds of one outlet take turns."""
 
 
 class TopicConfig(_Strict):
@@ -206,6 +218,7 @@ class Config(_Strict):
     stories: StoriesConfig = StoriesConfig()
     admins: Admins = Admins()
     feeds: tuple[FeedConfig, ...] = ()
+    hosts: dict[HostName, HostConfig] = {}
     topics: dict[Word, TopicConfig] = {}
     subscriptions: tuple[SubscriptionConfig, ...] = ()
 
@@ -214,7 +227,7 @@ class Config(_Strict):
     def _none_is_empty(cls, value: Any) -> Any:
         return () if value is None else value
 
-    @field_validator("topics", mode="before")
+    @field_validator("topics", "hosts", mode="before")
     @classmethod
     def _no_topics_is_empty(cls, value: Any) -> Any:
         return {} if value is None else value
@@ -342,7 +355,9 @@ def _locate(source: str, document: Any, loc: Sequence[str | int], message: str) 
             path += f"[{part}]"
         else:
             # pydantic adds loc parts for union members and missing keys; keep the named ones
-            if isinstance(part, str) and not part.startswith(("function-", "tagged-union")):
+            if isinstance(part, str) and not part.startswith(
+                ("function-", "tagged-union", "[key]")
+            ):
                 path += f".{part}" if path else part
             node = None
     message = message.removeprefix("Value error, ")

@@ -20,7 +20,9 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from bot.classify import ClassifierCache
 from bot.dedupe import decide
 from bot.feeds.fetch import FeedClient, FetchError, FetchLimits, HTTPStatusError, fetch_feed
+from bot.feeds.options import FeedOptions
 from bot.feeds.parse import ParseError, parse_feed
+from bot.feeds.proxy import ProxyRules
 from bot.feeds.schedule import FAILING_AFTER, Hints, next_delay, on_slot
 from bot.grouping import StoryTracker
 from bot.models import FeedItem, FeedState, PollStatus, Recipient, Subscription
@@ -31,6 +33,7 @@ from bot.store.codec import encode_alert
 from bot.store.records import FeedRecord, PollRecord, QueuedAlert
 
 log = logging.getLogger(__name__)
+_PLAIN = FeedOptions()
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,9 @@ class PollPolicy:
     ceiling: float = 86400.0
     max_concurrent: int = 16
     per_host: int = 2
+    """Requests at once to one host, unless `hosts` says otherwise for it."""
+    hosts: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    """Requests at once, by host name (the config's `hosts:`)."""
     limits: FetchLimits = dataclasses.field(default_factory=FetchLimits)
 
 
@@ -84,6 +90,8 @@ class Poller:
         admins: Sequence[Recipient] = (),
         stories: StoryTracker | None = None,
         realert: frozenset[str] = frozenset(),
+        feed_options: Mapping[str, FeedOptions] | None = None,
+        proxies: ProxyRules | None = None,
     ) -> None:
         self.store = store
         self.client = client
@@ -100,6 +108,9 @@ class Poller:
         """Groups reports of one event (None: every item alerts on its own)."""
         self.realert = realert
         """Topics whose arrival in a story alerts again rather than edits."""
+        self.feed_options = dict(feed_options or {})
+        """Extra headers and proxy of the config's feeds, by feed name."""
+        self.proxies = proxies or ProxyRules()
         self._rows = FeedRowWriter(store)
         self._all = asyncio.Semaphore(policy.max_concurrent)
         self._hosts: dict[str, asyncio.Semaphore] = {}
@@ -107,8 +118,11 @@ class Poller:
     async def poll(self, feed: FeedRecord) -> PollOutcome:
         """Poll `feed` once; never raises for anything the feed or the network did."""
         started = time.monotonic()
-        host = urlsplit(feed.url).netloc.lower()
-        per_host = self._hosts.setdefault(host, asyncio.Semaphore(self.policy.per_host))
+        host = urlsplit(feed.url).hostname or ""
+        per_host = self._hosts.get(host)
+        if per_host is None:
+            limit = self.policy.hosts.get(host, self.policy.per_host)
+            per_host = self._hosts[host] = asyncio.Semaphore(limit)
         deferred: PollRecord | None = None
         async with per_host, self._all:  # a feed waiting for its host holds no global slot
             try:
@@ -167,12 +181,15 @@ class Poller:
                 limits=self.policy.limits,
             )
         else:
+            options = self.feed_options.get(feed.name, _PLAIN)
             result = await fetch_feed(
                 self.client,
                 feed.url,
                 etag=feed.etag,
                 last_modified=feed.last_modified,
                 limits=self.policy.limits,
+                headers=options.headers,
+                proxy=self.proxies.route(feed.url, options.proxy),
             )
         now = self._clock()
         hints = Hints(retry_after=result.retry_after, max_age=result.max_age)
@@ -374,11 +391,15 @@ class FeedRowWriter:
 
 
 def _next_poll_at(feed: FeedRecord, now: float, delay: float, hints: Hints) -> float:
-    """After a successful poll: `delay` from now, moved to the feed's own slot of that period
-    (feeds of one interval spread over it), except that a Retry-After is never cut short."""
+    """After a successful poll: `delay` from now, or a little later in the feed's own slot of
+    that period (feeds of one interval spread over it, by a hash of their URLs). The first poll
+    of a feed, or one catching up after a pause, waits up to a period for its slot; a poll on
+    its regular round, a tenth of one; a Retry-After is kept as given."""
     if hints.retry_after:
         return now + delay
-    return on_slot(now + delay, delay, feed.url)
+    catching_up = feed.last_polled_at is None or now - feed.last_polled_at > 1.5 * delay
+    reach = delay if catching_up else delay / 10
+    return on_slot(now + delay, delay, feed.url, reach=reach)
 
 
 def _with_duration(outcome: PollOutcome, seconds: float) -> PollOutcome:

@@ -23,6 +23,7 @@ import aiohttp
 import httpx
 
 from bot import __version__
+from bot.feeds.proxy import ProxyRoute
 
 _REDIRECTS = frozenset((301, 302, 303, 307, 308))
 USER_AGENT = f"newsbot/{__version__} (+feed alerts; RSS/Atom/JSON Feed reader)"
@@ -173,12 +174,12 @@ async def fetch_feed(
     limits: FetchLimits = FetchLimits(),
     guard: Guard | None = None,
     headers: Mapping[str, str] | None = None,
-    proxy: str | None = None,
+    proxy: ProxyRoute | None = None,
 ) -> FetchResult:
     """GET `url` conditionally; 200 and 304 are results, anything else raises a FetchError.
 
-    `headers` are sent on every hop besides the conditional ones; `proxy` (an aiohttp session
-    only: an httpx client's transport carries its own) is the proxy URL to go through."""
+    `headers` are sent on every hop besides the conditional ones; `proxy` is the proxy to go
+    through (an aiohttp session only: an httpx client's transport decides where it connects)."""
     started = time.monotonic()
     request_headers = dict(headers or {})
     if etag:
@@ -213,10 +214,12 @@ class _Reply:
 
 @contextlib.asynccontextmanager
 async def _exchange(
-    client: FeedClient, url: str, headers: dict[str, str], proxy: str | None
+    client: FeedClient, url: str, headers: dict[str, str], proxy: ProxyRoute | None
 ) -> AsyncIterator[_Reply]:
     """One GET, redirects not followed, the body not read until asked for."""
     if isinstance(client, httpx.AsyncClient):
+        if proxy is not None:
+            raise ValueError("an httpx client takes its proxy from its transport")
         response = await client.send(client.build_request("GET", url, headers=headers), stream=True)
         try:
             reply_headers = {k.lower(): v for k, v in response.headers.items()}
@@ -224,7 +227,14 @@ async def _exchange(
         finally:
             await response.aclose()
         return
-    async with client.get(url, headers=headers, proxy=proxy, allow_redirects=False) as answer:
+    proxy_headers = {"Proxy-Authorization": proxy.authorization} if proxy and proxy.auth else None
+    async with client.get(
+        url,
+        headers=headers,
+        proxy=proxy.url if proxy else None,
+        proxy_headers=proxy_headers,
+        allow_redirects=False,
+    ) as answer:
         reply_headers = {k.lower(): v for k, v in answer.headers.items()}
         yield _Reply(answer.status, reply_headers, answer.content.iter_any())
 
@@ -233,7 +243,7 @@ async def _fetch(
     client: FeedClient,
     url: str,
     headers: dict[str, str],
-    proxy: str | None,
+    proxy: ProxyRoute | None,
     limits: FetchLimits,
     guard: Guard | None,
     started: float,

@@ -4,6 +4,7 @@ the place in its interval that a hash of its URL gives it."""
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 from dataclasses import dataclass
 
@@ -59,11 +60,12 @@ def slot_offset(url: str, period: float) -> float:
     return int.from_bytes(digest, "big") / 2**64 * period
 
 
-def on_slot(when: float, period: float, url: str) -> float:
-    """`when` moved to the nearest point of the feed's slot (`slot_offset`) in a grid of
-    `period` seconds: a feed polled every `period` comes back to its slot however late a poll
-    started, and never more than half a period from `when`."""
+def on_slot(when: float, period: float, url: str, *, reach: float) -> float:
+    """`when`, moved later to the feed's next slot (`slot_offset` in a grid of `period` seconds)
+    if that comes within `reach` seconds. Never earlier: a feed is polled at most once per
+    period, and a `reach` of a whole period puts every feed on its own slot after one poll."""
     if period <= 0:
         return when
     offset = slot_offset(url, period)
-    return round((when - offset) / period) * period + offset
+    slot = math.ceil((when - offset) / period) * period + offset
+    return slot if slot - when <= reach else when

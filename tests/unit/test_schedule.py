@@ -51,11 +51,15 @@ def test_feeds_of_one_interval_spread_evenly_over_it_by_url() -> None:
     assert all(70 <= count <= 130 for count in tenths), tenths
 
 
-@pytest.mark.parametrize("late", [0.0, 3.0, 40.0, 149.0])
-def test_a_poll_started_late_comes_back_to_its_slot(late: float) -> None:
+@pytest.mark.parametrize("late", [0.0, 3.0, 40.0, 149.0, 299.0])
+def test_a_feed_goes_to_its_slot_never_sooner_than_asked(late: float) -> None:
     url = "https://news.example/rss"
-    slot = on_slot(1_000_000.0, 300.0, url)
-    assert abs(slot - 1_000_000.0) <= 150.0
-    assert on_slot(slot + late + 300.0, 300.0, url) == pytest.approx(slot + 300.0)
-    other = on_slot(1_000_000.0, 300.0, "https://other.example/rss")
+    slot = on_slot(1_000_000.0, 300.0, url, reach=300.0)
+    assert 1_000_000.0 <= slot < 1_000_300.0
+    assert (slot - slot_offset(url, 300.0)) % 300.0 == pytest.approx(0.0, abs=1e-6)
+    when = slot + 300.0 - late
+    assert on_slot(when, 300.0, url, reach=300.0) == pytest.approx(slot + 300.0)
+    near = on_slot(when, 300.0, url, reach=30.0)
+    assert near == pytest.approx(slot + 300.0 if late <= 30.0 else when), "beyond reach: kept"
+    other = on_slot(1_000_000.0, 300.0, "https://other.example/rss", reach=300.0)
     assert other != pytest.approx(slot), "another feed has another slot"
