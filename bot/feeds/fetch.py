@@ -227,7 +227,15 @@ async def _exchange(
         finally:
             await response.aclose()
         return
-    proxy_headers = {"Proxy-Authorization": proxy.authorization} if proxy and proxy.auth else None
+    proxy_headers = None
+    if proxy is not None and proxy.auth:
+        # https goes through a CONNECT tunnel, which carries the credentials; plain http is
+        # forwarded by the proxy, and the request itself does
+        credentials = {"Proxy-Authorization": proxy.authorization}
+        if url.startswith("https:"):
+            proxy_headers = credentials
+        else:
+            headers = {**headers, **credentials}
     async with client.get(
         url,
         headers=headers,
