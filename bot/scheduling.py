@@ -139,6 +139,7 @@ class FeedScheduler:
     async def _run(self) -> None:
         while True:
             self._wake.clear()
+            self._wake_at = float("inf")  # a poll ending before the timeout is set wakes it
             try:
                 claimed = await self._fill()
             except (SQLAlchemyError, OSError) as exc:
@@ -207,30 +208,37 @@ class FeedScheduler:
 
     @contextlib.asynccontextmanager
     async def _holding(self, feed: FeedRecord) -> AsyncIterator[Callable[[], float]]:
-        """Renew the claim on `feed` every third of the lease while the body runs; yields what
-        tells when the claim ends now."""
+        """Renew the claim on `feed` every third of the lease while the body runs (most polls
+        end before the first renewal is due, and cost no more than a timer); yields what tells
+        when the claim ends now."""
         assert feed.next_poll_at is not None
         held = feed.next_poll_at
 
         async def renew() -> None:
             nonlocal held
             while True:
-                await asyncio.sleep(self._lease / 3)
                 until = self._clock() + self._lease
                 try:
                     renewed = await self._feeds.renew(feed.name, held, until)
                 except SQLAlchemyError as exc:
                     log.warning("feed %s: claim not renewed: %s", feed.name, exc)
-                    continue
-                if not renewed:
-                    log.info("feed %s: claim not renewed: its row moved on", feed.name)
-                    return
-                held = until
+                else:
+                    if not renewed:
+                        log.info("feed %s: claim not renewed: its row moved on", feed.name)
+                        return
+                    held = until
+                await asyncio.sleep(self._lease / 3)
 
-        renewing = asyncio.create_task(renew(), name=f"claim-{feed.name}")
+        renewing: list[asyncio.Task[None]] = []
+        timer = asyncio.get_running_loop().call_later(
+            self._lease / 3,
+            lambda: renewing.append(asyncio.create_task(renew(), name=f"claim-{feed.name}")),
+        )
         try:
             yield lambda: held
         finally:
-            renewing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewing
+            timer.cancel()
+            for task in renewing:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task

@@ -96,3 +96,20 @@ async def test_a_feed_comes_back_when_its_next_poll_is_due(store: Store) -> None
 
 def ok(next_poll_at: float) -> PollRecord:
     return PollRecord("active", None, None, None, 0, None, next_poll_at, succeeded=True)
+
+
+async def test_a_poll_longer_than_the_lease_keeps_its_claim(store: Store) -> None:
+    await store.feeds.sync([FeedSpec("slow", "https://n/slow.xml", 300)])
+
+    async def poll(feed: FeedRecord) -> PollOutcome:
+        await asyncio.sleep(1.0)
+        await store.polls.record(feed.id, ok(time.time() + 300), time.time())
+        return PollOutcome(feed.name, PollStatus.NOT_MODIFIED, next_delay=300)
+
+    scheduler = FeedScheduler(store.feeds, poll, no_prune, lease=0.3)
+    sweep = asyncio.create_task(scheduler.poll_due())
+    await asyncio.sleep(0.7)  # two lease lengths: held only because it was renewed
+    now = time.time()
+    assert await store.feeds.claim_due(now, now + 1, 10) == [], "another process took it"
+    (outcome,) = await sweep
+    assert outcome.feed == "slow"
