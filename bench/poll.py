@@ -459,6 +459,8 @@ def child(args: argparse.Namespace) -> None:
     else:
         result = run_feedparser_loop(args, conditional=args.child == "conditional")
     result["peak_rss_mb"] = peak_rss_mb()
+    # the parse workers have exited by now (App.close): the largest one's peak
+    result["worker_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print("RESULT " + json.dumps(result), flush=True)
 
 
@@ -546,7 +548,10 @@ def print_table(
     )
     for r in results:
         if "breakdown" in r:
-            print(f"\n{r['name']}: where the CPU of a measured sweep goes")
+            print(
+                f"\n{r['name']}: peak RSS {r['peak_rss_mb']:.1f} MB, its parse worker's "
+                f"{r['worker_rss_mb']:.1f} MB; where the CPU of a measured sweep goes"
+            )
             print("\n".join(r["breakdown"]))
     print()
     for r in results:
@@ -587,6 +592,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--max-concurrent", type=int, default=BENCH_MAX_CONCURRENT)
     parser.add_argument("--per-host", type=int, default=BENCH_PER_HOST)
+    parser.add_argument(
+        "--scale",
+        type=int,
+        default=1,
+        help="then run newsbot again on a farm this many times larger (feeds and changed)",
+    )
     parser.add_argument("--skip-naive", action="store_true")
     parser.add_argument(
         "--skip-defaults",
@@ -640,6 +651,27 @@ def main() -> None:
                 contenders.append(("naive loop", "naive", []))
         results = [run_contender(args, farm.base, *c) for c in contenders]
     print_table(results, args, info)
+    if args.scale > 1:
+        scaled = argparse.Namespace(**vars(args))
+        scaled.feeds, scaled.changed = args.feeds * args.scale, args.changed * args.scale
+        with FarmProcess(scaled.feeds) as farm:
+            info = control(farm.base, "/_info")
+            big = run_contender(scaled, farm.base, "newsbot", "newsbot", bench_policy)
+        print_table([big], scaled, info)
+        small = next(r for r in results if r["name"] == "newsbot")
+        ratio = big["median_wall"] / small["median_wall"]
+        cpu_ratio = statistics.median(s["cpu"] for s in big["sweeps"]) / statistics.median(
+            s["cpu"] for s in small["sweeps"]
+        )
+        print(
+            f"ratio newsbot at {scaled.feeds} feeds / at {args.feeds}: {ratio:.1f}x wall, "
+            f"{cpu_ratio:.1f}x CPU"
+        )
+        checks = [
+            (f"{args.scale}x the feeds in at most {args.scale}x the time", ratio <= args.scale),
+            ("peak RSS under 200 MB", big["peak_rss_mb"] < 200),
+        ]
+        print("target: " + "; ".join(f"{what}: {'PASS' if ok else 'FAIL'}" for what, ok in checks))
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from bot.config import Config, LoadedConfig
 from bot.delivery import Dispatcher
 from bot.feeds.fetch import FeedClient, make_client, make_session
 from bot.feeds.options import FeedOptions
+from bot.feeds.parse_pool import ParsePool
 from bot.feeds.proxy import ProxyRules
 from bot.grouping import StoryTracker
 from bot.models import Platform, Recipient, Subscription
@@ -95,6 +96,7 @@ class App:
         self.front_ends: list[FrontEnd] = []
         self.web_runner: web.AppRunner | None = None
         self.url_guard = URLGuard()
+        self.parse_pool = ParsePool()
         self._tasks: list[asyncio.Task[Any]] = []
         self._stop = asyncio.Event()
 
@@ -184,6 +186,7 @@ class App:
             realert=frozenset(config.stories.realert),
             feed_options={f.name: FeedOptions(f.headers, f.proxy) for f in config.feeds},
             proxies=self._proxies,
+            parser=self.parse_pool,
         )
         await self.scheduler.sync()
 
@@ -220,6 +223,7 @@ class App:
                 await self.client.aclose()
             else:
                 await self.client.close()
+        await asyncio.to_thread(self.parse_pool.close)
         if self.store is not None:
             await self.store.close()
 

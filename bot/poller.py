@@ -21,7 +21,8 @@ from bot.classify import ClassifierCache
 from bot.dedupe import decide
 from bot.feeds.fetch import FeedClient, FetchError, FetchLimits, HTTPStatusError, fetch_feed
 from bot.feeds.options import FeedOptions
-from bot.feeds.parse import ParseError, parse_feed
+from bot.feeds.parse import ParseError
+from bot.feeds.parse_pool import Parser, parse_in_thread
 from bot.feeds.proxy import ProxyRules
 from bot.feeds.schedule import FAILING_AFTER, Hints, next_delay, on_slot
 from bot.grouping import StoryTracker
@@ -92,6 +93,7 @@ class Poller:
         realert: frozenset[str] = frozenset(),
         feed_options: Mapping[str, FeedOptions] | None = None,
         proxies: ProxyRules | None = None,
+        parser: Parser = parse_in_thread,
     ) -> None:
         self.store = store
         self.client = client
@@ -111,6 +113,7 @@ class Poller:
         self.feed_options = dict(feed_options or {})
         """Extra headers and proxy of the config's feeds, by feed name."""
         self.proxies = proxies or ProxyRules()
+        self._parse = parser
         self._rows = FeedRowWriter(store)
         self._all = asyncio.Semaphore(policy.max_concurrent)
         self._hosts: dict[str, asyncio.Semaphore] = {}
@@ -118,11 +121,7 @@ class Poller:
     async def poll(self, feed: FeedRecord) -> PollOutcome:
         """Poll `feed` once; never raises for anything the feed or the network did."""
         started = time.monotonic()
-        host = urlsplit(feed.url).hostname or ""
-        per_host = self._hosts.get(host)
-        if per_host is None:
-            limit = self.policy.hosts.get(host, self.policy.per_host)
-            per_host = self._hosts[host] = asyncio.Semaphore(limit)
+        per_host = self._host_slots(feed.url)
         deferred: PollRecord | None = None
         async with per_host, self._all:  # a feed waiting for its host holds no global slot
             try:
@@ -140,6 +139,18 @@ class Poller:
         if outcome.state != feed.state and self.admins:
             await self._tell_admins(feed, outcome)
         return _with_duration(outcome, time.monotonic() - started)
+
+    def _host_slots(self, url: str) -> asyncio.Semaphore:
+        """The requests one server takes at once: a host name and port (the config's `hosts:`
+        names the host)."""
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        server = parts.netloc.rpartition("@")[2].lower()  # the port as written, if any
+        slots = self._hosts.get(server)
+        if slots is None:
+            limit = self.policy.hosts.get(host, self.policy.per_host)
+            slots = self._hosts[server] = asyncio.Semaphore(limit)
+        return slots
 
     async def _tell_admins(self, feed: FeedRecord, outcome: PollOutcome) -> None:
         """Once per change of state: a feed starts failing, is disabled, or is back."""
@@ -214,13 +225,7 @@ class Poller:
                 return outcome, None
             return outcome, record
         try:
-            parsed = await asyncio.to_thread(
-                parse_feed,
-                result.body,
-                headers=result.headers,
-                source=feed.name,
-                base_url=result.url,
-            )
+            parsed = await self._parse(result.body, result.headers, feed.name, result.url)
         except ParseError:
             raise
         except Exception as exc:  # a parser bug on one document must not stop the poller

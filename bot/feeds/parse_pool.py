@@ -1,0 +1,75 @@
+"""Parsing in worker processes: feedparser is pure Python and holds the interpreter while it runs,
+so parsing in a thread stalls the event loop, and its allocations stay in the bot's heap. A pool
+of worker processes parses on another core; a worker is replaced after a number of documents, so
+the memory a large document took goes back to the system.
+
+A worker that dies (killed, out of memory) fails only the documents it held: the pool is built
+anew and the poll of that feed reports a parse error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import multiprocessing
+import os
+from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from bot.feeds.parse import ParsedFeed, ParseError, parse_feed
+
+log = logging.getLogger(__name__)
+
+Parser = Callable[[bytes, Mapping[str, str], str, str], Awaitable[ParsedFeed]]
+"""(body, response headers, source name, base URL) -> the parsed feed, off the event loop."""
+
+
+async def parse_in_thread(
+    body: bytes, headers: Mapping[str, str], source: str, base_url: str
+) -> ParsedFeed:
+    """The parser for a single feed now and then (`newsbot classify`, tests): a worker thread."""
+    return await asyncio.to_thread(
+        parse_feed, body, headers=headers, source=source, base_url=base_url
+    )
+
+
+class ParsePool:
+    """``pool = ParsePool()``, ``await pool(body, headers, source, base_url)``, ``pool.close()``."""
+
+    def __init__(self, workers: int | None = None, *, documents_per_worker: int = 500) -> None:
+        self.workers = workers or max(1, (os.cpu_count() or 2) - 1)
+        self.documents_per_worker = documents_per_worker
+        self._executor: ProcessPoolExecutor | None = None
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(
+                self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                max_tasks_per_child=self.documents_per_worker,
+            )
+        return self._executor
+
+    async def __call__(
+        self, body: bytes, headers: Mapping[str, str], source: str, base_url: str
+    ) -> ParsedFeed:
+        job = functools.partial(
+            parse_feed, body, headers=dict(headers), source=source, base_url=base_url
+        )
+        executor = self._pool()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(executor, job)
+        except BrokenProcessPool:
+            if self._executor is executor:
+                log.warning("parse pool: a worker died; starting new ones")
+                self._executor = None
+                executor.shutdown(wait=False, cancel_futures=True)
+            raise ParseError("the parser process died while parsing this document") from None
+
+    def close(self) -> None:
+        """Stop the workers (documents queued and not started are dropped)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
