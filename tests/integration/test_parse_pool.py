@@ -1,0 +1,46 @@
+"""The parse pool: worker processes parse exactly as `parse_feed` does, and a worker that dies
+fails only the document it held; the next one is parsed by a new worker."""
+
+from __future__ import annotations
+
+import asyncio
+
+import psutil
+import pytest
+
+from bot.feeds.parse import ParseError, parse_feed
+from bot.feeds.parse_pool import ParsePool
+from tests.fakes.feed_server import rss
+from tests.helpers import OLD_ITEMS
+
+HEADERS = {"content-type": "application/rss+xml; charset=utf-8"}
+
+
+def workers() -> list[psutil.Process]:
+    return [
+        p for p in psutil.Process().children() if "resource_tracker" not in " ".join(p.cmdline())
+    ]
+
+
+async def test_workers_parse_like_parse_feed_and_a_dead_one_is_replaced() -> None:
+    body = rss(OLD_ITEMS).encode()
+    many = [{"title": f"Item {n}", "guid": f"g{n}", "description": "x " * 200} for n in range(4000)]
+    big = rss(many).encode()
+    pool = ParsePool(workers=1)
+    try:
+        parsed = await pool(body, HEADERS, "local", "https://n/feed.xml")
+        assert parsed == parse_feed(
+            body, headers=HEADERS, source="local", base_url="https://n/feed.xml"
+        )
+        (worker,) = workers()
+        slow = asyncio.create_task(pool(big, HEADERS, "big", "https://n/big.xml"))
+        await asyncio.sleep(0.3)
+        worker.kill()
+        with pytest.raises(ParseError, match="parser process died"):
+            await slow
+        assert await pool(body, HEADERS, "local", "https://n/feed.xml") == parsed
+        (replacement,) = workers()
+        assert replacement.pid != worker.pid
+    finally:
+        pool.close()
+    assert workers() == [], "closing stops the workers"
