@@ -31,6 +31,7 @@ from bot.netguard import URLGuard, fetch_checked
 from bot.route import route
 from bot.store import Store
 from bot.store.codec import encode_alert
+from bot.store.polls import FeedRowWriter
 from bot.store.records import FeedRecord, PollRecord, QueuedAlert
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,7 @@ class Poller:
         """Extra headers and proxy of the config's feeds, by feed name."""
         self.proxies = proxies or ProxyRules()
         self._parse = parser
-        self._rows = FeedRowWriter(store)
+        self._rows = FeedRowWriter(store.polls)
         self._all = asyncio.Semaphore(policy.max_concurrent)
         self._hosts: dict[str, asyncio.Semaphore] = {}
 
@@ -357,42 +358,6 @@ class Poller:
             state=state,
             next_delay=delay,
         )
-
-
-class FeedRowWriter:
-    """Gathers the feed-row updates of polls that found nothing new into one commit.
-
-    A caller's `write` returns once its row is committed, so an outcome still means "stored";
-    the rows that arrive while a commit is running go into the next one.
-    """
-
-    def __init__(self, store: Store, *, max_rows: int = 500) -> None:
-        self.store = store
-        self.max_rows = max_rows
-        self._pending: list[tuple[int, PollRecord, float, asyncio.Future[None]]] = []
-        self._flushing: asyncio.Task[None] | None = None
-
-    async def write(self, feed_id: int, record: PollRecord, now: float) -> None:
-        done = asyncio.get_running_loop().create_future()
-        self._pending.append((feed_id, record, now, done))
-        if self._flushing is None or self._flushing.done():
-            self._flushing = asyncio.create_task(self._flush())
-        await done
-
-    async def _flush(self) -> None:
-        await asyncio.sleep(0)  # let the polls finishing in this loop turn join the batch
-        while self._pending:
-            batch, self._pending = self._pending[: self.max_rows], self._pending[self.max_rows :]
-            try:
-                await self.store.polls.record_unchanged([(f, r, n) for f, r, n, _ in batch])
-            except Exception as exc:
-                for *_, done in batch:
-                    if not done.done():
-                        done.set_exception(exc)
-                continue
-            for *_, done in batch:
-                if not done.done():
-                    done.set_result(None)
 
 
 def _next_poll_at(feed: FeedRecord, now: float, delay: float, hints: Hints) -> float:

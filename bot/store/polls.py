@@ -1,11 +1,13 @@
 """A poll's writes: the feed's new state, its seen keys and their alerts, in one transaction.
 
 A crash can repeat a poll but never lose an alert: the seen keys and the outbox rows they cause
-commit or vanish together.
+commit or vanish together. Polls that found nothing new change only their feed's row, and those
+rows are gathered into one commit for many polls (`FeedRowWriter`).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -147,3 +149,39 @@ class PollStore:
                     .values({column: bindparam(f"b_{column}") for column in columns})
                 )
                 await conn.execute(statement, rows)
+
+
+class FeedRowWriter:
+    """Gathers the feed-row updates of polls that found nothing new into one commit.
+
+    A caller's `write` returns once its row is committed, so an outcome still means "stored";
+    the rows that arrive while a commit is running go into the next one.
+    """
+
+    def __init__(self, polls: PollStore, *, max_rows: int = 500) -> None:
+        self.polls = polls
+        self.max_rows = max_rows
+        self._pending: list[tuple[int, PollRecord, float, asyncio.Future[None]]] = []
+        self._flushing: asyncio.Task[None] | None = None
+
+    async def write(self, feed_id: int, record: PollRecord, now: float) -> None:
+        done = asyncio.get_running_loop().create_future()
+        self._pending.append((feed_id, record, now, done))
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.create_task(self._flush())
+        await done
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(0)  # let the polls finishing in this loop turn join the batch
+        while self._pending:
+            batch, self._pending = self._pending[: self.max_rows], self._pending[self.max_rows :]
+            try:
+                await self.polls.record_unchanged([(f, r, n) for f, r, n, _ in batch])
+            except Exception as exc:
+                for *_, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for *_, done in batch:
+                if not done.done():
+                    done.set_result(None)
