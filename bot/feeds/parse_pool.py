@@ -42,14 +42,22 @@ class ParsePool:
         self.workers = workers or max(1, (os.cpu_count() or 2) - 1)
         self.documents_per_worker = documents_per_worker
         self._executor: ProcessPoolExecutor | None = None
+        self._taken = 0
+        """Documents given to the current workers."""
 
     def _pool(self) -> ProcessPoolExecutor:
+        """The current workers; after `documents_per_worker` documents each, new ones (the old
+        finish what they hold, then exit). `max_tasks_per_child` would do this, but it can hang
+        the pool on Python 3.11."""
+        if self._executor is not None and self._taken >= self.documents_per_worker * self.workers:
+            self._executor.shutdown(wait=False)
+            self._executor = None
         if self._executor is None:
             self._executor = ProcessPoolExecutor(
-                self.workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                max_tasks_per_child=self.documents_per_worker,
+                self.workers, mp_context=multiprocessing.get_context("spawn")
             )
+            self._taken = 0
+        self._taken += 1
         return self._executor
 
     async def __call__(
