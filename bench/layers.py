@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import cProfile
 import pstats
+import resource
 import threading
 import time
 from collections import defaultdict
@@ -111,6 +112,10 @@ def cpu_by_thread_kind() -> dict[str, float]:
     totals: dict[str, float] = defaultdict(float)
     for info in psutil.Process().threads():
         totals[_thread_kind(by_id.get(info.id))] += info.user_time + info.system_time
+    # workers that have exited and been waited for, then the live ones: a parse worker replaced
+    # in the middle of a sweep is counted whole
+    ended = resource.getrusage(resource.RUSAGE_CHILDREN)
+    totals["worker processes"] = ended.ru_utime + ended.ru_stime
     for child in psutil.Process().children(recursive=True):
         try:
             times = child.cpu_times()
