@@ -550,7 +550,9 @@ def test_a_modifier_rule_may_name_its_separators() -> None:
         name="t",
     )
     assert lexicon.modifiers[0].separators == ("·",)
-    assert [a.phrase for a in lexicon_adjusters("t", lexicon)] == ["AI·바이오"]
+    assert [p for _, spelling in lexicon_adjusters("t", lexicon) for p in spelling.phrases()] == [
+        "AI·바이오"
+    ]
 
 
 def test_word_boundary_is_a_lexicon_option() -> None:
