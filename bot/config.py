@@ -100,6 +100,9 @@ class FeedConfig(_Strict):
     backlog: int = Field(default=0, ge=0, le=100)
     """How many of the newest items the first poll of this feed delivers (0: it only primes)."""
     enabled: bool = True
+    fetch_article: bool = False
+    """Read each new item's page and use the opening of its main text as the item's summary,
+    for classification and the excerpt (for feeds that carry titles only)."""
 
     @field_validator("name")
     @classmethod

@@ -1,0 +1,111 @@
+"""Article leads: the first paragraphs of a page's main text, one fetch per link, failures kept
+out of the item; and the config key that asks for them."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.config import ConfigError, parse_config
+from bot.feeds.article import LEAD_CHARS, ArticleLeads, article_lead
+from bot.feeds.fetch import BodyTooLarge, FetchResult
+from bot.models import FeedItem
+from tests.helpers import config_yaml
+from tests.integration.test_articles import ARTICLE, TITLE
+
+
+def page(body: str, content_type: str = "text/html; charset=utf-8") -> FetchResult:
+    return FetchResult(
+        status=200,
+        url="https://news.example/story",
+        body=body.encode(),
+        headers={"content-type": content_type},
+        etag=None,
+        last_modified=None,
+        moved_to=None,
+        retry_after=None,
+        max_age=None,
+        elapsed=0.0,
+    )
+
+
+class Site:
+    """Serves pages by link, counts what was asked, and answers slowly enough to overlap."""
+
+    def __init__(self, pages: dict[str, FetchResult | Exception]) -> None:
+        self.pages = pages
+        self.asked: list[str] = []
+
+    async def fetch(self, url: str) -> FetchResult:
+        self.asked.append(url)
+        await asyncio.sleep(0.01)
+        answer = self.pages[url]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def item(link: str, summary: str = "") -> FeedItem:
+    return FeedItem(key=link, guid=None, link=link, title=TITLE, summary=summary)
+
+
+def test_the_lead_is_the_first_paragraphs_without_the_title_or_the_page_furniture() -> None:
+    lead = article_lead(ARTICLE.encode(), url="https://news.example/story", title=TITLE)
+    paragraphs = lead.split("\n\n")
+    assert paragraphs[0].startswith("정부가 인공지능(AI) 반도체와 로봇 산업에 정책금융")
+    assert len(paragraphs) == 3 and paragraphs[2] == "업계는 대체로 환영하는 분위기다."
+    assert TITLE not in lead and "무단 전재" not in lead and "홈" not in lead
+
+
+def test_a_long_first_paragraph_is_cut_at_a_word() -> None:
+    long = (
+        "<html><body><article><p>"
+        + "정책금융 지원을 늘린다. " * 200
+        + "</p></article></body></html>"
+    )
+    lead = article_lead(long.encode(), url="https://news.example/long")
+    assert len(lead) <= LEAD_CHARS + 2 and lead.endswith(" …")
+
+
+async def test_one_fetch_per_link_even_when_asked_at_once() -> None:
+    site = Site({"https://news.example/story": page(ARTICLE)})
+    leads = ArticleLeads(site.fetch)
+    first, second = await asyncio.gather(
+        leads.fill([item("https://news.example/story")], feed="a"),
+        leads.fill([item("https://news.example/story")], feed="b"),
+    )
+    assert first == second and first[0].summary.startswith("정부가 인공지능(AI)")
+    assert site.asked == ["https://news.example/story"]
+    await leads.fill([item("https://news.example/story")], feed="c")
+    assert site.asked == ["https://news.example/story"], "remembered"
+
+
+async def test_what_cannot_be_read_leaves_the_item_as_the_feed_gave_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    site = Site(
+        {
+            "https://news.example/big": BodyTooLarge("https://news.example/big: body exceeds cap"),
+            "https://news.example/pdf": page("%PDF-1.7", "application/pdf"),
+            "https://news.example/empty": page("<html><body></body></html>"),
+        }
+    )
+    leads = ArticleLeads(site.fetch)
+    items = [item(link, summary="the feed's own") for link in site.pages]
+    items.append(item("ftp://news.example/file", summary="the feed's own"))
+    filled = await leads.fill(items, feed="wire")
+    assert [i.summary for i in filled] == ["the feed's own"] * 4
+    assert "ftp://news.example/file" not in site.asked
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.feeds.article"]
+    assert len(lines) == 3, lines
+    assert all(line.startswith("feed wire: ") and "summary stays" in line for line in lines)
+
+
+def test_fetch_article_is_a_feed_key_checked_like_the_others() -> None:
+    feed = '  - {name: wire, url: "https://news.example/rss", fetch_article: true}\n'
+    assert parse_config(config_yaml(feed)).feeds[0].fetch_article is True
+    bad = '  - {name: wire, url: "https://news.example/rss", fetch_article: sometimes}\n'
+    with pytest.raises(ConfigError) as refused:
+        parse_config(config_yaml(bad), source="s.yaml")
+    assert str(refused.value).startswith("s.yaml:4: feeds[0].fetch_article: ")
