@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import gc
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -52,10 +52,10 @@ FIELDS = ("title", "lead", "summary", "content", "categories")
 
 @dataclass(frozen=True, slots=True)
 class Compiled:
-    """The automaton and the fields worth scanning (those a topic with any key reads)."""
+    """The automaton of each field worth scanning (one a topic with any phrase reads): most
+    share one, a field that few topics read may have its own."""
 
-    automaton: Any
-    fields: frozenset[str]
+    automata: dict[str, Any]
 
 
 def normalize(text: str) -> str:
@@ -100,19 +100,37 @@ ByField = tuple[Entry | None, ...]
 
 def _compile(rules: Sequence[TopicRule], *, context: bool) -> Compiled | None:
     table = _Table()
-    fields: set[str] = set()
+    readers: dict[str, int] = {}  # field -> keys of the rules that read it (an upper bound)
     for rule in rules:
-        if table.add_rule(rule, context=context):
-            fields.update(rule.fields)
+        if added := table.add_rule(rule, context=context):
+            for name in rule.fields:
+                readers[name] = readers.get(name, 0) + added
     if not table.entries:
         return None
+    values = {
+        key: (len(key) - 1, is_latin_alnum(key[0]), is_latin_alnum(key[-1]), by_field)
+        for key, by_field in table.entries.items()
+    }
+    shared = _automaton(values.items())
+    automata = {}
+    for index, name in enumerate(FIELDS):
+        if name not in readers:
+            continue
+        if readers[name] * 2 < len(values):
+            # a scan costs more the larger the automaton: a field few topics read (the long
+            # summaries, say) gets one of its own phrases
+            automata[name] = _automaton((k, v) for k, v in values.items() if v[3][index])
+        else:
+            automata[name] = shared
+    return Compiled(automata)
+
+
+def _automaton(values: Iterable[tuple[str, tuple[Any, ...]]]) -> Any:
     automaton = ahocorasick.Automaton()
-    for key, by_field in table.entries.items():
-        automaton.add_word(
-            key, (len(key) - 1, is_latin_alnum(key[0]), is_latin_alnum(key[-1]), by_field)
-        )
+    for key, value in values:
+        automaton.add_word(key, value)
     automaton.make_automaton()
-    return Compiled(automaton, frozenset(fields))
+    return automaton
 
 
 class _Table:
@@ -123,8 +141,10 @@ class _Table:
         self.normalize = cache(normalize)  # a phrase of several rules is normalised once
         self._part = cache(_part)
 
-    def add_rule(self, rule: TopicRule, *, context: bool) -> bool:
-        """Put every phrase of `rule` in the table; whether it had any."""
+    def add_rule(self, rule: TopicRule, *, context: bool) -> int:
+        """Put every phrase of `rule` in the table; how many keys it brought."""
+        if not set(rule.fields) & set(FIELDS):
+            return 0  # a rule that reads nothing matches nothing
         topic = rule.topic
         terms: dict[str, float] = dict.fromkeys(rule.keywords, 1.0)
         adjusters = list(exclusion_adjusters(topic, rule.exclude))
@@ -164,15 +184,18 @@ class _Table:
                     key,
                     pick_title((None, ((field_hit,), (), (), word), ((title_hit,), (), (), word))),
                 )
-        for adjuster, spelling in adjusters:
+        entries = self.entries
+        for adjuster, spelling in adjusters:  # the hot loop of the build: about 20,000 keys
             by_field = pick((None, ((), (adjuster,), (), False)))
             for key in self._keys(spelling):
-                added += self._add(key, by_field)
+                known = entries.get(key)
+                entries[key] = by_field if known is None else _merge(known, by_field)
+            added += len(spelling.separators)
         for phrase, negative in negatives:
             # a title-scoped negative acts only from the title
             picker = pick_only_title if negative.scope == "title" else pick
             added += self._add(self.normalize(phrase), picker((None, ((), (), (negative,), False))))
-        return added > 0
+        return added
 
     def _add(self, key: str, by_field: ByField) -> int:
         if not key or by_field == _NOWHERE:
@@ -181,7 +204,7 @@ class _Table:
         self.entries[key] = by_field if known is None else _merge(known, by_field)
         return 1
 
-    def _keys(self, spelling: Spelling) -> Iterator[str]:
+    def _keys(self, spelling: Spelling) -> list[str]:
         """The normalised keys of a context phrase's spellings, each `normalize(phrase)`.
 
         Normalising the word and the head once and joining them with each separator gives
@@ -189,14 +212,17 @@ class _Table:
         cannot join the parts into something else (`is_normalized`), and where it could, the
         phrase is normalised whole."""
         word, head = self._part(spelling.word), self._part(spelling.head)
+        keys = []
         for separator in spelling.separators:
             joint = _SPACE if separator == " " else self._part(separator)
             if word and head and joint:
                 nfkc = f"{word[0]}{joint[0]}{head[0]}"
                 if unicodedata.is_normalized("NFKC", nfkc):
-                    yield f"{word[1]}{joint[1]}{head[1]}"
+                    keys.append(f"{word[1]}{joint[1]}{head[1]}")
                     continue
-            yield self.normalize(f"{spelling.word}{separator}{spelling.head}")
+            if key := self.normalize(f"{spelling.word}{separator}{spelling.head}"):
+                keys.append(key)
+        return keys
 
 
 _SPACE = (" ", " ")

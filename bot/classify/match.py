@@ -129,10 +129,10 @@ class Classifier:
     def _run(self, item: FeedItem, *, explain: bool) -> Explanation:
         if self._compiled is None:
             return Explanation(Classification(), ())
-        automaton = self._compiled.automaton
+        automata = self._compiled.automata
         scanned = [
-            (field_name, *self._scan(automaton, _FIELD_INDEX[field_name], text))
-            for field_name, text in item_fields(item, self._compiled.fields)
+            (field_name, *self._scan(automata[field_name], _FIELD_INDEX[field_name], text))
+            for field_name, text in item_fields(item, automata)
         ]
         # a negative phrase in the title lowers its topic everywhere in the item
         item_wide: dict[str, tuple[float, str]] = {}
