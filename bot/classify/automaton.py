@@ -1,4 +1,4 @@
-"""Topic rules -> ONE Aho-Corasick automaton shared by every field the rules read.
+"""Topic rules -> one Aho-Corasick automaton shared by the fields the rules read.
 
 Every keyword, lexicon term, exclusion and context phrase of every topic becomes a key, normalised
 once. A key's value carries what the scan needs and nothing to look up:
@@ -20,7 +20,9 @@ once. A key's value carries what the scan needs and nothing to look up:
 The scan therefore skips, at the cost of one index, the phrases of topics that do not read the
 field it scans. One automaton instead of one per field: each key is added once, not once per
 field that reads it, and the context phrases of one topic (about 20,000 from the lexicons' rules)
-share one entry across the fields.
+share one entry across the fields. A scan costs more the larger its automaton, though, so a field
+that fewer than half of the keys concern (the summaries, which one shipped topic reads) also gets
+one of its own, holding the same values.
 """
 
 from __future__ import annotations

@@ -106,8 +106,9 @@ class Explanation:
 class Classifier:
     """Tags items by topic rules; build once per config (and per change of personal keywords).
 
-    One automaton serves every field (`automaton.py`): each key carries its edge guards and, per
-    field, the hits it makes there with their points, so the scan loop never filters. The loop is
+    One automaton serves the fields (`automaton.py`): each key carries its edge guards and, per
+    field, what it does there (hits with their points, context rules), so the scan loop never
+    filters beyond one index. The loop is
     the hot path: it touches each hit once, and reasons are built only for the topics whose score
     reaches their threshold.
     """
