@@ -4,19 +4,17 @@ and PostgreSQL."""
 
 from __future__ import annotations
 
-import io
 import logging
 
 import pytest
 
-from bot.app import App
 from bot.config import LoadedConfig
 from bot.feeds.fetch import FetchLimits
 from bot.netguard import URLGuard
 from bot.poller import PollPolicy
-from bot.settings import Settings
 from tests.fakes.feed_server import FeedServer, rss
 from tests.helpers import config_with_feeds
+from tests.integration.test_pipeline import run_once
 
 TITLE = "정부, 3조5000억 원 규모 지원 프로그램 발표"
 """A headline that names no topic: only the article says what the programme is."""
@@ -57,24 +55,6 @@ def title_only(feed_server: FeedServer, name: str, link: str, *, summary: str = 
     if summary:
         item["description"] = summary
     feed_server.publish(f"{name}.xml", rss([item]))
-
-
-async def run_once(
-    database_url: str,
-    loaded: LoadedConfig,
-    guard: URLGuard | None = None,
-    policy: PollPolicy | None = None,
-) -> str:
-    out = io.StringIO()
-    app = App(Settings(database_url=database_url), loaded, stdout=out, poll_policy=policy)
-    if guard is not None:
-        app.url_guard = guard
-    await app.start()
-    try:
-        await app.run_once()
-    finally:
-        await app.close()
-    return out.getvalue()
 
 
 async def test_without_fetch_article_the_title_alone_names_no_topic(
