@@ -181,6 +181,13 @@ def test_features_of_older_formats_still_read() -> None:
         StoryFeatures.from_json(item.to_json() | {"v": 99})
 
 
+def test_format_3_keeps_its_subject_and_takes_the_new_wording() -> None:
+    stored = features("이재명, 매출 두 배", "").to_json() | {"v": 3, "title": "이재명 매출 두 배"}
+    read = StoryFeatures.from_json(stored)
+    assert read.title == "이재명 매출 2배"
+    assert read.subject == "이재명"
+
+
 def test_format_2_titles_are_brought_to_the_canonical_wording() -> None:
     stored = features("美 소비 넉 달째 줄어", "").to_json()
     stored |= {"v": 2, "title": "美 소비 4개월째 줄어", "names": ["美", "소비", "줄어"]}
