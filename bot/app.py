@@ -233,6 +233,8 @@ class App:
     async def close(self) -> None:
         if self.scheduler is not None:
             await self.scheduler.shutdown()
+        for sender in self.senders.values():
+            await sender.close()
         for front_end in self.front_ends:  # also closes the connections of sends-only use
             try:
                 await front_end.stop()

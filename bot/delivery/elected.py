@@ -95,6 +95,10 @@ class ElectedSender:
         self._stop.set()
         self.dispatcher.stop()
 
+    async def close(self) -> None:
+        """Give the seat up if `run` never did (a start that failed half-way)."""
+        await self._election.resign()
+
     async def drain_once(self) -> bool:
         """`run --once`: deliver what is due if elected; False when another process sends."""
         try:
