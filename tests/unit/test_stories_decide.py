@@ -135,6 +135,7 @@ def test_numbers_read_the_same_figure_in_other_wordings(one: str, other: str) ->
         ("교사 선발 ‘반토막’", "교사 선발 절반"),
         ("기획사 대표, 1심 징역 6월", "기획사 대표 1심 징역 6개월"),  # court style for months
         ("징역 1년 6월 선고", "징역 1년 6개월 선고"),
+        ("징역 6월에 집행유예 2년", "징역 6개월에 집행유예 2년"),
         ("수출 두 배로…세 곳 신설", "수출 2배로 3곳 신설"),  # counts in words
         ("삼성SDI 2Q 영업익 4290억", "삼성sdi 2분기 영업이익 4290억"),  # results shorthand
         ("작년 순익 감소", "지난해 순이익 감소"),
