@@ -91,8 +91,11 @@ class ArticleLeads:
         lead = None
         try:
             lead = await self._read(link, item.title, feed)
+        except BaseException:
+            self._leads.pop(link, None)  # cancelled (a shutdown): the next poll reads it again
+            raise
         finally:
-            pending.set_result(lead)  # a cancelled fetch counts as a failed one
+            pending.set_result(lead)  # whoever waits for this link gets no lead, not an error
         return lead
 
     async def _read(self, link: str, title: str, feed: str) -> str | None:

@@ -109,3 +109,16 @@ def test_fetch_article_is_a_feed_key_checked_like_the_others() -> None:
     with pytest.raises(ConfigError) as refused:
         parse_config(config_yaml(bad), source="s.yaml")
     assert str(refused.value).startswith("s.yaml:4: feeds[0].fetch_article: ")
+
+
+async def test_a_fetch_cut_short_is_not_remembered() -> None:
+    site = Site({"https://news.example/story": page(ARTICLE)})
+    leads = ArticleLeads(site.fetch)
+    polling = asyncio.create_task(leads.fill([item("https://news.example/story")], feed="a"))
+    await asyncio.sleep(0.001)
+    polling.cancel()  # the bot stops in the middle of the poll
+    with pytest.raises(asyncio.CancelledError):
+        await polling
+    filled = await leads.fill([item("https://news.example/story")], feed="a")
+    assert filled[0].summary.startswith("정부가 인공지능(AI)")
+    assert len(site.asked) == 2
