@@ -217,12 +217,16 @@ class _Table:
         keys = []
         for separator in spelling.separators:
             joint = _SPACE if separator == " " else self._part(separator)
-            if word and head and joint:
-                nfkc = f"{word[0]}{joint[0]}{head[0]}"
-                if unicodedata.is_normalized("NFKC", nfkc):
-                    keys.append(f"{word[1]}{joint[1]}{head[1]}")
-                    continue
-            if key := self.normalize(f"{spelling.word}{separator}{spelling.head}"):
+            if (
+                word
+                and head
+                and joint
+                and unicodedata.is_normalized("NFKC", word[0] + joint[0] + head[0])
+            ):
+                key = word[1] + joint[1] + head[1]
+            else:
+                key = self.normalize(f"{spelling.word}{separator}{spelling.head}")
+            if key.strip():
                 keys.append(key)
         return keys
 
