@@ -42,7 +42,7 @@ def article_lead(page: bytes, *, url: str, title: str = "") -> str:
 
     text = trafilatura.extract(page, url=url, include_comments=False, include_tables=False)
     paragraphs = [line.strip() for line in (text or "").splitlines() if line.strip()]
-    if paragraphs and title and paragraphs[0].casefold() == title.strip().casefold():
+    if paragraphs and title and _same_words(paragraphs[0], title):
         paragraphs = paragraphs[1:]
     lead: list[str] = []
     size = 0
@@ -54,6 +54,10 @@ def article_lead(page: bytes, *, url: str, title: str = "") -> str:
     if lead and len(lead[0]) > LEAD_CHARS:
         lead[0] = lead[0][:LEAD_CHARS].rsplit(" ", 1)[0] + " …"
     return "\n\n".join(lead)
+
+
+def _same_words(one: str, other: str) -> bool:
+    return one.casefold().split() == other.casefold().split()
 
 
 class ArticleLeads:

@@ -7,12 +7,15 @@ import asyncio
 
 import pytest
 
-from bot.config import ConfigError, parse_config
+from bot.classify import Classifier
+from bot.config import ConfigError, load_config, parse_config
 from bot.feeds.article import LEAD_CHARS, ArticleLeads, article_lead
 from bot.feeds.fetch import BodyTooLarge, FetchResult
 from bot.models import FeedItem
 from tests.helpers import config_yaml
 from tests.integration.test_articles import ARTICLE, TITLE
+from tests.seed import load_seed
+from tests.shared import REPO, SEED_DIR, WHERE
 
 
 def page(body: str, content_type: str = "text/html; charset=utf-8") -> FetchResult:
@@ -122,3 +125,26 @@ async def test_a_fetch_cut_short_is_not_remembered() -> None:
     filled = await leads.fill([item("https://news.example/story")], feed="a")
     assert filled[0].summary.startswith("정부가 인공지능(AI)")
     assert len(site.asked) == 2
+
+
+async def test_the_seed_articles_page_makes_its_bare_headline_policy_finance() -> None:
+    files = sorted(SEED_DIR.glob("*.txt")) if SEED_DIR.is_dir() else []
+    if not files:
+        pytest.skip(f"seed article not found in {SEED_DIR} ({WHERE})")
+    seed = load_seed(files[0])
+    link = "https://news.example/seed"
+    html = (
+        f"<html><head><title>{seed.title}</title></head><body><nav>홈 | 경제 | IT</nav>"
+        f"<article><h1>{seed.title}</h1>{seed.html}</article>"
+        "<footer>구독 | 광고</footer></body></html>"
+    )
+    site = Site({link: page(html)})
+    classifier = Classifier(load_config(REPO / "subscriptions.yaml").config.topic_rules())
+    bare = FeedItem(key="seed", guid=None, link=link, title=seed.title, summary="")
+    assert "policy-finance" not in classifier.classify(bare).topics, "the headline alone"
+    (read,) = await ArticleLeads(site.fetch).fill([bare], feed="seed")
+    # the headline (written with two spaces in the feed) is left out; the subheading opens it
+    assert read.summary.startswith(
+        "한국 정부, AI정책금융 프로그램으로 산업 육성 계획\n\n정부가 3조"
+    )
+    assert {"ai", "policy-finance"} <= set(classifier.classify(read).topics)
