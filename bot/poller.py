@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from bot.classify import ClassifierCache
 from bot.dedupe import decide
+from bot.feeds.article import ArticleLeads
 from bot.feeds.fetch import FeedClient, FetchError, FetchLimits, HTTPStatusError, fetch_feed
 from bot.feeds.options import FeedOptions
 from bot.feeds.parse import ParseError
@@ -95,6 +96,8 @@ class Poller:
         feed_options: Mapping[str, FeedOptions] | None = None,
         proxies: ProxyRules | None = None,
         parser: Parser = parse_in_thread,
+        articles: ArticleLeads | None = None,
+        article_feeds: frozenset[str] = frozenset(),
     ) -> None:
         self.store = store
         self.client = client
@@ -115,6 +118,9 @@ class Poller:
         """Extra headers and proxy of the config's feeds, by feed name."""
         self.proxies = proxies or ProxyRules()
         self._parse = parser
+        self.articles = articles
+        self.article_feeds = article_feeds
+        """Feeds whose new items take their summary from their page (`fetch_article`)."""
         self._rows = FeedRowWriter(store.polls)
         self._all = asyncio.Semaphore(policy.max_concurrent)
         self._hosts: dict[str, asyncio.Semaphore] = {}
@@ -239,7 +245,10 @@ class Poller:
         classifier = self.classifiers.get(k for s in subscriptions for k in s.keywords)
         grouped = {s.recipient: s.stories for s in subscriptions}
         queued: list[QueuedAlert] = []
-        for item in decision.alert:
+        alerting = decision.alert
+        if self.articles is not None and feed.name in self.article_feeds:
+            alerting = await self.articles.fill(alerting, feed=feed.name)
+        for item in alerting:
             classification = classifier.classify(item)
             story = None
             if self.stories is not None:

@@ -13,6 +13,9 @@ Several processes on one database each run this queue, and a feed is polled only
 whose claim moved its `next_poll_at`: one process polls a feed at a time, once per interval. The
 claim is a lease renewed while the poll runs, so a process killed mid-poll gives its feeds up a
 lease later.
+
+`run --once` takes its feeds through the same queue and claims: beside a running process only the
+feeds that are due (that process keeps the schedule), alone on the database every feed.
 """
 
 from __future__ import annotations
@@ -43,6 +46,9 @@ IDLE_CHECK = 10.0
 """Longest sleep with nothing due: another process may have moved a feed's next poll."""
 SHORTEST_NAP = 0.25
 """Shortest sleep after a claim that found nothing to take."""
+
+ONCE_HORIZON = 366 * 86400.0
+"""How far ahead `run --once` alone takes feeds: all of them, whatever their next poll time."""
 
 PollFeed = Callable[[FeedRecord], Awaitable[PollOutcome | None]]
 """Polls one feed; None when the poll was aborted (it logged why)."""
@@ -124,12 +130,19 @@ class FeedScheduler:
         it is not polled)."""
         return self._next.get(name)
 
-    async def poll_due(self) -> list[PollOutcome]:
-        """Poll the feeds due now, and those falling due meanwhile, through the queue; return
-        once none is due and none in flight: one sweep of `newsbot run`, for measuring it."""
+    async def poll_once(self, *, due_only: bool) -> list[PollOutcome]:
+        """`run --once`: claim and poll every pollable feed (only those due now with
+        `due_only`); the outcomes of the polls that ran."""
+        return await self.poll_due(horizon=0.0 if due_only else ONCE_HORIZON)
+
+    async def poll_due(self, horizon: float = 0.0) -> list[PollOutcome]:
+        """Poll the feeds due within `horizon` seconds, and those falling due meanwhile, through
+        the queue; return once none is due and none in flight: one sweep of `newsbot run`."""
         outcomes: list[PollOutcome] = []
         while True:
-            claimed = 0 if self._drained and self._in_flight else await self._fill(outcomes)
+            claimed = (
+                0 if self._drained and self._in_flight else await self._fill(outcomes, horizon)
+            )
             if not self._in_flight:
                 if not claimed:
                     return outcomes
@@ -166,14 +179,14 @@ class FeedScheduler:
             return IDLE_CHECK
         return min(IDLE_CHECK, max(0.0, due - self._clock()))
 
-    async def _fill(self, outcomes: list[PollOutcome] | None = None) -> int:
-        """Claim due feeds into the free places once half of them are free, and start their
-        polls; how many were claimed."""
+    async def _fill(self, outcomes: list[PollOutcome] | None = None, horizon: float = 0.0) -> int:
+        """Claim the feeds due (within `horizon` seconds) into the free places once half of them
+        are free, and start their polls; how many were claimed."""
         free = self._capacity - len(self._in_flight)
         if free < max(1, self._capacity // 2):
             return 0
         now = self._clock()
-        claimed = await self._feeds.claim_due(now, now + self._lease, free)
+        claimed = await self._feeds.claim_due(now + horizon, now + self._lease, free)
         self._drained = len(claimed) < free
         for feed in claimed:
             self._next[feed.name] = now + self._lease
