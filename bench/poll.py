@@ -74,6 +74,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
 from aiohttp import web
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -294,6 +295,21 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime + cpu_by_thread_kind().get("worker processes", 0.0)
 
 
+def children_peak_rss_mb() -> float:
+    """The largest peak RSS (VmHWM) of this process's live children: the parse worker. (The
+    rusage of ended children counts the parent's pages they were forked with.)"""
+    peaks = [0.0]
+    for child in psutil.Process().children():
+        with contextlib.suppress(OSError, psutil.Error):
+            status = Path(f"/proc/{child.pid}/status").read_text()
+            peaks += [
+                int(line.split()[1]) / 1024
+                for line in status.splitlines()
+                if line.startswith("VmHWM:")
+            ]
+    return max(peaks)
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
@@ -404,11 +420,13 @@ def run_newsbot(args: argparse.Namespace) -> dict[str, Any]:
             await sweep(args.sweeps + 1)
         if args.profile:
             profile.dump(args.profile)
+        worker_rss = children_peak_rss_mb()  # before close: the parse worker still runs
         await app.close()
         tmp.cleanup()
         return {
             "prime": prime,
             "quiet": quiet,
+            "worker_rss_mb": worker_rss,
             "breakdown": breakdown_lines(profile.layers(), threads, args.feeds, args.sweeps),
             "sweeps": sweeps,
             "policy": f"max_concurrent={args.max_concurrent}, per_host={args.per_host}",
@@ -468,7 +486,6 @@ def child(args: argparse.Namespace) -> None:
         result = run_feedparser_loop(args, conditional=args.child == "conditional")
     result["peak_rss_mb"] = peak_rss_mb()
     # the parse workers have exited by now (App.close): the largest one's peak
-    result["worker_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print("RESULT " + json.dumps(result), flush=True)
 
 
@@ -557,8 +574,8 @@ def print_table(
     for r in results:
         if "breakdown" in r:
             print(
-                f"\n{r['name']}: peak RSS {r['peak_rss_mb']:.1f} MB, its parse worker's "
-                f"{r['worker_rss_mb']:.1f} MB; where the CPU of a measured sweep goes"
+                f"\n{r['name']}: peak RSS {r['peak_rss_mb']:.1f} MB (its current parse worker: "
+                f"{r['worker_rss_mb']:.1f} MB); where the CPU of a measured sweep goes"
             )
             print("\n".join(r["breakdown"]))
     print()
