@@ -136,13 +136,15 @@ class FeedScheduler:
         return await self.poll_due(horizon=0.0 if due_only else ONCE_HORIZON)
 
     async def poll_due(self, horizon: float = 0.0) -> list[PollOutcome]:
-        """Poll the feeds due within `horizon` seconds, and those falling due meanwhile, through
-        the queue; return once none is due and none in flight: one sweep of `newsbot run`."""
+        """One pass of the queue: poll each feed due within `horizon` seconds once, in batches
+        as `newsbot run` does; return when all have been polled."""
         outcomes: list[PollOutcome] = []
+        after = 0
         while True:
-            claimed = (
-                0 if self._drained and self._in_flight else await self._fill(outcomes, horizon)
-            )
+            claimed = []
+            if not (self._drained and self._in_flight):
+                claimed = await self._fill(outcomes, horizon, after)
+                after = max((feed.id for feed in claimed), default=after)
             if not self._in_flight:
                 if not claimed:
                     return outcomes
@@ -154,7 +156,7 @@ class FeedScheduler:
             self._wake.clear()
             self._wake_at = float("inf")  # a poll ending before the timeout is set wakes it
             try:
-                claimed = await self._fill()
+                claimed = len(await self._fill())
             except (SQLAlchemyError, OSError) as exc:
                 log.warning("feed queue: cannot claim the feeds due: %s", exc)
                 claimed = 0
@@ -179,14 +181,21 @@ class FeedScheduler:
             return IDLE_CHECK
         return min(IDLE_CHECK, max(0.0, due - self._clock()))
 
-    async def _fill(self, outcomes: list[PollOutcome] | None = None, horizon: float = 0.0) -> int:
-        """Claim the feeds due (within `horizon` seconds) into the free places once half of them
-        are free, and start their polls; how many were claimed."""
+    async def _fill(
+        self,
+        outcomes: list[PollOutcome] | None = None,
+        horizon: float = 0.0,
+        after_id: int | None = None,
+    ) -> list[FeedRecord]:
+        """Claim the feeds due (within `horizon` seconds; past `after_id` in a pass) into the
+        free places once half of them are free, and start their polls; the feeds claimed."""
         free = self._capacity - len(self._in_flight)
         if free < max(1, self._capacity // 2):
-            return 0
+            return []
         now = self._clock()
-        claimed = await self._feeds.claim_due(now + horizon, now + self._lease, free)
+        claimed = await self._feeds.claim_due(
+            now + horizon, now + self._lease, free, after_id=after_id
+        )
         self._drained = len(claimed) < free
         for feed in claimed:
             self._next[feed.name] = now + self._lease
@@ -195,7 +204,7 @@ class FeedScheduler:
             task = asyncio.create_task(self._poll_claimed(feed, outcomes), name=f"poll-{feed.name}")
             self._in_flight.add(task)
             task.add_done_callback(self._finished)
-        return len(claimed)
+        return claimed
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)

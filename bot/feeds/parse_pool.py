@@ -4,7 +4,7 @@ of worker processes parses on another core; a worker is replaced after a number 
 the memory a large document took goes back to the system.
 
 A worker that dies (killed, out of memory) fails only the documents it held: the pool is built
-anew and the poll of that feed reports a parse error.
+anew and the poll of that feed reports a parse error. A worker whose bot process is gone exits.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import functools
 import logging
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -35,6 +37,17 @@ async def parse_in_thread(
     )
 
 
+def _leave_with_parent(parent: int) -> None:
+    """In a worker: exit when the bot's process is gone (even by `kill -9`), not linger."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 class ParsePool:
     """``pool = ParsePool()``, ``await pool(body, headers, source, base_url)``, ``pool.close()``."""
 
@@ -54,7 +67,10 @@ class ParsePool:
             self._executor = None
         if self._executor is None:
             self._executor = ProcessPoolExecutor(
-                self.workers, mp_context=multiprocessing.get_context("spawn")
+                self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_leave_with_parent,
+                initargs=(os.getpid(),),
             )
             self._taken = 0
         self._taken += 1

@@ -174,17 +174,22 @@ class FeedStore:
             ).first()
         return feed_record(row) if row else None
 
-    async def claim_due(self, now: float, until: float, limit: int) -> list[FeedRecord]:
+    async def claim_due(
+        self, now: float, until: float, limit: int, *, after_id: int | None = None
+    ) -> list[FeedRecord]:
         """Take up to `limit` feeds due at `now` (the longest overdue first) for one poll each,
         in one statement: the compare-and-set of `claim` for a batch. PostgreSQL skips rows
-        another process is claiming at that moment rather than wait for them."""
+        another process is claiming at that moment rather than wait for them. With `after_id`,
+        only feeds of a greater id, in id order: a pass over the feeds takes each one once."""
         due = or_(feeds.c.next_poll_at.is_(None), feeds.c.next_poll_at <= now)
-        pick = (
-            select(feeds.c.id)
-            .where(feeds.c.enabled, feeds.c.state != FeedState.DISABLED.value, due)
-            .order_by(feeds.c.next_poll_at.asc().nulls_first(), feeds.c.id)
-            .limit(limit)
+        pick = select(feeds.c.id).where(
+            feeds.c.enabled, feeds.c.state != FeedState.DISABLED.value, due
         )
+        if after_id is None:
+            pick = pick.order_by(feeds.c.next_poll_at.asc().nulls_first(), feeds.c.id)
+        else:
+            pick = pick.where(feeds.c.id > after_id).order_by(feeds.c.id)
+        pick = pick.limit(limit)
         if self._db.dialect == "postgresql":
             pick = pick.with_for_update(skip_locked=True)
         async with self._db.transaction() as conn:

@@ -21,9 +21,11 @@ class CountingFeeds(FeedStore):
 
     claims = 0
 
-    async def claim_due(self, now: float, until: float, limit: int) -> list[FeedRecord]:
+    async def claim_due(
+        self, now: float, until: float, limit: int, *, after_id: int | None = None
+    ) -> list[FeedRecord]:
         self.claims += 1
-        return await super().claim_due(now, until, limit)
+        return await super().claim_due(now, until, limit, after_id=after_id)
 
 
 async def no_prune() -> None:

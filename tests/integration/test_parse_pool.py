@@ -4,6 +4,9 @@ fails only the document it held; the next one is parsed by a new worker."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+from pathlib import Path
 
 import psutil
 import pytest
@@ -13,6 +16,7 @@ from bot.feeds.parse_pool import ParsePool
 from tests.fakes.feed_server import rss
 from tests.helpers import OLD_ITEMS
 
+REPO = Path(__file__).resolve().parents[2]
 HEADERS = {"content-type": "application/rss+xml; charset=utf-8"}
 
 
@@ -44,3 +48,33 @@ async def test_workers_parse_like_parse_feed_and_a_dead_one_is_replaced() -> Non
     finally:
         pool.close()
     assert workers() == [], "closing stops the workers"
+
+
+def test_a_worker_leaves_when_the_bot_is_killed(tmp_path: Path) -> None:
+    script = tmp_path / "bot.py"
+    script.write_text(
+        "import asyncio, sys\n"
+        f"sys.path.insert(0, {str(REPO)!r})\n"
+        "from bot.feeds.parse_pool import ParsePool\n"
+        "async def main():\n"
+        "    pool = ParsePool(workers=1)\n"
+        "    await pool(b'<rss><channel><item><title>x</title></item></channel></rss>',\n"
+        "               {}, 's', '')\n"
+        "    print('parsed', flush=True)\n"
+        "    await asyncio.sleep(60)\n"
+        "if __name__ == '__main__':\n"
+        "    asyncio.run(main())\n"
+    )
+    bot = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert bot.stdout is not None and bot.stdout.readline().strip() == "parsed"
+        (worker,) = [
+            p
+            for p in psutil.Process(bot.pid).children()
+            if "resource_tracker" not in " ".join(p.cmdline())
+        ]
+        bot.kill()
+        bot.wait()
+        worker.wait(timeout=10)  # raises TimeoutExpired if the worker lingers
+    finally:
+        bot.kill()
