@@ -172,9 +172,10 @@ async def route_one_item(url: str, chats: int) -> tuple[float, int, float]:
     return seconds, rows, baseline
 
 
-async def claim_plan(store: Store) -> tuple[list[str], list[float], list[float]]:
-    """The claim's plan (EXPLAIN ANALYZE of the statement it sends), 20 claims' times (ms), and
-    20 empty transactions' times (ms: the baseline of any claim's round trips)."""
+async def claim_plan(store: Store) -> tuple[list[list[str]], list[float], list[float]]:
+    """The plans of the claim's two selects (EXPLAIN ANALYZE of the statements it sends: the
+    oldest heads, the newest), 20 claims' times (ms), and 20 empty transactions' times (ms:
+    the baseline of any claim's round trips)."""
     seen: list[tuple[str, Any]] = []
 
     def capture(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
@@ -193,12 +194,14 @@ async def claim_plan(store: Store) -> tuple[list[str], list[float], list[float]]
         times.append((time.perf_counter() - started) * 1000)
         await store.outbox.release(entries)
     event.remove(store.db.engine.sync_engine, "before_cursor_execute", capture)
-    statement, params = seen[-1]
+    plans = []
     async with store.db.reading() as conn:
         raw = await conn.get_raw_connection()
         driver: Any = raw.driver_connection
-        rows = await driver.fetch("EXPLAIN (ANALYZE, BUFFERS) " + statement, *params)
-    return [r[0] for r in rows], times, empty
+        for statement, params in seen[-2:]:
+            rows = await driver.fetch("EXPLAIN (ANALYZE, BUFFERS) " + statement, *params)
+            plans.append([r[0] for r in rows])
+    return plans, times, empty
 
 
 # the processes ---------------------------------------------------------------------------------
@@ -351,16 +354,19 @@ async def bench(args: argparse.Namespace) -> None:
                 f"{rows / seconds:,.0f} rows/s (baseline, a bare COPY: {baseline:,.0f} rows/s; "
                 f"{rows / seconds / baseline:.2f}x)"
             )
-            plan, times, empty = await claim_plan(store)
+            plans, times, empty = await claim_plan(store)
             await store.close()
-            print("\noutbox claim, EXPLAIN ANALYZE:\n  " + "\n  ".join(plan))
+            print(
+                "\noutbox claim, EXPLAIN ANALYZE of its first select:\n  " + "\n  ".join(plans[0])
+            )
+            ran = ", ".join(plan[-1].strip() for plan in plans)
             print(
                 f"outbox claim of 60 rows (3 statements, one transaction): median "
                 f"{statistics.median(times):.2f} ms, max {max(times):.2f} ms over {len(times)}; "
                 f"baseline, an empty transaction: {statistics.median(empty):.2f} ms; "
-                f"target under 5 ms: the claim query itself, {plan[-1].strip()}"
+                f"target under 5 ms: its two selects, {ran}"
             )
-            scans = [line for line in plan if "Seq Scan on outbox" in line]
+            scans = [line for plan in plans for line in plan if "Seq Scan on outbox" in line]
             print("scan of the outbox:", "yes" if scans else "none (index only)")
             config = Path(tmp) / "subscriptions.yaml"
             config.write_text(config_text(), encoding="utf-8")

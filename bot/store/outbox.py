@@ -17,7 +17,7 @@ import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import OutboxKind, OutboxStatus, Platform, Recipient
@@ -150,11 +150,19 @@ class OutboxStore:
         leaves within seconds instead of after it; every row still becomes the oldest in time."""
         older = outbox.alias("older")
         lease_free = or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now)
-        head_of_queue = ~exists().where(
-            older.c.chat_ref == outbox.c.chat_ref,
-            older.c.status == PENDING,
-            older.c.id < outbox.c.id,
-            or_(older.c.kind == OutboxKind.ALERT, older.c.not_before <= now),
+        # the chat's first pending row that is an alert or a due edit: a subquery per row met
+        # (never an anti-join, whose plan turns into a scan of every pending row per row met
+        # while the table's statistics predate a broadcast)
+        head_of_queue = outbox.c.id == (
+            select(older.c.id)
+            .where(
+                older.c.chat_ref == outbox.c.chat_ref,
+                older.c.status == PENDING,
+                or_(older.c.kind == OutboxKind.ALERT, older.c.not_before <= now),
+            )
+            .order_by(older.c.id)
+            .limit(1)
+            .scalar_subquery()
         )
         query = (
             select(outbox.c.id)
