@@ -113,7 +113,13 @@ class App:
         """Connect, migrate, sync the config into the store, build the pipeline."""
         self.store = store = await connect(self.settings.database_url)
         self.client = make_client(transport=self._transport)
-        self.scheduler = FeedScheduler(store.feeds, self._poll_feed, self.prune, clock=self.clock)
+        self.scheduler = FeedScheduler(
+            store.feeds,
+            self._poll_feed,
+            self.prune,
+            clock=self.clock,
+            concurrency=self._poll_policy.max_concurrent,
+        )
         scheduler = self.scheduler
         self.ops = Ops(
             store,
