@@ -400,7 +400,8 @@ async def bench(args: argparse.Namespace) -> None:
                     print(f"{n} process(es): {runs[-1]}", flush=True)
             finally:
                 fake.close()
-            report(runs)
+            if runs:
+                report(runs)
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
@@ -413,7 +414,9 @@ def main() -> None:
     parser.add_argument("--history", type=int, default=10, help="sent alerts per chat")
     parser.add_argument("--window", type=float, default=30.0, help="seconds of sending measured")
     parser.add_argument("--poll-limit", type=float, default=300.0)
-    parser.add_argument("--processes", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument(
+        "--processes", type=int, nargs="*", default=[1, 2, 3], help="none: skip that part"
+    )
     asyncio.run(bench(parser.parse_args()))
 
 
