@@ -11,7 +11,7 @@ import dataclasses
 import logging
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
 import httpx
@@ -35,6 +35,7 @@ from bot.settings import Settings
 from bot.store import Store, connect
 from bot.store.records import FeedRecord, FeedSpec
 from bot.web import build_web_app, serve
+from bot.websub import PushReceiver, PushTiming, Subscriber
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ class App:
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.time,
         poll_policy: PollPolicy | None = None,
+        push_timing: PushTiming | None = None,
     ) -> None:
         self.settings = settings
         self.loaded = loaded
@@ -89,6 +91,10 @@ class App:
         self.front_ends: list[FrontEnd] = []
         self.web_runner: web.AppRunner | None = None
         self.url_guard = URLGuard()
+        self._push_timing = push_timing or PushTiming(poll_interval=settings.push_poll_interval)
+        self.subscriber: Subscriber | None = None
+        """Push subscriptions at WebSub hubs (None: no public URL, feeds are only polled)."""
+        self.receiver: PushReceiver | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._stop = asyncio.Event()
 
@@ -112,6 +118,25 @@ class App:
         self.scheduler = FeedScheduler(store.feeds, self._poll_feed, self.prune, clock=self.clock)
         scheduler = self.scheduler
         self.ops = Ops(store, self.dispatchers, lambda: scheduler.running)
+        if self.settings.public_url:
+            self.subscriber = Subscriber(
+                store.websub,
+                self.client,
+                self.settings.public_url,
+                timing=self._push_timing,
+                clock=self.clock,
+                chat_guard=lambda: self.url_guard,
+            )
+            self.receiver = PushReceiver(
+                store.websub,
+                self._push,
+                self._poll_feed,
+                count=self.ops.count_push,
+                changed=self.subscriber.wake,
+                timing=self._push_timing,
+                max_body_bytes=self._poll_policy.limits.max_body_bytes,
+                clock=self.clock,
+            )
         self.admin = ChatFeedAdmin(
             store.feeds,
             lambda: self.url_guard,
@@ -173,8 +198,11 @@ class App:
             chat_guard=lambda: self.url_guard,
             stories=self._story_tracker(config),
             realert=frozenset(config.stories.realert),
+            watcher=self.subscriber,
         )
         await self.scheduler.sync()
+        if self.subscriber is not None:
+            self.subscriber.wake()  # feeds removed from the config are unsubscribed
 
     def _story_tracker(self, config: Config) -> StoryTracker | None:
         """The tracker for the config's story settings; kept across reloads that leave them."""
@@ -221,6 +249,16 @@ class App:
             self.ops.count_aborted_poll()
             return None
         self.ops.count_poll(outcome)
+        if outcome.queued:
+            for dispatcher in self.dispatchers.values():
+                dispatcher.wake()
+        return outcome
+
+    async def _push(self, feed: FeedRecord, body: bytes, headers: Mapping[str, str]) -> PollOutcome:
+        """A document a hub pushed: the poller's document path, counted, dispatchers woken."""
+        assert self.poller is not None and self.ops is not None
+        outcome = await self.poller.push(feed, body, headers)
+        self.ops.count_document(outcome)
         if outcome.queued:
             for dispatcher in self.dispatchers.values():
                 dispatcher.wake()
@@ -275,10 +313,16 @@ class App:
             asyncio.create_task(ops.supervise(f"dispatch-{p}", d.run), name=f"dispatch-{p}")
             for p, d in self.dispatchers.items()
         ]
+        if self.subscriber is not None:
+            self._tasks.append(
+                asyncio.create_task(ops.supervise("websub", self.subscriber.run), name="websub")
+            )
         for front_end in self.front_ends:
             await front_end.start()
         if self.settings.http_port is not None:
             routes = [r for f in self.front_ends for r in f.web_routes()]
+            if self.receiver is not None:
+                routes += self.receiver.routes()
             self.web_runner = await serve(
                 build_web_app(self.ops.health, self.ops.metrics_text, routes),
                 self.settings.http_port,
@@ -305,6 +349,9 @@ class App:
             self.web_runner = None
         for dispatcher in self.dispatchers.values():
             dispatcher.stop()
+        for task in self._tasks:
+            if task.get_name() == "websub":
+                task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
 

@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -21,7 +22,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from bot.classify import ClassifierCache
 from bot.dedupe import decide
 from bot.feeds.fetch import FetchError, FetchLimits, HTTPStatusError, fetch_feed
-from bot.feeds.parse import ParseError, parse_feed
+from bot.feeds.parse import ParsedFeed, ParseError, parse_feed
 from bot.feeds.schedule import FAILING_AFTER, Hints, next_delay
 from bot.grouping import StoryTracker
 from bot.models import FeedItem, FeedState, PollStatus, Recipient, Subscription
@@ -59,6 +60,17 @@ class StoreRefused(Exception):
         super().__init__(f"store: poll not recorded: {type(cause).__name__}: {first_line}")
 
 
+class DocumentWatcher(Protocol):
+    """Hears about every document a feed served (WebSub discovery) and may slow its polls."""
+
+    async def document(
+        self, feed: FeedRecord, parsed: ParsedFeed, headers: Mapping[str, str], url: str
+    ) -> None: ...
+
+    def poll_floor(self, feed: FeedRecord) -> float | None:
+        """The least seconds between two polls of `feed` (None: its usual interval)."""
+
+
 @dataclass(frozen=True, slots=True)
 class PollPolicy:
     floor: float = 60.0
@@ -85,6 +97,7 @@ class Poller:
         admins: Sequence[Recipient] = (),
         stories: StoryTracker | None = None,
         realert: frozenset[str] = frozenset(),
+        watcher: DocumentWatcher | None = None,
     ) -> None:
         self.store = store
         self.client = client
@@ -101,6 +114,7 @@ class Poller:
         """Groups reports of one event (None: every item alerts on its own)."""
         self.realert = realert
         """Topics whose arrival in a story alerts again rather than edits."""
+        self.watcher = watcher
         self._rows = FeedRowWriter(store)
         self._all = asyncio.Semaphore(policy.max_concurrent)
         self._hosts: dict[str, asyncio.Semaphore] = {}
@@ -197,20 +211,71 @@ class Poller:
                 await self.store.polls.record(feed.id, record, now)
                 return outcome, None
             return outcome, record
+
+        def settle(parsed: ParsedFeed) -> tuple[PollRecord, float]:
+            delay = self._delay(feed, Hints(result.retry_after, result.max_age, parsed.ttl))
+            record = self._record(
+                feed,
+                result.etag,
+                result.last_modified,
+                body_hash,
+                now + delay,
+                url=result.moved_to,
+            )
+            return record, delay
+
+        return await self._ingest(feed, result.body, result.headers, result.url, now, settle), None
+
+    async def push(self, feed: FeedRecord, body: bytes, headers: Mapping[str, str]) -> PollOutcome:
+        """A document a WebSub hub pushed for `feed`: parsed, deduped, classified, routed and
+        committed exactly like a polled one. The feed's poll state (validators, body hash,
+        schedule, failures) stays as its polls left it: a push is not a fetch of its URL."""
+        started = time.monotonic()
+        now = self._clock()
+        kept = PollRecord(
+            state=feed.state,
+            etag=feed.etag,
+            last_modified=feed.last_modified,
+            body_hash=feed.body_hash,
+            failures=feed.failures,
+            last_error=feed.last_error,
+            next_poll_at=feed.next_poll_at,
+            succeeded=False,
+            failing_since=feed.failing_since,
+        )
+        delay = max(0.0, (feed.next_poll_at or now) - now)
+        outcome = await self._ingest(
+            feed, body, dict(headers), feed.url, now, lambda parsed: (kept, delay)
+        )
+        return _with_duration(outcome, time.monotonic() - started)
+
+    async def _ingest(
+        self,
+        feed: FeedRecord,
+        body: bytes,
+        headers: Mapping[str, str],
+        url: str,
+        now: float,
+        settle: Callable[[ParsedFeed], tuple[PollRecord, float]],
+    ) -> PollOutcome:
+        """One document's way: parse, dedupe, classify, stories, route, and one commit of the
+        feed row `settle` gives with the seen keys and the alerts."""
         try:
             parsed = await asyncio.to_thread(
-                parse_feed,
-                result.body,
-                headers=result.headers,
-                source=feed.name,
-                base_url=result.url,
+                parse_feed, body, headers=headers, source=feed.name, base_url=url
             )
         except ParseError:
             raise
         except Exception as exc:  # a parser bug on one document must not stop the poller
             raise ParseError(f"parser failed: {type(exc).__name__}: {exc}") from exc
-        hints = Hints(result.retry_after, result.max_age, parsed.ttl)
-        delay = self._delay(feed, hints)
+        if self.watcher is not None:
+            try:
+                await self.watcher.document(feed, parsed, headers, url)
+            except Exception as exc:  # push is an extra: it never fails a poll
+                log.warning(
+                    "feed %s: hub discovery failed: %s: %s", feed.name, type(exc).__name__, exc
+                )
+        record, delay = settle(parsed)
         seen = await self.store.polls.seen_keys(feed.id, (item.key for item in parsed.items))
         decision = decide(parsed.items, seen, primed=feed.primed, backlog=feed.backlog)
         subscriptions = list(self.extra_subscriptions) + await self.store.chats.subscriptions()
@@ -236,9 +301,6 @@ class Poller:
                         merge=grouped.get(alert.recipient, True) and not realerts,
                     )
                 )
-        record = self._record(
-            feed, result.etag, result.last_modified, body_hash, now + delay, url=result.moved_to
-        )
         queued_by_platform = await self.store.polls.record(
             feed.id,
             record,
@@ -263,7 +325,7 @@ class Poller:
         outcome = PollOutcome(
             feed.name, status, new_items=new, queued=queued_by_platform, next_delay=delay
         )
-        return outcome, None
+        return outcome
 
     def _record(
         self,
@@ -288,7 +350,8 @@ class Poller:
         )
 
     def _delay(self, feed: FeedRecord, hints: Hints, failures: int = 0) -> float:
-        return next_delay(
+        floor = self.watcher.poll_floor(feed) if self.watcher and not failures else None
+        delay = next_delay(
             feed.interval_s,
             explicit=feed.name in self.explicit_intervals,
             hints=hints,
@@ -296,6 +359,7 @@ class Poller:
             floor=self.policy.floor,
             ceiling=self.policy.ceiling,
         )
+        return max(delay, floor) if floor else delay
 
     async def _failed(self, feed: FeedRecord, error: Exception) -> PollOutcome:
         now = self._clock()

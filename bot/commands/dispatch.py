@@ -36,6 +36,7 @@ class Commands(SubscriberCommands, PreferenceCommands, OperatorCommands):
         on_keywords_changed: Callable[[], None] = lambda: None,
     ) -> None:
         self.feeds = store.feeds
+        self.websub = store.websub
         self.chats = store.chats
         self.outbox = store.outbox
         self.stories = store.stories

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from bot.commands.context import CommandContext
 from bot.commands.requests import (
@@ -15,6 +16,10 @@ from bot.models import FeedCondition, OutboxStatus
 log = logging.getLogger(__name__)
 
 
+def _utc(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 class OperatorCommands(CommandContext):
     """What only the bot's admins may ask: feeds, statistics, reload."""
 
@@ -22,10 +27,18 @@ class OperatorCommands(CommandContext):
         feeds = await self.feeds.all()
         if not feeds:
             return CommandReply("No feeds.")
+        now = self.clock()
+        leases = {
+            s.feed_id: s.lease_expires_at
+            for s in await self.websub.all()
+            if s.feed_id is not None and s.lease_expires_at and s.pushed(now)
+        }
         lines = []
         for feed in feeds:
             error = f" — {feed.last_error[:80]}" if feed.last_error else ""
-            lines.append(f"• {feed.name} [{feed.condition}] {feed.url}{error}")
+            lease = leases.get(feed.id)
+            pushed = f" (pushed, lease until {_utc(lease)})" if lease else ""
+            lines.append(f"• {feed.name} [{feed.condition}] {feed.url}{pushed}{error}")
         return CommandReply("\n".join(lines))
 
     async def _cmd_addfeed(self, request: CommandRequest) -> CommandReply:

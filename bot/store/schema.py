@@ -152,3 +152,25 @@ story_messages = Table(
     Column("sent_at", Float, nullable=False),
     Column("edited_at", Float),
 )
+
+websub_subscriptions = Table(
+    "websub_subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # NULL once the feed row is deleted: the subscription is then cancelled at its hub
+    Column("feed_id", Integer, ForeignKey("feeds.id", ondelete="SET NULL"), unique=True),
+    Column("hub", Text, nullable=False),
+    Column("topic", Text, nullable=False),
+    Column("callback_token", String(64), nullable=False, unique=True),
+    Column("secret", String(128), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("pending_mode", String(16)),
+    Column("requested_at", Float),
+    Column("lease_seconds", Float),
+    Column("lease_expires_at", Float),
+    Column("next_action_at", Float, nullable=False),
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text),
+    Column("signature_algorithm", String(16)),
+    Column("last_push_at", Float),
+)
