@@ -1,0 +1,210 @@
+"""WebSub push against a real hub (Flask-WebSub, in a process of its own), on SQLite and
+PostgreSQL: discovery on a poll, subscription and verification of intent, signed pushes into a
+fake Telegram chat, refused forgeries, thin pings, lease renewal, unsubscription of a removed
+feed, and the fallback to polling while a hub is out of reach."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import sqlite3
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bot.app import App
+from bot.config import LoadedConfig, parse_config
+from bot.settings import Settings
+from bot.status import collect_status, format_status
+from bot.store.websub import PushState, PushSubscription
+from bot.websub import PushTiming
+from tests.fakes.feed_server import FeedServer, rss
+from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.websub_hub import HubProcess
+from tests.helpers import OLD_ITEMS, config_yaml, eventually, free_port
+
+TOKEN = "4242:TEST_secret-token_value"
+CHAT = 5005
+FEED = "news.xml"
+FAST = PushTiming(tick=0.2, verify_wait=5.0, retry_first=0.5, retry_max=2.0)
+
+
+def ai_item(n: int) -> dict[str, str]:
+    return {
+        "title": f"AI 정책금융 {n}조 원 지원 발표",
+        "link": f"https://news.example/ai-{n}",
+        "guid": f"ai-{n}",
+        "description": f"정부가 인공지능(AI) 기업에 {n}조 원을 지원한다.",
+    }
+
+
+@dataclass
+class Rig:
+    app: App
+    feeds: FeedServer
+    tg: FakeTelegram
+    hub_url: str
+    port: int
+
+    @property
+    def topic(self) -> str:
+        return self.feeds.url(FEED)
+
+    def publish(self, items: list[dict[str, str]]) -> None:
+        """Serve the feed with these items, naming its hub and itself in a Link header."""
+        link = f'<{self.hub_url}>; rel="hub", <{self.topic}>; rel="self"'
+        self.feeds.publish(FEED, rss(items), headers={"Link": link})
+
+    async def announce(self) -> None:
+        """What a publisher does after an update: tell the hub (which fetches and pushes)."""
+        async with httpx.AsyncClient() as client:
+            response = await client.post(
+                self.hub_url, data={"hub.mode": "publish", "hub.topic": self.topic}
+            )
+        assert response.status_code == 202, response.text
+
+    async def subscription(self) -> PushSubscription | None:
+        assert self.app.store is not None
+        subs = await self.app.store.websub.all()
+        return subs[0] if subs else None
+
+    async def active(self, within: float = 15.0) -> PushSubscription:
+        async def verified() -> bool:
+            sub = await self.subscription()
+            return sub is not None and sub.state is PushState.ACTIVE
+
+        await eventually(verified, within=within, what="a verified subscription")
+        sub = await self.subscription()
+        assert sub is not None
+        return sub
+
+    def chat_texts(self) -> list[str]:
+        return [m.plain_text for m in self.tg.sent_to(CHAT)]
+
+    def bot_fetches(self) -> int:
+        """Requests for the feed made by the bot (the hub's own fetches are not counted)."""
+        return sum(
+            1
+            for r in self.feeds.requests_to(FEED)
+            if r.headers.get("User-Agent", "").startswith("newsbot/")
+        )
+
+
+def hub_rows(hub: HubProcess) -> list[tuple[str, str, int]]:
+    """(topic, callback, expiration time) of each subscription the hub holds."""
+    with sqlite3.connect(hub.database) as conn:
+        return list(conn.execute("select topic_url, callback_url, expiration_time from hub"))
+
+
+def loaded(feed_url: str | None) -> LoadedConfig:
+    feeds = f'  - {{name: local, url: "{feed_url}", interval: 5m}}\n' if feed_url else ""
+    text = config_yaml(feeds) + f"subscriptions:\n  - {{telegram: {CHAT}, topics: [ai]}}\n"
+    return LoadedConfig(parse_config(text), Path("subscriptions.yaml"))
+
+
+@asynccontextmanager
+async def running_bot(
+    database_url: str,
+    feeds: FeedServer,
+    tg: FakeTelegram,
+    hub_url: str,
+    *,
+    port: int | None = None,
+    timing: PushTiming = FAST,
+) -> AsyncIterator[Rig]:
+    port = port or free_port()
+    settings = Settings(
+        database_url=database_url,
+        telegram_bot_token=TOKEN,
+        telegram_api_url=tg.base_url,
+        http_port=port,
+        public_url=f"http://127.0.0.1:{port}",
+    )
+    rig = Rig(App(settings, loaded(feeds.url(FEED)), push_timing=timing), feeds, tg, hub_url, port)
+    if FEED not in "".join(feeds.documents):
+        rig.publish(OLD_ITEMS)
+    await rig.app.start()
+    try:
+        await rig.app.start_services()
+        yield rig
+    finally:
+        await rig.app.stop_services()
+        await rig.app.close()
+
+
+@asynccontextmanager
+async def fakes(
+    tmp_path: Path, **hub_options: object
+) -> AsyncIterator[tuple[FeedServer, FakeTelegram, HubProcess]]:
+    async with FeedServer() as feeds, FakeTelegram(TOKEN) as tg:
+        tg.add_chat(CHAT)
+        async with HubProcess(tmp_path, **hub_options) as hub:  # type: ignore[arg-type]
+            yield feeds, tg, hub
+
+
+def signed(body: bytes, secret: str, algorithm: str = "sha256") -> dict[str, str]:
+    digest = hmac.new(secret.encode(), body, getattr(hashlib, algorithm)).hexdigest()
+    return {"X-Hub-Signature": f"{algorithm}={digest}", "Content-Type": "application/rss+xml"}
+
+
+async def test_a_poll_finds_the_hub_and_a_published_item_is_pushed_into_the_chat(
+    tmp_path: Path, database_url: str
+) -> None:
+    async with (
+        fakes(tmp_path) as (feeds, tg, hub),
+        running_bot(database_url, feeds, tg, hub.url) as rig,
+    ):
+        await rig.active()  # the first scheduled poll found the Link header's hub
+        await eventually(lambda: len(hub_rows(hub)) == 1, what="the hub's subscription")
+        [(topic, callback, _)] = hub_rows(hub)
+        sub = await rig.subscription()
+        assert sub is not None and sub.feed_name == "local"
+        assert (
+            topic == rig.topic
+            and callback == f"http://127.0.0.1:{rig.port}/websub/{sub.callback_token}"
+        )
+        assert sub.lease_expires_at is not None and sub.lease_expires_at > time.time() + 800000
+        fetched = rig.bot_fetches()
+
+        rig.publish([ai_item(1), *OLD_ITEMS])
+        published = time.monotonic()
+        await rig.announce()
+        await eventually(
+            lambda: len(rig.chat_texts()) == 1, within=10, what="the pushed alert", describe=hub.log
+        )
+        print(f"publish to chat through the hub: {time.monotonic() - published:.2f}s")
+        assert "AI 정책금융 1조 원" in rig.chat_texts()[0]
+        assert rig.bot_fetches() == fetched  # it came by push, not by a poll
+
+        await rig.announce()  # the same document again: deduped, nothing more
+        accepted_twice = 'newsbot_websub_pushes_total{outcome="accepted"} 2.0'
+
+        async def pushed_twice() -> bool:
+            return accepted_twice in await metrics(rig)
+
+        await eventually(pushed_twice, what="the second push")
+        assert len(rig.chat_texts()) == 1
+
+        # a pushed feed is still polled, but hourly
+        assert rig.app.store is not None
+        await rig.app.poll_all()
+        feed = await rig.app.store.feeds.get("local")
+        assert feed is not None and feed.next_poll_at is not None
+        assert feed.next_poll_at - time.time() > 3500
+
+        status = await collect_status(rig.app.store)
+        push = status["feeds"][0]["push"]
+        assert push["pushed"] and push["hub"] == hub.url and push["lease_expires"]
+        assert "push local: pushed, lease until" in format_status(status)
+        page = await metrics(rig)
+        assert 'newsbot_websub_lease_expiry_timestamp_seconds{feed="local"}' in page
+        assert 'newsbot_websub_subscriptions{state="active"} 1.0' in page
+
+
+async def metrics(rig: Rig) -> str:
+    async with httpx.AsyncClient() as client:
+        return (await client.get(f"http://127.0.0.1:{rig.port}/metrics")).text
