@@ -23,8 +23,8 @@ def check_signature(header: str | None, body: bytes, secret: str, strongest: str
     algorithm = algorithm.strip().lower()
     if algorithm not in SIGNATURE_STRENGTH:
         raise SignatureRefused(f"unknown signature algorithm {algorithm[:16]!r}")
-    if SIGNATURE_STRENGTH[algorithm] < SIGNATURE_STRENGTH.get(strongest or "sha1", 1):
-        raise SignatureRefused(f"{algorithm} after the hub signed with {strongest}")
+    if algorithm == "sha1" and strongest not in (None, "sha1"):
+        raise SignatureRefused(f"sha1 after the hub signed with {strongest}")
     expected = hmac.new(secret.encode(), body, getattr(hashlib, algorithm)).hexdigest()
     if not hmac.compare_digest(expected, digest.strip().lower()):
         raise SignatureRefused(f"{algorithm} signature does not match")

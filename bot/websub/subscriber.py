@@ -143,7 +143,9 @@ class Subscriber:
             if s.feed_id is not None and s.lease_expires_at is not None and s.pushed(now)
         }
         for sub in everything:
-            if sub.next_action_at > now:
+            # a feed removed meanwhile is let go at once, not at its lease's renewal time
+            cancel_now = not sub.feed_wanted and sub.state is not PushState.UNSUBSCRIBING
+            if sub.next_action_at > now and not cancel_now:
                 continue
             if not await self.store.claim(
                 sub.id, sub.next_action_at, now + self.timing.claim_lease

@@ -208,3 +208,169 @@ async def test_a_poll_finds_the_hub_and_a_published_item_is_pushed_into_the_chat
 async def metrics(rig: Rig) -> str:
     async with httpx.AsyncClient() as client:
         return (await client.get(f"http://127.0.0.1:{rig.port}/metrics")).text
+
+
+async def test_forged_pushes_are_refused_and_counted_and_a_thin_ping_fetches(
+    tmp_path: Path, database_url: str
+) -> None:
+    async with (
+        fakes(tmp_path) as (feeds, tg, hub),
+        running_bot(database_url, feeds, tg, hub.url) as rig,
+    ):
+        sub = await rig.active()
+        callback = f"http://127.0.0.1:{rig.port}/websub/{sub.callback_token}"
+        rig.publish([ai_item(2), *OLD_ITEMS])
+        document = rss([ai_item(2), *OLD_ITEMS]).encode()
+        forgeries = [
+            {"Content-Type": "application/rss+xml"},  # no signature
+            signed(document, "not-the-secret"),
+            signed(document, sub.secret, "md5"),  # not an algorithm WebSub names
+            signed(document + b" ", sub.secret),  # the body changed after signing
+        ]
+        async with httpx.AsyncClient() as client:
+            for headers in forgeries:
+                response = await client.post(callback, content=document, headers=headers)
+                assert response.status_code == 403
+            # the verification of intent checks topic and mode, and that we asked
+            challenge = {"hub.challenge": "xyz", "hub.lease_seconds": "60"}
+            wrong_topic = {**challenge, "hub.mode": "subscribe", "hub.topic": rig.topic + "?x"}
+            not_asked = {**challenge, "hub.mode": "unsubscribe", "hub.topic": rig.topic}
+            for params in (wrong_topic, not_asked):
+                response = await client.get(callback, params=params)
+                assert response.status_code == 404 and "xyz" not in response.text
+            unknown = f"http://127.0.0.1:{rig.port}/websub/no-such-token"
+            response = await client.post(unknown, content=document, headers=signed(document, "x"))
+            assert response.status_code == 410
+        assert rig.chat_texts() == []
+        page = await metrics(rig)
+        assert 'newsbot_websub_pushes_total{outcome="bad_signature"} 4.0' in page
+        assert 'newsbot_websub_pushes_total{outcome="gone"} 1.0' in page
+
+        # the hub signed with sha512: a sha1 signature is a downgrade, refused even when valid
+        async with httpx.AsyncClient() as client:
+            await rig.announce()
+            await eventually(lambda: len(rig.chat_texts()) == 1, what="the hub's push")
+            sha1 = signed(document, sub.secret, "sha1")
+            response = await client.post(callback, content=document, headers=sha1)
+            assert response.status_code == 403
+
+            # a thin ping (an empty signed body) makes the bot fetch the feed itself
+            rig.publish([ai_item(3), ai_item(2), *OLD_ITEMS])
+            fetched = rig.bot_fetches()
+            response = await client.post(callback, content=b"", headers=signed(b"", sub.secret))
+            assert response.status_code == 202
+        await eventually(lambda: len(rig.chat_texts()) == 2, what="the thin ping's alert")
+        assert "AI 정책금융 3조 원" in rig.chat_texts()[1]
+        assert rig.bot_fetches() == fetched + 1
+        page = await metrics(rig)
+        assert 'newsbot_websub_pushes_total{outcome="thin"} 1.0' in page
+        assert 'newsbot_websub_pushes_total{outcome="bad_signature"} 5.0' in page
+
+
+async def test_a_short_lease_is_renewed_before_it_ends_and_pushes_go_on(
+    tmp_path: Path, database_url: str
+) -> None:
+    async with (
+        fakes(tmp_path, lease=3) as (feeds, tg, hub),
+        running_bot(database_url, feeds, tg, hub.url) as rig,
+    ):
+        first = await rig.active()
+        assert first.lease_seconds == 3 and first.lease_expires_at is not None
+
+        async def renewed_twice() -> bool:
+            sub = await rig.subscription()
+            return (
+                sub is not None
+                and sub.lease_expires_at is not None
+                and sub.lease_expires_at > first.lease_expires_at + 3
+            )
+
+        await eventually(renewed_twice, within=15, what="two renewals")
+        assert time.time() > first.lease_expires_at  # the first lease is over
+        [(_, _, expires)] = hub_rows(hub)
+        assert expires > time.time()  # and the hub holds a current one
+        rig.publish([ai_item(4), *OLD_ITEMS])
+        await rig.announce()  # a hub pushes only to subscriptions whose lease runs
+        await eventually(lambda: len(rig.chat_texts()) == 1, what="a push after renewals")
+
+
+async def test_a_removed_feed_is_unsubscribed_at_its_hub(tmp_path: Path, database_url: str) -> None:
+    async with (
+        fakes(tmp_path) as (feeds, tg, hub),
+        running_bot(database_url, feeds, tg, hub.url) as rig,
+    ):
+        sub = await rig.active()
+        await eventually(lambda: len(hub_rows(hub)) == 1, what="the hub's subscription")
+        await rig.app.apply_config(loaded(None))  # the feed is gone from the config
+
+        async def dropped() -> bool:
+            return await rig.subscription() is None and hub_rows(hub) == []
+
+        await eventually(dropped, within=15, what="the unsubscription", describe=hub.log)
+        document = rss([ai_item(5)]).encode()
+        callback = f"http://127.0.0.1:{rig.port}/websub/{sub.callback_token}"
+        async with httpx.AsyncClient() as client:
+            response = await client.post(
+                callback, content=document, headers=signed(document, sub.secret)
+            )
+        assert response.status_code == 410  # a straggling push tells its hub to stop
+        assert rig.chat_texts() == []
+
+
+async def test_an_unreachable_hub_falls_back_to_polling_and_is_retried(
+    tmp_path: Path, database_url: str
+) -> None:
+    hub_port = free_port()
+    hub_url = f"http://127.0.0.1:{hub_port}/hub"
+    async with FeedServer() as feeds, FakeTelegram(TOKEN) as tg:
+        tg.add_chat(CHAT)
+        async with running_bot(database_url, feeds, tg, hub_url) as rig:
+            rig.publish(OLD_ITEMS)
+            assert rig.app.store is not None
+
+            async def retried() -> bool:
+                sub = await rig.subscription()
+                return sub is not None and sub.failures >= 2
+
+            await eventually(retried, what="two failed subscription attempts")
+            sub = await rig.subscription()
+            assert sub is not None and sub.state is PushState.PENDING
+            assert "ConnectError" in (sub.last_error or "")
+            await rig.app.poll_all()  # polled at its own interval (5 minutes), not hourly
+            feed = await rig.app.store.feeds.get("local")
+            assert feed is not None and feed.next_poll_at is not None
+            assert feed.next_poll_at - time.time() < 400
+            status = await collect_status(rig.app.store)
+            assert "subscription failing" in format_status(status)
+
+            async with HubProcess(tmp_path, port=hub_port):  # the hub comes back
+                sub = await rig.active(within=20)
+                assert sub.failures == 0 and sub.last_error is None
+
+
+async def test_any_process_answers_the_hub_and_a_restart_keeps_the_subscription(
+    tmp_path: Path, database_url: str
+) -> None:
+    async with fakes(tmp_path) as (feeds, tg, hub):
+        async with running_bot(database_url, feeds, tg, hub.url) as first:
+            sub = await first.active()
+            port = first.port
+            # another process on the same database takes a push at its own address
+            async with running_bot(database_url, feeds, tg, hub.url) as second:
+                document = rss([ai_item(6), *OLD_ITEMS]).encode()
+                async with httpx.AsyncClient() as client:
+                    response = await client.post(
+                        f"http://127.0.0.1:{second.port}/websub/{sub.callback_token}",
+                        content=document,
+                        headers=signed(document, sub.secret),
+                    )
+                assert response.status_code == 200
+                await eventually(lambda: len(second.chat_texts()) == 1, what="the alert")
+        # restarted on the same address: the hub's subscription still reaches it
+        async with running_bot(database_url, feeds, tg, hub.url, port=port) as again:
+            kept = await again.subscription()
+            assert kept is not None and kept.lease_expires_at == sub.lease_expires_at
+            again.publish([ai_item(7), ai_item(6), *OLD_ITEMS])
+            await again.announce()
+            await eventually(lambda: len(again.chat_texts()) == 2, what="the pushed alert")
+            assert "AI 정책금융 7조 원" in again.chat_texts()[1]
