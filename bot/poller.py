@@ -13,7 +13,6 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -25,8 +24,10 @@ from bot.feeds.fetch import FetchError, FetchLimits, HTTPStatusError, fetch_feed
 from bot.feeds.parse import ParsedFeed, ParseError, parse_feed
 from bot.feeds.schedule import FAILING_AFTER, Hints, next_delay
 from bot.grouping import StoryTracker
-from bot.models import FeedItem, FeedState, PollStatus, Recipient, Subscription
+from bot.models import FeedState, PollStatus, Recipient, Subscription
 from bot.netguard import URLGuard, fetch_checked
+from bot.notices import feed_notice
+from bot.pushing import DocumentWatcher, row_after_push
 from bot.route import route
 from bot.store import Store
 from bot.store.codec import encode_alert
@@ -58,17 +59,6 @@ class StoreRefused(Exception):
         cause = error.orig if isinstance(error, DBAPIError) else error
         first_line = (str(cause).splitlines() or [""])[0][:200]
         super().__init__(f"store: poll not recorded: {type(cause).__name__}: {first_line}")
-
-
-class DocumentWatcher(Protocol):
-    """Hears about every document a feed served (WebSub discovery) and may slow its polls."""
-
-    async def document(
-        self, feed: FeedRecord, parsed: ParsedFeed, headers: Mapping[str, str], url: str
-    ) -> None: ...
-
-    def poll_floor(self, feed: FeedRecord) -> float | None:
-        """The least seconds between two polls of `feed` (None: its usual interval)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,31 +135,12 @@ class Poller:
     async def _tell_admins(self, feed: FeedRecord, outcome: PollOutcome) -> None:
         """Once per change of state: a feed starts failing, is disabled, or is back."""
         now = self._clock()
-        if outcome.state is FeedState.ACTIVE:
-            title = f"Feed {feed.name} is back"
-            summary = f"{feed.url} answers again after {feed.failures} failed polls."
-        elif outcome.state is FeedState.FAILING:
-            title = f"Feed {feed.name} is failing"
-            summary = (
-                f"{feed.url} has failed for over a day ({feed.failures + 1} polls); it is retried "
-                f"every few hours. Last error: {outcome.error}"
-            )
-        else:
-            title = f"Feed {feed.name} is gone and was disabled"
-            summary = f"{feed.url}: {outcome.error}"
-        notice = FeedItem(
-            key=f"notice:{outcome.state}:{now:.0f}",
-            guid=None,
-            link=None,
-            title=title,
-            summary=summary,
-            source="newsbot",
-        )
+        notice = feed_notice(feed, outcome.state, outcome.error, now)
         payload = encode_alert(notice, ())
         await self.store.outbox.queue_notices(
             [QueuedAlert(r, notice.key, payload, None) for r in self.admins], feed.name, now
         )
-        log.warning("feed %s: %s", feed.name, title)
+        log.warning("feed %s: %s", feed.name, notice.title)
 
     async def _poll(self, feed: FeedRecord) -> tuple[PollOutcome, PollRecord | None]:
         """Poll; an outcome that changed only the feed's row returns that row to write."""
@@ -227,26 +198,11 @@ class Poller:
         return await self._ingest(feed, result.body, result.headers, result.url, now, settle), None
 
     async def push(self, feed: FeedRecord, body: bytes, headers: Mapping[str, str]) -> PollOutcome:
-        """A document a WebSub hub pushed for `feed`: parsed, deduped, classified, routed and
-        committed exactly like a polled one. The feed's poll state (validators, body hash,
-        schedule, failures) stays as its polls left it: a push is not a fetch of its URL."""
-        started = time.monotonic()
-        now = self._clock()
-        kept = PollRecord(
-            state=feed.state,
-            etag=feed.etag,
-            last_modified=feed.last_modified,
-            body_hash=feed.body_hash,
-            failures=feed.failures,
-            last_error=feed.last_error,
-            next_poll_at=feed.next_poll_at,
-            succeeded=False,
-            failing_since=feed.failing_since,
-        )
-        delay = max(0.0, (feed.next_poll_at or now) - now)
-        outcome = await self._ingest(
-            feed, body, dict(headers), feed.url, now, lambda parsed: (kept, delay)
-        )
+        """A document a WebSub hub pushed for `feed`, taken exactly like a polled one; the
+        feed's poll state stays as its polls left it (`row_after_push`)."""
+        started, now = time.monotonic(), self._clock()
+        settled = row_after_push(feed), max(0.0, (feed.next_poll_at or now) - now)
+        outcome = await self._ingest(feed, body, headers, feed.url, now, lambda _: settled)
         return _with_duration(outcome, time.monotonic() - started)
 
     async def _ingest(

@@ -11,7 +11,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
@@ -270,12 +270,14 @@ async def test_forged_pushes_are_refused_and_counted_and_a_thin_ping_fetches(
 async def test_a_short_lease_is_renewed_before_it_ends_and_pushes_go_on(
     tmp_path: Path, database_url: str
 ) -> None:
+    # renewed halfway through a 4 s lease: a loaded test machine still renews in time
+    timing = replace(FAST, renew_share=0.5)
     async with (
-        fakes(tmp_path, lease=3) as (feeds, tg, hub),
-        running_bot(database_url, feeds, tg, hub.url) as rig,
+        fakes(tmp_path, lease=4) as (feeds, tg, hub),
+        running_bot(database_url, feeds, tg, hub.url, timing=timing) as rig,
     ):
         first = await rig.active()
-        assert first.lease_seconds == 3 and first.lease_expires_at is not None
+        assert first.lease_seconds == 4 and first.lease_expires_at is not None
 
         async def renewed_twice() -> bool:
             sub = await rig.subscription()
@@ -285,7 +287,7 @@ async def test_a_short_lease_is_renewed_before_it_ends_and_pushes_go_on(
                 and sub.lease_expires_at > first.lease_expires_at + 3
             )
 
-        await eventually(renewed_twice, within=15, what="two renewals")
+        await eventually(renewed_twice, within=20, what="two renewals", describe=hub.log)
         assert time.time() > first.lease_expires_at  # the first lease is over
         [(_, _, expires)] = hub_rows(hub)
         assert expires > time.time()  # and the hub holds a current one
