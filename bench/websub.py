@@ -44,8 +44,8 @@ from bot.store.websub import PushState
 from bot.websub import PushTiming
 from tests.fakes.feed_server import FeedServer, rss
 from tests.fakes.telegram_api import FakeTelegram
-from tests.fakes.websub_hub import HubProcess, free_port
-from tests.helpers import config_yaml
+from tests.fakes.websub_hub import HubProcess
+from tests.helpers import config_yaml, free_port
 
 TOKEN = "4242:BENCH_token"
 CHAT = 5005

@@ -14,7 +14,6 @@ import fcntl
 import functools
 import hashlib
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,8 @@ from types import TracebackType
 from typing import Self
 
 import pytest
+
+from tests.helpers import free_port
 
 HERE = Path(__file__).resolve().parent
 REQUIREMENTS = HERE / "websub_hub.requirements.txt"
@@ -129,10 +130,3 @@ class HubProcess:
     def log(self) -> str:
         """The end of the hub's log (for failure messages)."""
         return self.log_path.read_text(errors="replace")[-4000:] if self.log_path.exists() else ""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
