@@ -17,7 +17,9 @@ from pathlib import Path
 import httpx
 
 from bot.app import App
+from bot.commands.requests import CommandRequest
 from bot.config import LoadedConfig, parse_config
+from bot.models import Platform
 from bot.settings import Settings
 from bot.status import collect_status, format_status
 from bot.store.websub import PushState, PushSubscription
@@ -103,6 +105,7 @@ def hub_rows(hub: HubProcess) -> list[tuple[str, str, int]]:
 def loaded(feed_url: str | None) -> LoadedConfig:
     feeds = f'  - {{name: local, url: "{feed_url}", interval: 5m}}\n' if feed_url else ""
     text = config_yaml(feeds) + f"subscriptions:\n  - {{telegram: {CHAT}, topics: [ai]}}\n"
+    text += f"admins: {{telegram: [{CHAT}]}}\n"
     return LoadedConfig(parse_config(text), Path("subscriptions.yaml"))
 
 
@@ -200,6 +203,9 @@ async def test_a_poll_finds_the_hub_and_a_published_item_is_pushed_into_the_chat
         push = status["feeds"][0]["push"]
         assert push["pushed"] and push["hub"] == hub.url and push["lease_expires"]
         assert "push local: pushed, lease until" in format_status(status)
+        feeds_command = CommandRequest(Platform.TELEGRAM, str(CHAT), str(CHAT), "feeds")
+        reply = await rig.app.commands_for(Platform.TELEGRAM).handle(feeds_command)
+        assert f"local [ok] {rig.topic} (pushed, lease until 20" in reply.text
         page = await metrics(rig)
         assert 'newsbot_websub_lease_expiry_timestamp_seconds{feed="local"}' in page
         assert 'newsbot_websub_subscriptions{state="active"} 1.0' in page
@@ -241,8 +247,13 @@ async def test_forged_pushes_are_refused_and_counted_and_a_thin_ping_fetches(
             unknown = f"http://127.0.0.1:{rig.port}/websub/no-such-token"
             response = await client.post(unknown, content=document, headers=signed(document, "x"))
             assert response.status_code == 410
+            # the body is capped like a fetched feed's
+            big = b"x" * (10 * 1024 * 1024 + 1)
+            response = await client.post(callback, content=big, headers=signed(big, sub.secret))
+            assert response.status_code == 413
         assert rig.chat_texts() == []
         page = await metrics(rig)
+        assert 'newsbot_websub_pushes_total{outcome="too_large"} 1.0' in page
         assert 'newsbot_websub_pushes_total{outcome="bad_signature"} 4.0' in page
         assert 'newsbot_websub_pushes_total{outcome="gone"} 1.0' in page
 
@@ -376,3 +387,34 @@ async def test_any_process_answers_the_hub_and_a_restart_keeps_the_subscription(
             await again.announce()
             await eventually(lambda: len(again.chat_texts()) == 2, what="the pushed alert")
             assert "AI 정책금융 7조 원" in again.chat_texts()[1]
+
+
+async def test_without_a_public_url_nothing_is_subscribed(
+    tmp_path: Path, database_url: str
+) -> None:
+    async with fakes(tmp_path) as (feeds, tg, hub):
+        port = free_port()
+        settings = Settings(
+            database_url=database_url,
+            telegram_bot_token=TOKEN,
+            telegram_api_url=tg.base_url,
+            http_port=port,
+        )
+        app = App(settings, loaded(feeds.url(FEED)))
+        link = f'<{hub.url}>; rel="hub", <{feeds.url(FEED)}>; rel="self"'
+        feeds.publish(FEED, rss(OLD_ITEMS), headers={"Link": link})
+        await app.start()
+        try:
+            await app.start_services()
+            await app.poll_all()
+            async with httpx.AsyncClient() as client:
+                response = await client.get(f"http://127.0.0.1:{port}/websub/anything")
+            assert response.status_code == 404
+            assert app.store is not None and await app.store.websub.all() == []
+            assert hub_rows(hub) == [] and "POST /hub" not in hub.log()
+            feed = await app.store.feeds.get("local")
+            assert feed is not None and feed.next_poll_at is not None
+            assert feed.next_poll_at - time.time() < 400  # its own 5 minutes
+        finally:
+            await app.stop_services()
+            await app.close()
