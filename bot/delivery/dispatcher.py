@@ -105,6 +105,12 @@ class Dispatcher:
         self.stopped_reason = self.stopped_reason or "stopping"
         self._wake.set()
 
+    def resume(self) -> None:
+        """Claim again after `stop` (this process is the sender once more); a channel that
+        turned out unusable stays stopped."""
+        if self.stopped_reason == "stopping":
+            self.stopped_reason = None
+
     def wake(self) -> None:
         """New rows may be due: look now rather than at the next idle tick."""
         self._wake.set()
