@@ -84,6 +84,13 @@ class Rig:
         assert sub is not None
         return sub
 
+    async def poll(self) -> None:
+        """Poll the feed now, whether it is due or not."""
+        assert self.app.store is not None and self.app.poller is not None
+        feed = await self.app.store.feeds.get("local")
+        assert feed is not None
+        await self.app.poller.poll(feed)
+
     def chat_texts(self) -> list[str]:
         return [m.plain_text for m in self.tg.sent_to(CHAT)]
 
@@ -194,7 +201,7 @@ async def test_a_poll_finds_the_hub_and_a_published_item_is_pushed_into_the_chat
 
         # a pushed feed is still polled, but hourly
         assert rig.app.store is not None
-        await rig.app.poll_all()
+        await rig.poll()
         feed = await rig.app.store.feeds.get("local")
         assert feed is not None and feed.next_poll_at is not None
         assert feed.next_poll_at - time.time() > 3500
@@ -349,7 +356,7 @@ async def test_an_unreachable_hub_falls_back_to_polling_and_is_retried(
             sub = await rig.subscription()
             assert sub is not None and sub.state is PushState.PENDING
             assert "ConnectError" in (sub.last_error or "")
-            await rig.app.poll_all()  # polled at its own interval (5 minutes), not hourly
+            await rig.poll()  # polled at its own interval (5 minutes), not hourly
             feed = await rig.app.store.feeds.get("local")
             assert feed is not None and feed.next_poll_at is not None
             assert feed.next_poll_at - time.time() < 400
