@@ -284,6 +284,19 @@ async def test_forged_pushes_are_refused_and_counted_and_a_thin_ping_fetches(
         assert 'newsbot_websub_pushes_total{outcome="thin"} 1.0' in page
         assert 'newsbot_websub_pushes_total{outcome="bad_signature"} 5.0' in page
 
+        # a hub that denies the subscription is asked again later (polling meanwhile)
+        subscribes = hub.log().count("tasks.subscribe_0[")
+        async with httpx.AsyncClient() as client:
+            denied = {"hub.mode": "denied", "hub.topic": rig.topic, "hub.reason": "full"}
+            response = await client.get(callback, params=denied)
+        assert response.status_code == 200
+
+        def asked_again() -> bool:
+            return hub.log().count("tasks.subscribe_0[") > subscribes
+
+        await eventually(asked_again, what="a new subscription request after the denial")
+        await rig.active()
+
 
 async def test_a_short_lease_is_renewed_before_it_ends_and_pushes_go_on(
     tmp_path: Path, database_url: str
