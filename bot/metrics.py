@@ -63,7 +63,7 @@ class Metrics:
         )
 
     def set_websub(self, states: Mapping[str, int], leases: Mapping[str, float]) -> None:
-        for state in ("pending", "requested", "active", "unsubscribing"):
+        for state in ("pending", "requested", "active", "unsubscribing", "unsubscribed"):
             self.websub_subscriptions.labels(state).set(states.get(state, 0))
         self.websub_lease_expiry.clear()
         for feed, expires in leases.items():

@@ -73,6 +73,8 @@ def push_line(name: str, push: dict[str, Any]) -> str:
     """One line on how feed `name` reaches the bot through its hub."""
     if push["pushed"]:
         how = f"pushed, lease until {_short(push['lease_expires'])}"
+    elif push["state"] == "unsubscribed":
+        how = "unsubscribed (the feed is not polled)"
     elif push["failures"]:
         how = f"polled, subscription failing ({push['failures']} in a row): {push['last_error']}"
     else:

@@ -25,6 +25,8 @@ from bot.store.schema import feeds, websub_subscriptions
 
 subs = websub_subscriptions
 
+RESTING = 10 * 365 * 86400.0
+"""When an unsubscribed row is next looked at, unless its feed comes back first."""
 SIGNATURE_STRENGTH = {"sha1": 1, "sha256": 2, "sha384": 3, "sha512": 4}
 """The X-Hub-Signature algorithms WebSub names, weakest first."""
 
@@ -38,6 +40,9 @@ class PushState(StrEnum):
     """Verified; renewed at `next_action_at`, before the lease ends."""
     UNSUBSCRIBING = "unsubscribing"
     """The feed is gone: asked the hub to stop, or about to."""
+    UNSUBSCRIBED = "unsubscribed"
+    """The feed is disabled or out of the config, and its hub holds nothing for it; the row
+    keeps the hub, so the feed is subscribed again if it comes back."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,9 +209,23 @@ class WebSubStore:
                 .values(last_push_at=now, signature_algorithm=strongest)
             )
 
-    async def delete(self, sub_id: int) -> None:
-        async with self._db.transaction() as conn:
-            await conn.execute(delete(subs).where(subs.c.id == sub_id))
+    async def let_go(self, sub: PushSubscription, now: float) -> None:
+        """The hub holds nothing for `sub` any more: the row goes with its feed, or waits for
+        the feed to come back."""
+        if sub.feed_id is None:
+            async with self._db.transaction() as conn:
+                await conn.execute(delete(subs).where(subs.c.id == sub.id))
+            return
+        values = {
+            "state": PushState.UNSUBSCRIBED,
+            "pending_mode": None,
+            "lease_seconds": None,
+            "lease_expires_at": None,
+            "failures": 0,
+            "last_error": None,
+            "next_action_at": now + RESTING,
+        }
+        await self._set(sub.id, values)
 
     async def _set(self, sub_id: int, values: dict[str, Any], *, held: float | None = None) -> bool:
         query = update(subs).where(subs.c.id == sub_id)

@@ -106,7 +106,7 @@ class PushReceiver:
         elif mode == "unsubscribe":
             if sub.pending_mode != "unsubscribe":
                 return web.Response(status=404, text="not asked for\n")
-            await self.store.delete(sub.id)
+            await self.store.let_go(sub, now)
             log.info("websub: %s stopped pushing %s", sub.hub, sub.topic)
         else:
             return web.Response(status=400, text="hub.mode must be subscribe or unsubscribe\n")

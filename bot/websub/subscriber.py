@@ -137,15 +137,19 @@ class Subscriber:
         """One pass: every row that is due and that this process claims is acted on."""
         now = self._clock()
         everything = await self.store.all()
+        # what every process has stored (a hub another process found, or one now gone)
+        self._known = {s.feed_id: (s.hub, s.topic) for s in everything if s.feed_id is not None}
         self._leases = {
             s.feed_id: s.lease_expires_at
             for s in everything
             if s.feed_id is not None and s.lease_expires_at is not None and s.pushed(now)
         }
+        resting = (PushState.UNSUBSCRIBING, PushState.UNSUBSCRIBED)
         for sub in everything:
-            # a feed removed meanwhile is let go at once, not at its lease's renewal time
-            cancel_now = not sub.feed_wanted and sub.state is not PushState.UNSUBSCRIBING
-            if sub.next_action_at > now and not cancel_now:
+            # a feed removed meanwhile is let go at once, not at its lease's renewal time; one
+            # listed again is subscribed again at once
+            changed = sub.feed_wanted == (sub.state in resting)
+            if sub.next_action_at > now and not changed:
                 continue
             if not await self.store.claim(
                 sub.id, sub.next_action_at, now + self.timing.claim_lease
@@ -171,7 +175,7 @@ class Subscriber:
         if never_verified or lapsed or unanswered:
             # nothing held, or the hub ignored our unsubscribe: its lease ends on its own, and
             # a push meanwhile is answered 410 Gone, which tells the hub to drop it
-            await self.store.delete(sub.id)
+            await self.store.let_go(sub, now)
             log.info("websub: subscription to %s at %s dropped", sub.topic, sub.hub)
             return
         await self._ask(sub, "unsubscribe", now)

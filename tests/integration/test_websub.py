@@ -337,7 +337,8 @@ async def test_a_removed_feed_is_unsubscribed_at_its_hub(tmp_path: Path, databas
         await rig.app.apply_config(loaded(None))  # the feed is gone from the config
 
         async def dropped() -> bool:
-            return await rig.subscription() is None and hub_rows(hub) == []
+            sub = await rig.subscription()
+            return sub is not None and sub.state is PushState.UNSUBSCRIBED and hub_rows(hub) == []
 
         await eventually(dropped, within=15, what="the unsubscription", describe=hub.log)
         document = rss([ai_item(5)]).encode()
@@ -348,6 +349,12 @@ async def test_a_removed_feed_is_unsubscribed_at_its_hub(tmp_path: Path, databas
             )
         assert response.status_code == 410  # a straggling push tells its hub to stop
         assert rig.chat_texts() == []
+
+        # listed again, the feed is subscribed again at the hub it named
+        await rig.app.apply_config(loaded(rig.topic))
+        again = await rig.active()
+        assert again.id == sub.id and again.hub == hub.url
+        await eventually(lambda: len(hub_rows(hub)) == 1, what="the hub's new subscription")
 
 
 async def test_an_unreachable_hub_falls_back_to_polling_and_is_retried(
