@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from bot.classify import ClassifierCache
 from bot.dedupe import decide
+from bot.feeds.article import ArticleLeads
 from bot.feeds.fetch import FetchError, FetchLimits, HTTPStatusError, fetch_feed
 from bot.feeds.parse import ParsedFeed, ParseError, parse_feed
 from bot.feeds.schedule import FAILING_AFTER, Hints, next_delay
@@ -87,6 +88,8 @@ class Poller:
         admins: Sequence[Recipient] = (),
         stories: StoryTracker | None = None,
         realert: frozenset[str] = frozenset(),
+        articles: ArticleLeads | None = None,
+        article_feeds: frozenset[str] = frozenset(),
         watcher: DocumentWatcher | None = None,
     ) -> None:
         self.store = store
@@ -104,6 +107,9 @@ class Poller:
         """Groups reports of one event (None: every item alerts on its own)."""
         self.realert = realert
         """Topics whose arrival in a story alerts again rather than edits."""
+        self.articles = articles
+        self.article_feeds = article_feeds
+        """Feeds whose new items take their summary from their page (`fetch_article`)."""
         self.watcher = watcher
         self._rows = FeedRowWriter(store)
         self._all = asyncio.Semaphore(policy.max_concurrent)
@@ -225,12 +231,7 @@ class Poller:
         except Exception as exc:  # a parser bug on one document must not stop the poller
             raise ParseError(f"parser failed: {type(exc).__name__}: {exc}") from exc
         if self.watcher is not None:
-            try:
-                await self.watcher.document(feed, parsed, headers, url)
-            except Exception as exc:  # push is an extra: it never fails a poll
-                log.warning(
-                    "feed %s: hub discovery failed: %s: %s", feed.name, type(exc).__name__, exc
-                )
+            await self.watcher.document(feed, parsed, headers, url)
         record, delay = settle(parsed)
         seen = await self.store.polls.seen_keys(feed.id, (item.key for item in parsed.items))
         decision = decide(parsed.items, seen, primed=feed.primed, backlog=feed.backlog)
@@ -238,7 +239,10 @@ class Poller:
         classifier = self.classifiers.get(k for s in subscriptions for k in s.keywords)
         grouped = {s.recipient: s.stories for s in subscriptions}
         queued: list[QueuedAlert] = []
-        for item in decision.alert:
+        alerting = decision.alert
+        if self.articles is not None and feed.name in self.article_feeds:
+            alerting = await self.articles.fill(alerting, feed=feed.name)
+        for item in alerting:
             classification = classifier.classify(item)
             story = None
             if self.stories is not None:

@@ -15,7 +15,8 @@ class DocumentWatcher(Protocol):
 
     async def document(
         self, feed: FeedRecord, parsed: ParsedFeed, headers: Mapping[str, str], url: str
-    ) -> None: ...
+    ) -> None:
+        """Told of each parsed document; never raises (push is an extra, polls go on)."""
 
     def poll_floor(self, feed: FeedRecord) -> float | None:
         """The least seconds between two polls of `feed` (None: its usual interval)."""

@@ -93,18 +93,22 @@ class Subscriber:
     async def document(
         self, feed: FeedRecord, parsed: ParsedFeed, headers: Mapping[str, str], url: str
     ) -> None:
-        """A document of `feed` was read: store its hub when it names a new one."""
+        """A document of `feed` was read: store its hub when it names a new one. A failure is
+        logged, never raised: the poll that read the document goes on."""
         links = discover(parsed.links, headers, url)
         if links is None:
             return
-        if self._known is None:
-            self._known = await self.store.hubs()
-        if self._known.get(feed.id) == (links.hub, links.topic):
-            return
-        if await self.store.discovered(feed.id, links.hub, links.topic, self._clock()):
-            log.info("feed %s: WebSub hub %s found; subscribing", feed.name, links.hub)
-            self._wake.set()
-        self._known[feed.id] = (links.hub, links.topic)
+        try:
+            if self._known is None:
+                self._known = await self.store.hubs()
+            if self._known.get(feed.id) == (links.hub, links.topic):
+                return
+            if await self.store.discovered(feed.id, links.hub, links.topic, self._clock()):
+                log.info("feed %s: WebSub hub %s found; subscribing", feed.name, links.hub)
+                self._wake.set()
+            self._known[feed.id] = (links.hub, links.topic)
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("feed %s: hub not recorded: %s", feed.name, type(exc).__name__)
 
     def poll_floor(self, feed: FeedRecord) -> float | None:
         """The slower interval of a feed its hub pushes (None: not pushed now)."""
