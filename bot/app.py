@@ -383,6 +383,8 @@ class App:
         if self.web_runner is not None:
             await self.web_runner.cleanup()
             self.web_runner = None
+        if self.push is not None:
+            await self.push.receiver.drain()
         if self._presence is not None:
             await self._presence.leave()
             self._presence = None

@@ -68,6 +68,11 @@ class PushReceiver:
         self._clock = clock
         self._thin_polls: set[asyncio.Task[object]] = set()
 
+    async def drain(self, wait_up_to: float = 30.0) -> None:
+        """Let the fetches thin pings started finish (each commits whole), at shutdown."""
+        if self._thin_polls:
+            await asyncio.wait(set(self._thin_polls), timeout=wait_up_to)
+
     def routes(self) -> list[web.RouteDef]:
         path = CALLBACK_PATH + "{token}"
         return [web.get(path, self.verify), web.post(path, self.receive)]
