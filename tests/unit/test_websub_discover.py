@@ -45,6 +45,7 @@ PLAIN_RSS = (
             HubLinks("https://other.example/h", "https://t.example/f"),
         ),
         (PLAIN_RSS, {"link": '<https://hub.example/>; rel="hub self"'}, HubLinks(HUB, HUB)),
+        (PLAIN_RSS, {"link": f"<{HUB}>; rel=hub, <{URL}/x>; rel=self"}, HubLinks(HUB, URL + "/x")),
         # only http(s) hubs
         (PLAIN_RSS, {"link": '<javascript:alert(1)>; rel="hub"'}, None),
         (PLAIN_RSS, {"link": '<https://x.example/>; rel="alternate"'}, None),
