@@ -445,3 +445,18 @@ async def test_without_a_public_url_nothing_is_subscribed(
         finally:
             await app.stop_services()
             await app.close()
+
+
+async def test_a_hub_that_signs_only_with_sha1_is_accepted(
+    tmp_path: Path, database_url: str
+) -> None:
+    async with (
+        fakes(tmp_path, algorithm="sha1") as (feeds, tg, hub),
+        running_bot(database_url, feeds, tg, hub.url) as rig,
+    ):
+        await rig.active()
+        rig.publish([ai_item(8), *OLD_ITEMS])
+        await rig.announce()
+        await eventually(lambda: len(rig.chat_texts()) == 1, what="the sha1-signed push")
+        sub = await rig.subscription()
+        assert sub is not None and sub.signature_algorithm == "sha1"
