@@ -127,7 +127,8 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         url = urlsplit(get(name))
         if get(name) and (url.scheme not in ("http", "https") or not url.hostname):
             raise SettingsError(f"{name}: {get(name)!r} is not an http:// or https:// URL")
-    if urlsplit(get("NEWSBOT_PUBLIC_URL")).query or urlsplit(get("NEWSBOT_PUBLIC_URL")).fragment:
+    public = urlsplit(get("NEWSBOT_PUBLIC_URL"))
+    if public.query or public.fragment:
         raise SettingsError("NEWSBOT_PUBLIC_URL: a base URL has no ?query or #fragment")
     push_poll_text = get("NEWSBOT_PUSH_POLL_INTERVAL")
     try:
