@@ -234,6 +234,31 @@ class Outgoing:
     preview: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class DigestLine:
+    """One story of a digest: the outbox row it settles, its group and what it shows."""
+
+    row_id: int
+    topic: str
+    title: str
+    link: str | None
+    source: str
+    published: float
+    """Epoch seconds (publication, else when it was queued): newest first within a topic."""
+
+
+@dataclass(frozen=True, slots=True)
+class DigestPage:
+    """One message of a digest."""
+
+    recipient: Recipient
+    heading: str
+    lines: tuple[DigestLine, ...]
+    part: int = 1
+    parts: int = 1
+    preview: bool = False
+
+
 class OutboxKind(StrEnum):
     """What an outbox row asks of the platform."""
 

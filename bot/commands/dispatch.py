@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 
+from bot.commands.delivery import DeliveryCommands
 from bot.commands.operator import OperatorCommands
 from bot.commands.preferences import PreferenceCommands
 from bot.commands.requests import (
@@ -22,7 +23,7 @@ from bot.store import Store
 log = logging.getLogger(__name__)
 
 
-class Commands(SubscriberCommands, PreferenceCommands, OperatorCommands):
+class Commands(SubscriberCommands, PreferenceCommands, DeliveryCommands, OperatorCommands):
     """Executes commands against the store and the config in force."""
 
     def __init__(

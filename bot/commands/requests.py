@@ -89,6 +89,16 @@ USAGE: dict[str, _Usage] = {
         "how much of each story an alert shows, its image, its link preview",
         changes_chat=True,
     ),
+    "mode": _Usage(
+        "[instant|hourly|daily <HH:MM>|weekly <day> <HH:MM>]",
+        "alerts one by one, or gathered in a digest",
+        changes_chat=True,
+    ),
+    "quiet": _Usage(
+        "[<HH:MM-HH:MM> [except breaking]|off]",
+        "hold alerts at night, then send them in one digest",
+        changes_chat=True,
+    ),
     "feeds": _Usage("", "the feeds polled", admin=True),
     "addfeed": _Usage("<url> [name]", "poll a new feed", admin=True),
     "removefeed": _Usage("<name>", "stop polling a feed", admin=True),

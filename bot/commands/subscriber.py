@@ -7,6 +7,7 @@ import re
 
 from bot.classify import normalize
 from bot.commands.context import CommandContext
+from bot.commands.delivery import delivery_lines
 from bot.commands.preferences import at, format_line, shown_preferences
 from bot.commands.requests import (
     MAX_KEYWORDS,
@@ -127,6 +128,7 @@ class SubscriberCommands(CommandContext):
         lines.append(
             "Stories: " + ("one alert each" if sub.stories else "off (every report alerts)")
         )
+        lines += await delivery_lines(self, request.recipient)
         lines.append(f"Format: {format_line(shown)}")
         lines.append(f"Timezone: {shown.timezone}")
         return CommandReply("\n".join(lines))

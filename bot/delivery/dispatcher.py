@@ -34,6 +34,7 @@ from bot.channels.base import (
     SendError,
     SentMessage,
 )
+from bot.delivery.digest import DigestDelivery
 from bot.delivery.policy import Clock, DeliveryPolicy, DeliveryStats, Observer
 from bot.models import (
     DeliveryOutcome,
@@ -54,8 +55,8 @@ from bot.store.stories import StoryMessage, StoryStore
 log = logging.getLogger(__name__)
 
 
-class Dispatcher:
-    """Drains the outbox of one platform through its channel adapter."""
+class Dispatcher(DigestDelivery):
+    """Drains the outbox of one platform through its channel adapter (digests: `digest`)."""
 
     def __init__(
         self,
@@ -179,6 +180,7 @@ class Dispatcher:
             return 1
         paced = self._pace()
         busy = set(self._in_flight) | {ref for ref, t in self._chat_ready.items() if t > paced}
+        await self._triage()
         entries = await self.outbox.claim(
             self.platform, self._clock(), limit=free, lease=self.policy.lease, exclude_chats=busy
         )
@@ -241,15 +243,13 @@ class Dispatcher:
 
     def _settled(self, entry: OutboxEntry, ours: bool) -> None:
         if not ours:
-            log.warning(
-                "%s: outcome of alert %d not recorded: its lease was taken over",
-                self.platform,
-                entry.id,
-            )
+            taken = "%s: outcome of alert %d not recorded: its lease was taken over"
+            log.warning(taken, self.platform, entry.id)
 
     async def _deliver_and_record(self, entry: OutboxEntry) -> None:
-        if entry.kind is OutboxKind.EDIT:
-            await self._edit_and_record(entry)
+        if entry.kind is OutboxKind.EDIT or entry.digest_at is not None:
+            is_edit = entry.kind is OutboxKind.EDIT
+            await (self._edit_and_record if is_edit else self._deliver_digest)(entry)
             return
         try:
             item, tags = decode_alert(entry.payload)

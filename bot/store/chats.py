@@ -1,12 +1,12 @@
-"""The chats aggregate: chats, their topic subscriptions, personal keywords, mute, timezone and
-format."""
+"""The chats aggregate: chats, their topic subscriptions, personal keywords, mute, timezone,
+format, delivery mode and quiet hours."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import Choices, ExcerptLength, OutboxStatus, Platform, Recipient, Subscription
@@ -77,7 +77,14 @@ class ChatStore:
         if row is None:
             return None
         return ChatRecord(
-            row.id, _recipient(row), row.active, chat_choices(row), row.muted_until, row.stories
+            row.id,
+            _recipient(row),
+            row.active,
+            chat_choices(row),
+            row.muted_until,
+            row.stories,
+            row.delivery,
+            row.quiet,
         )
 
     async def sync_static(
@@ -190,6 +197,35 @@ class ChatStore:
                     preview=choices.preview,
                 )
             )
+
+    async def set_delivery(
+        self, recipient: Recipient, now: float, *, mode: str | None = None, quiet: str | None = None
+    ) -> None:
+        """Store the chat's `/mode` or `/quiet` (as typed; '' for instant, or no quiet hours).
+
+        Its alerts waiting for a digest follow the change: back to instant without quiet hours,
+        they go out now in one digest; otherwise every waiting alert is triaged again.
+        """
+        values = {"delivery": mode} if mode is not None else {"quiet": quiet}
+        async with self._db.transaction() as conn:
+            ref = await self._ref(conn, recipient, now)
+            row = (
+                await conn.execute(
+                    update(chats).where(chats.c.id == ref).values(values).returning(chats)
+                )
+            ).one()
+            waiting = and_(
+                outbox.c.chat_ref == ref,
+                outbox.c.status == OutboxStatus.PENDING,
+                or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now),
+            )
+            if not row.delivery and not row.quiet:
+                release = waiting & outbox.c.digest_at.is_not(None)
+                await conn.execute(update(outbox).where(release).values(digest_at=now))
+            else:
+                await conn.execute(
+                    update(outbox).where(waiting).values(triaged=False, digest_at=None)
+                )
 
     async def subscriptions(self, *, active_only: bool = True) -> list[Subscription]:
         """Every chat with its topics and keywords (for routing and `/list`)."""

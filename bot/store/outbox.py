@@ -9,6 +9,11 @@ Each claim writes a fresh lease token, and every outcome (sent, retry later, fai
 written only while the row still carries that token and is pending: a process whose lease ran out
 and was taken over can no longer settle the row, so a late "failed" never overwrites "sent".
 A sender renews the leases of its sends in flight, so a slow send keeps its row.
+
+A row held for a digest (`digest_at`) is not handed out before its digest is due, and holds up
+nothing behind it; a chat with a digest mode or quiet hours has its new rows triaged first (see
+`bot.store.digests`). The claim of a due digest leases every held row of its chat due by then,
+under the one token, so the digest and its entries are settled together.
 """
 
 from __future__ import annotations
@@ -17,11 +22,12 @@ import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import OutboxKind, OutboxStatus, Platform, Recipient
 from bot.store.chats import CHOICE_COLUMNS, chat_choices, chat_refs
+from bot.store.digests import DigestStore, awaits_triage, lease_digest
 from bot.store.engine import Database
 from bot.store.records import OutboxEntry, QueuedAlert
 from bot.store.schema import chats, outbox, story_messages
@@ -123,6 +129,7 @@ class OutboxStore:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self.digests = DigestStore(db)
 
     async def queue_notices(
         self, notices: Sequence[QueuedAlert], feed_name: str, now: float
@@ -152,6 +159,7 @@ class OutboxStore:
             older.c.status == PENDING,
             older.c.id < outbox.c.id,
             or_(older.c.kind == OutboxKind.ALERT, older.c.not_before <= now),
+            or_(older.c.digest_at.is_(None), older.c.digest_at <= now),
         )
         query = (
             select(outbox.c.id)
@@ -159,6 +167,8 @@ class OutboxStore:
                 outbox.c.platform == platform.value,
                 outbox.c.status == PENDING,
                 outbox.c.not_before <= now,
+                or_(outbox.c.digest_at.is_(None), outbox.c.digest_at <= now),
+                ~awaits_triage(),
                 lease_free,
                 head_of_queue,
             )
@@ -184,12 +194,15 @@ class OutboxStore:
                     lease_token=token,
                     attempts=outbox.c.attempts + 1,
                 )
-                .returning(outbox.c.id)
+                .returning(outbox.c.id, outbox.c.chat_ref, outbox.c.digest_at)
             )
-            ids = [r.id for r in leased]
-            if not ids:
+            heads = leased.all()
+            if not heads:
                 return []
-            return await _entries(conn, ids)
+            for head in heads:
+                if head.digest_at is not None:
+                    await lease_digest(conn, head.chat_ref, head.id, token, now, now + lease)
+            return await _entries(conn, [head.id for head in heads])
 
     async def mark_sent(self, entry: OutboxEntry, now: float) -> bool:
         """Record that the platform accepted `entry`; False when the lease was no longer ours."""
@@ -239,9 +252,14 @@ class OutboxStore:
                 )
 
     async def next_due(self, platform: Platform) -> float | None:
-        """When the earliest pending alert of `platform` becomes due (None: nothing pending)."""
+        """When the earliest pending alert of `platform` becomes due (None: nothing pending);
+        an alert held for a digest is due with its digest."""
+        due = case(
+            (outbox.c.digest_at > outbox.c.not_before, outbox.c.digest_at),
+            else_=outbox.c.not_before,
+        )
         async with self._db.reading() as conn:
-            query = select(func.min(outbox.c.not_before)).where(
+            query = select(func.min(due)).where(
                 outbox.c.platform == platform.value, outbox.c.status == PENDING
             )
             value = (await conn.execute(query)).scalar_one_or_none()
@@ -298,6 +316,7 @@ async def _entries(conn: AsyncConnection, ids: list[int]) -> list[OutboxEntry]:
             kind=OutboxKind(r.kind),
             story_id=r.story_id,
             lease_token=r.lease_token,
+            digest_at=r.digest_at,
         )
         for r in rows
     ]

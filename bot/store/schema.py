@@ -69,6 +69,9 @@ chats = Table(
     Column("excerpt", String(16)),
     Column("image", Boolean),
     Column("preview", Boolean),
+    # /mode and /quiet as typed (`daily 08:00`, `23:00-07:00 except breaking`); '' for none
+    Column("delivery", String(32), nullable=False, server_default=""),
+    Column("quiet", String(32), nullable=False, server_default=""),
     UniqueConstraint("platform", "chat_id", "thread_id", name="uq_chats_recipient"),
 )
 
@@ -108,6 +111,10 @@ outbox = Table(
     Column("last_error", Text),
     Column("kind", String(16), nullable=False, server_default="alert"),
     Column("story_id", Integer),
+    # held for a digest: when it goes out with the chat's other held alerts (NULL: on its own);
+    # a row of a chat with a digest mode or quiet hours waits until it is triaged (digest_at set)
+    Column("digest_at", Float),
+    Column("triaged", Boolean, nullable=False, server_default="0"),
     UniqueConstraint("chat_ref", "feed_name", "item_key", name="uq_outbox_alert"),
 )
 

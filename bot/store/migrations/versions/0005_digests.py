@@ -1,0 +1,35 @@
+"""digests and quiet hours: a chat's /mode and /quiet, and outbox rows held for a digest
+
+Revision ID: 0005
+Revises: 0004
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("chats") as batch_op:
+        batch_op.add_column(
+            sa.Column("delivery", sa.String(length=32), nullable=False, server_default="")
+        )
+        batch_op.add_column(
+            sa.Column("quiet", sa.String(length=32), nullable=False, server_default="")
+        )
+    with op.batch_alter_table("outbox") as batch_op:
+        batch_op.add_column(sa.Column("digest_at", sa.Float(), nullable=True))
+        batch_op.add_column(sa.Column("triaged", sa.Boolean(), nullable=False, server_default="0"))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("outbox") as batch_op:
+        batch_op.drop_column("triaged")
+        batch_op.drop_column("digest_at")
+    with op.batch_alter_table("chats") as batch_op:
+        batch_op.drop_column("quiet")
+        batch_op.drop_column("delivery")
