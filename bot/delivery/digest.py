@@ -125,12 +125,13 @@ class DigestDelivery:
                     log.warning("%s: digest page refused: %s", self.platform, exc.reason)
                     continue
                 except SendError as exc:
-                    unsent = [
-                        by_id[line.row_id] for later in pages[number:] for line in later.lines
-                    ]
+                    unsent = sorted(
+                        (by_id[line.row_id] for later in pages[number:] for line in later.lines),
+                        key=lambda entry: entry.id,
+                    )
                     await digests.release(unsent[1:])
-                    # the first unsent entry carries the outcome (wait, retry, chat gone ...);
-                    # the others wait behind it, released
+                    # the oldest unsent entry carries the outcome (wait, retry, chat gone ...);
+                    # the others, released, wait behind it in their chat's queue
                     await self._handle_failure(dataclasses.replace(head, id=unsent[0].id), exc)
                     return
                 now = self._clock()

@@ -74,6 +74,7 @@ async def lease_digest(
             outbox.c.id != head,
             outbox.c.status == PENDING,
             outbox.c.digest_at <= now,
+            outbox.c.not_before <= now,
             or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now),
         )
         .values(lease_until=until, lease_token=token, attempts=outbox.c.attempts + 1)
