@@ -17,27 +17,38 @@ from bot.digest_times import (
     stored_mode,
     stored_quiet,
 )
+from bot.i18n import N_, _
 from bot.models import Recipient
 
-BREAKING_THROUGH = "breaking news still comes at once"
-_DAY_NAMES = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
+_WEEKLY = (
+    N_("one digest a week, Mondays at {time}"),
+    N_("one digest a week, Tuesdays at {time}"),
+    N_("one digest a week, Wednesdays at {time}"),
+    N_("one digest a week, Thursdays at {time}"),
+    N_("one digest a week, Fridays at {time}"),
+    N_("one digest a week, Saturdays at {time}"),
+    N_("one digest a week, Sundays at {time}"),
+)
 
 
 def mode_line(mode: DeliveryMode) -> str:
     """`one digest a day at 08:00` (for `/mode` and `/list`)."""
+    clock = f"{mode.at:%H:%M}"
     if mode.cadence is Cadence.HOURLY:
-        return "one digest an hour"
+        return _("one digest an hour")
     if mode.cadence is Cadence.DAILY:
-        return f"one digest a day at {mode.at:%H:%M}"
+        return _("one digest a day at {time}").format(time=clock)
     if mode.cadence is Cadence.WEEKLY:
-        return f"one digest a week, {_DAY_NAMES[mode.weekday]} at {mode.at:%H:%M}"
-    return "one by one, as they are found"
+        return _(_WEEKLY[mode.weekday]).format(time=clock)
+    return _("one by one, as they are found")
 
 
 def quiet_line(quiet: QuietHours) -> str:
     """`23:00-07:00, breaking news still comes at once` (for `/quiet` and `/list`)."""
     span = f"{quiet.start:%H:%M}-{quiet.end:%H:%M}"
-    return f"{span}, {BREAKING_THROUGH}" if quiet.except_breaking else span
+    if quiet.except_breaking:
+        return _("{span}, breaking news still comes at once").format(span=span)
+    return span
 
 
 async def delivery_lines(context: CommandContext, recipient: Recipient) -> list[str]:
@@ -47,10 +58,10 @@ async def delivery_lines(context: CommandContext, recipient: Recipient) -> list[
         return []
     lines = []
     if chat.delivery:
-        lines.append(f"Delivery: {mode_line(stored_mode(chat.delivery))}")
+        lines.append(_("Delivery: {mode}").format(mode=mode_line(stored_mode(chat.delivery))))
     quiet = stored_quiet(chat.quiet)
     if quiet is not None:
-        lines.append(f"Quiet hours: {quiet_line(quiet)}")
+        lines.append(_("Quiet hours: {quiet}").format(quiet=quiet_line(quiet)))
     return lines
 
 
@@ -61,9 +72,8 @@ class DeliveryCommands(CommandContext):
         if not request.args:
             chat = await self.chats.get(request.recipient)
             mode = stored_mode(chat.delivery if chat else "")
-            return CommandReply(
-                f"Alerts here come {mode_line(mode)}.\n{usage('mode', self.prefix)}"
-            )
+            text = _("Alerts here come {mode}.").format(mode=mode_line(mode))
+            return CommandReply(f"{text}\n{usage('mode', self.prefix)}")
         try:
             mode = parse_mode(request.args)
         except ValueError:
@@ -74,10 +84,10 @@ class DeliveryCommands(CommandContext):
         shown = await shown_preferences(self, request.recipient)
         due = next_digest(mode, now, shown.timezone)
         if due is None:
-            return CommandReply(f"Alerts here now come {mode_line(mode)}.")
+            return CommandReply(_("Alerts here now come {mode}.").format(mode=mode_line(mode)))
+        text = _("Alerts here now come in {mode} ({zone}); the next is due {time}.")
         return CommandReply(
-            f"Alerts here now come in {mode_line(mode)} ({shown.timezone}); "
-            f"the next is due {at(due, shown)}."
+            text.format(mode=mode_line(mode), zone=shown.timezone, time=at(due, shown))
         )
 
     async def _cmd_quiet(self, request: CommandRequest) -> CommandReply:
@@ -85,19 +95,29 @@ class DeliveryCommands(CommandContext):
         if not args:
             chat = await self.chats.get(request.recipient)
             quiet = stored_quiet(chat.quiet if chat else "")
-            now_set = f"Quiet hours: {quiet_line(quiet)}." if quiet else "No quiet hours here."
+            if quiet is None:
+                now_set = _("No quiet hours here.")
+            else:
+                now_set = _("Quiet hours: {quiet}.").format(quiet=quiet_line(quiet))
             return CommandReply(f"{now_set}\n{usage('quiet', self.prefix)}")
         if args == ["off"]:
             await self.chats.set_delivery(request.recipient, self.clock(), quiet="")
-            return CommandReply("No quiet hours here: alerts come as they are found.")
+            return CommandReply(_("No quiet hours here: alerts come as they are found."))
         try:
             quiet = parse_quiet(args)
         except ValueError:
             return CommandReply(usage("quiet", self.prefix))
         await self.chats.set_delivery(request.recipient, self.clock(), quiet=str(quiet))
         shown = await shown_preferences(self, request.recipient)
-        through = f"; {BREAKING_THROUGH}" if quiet.except_breaking else ""
-        return CommandReply(
-            f"Quiet hours {quiet.start:%H:%M}-{quiet.end:%H:%M} ({shown.timezone}): alerts "
-            f"found then wait and come in one digest when they end{through}."
-        )
+        span = f"{quiet.start:%H:%M}-{quiet.end:%H:%M}"
+        if quiet.except_breaking:
+            text = _(
+                "Quiet hours {span} ({zone}): alerts found then wait and come in one digest "
+                "when they end; breaking news still comes at once."
+            )
+        else:
+            text = _(
+                "Quiet hours {span} ({zone}): alerts found then wait and come in one digest "
+                "when they end."
+            )
+        return CommandReply(text.format(span=span, zone=shown.timezone))

@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.channels.base import Channel, PermanentFailure, SendError
 from bot.delivery.policy import Clock, DeliveryPolicy, DeliveryStats
 from bot.digest_times import hold_until, stored_mode, stored_quiet
+from bot.i18n import _, ngettext, speaking
 from bot.models import DeliveryOutcome, DigestLine, OutboxKind, Platform, Preferences, Recipient
 from bot.render.digest import paginate
 from bot.store.codec import decode_alert
@@ -36,9 +37,10 @@ log = logging.getLogger(__name__)
 
 
 def digest_heading(count: int, due: float, timezone: str) -> str:
-    """`Digest · 3 stories · 2026-03-02 08:00 KST`."""
-    stories = "1 story" if count == 1 else f"{count} stories"
-    return f"Digest · {stories} · {local_time(datetime.fromtimestamp(due, UTC), timezone)}"
+    """`Digest · 3 stories · 2026-03-02 08:00 KST`, in the language spoken here."""
+    stories = ngettext("{count} story", "{count} stories", count).format(count=count)
+    when = local_time(datetime.fromtimestamp(due, UTC), timezone)
+    return _("Digest · {stories} · {time}").format(stories=stories, time=when)
 
 
 class DigestDelivery:
@@ -106,7 +108,8 @@ class DigestDelivery:
         if not lines:
             return
         shown = head.choices.over(self._preferences(head.recipient))
-        heading = digest_heading(len(lines), head.digest_at or self._clock(), shown.timezone)
+        with speaking(shown.language):
+            heading = digest_heading(len(lines), head.digest_at or self._clock(), shown.timezone)
         pages = paginate(
             head.recipient, heading, lines, self.channel.fits_digest, preview=shown.preview
         )

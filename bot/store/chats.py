@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import Choices, ExcerptLength, OutboxStatus, Platform, Recipient, Subscription
@@ -44,7 +44,13 @@ async def chat_refs(
     return refs
 
 
-CHOICE_COLUMNS = (chats.c.timezone, chats.c.excerpt, chats.c.image, chats.c.preview)
+CHOICE_COLUMNS = (
+    chats.c.timezone,
+    chats.c.excerpt,
+    chats.c.image,
+    chats.c.preview,
+    chats.c.language,
+)
 """The columns `chat_choices` reads."""
 
 
@@ -55,6 +61,7 @@ def chat_choices(row: Any) -> Choices:
         excerpt=ExcerptLength(row.excerpt) if row.excerpt else None,
         image=row.image,
         preview=row.preview,
+        language=row.language or None,
     )
 
 
@@ -195,7 +202,22 @@ class ChatStore:
                     excerpt=excerpt,
                     image=choices.image,
                     preview=choices.preview,
+                    language=choices.language,
                 )
+            )
+
+    async def adopt(
+        self, recipient: Recipient, now: float, *, language: str | None, timezone: str | None
+    ) -> None:
+        """Take the language and timezone of the chat's first speaker, once: where the chat chose
+        neither (a language of '' records that the first speaker was seen and gave none)."""
+        async with self._db.transaction() as conn:
+            ref = await self._ref(conn, recipient, now)
+            zone = case((chats.c.timezone == "", timezone or ""), else_=chats.c.timezone)
+            await conn.execute(
+                update(chats)
+                .where(chats.c.id == ref, chats.c.language.is_(None))
+                .values(language=language or "", timezone=zone)
             )
 
     async def set_delivery(

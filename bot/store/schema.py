@@ -72,6 +72,7 @@ chats = Table(
     # /mode and /quiet as typed (`daily 08:00`, `23:00-07:00 except breaking`); '' for none
     Column("delivery", String(32), nullable=False, server_default=""),
     Column("quiet", String(32), nullable=False, server_default=""),
+    Column("language", String(8)),  # /lang, or the language of the chat's first speaker
     UniqueConstraint("platform", "chat_id", "thread_id", name="uq_chats_recipient"),
 )
 

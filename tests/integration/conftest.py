@@ -1,99 +1,33 @@
 """What the end-to-end chat tests share: the fake Bot API and fake Slack Web API with one reader
-each, a clock the test moves, and a driver that runs the bot as `newsbot run --once` would (with
-a restart when a test asks) while the reader types commands.
+each, and `launch`, which starts the bot on either with a config and a clock (the driver and the
+clock are in driver.py).
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+import dataclasses
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
 
-from bot.app import App
-from bot.commands import CommandRequest
-from bot.config import LoadedConfig, parse_config
 from bot.models import Platform
 from bot.settings import Settings
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
-
-TOKEN = "4242:TEST_chat-token"
-SLACK_TOKEN = "xoxb-TEST-chat"
-USER = 1001
-"""The reader's Telegram user id, which is also their private chat's id."""
-CHANNEL = "C0NEWS"
-SLACK_USER = "U0READER"
-
-
-class Clock:
-    """Wall time for the bot: real time from `start` (now, when None), or standing still at
-    `start` when `frozen`, plus whatever the test skips ahead."""
-
-    def __init__(self, start: float | None = None, *, frozen: bool = False) -> None:
-        self._origin = time.time()
-        self._start = self._origin if start is None else start
-        self._frozen = frozen
-        self.skipped = 0.0
-
-    def advance(self, seconds: float) -> None:
-        self.skipped += seconds
-
-    def set(self, when: float) -> None:
-        """Move to `when` (forward only: a wall clock the test turns back is not a test)."""
-        assert when >= self(), "the clock only moves forward"
-        self.skipped += when - self()
-
-    def __call__(self) -> float:
-        flowing = 0.0 if self._frozen else time.time() - self._origin
-        return self._start + flowing + self.skipped
-
-
-class ChatBot:
-    """`newsbot run --once`, as many times as a test asks, with a restart when it asks; its
-    commands are typed by one reader in one chat."""
-
-    def __init__(self, config: Path, settings: Settings, clock: Clock, platform: Platform) -> None:
-        self.config = config
-        self.settings = settings
-        self.clock = clock
-        self.platform = platform
-        telegram = platform is Platform.TELEGRAM
-        self.chat = str(USER) if telegram else CHANNEL
-        self.user = str(USER) if telegram else SLACK_USER
-        self.app: App | None = None
-
-    async def start(self) -> App:
-        loaded = LoadedConfig(parse_config(self.config.read_text(encoding="utf-8")), self.config)
-        self.app = App(self.settings, loaded, clock=self.clock)
-        await self.app.start()
-        return self.app
-
-    async def restart(self) -> App:
-        await self.close()
-        return await self.start()
-
-    async def close(self) -> None:
-        if self.app is not None:
-            await self.app.close()
-            self.app = None
-
-    async def command(self, text: str) -> str:
-        """The reply to `text`, typed as on either platform (`/mode daily 08:00`, `/news mode`)."""
-        assert self.app is not None
-        name, *args = text.removeprefix("/news ").lstrip("/").split()
-        request = CommandRequest(self.platform, self.chat, self.user, name, tuple(args))
-        return (await self.app.commands_for(self.platform).handle(request)).text
-
-    async def once(self) -> None:
-        assert self.app is not None
-        await self.app.run_once()
-
-
-Launch = Callable[[Platform, Path, Clock], AbstractAsyncContextManager[ChatBot]]
+from tests.integration.driver import (
+    CHANNEL,
+    SLACK_TOKEN,
+    SLACK_USER,
+    TOKEN,
+    USER,
+    ChatBot,
+    Clock,
+    Launch,
+)
 
 
 @pytest_asyncio.fixture
@@ -116,7 +50,9 @@ def launch(tg: FakeTelegram, slack: FakeSlack, database_url: str) -> Launch:
     """Start a bot on one platform with the config at `config`, stopped when the test is done."""
 
     @asynccontextmanager
-    async def start(platform: Platform, config: Path, clock: Clock) -> AsyncIterator[ChatBot]:
+    async def start(
+        platform: Platform, config: Path, clock: Clock, **overrides: Any
+    ) -> AsyncIterator[ChatBot]:
         telegram = platform is Platform.TELEGRAM
         settings = Settings(
             database_url=database_url,
@@ -126,6 +62,7 @@ def launch(tg: FakeTelegram, slack: FakeSlack, database_url: str) -> Launch:
             slack_bot_token="" if telegram else SLACK_TOKEN,
             slack_api_url=slack.api_url,
         )
+        settings = dataclasses.replace(settings, **overrides)
         bot = ChatBot(config, settings, clock, platform)
         await bot.start()
         try:

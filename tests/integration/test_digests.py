@@ -19,7 +19,7 @@ from tests.fakes.feed_server import FeedServer, rss
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import shipped_topics
-from tests.integration.conftest import CHANNEL, USER, ChatBot, Clock, Launch
+from tests.integration.driver import CHANNEL, USER, ChatBot, Clock, Launch
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:Deprecated since version v22.2.*retry_after:telegram.warnings.PTBDeprecationWarning"

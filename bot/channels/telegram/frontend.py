@@ -256,6 +256,7 @@ class TelegramFrontEnd(TelegramSender):
             thread_id=str(thread_id) if thread_id is not None else "",
             is_group=chat.type in (ChatType.GROUP, ChatType.SUPERGROUP),
             is_chat_admin=is_chat_admin,
+            language=(user.language_code or "") if user is not None else "",
         )
 
     async def _reply(self, chat_id: int, thread_id: int | None, reply: CommandReply) -> None:

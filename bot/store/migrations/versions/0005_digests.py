@@ -1,4 +1,5 @@
-"""digests and quiet hours: a chat's /mode and /quiet, and outbox rows held for a digest
+"""digests, quiet hours and language: a chat's /mode, /quiet and /lang, and outbox rows held for
+a digest
 
 Revision ID: 0005
 Revises: 0004
@@ -21,6 +22,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("quiet", sa.String(length=32), nullable=False, server_default="")
         )
+        batch_op.add_column(sa.Column("language", sa.String(length=8), nullable=True))
     with op.batch_alter_table("outbox") as batch_op:
         batch_op.add_column(sa.Column("digest_at", sa.Float(), nullable=True))
         batch_op.add_column(sa.Column("triaged", sa.Boolean(), nullable=False, server_default="0"))
@@ -31,5 +33,6 @@ def downgrade() -> None:
         batch_op.drop_column("triaged")
         batch_op.drop_column("digest_at")
     with op.batch_alter_table("chats") as batch_op:
+        batch_op.drop_column("language")
         batch_op.drop_column("quiet")
         batch_op.drop_column("delivery")
