@@ -8,6 +8,8 @@ checked at 07:59 and "one digest at 08:00" at 08:00, across a restart and a dayl
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -83,6 +85,27 @@ async def subscribed(bot: ChatBot, wire: Wire, *topics: str) -> None:
     await bot.once()
 
 
+Reader = Callable[..., AbstractAsyncContextManager[tuple[ChatBot, Wire]]]
+
+
+@pytest.fixture
+def reader(launch: Launch, tmp_path: Path, feed_server: FeedServer) -> Reader:
+    """`reader(platform, zone, when, *topics)`: a bot whose default timezone is `zone`, its clock
+    standing at `when`, its reader subscribed to `topics` (`ai` when none), and its feed."""
+
+    @asynccontextmanager
+    async def start(
+        platform: Platform, zone: ZoneInfo, when: float, *topics: str
+    ) -> AsyncIterator[tuple[ChatBot, Wire]]:
+        wire = Wire(feed_server)
+        config = write_config(tmp_path, feed_server, zone.key)
+        async with launch(platform, config, Clock(when, frozen=True)) as bot:
+            await subscribed(bot, wire, *(topics or ("ai",)))
+            yield bot, wire
+
+    return start
+
+
 async def poll_at(bot: ChatBot, when: float) -> None:
     """Move the clock to `when` and run once (the feed is due again: its interval is 1m)."""
     bot.clock.set(when)
@@ -95,17 +118,9 @@ def telegram_texts(tg: FakeTelegram) -> list[str]:
 
 @pytest.mark.parametrize("restart", [False, True], ids=["running", "restarted"])
 async def test_telegram_daily_digest_at_eight_in_the_chats_timezone(
-    launch: Launch,
-    tmp_path: Path,
-    feed_server: FeedServer,
-    tg: FakeTelegram,
-    restart: bool,
+    reader: Reader, tg: FakeTelegram, restart: bool
 ) -> None:
-    wire = Wire(feed_server)
-    clock = Clock(at(SEOUL, 2026, 3, 1, 6, 0), frozen=True)
-    config = write_config(tmp_path, feed_server, "Asia/Seoul")
-    async with launch(Platform.TELEGRAM, config, clock) as bot:
-        await subscribed(bot, wire, "ai")
+    async with reader(Platform.TELEGRAM, SEOUL, at(SEOUL, 2026, 3, 1, 6, 0)) as (bot, wire):
         assert await bot.command("/mode daily 08:00") == (
             "Alerts here now come in one digest a day at 08:00 (Asia/Seoul); "
             "the next is due 2026-03-01 08:00 KST."
@@ -141,14 +156,9 @@ async def test_telegram_daily_digest_at_eight_in_the_chats_timezone(
         assert len(tg.sent_to(USER)) == 2, "no digest when there is nothing"
 
 
-async def test_telegram_quiet_hours_hold_all_but_breaking(
-    launch: Launch, tmp_path: Path, feed_server: FeedServer, tg: FakeTelegram
-) -> None:
-    wire = Wire(feed_server)
-    clock = Clock(at(SEOUL, 2026, 3, 1, 22, 0), frozen=True)
-    config = write_config(tmp_path, feed_server, "Asia/Seoul")
-    async with launch(Platform.TELEGRAM, config, clock) as bot:
-        await subscribed(bot, wire, "ai", "breaking")
+async def test_telegram_quiet_hours_hold_all_but_breaking(reader: Reader, tg: FakeTelegram) -> None:
+    evening = at(SEOUL, 2026, 3, 1, 22, 0)
+    async with reader(Platform.TELEGRAM, SEOUL, evening, "ai", "breaking") as (bot, wire):
         assert await bot.command("/quiet 23:00-07:00 except breaking") == (
             "Quiet hours 23:00-07:00 (Asia/Seoul): alerts found then wait and come in one "
             "digest when they end; breaking news still comes at once."
@@ -181,13 +191,10 @@ async def test_telegram_quiet_hours_hold_all_but_breaking(
 
 
 async def test_telegram_quiet_hours_without_except_hold_breaking_too(
-    launch: Launch, tmp_path: Path, feed_server: FeedServer, tg: FakeTelegram
+    reader: Reader, tg: FakeTelegram
 ) -> None:
-    wire = Wire(feed_server)
-    clock = Clock(at(SEOUL, 2026, 3, 1, 23, 0), frozen=True)
-    config = write_config(tmp_path, feed_server, "Asia/Seoul")
-    async with launch(Platform.TELEGRAM, config, clock) as bot:
-        await subscribed(bot, wire, "breaking")
+    night = at(SEOUL, 2026, 3, 1, 23, 0)
+    async with reader(Platform.TELEGRAM, SEOUL, night, "breaking") as (bot, wire):
         await bot.command("/quiet 23:00-07:00")
         wire.publish(breaking_story(1, at(SEOUL, 2026, 3, 1, 23, 30)))
         await poll_at(bot, at(SEOUL, 2026, 3, 1, 23, 31))
@@ -200,14 +207,10 @@ async def test_telegram_quiet_hours_without_except_hold_breaking_too(
 
 
 async def test_slack_daily_digest_keeps_eight_oclock_across_the_dst_change(
-    launch: Launch, tmp_path: Path, feed_server: FeedServer, slack: FakeSlack
+    reader: Reader, slack: FakeSlack
 ) -> None:
     """New York moves its clocks forward on 2026-03-08: the digest is still at 08:00 there."""
-    wire = Wire(feed_server)
-    clock = Clock(at(NEW_YORK, 2026, 3, 7, 12, 0), frozen=True)
-    config = write_config(tmp_path, feed_server, "America/New_York")
-    async with launch(Platform.SLACK, config, clock) as bot:
-        await subscribed(bot, wire, "ai")
+    async with reader(Platform.SLACK, NEW_YORK, at(NEW_YORK, 2026, 3, 7, 12, 0)) as (bot, wire):
         assert await bot.command("/news mode daily 08:00") == (
             "Alerts here now come in one digest a day at 08:00 (America/New_York); "
             "the next is due 2026-03-08 08:00 EDT."
@@ -226,14 +229,8 @@ async def test_slack_daily_digest_keeps_eight_oclock_across_the_dst_change(
     ]
 
 
-async def test_slack_hourly_digest_and_back_to_instant(
-    launch: Launch, tmp_path: Path, feed_server: FeedServer, slack: FakeSlack
-) -> None:
-    wire = Wire(feed_server)
-    clock = Clock(at(SEOUL, 2026, 3, 1, 9, 0), frozen=True)
-    config = write_config(tmp_path, feed_server, "Asia/Seoul")
-    async with launch(Platform.SLACK, config, clock) as bot:
-        await subscribed(bot, wire, "ai")
+async def test_slack_hourly_digest_and_back_to_instant(reader: Reader, slack: FakeSlack) -> None:
+    async with reader(Platform.SLACK, SEOUL, at(SEOUL, 2026, 3, 1, 9, 0)) as (bot, wire):
         assert await bot.command("/news mode hourly") == (
             "Alerts here now come in one digest an hour (Asia/Seoul); "
             "the next is due 2026-03-01 10:00 KST."
@@ -259,14 +256,10 @@ async def test_slack_hourly_digest_and_back_to_instant(
     assert "AI 반도체 지원 3" in (instant.text or "") and instant.blocks is not None
 
 
-async def test_mode_and_quiet_refuse_bogus_arguments(
-    launch: Launch, tmp_path: Path, feed_server: FeedServer
-) -> None:
-    clock = Clock(at(SEOUL, 2026, 3, 1, 9, 0), frozen=True)
-    config = write_config(tmp_path, feed_server, "Asia/Seoul")
+async def test_mode_and_quiet_refuse_bogus_arguments(reader: Reader) -> None:
     mode_usage = "Usage: /mode [instant|hourly|daily <HH:MM>|weekly <day> <HH:MM>]"
     quiet_usage = "Usage: /quiet [<HH:MM-HH:MM> [except breaking]|off]"
-    async with launch(Platform.TELEGRAM, config, clock) as bot:
+    async with reader(Platform.TELEGRAM, SEOUL, at(SEOUL, 2026, 3, 1, 9, 0)) as (bot, _wire):
         for wrong in ("/mode daily", "/mode daily 25:00", "/mode weekly 08:00", "/mode often"):
             assert await bot.command(wrong) == mode_usage
         for wrong in ("/quiet 23:00", "/quiet 23:00-23:00", "/quiet 23:00-07:00 except ai"):
