@@ -65,6 +65,9 @@ async def test_telegram_first_speakers_language_then_lang(
         try:
             assert HELP_SUBSCRIBE_KO in (await say(tg, KOREAN_READER, "/help")).plain_text
             assert HELP_SUBSCRIBE_EN in (await say(tg, USER, "/help")).plain_text
+            menu = {c["command"]: c["description"] for c in tg.my_commands(language_code="ko")}
+            assert menu["mode"] == "알림을 하나씩, 또는 모아서 받기"
+            assert tg.my_commands()[0] == {"command": "start", "description": "introduce the bot"}
             korean = await say(tg, KOREAN_READER, "/mode sometimes")
             assert korean.plain_text == (
                 "사용법: /mode [instant|hourly|daily <HH:MM>|weekly <day> <HH:MM>]"
