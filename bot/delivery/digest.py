@@ -118,6 +118,10 @@ class DigestDelivery:
         try:
             for number, page in enumerate(pages):
                 page_entries = [by_id[line.row_id] for line in page.lines]
+                # the pages of one digest keep the chat's pace like any two messages
+                await asyncio.sleep(
+                    max(0.0, self._chat_ready.get(head.chat_ref, 0.0) - self._pace())
+                )
                 try:
                     await self._global_slot()
                     await self.channel.send_digest(page)

@@ -206,6 +206,38 @@ async def test_telegram_quiet_hours_without_except_hold_breaking_too(
         ]
 
 
+async def test_telegram_a_long_digest_is_split_between_stories(
+    reader: Reader, tg: FakeTelegram
+) -> None:
+    """60 stories with long headlines pass Telegram's 4,096 characters: several messages, each
+    accepted, each story in exactly one of them, whole."""
+    long_title = "인공지능 반도체 지원 확대 발표 " * 8
+    async with reader(Platform.TELEGRAM, SEOUL, at(SEOUL, 2026, 3, 1, 6, 0)) as (bot, wire):
+        await bot.command("/mode daily 08:00")
+        wire.publish(
+            *(
+                {**ai_story(n, at(SEOUL, 2026, 3, 1, 6, 0) + n), "title": f"{long_title}{n}"}
+                for n in range(1, 61)
+            )
+        )
+        await poll_at(bot, at(SEOUL, 2026, 3, 1, 6, 5))
+        await poll_at(bot, at(SEOUL, 2026, 3, 1, 8, 0))
+
+    pages = tg.sent_to(USER)
+    assert len(pages) > 1
+    assert [page.plain_text.splitlines()[0] for page in pages] == [
+        f"Digest · 60 stories · 2026-03-01 08:00 KST ({n}/{len(pages)})"
+        for n in range(1, len(pages) + 1)
+    ]
+    shown = [
+        int(line.removeprefix(f"• {long_title}").removesuffix(" — wire"))
+        for page in pages
+        for line in page.plain_text.splitlines()
+        if line.startswith("• ")
+    ]
+    assert shown == list(range(60, 0, -1)), "every story once, newest first, none cut"
+
+
 async def test_slack_daily_digest_keeps_eight_oclock_across_the_dst_change(
     reader: Reader, slack: FakeSlack
 ) -> None:
