@@ -23,7 +23,7 @@ from bot.channels.console import CONSOLE_RECIPIENT, ConsoleChannel
 from bot.classify import ClassifierCache
 from bot.commands import Commands
 from bot.config import Config, LoadedConfig
-from bot.delivery import Dispatcher
+from bot.delivery import Dispatcher, ElectedSender
 from bot.feeds.fetch import make_client
 from bot.grouping import StoryTracker
 from bot.models import Platform, Recipient, Subscription
@@ -33,6 +33,7 @@ from bot.poller import Poller, PollOutcome, PollPolicy
 from bot.scheduling import FeedScheduler
 from bot.settings import Settings
 from bot.store import Store, connect
+from bot.store.election import Election, Presence, SoleProcess, election_for, runs_alone
 from bot.store.records import FeedRecord, FeedSpec
 from bot.web import build_web_app, serve
 
@@ -82,6 +83,9 @@ class App:
         self.poller: Poller | None = None
         self.channels: dict[Platform, Channel] = {}
         self.dispatchers: dict[Platform, Dispatcher] = {}
+        self.senders: dict[Platform, ElectedSender] = {}
+        """Each platform's sending, run while this process is elected sender for its token."""
+        self._presence: Presence | None = None
         self.scheduler: FeedScheduler | None = None
         self.ops: Ops | None = None
         self.admin: ChatFeedAdmin | None = None
@@ -111,7 +115,12 @@ class App:
         self.client = make_client(transport=self._transport)
         self.scheduler = FeedScheduler(store.feeds, self._poll_feed, self.prune, clock=self.clock)
         scheduler = self.scheduler
-        self.ops = Ops(store, self.dispatchers, lambda: scheduler.running)
+        self.ops = Ops(
+            store,
+            self.dispatchers,
+            lambda: scheduler.running,
+            roles=lambda: {p: s.role for p, s in self.senders.items()},
+        )
         self.admin = ChatFeedAdmin(
             store.feeds,
             lambda: self.url_guard,
@@ -143,7 +152,32 @@ class App:
                 observer=self.ops.observe_delivery,
                 preferences=lambda recipient: self.config.preferences(recipient),
             )
+            self.senders[platform] = ElectedSender(
+                self.dispatchers[platform],
+                self._election(platform),
+                supervise=self.ops.supervise,
+                receiver=self._exclusive_receiver(platform),
+            )
         await self.apply_config(self.loaded)
+
+    def _election(self, platform: Platform) -> Election:
+        """Who sends for this platform's bot token: one process of all on the database."""
+        assert self.store is not None
+        token = {
+            Platform.TELEGRAM: self.settings.telegram_bot_token,
+            Platform.SLACK: self.settings.slack_bot_token,
+        }.get(platform)
+        if not token:  # the console prints in every process; each alert once, by its lease
+            return SoleProcess()
+        return election_for(self.store.db, platform.value, token)
+
+    def _exclusive_receiver(self, platform: Platform) -> FrontEnd | None:
+        """The front end that one process only may run: Telegram's long polling (two get 409
+        Conflict); a webhook, Socket Mode and Slack's HTTP mode take any process."""
+        if platform is Platform.TELEGRAM and not self.settings.telegram_webhook_url:
+            channel: object = self.channels[platform]
+            return next((f for f in self.front_ends if f is channel), None)
+        return None
 
     async def apply_config(self, loaded: LoadedConfig) -> None:
         """Make `loaded` the config in force: feeds, static subscriptions, topics."""
@@ -199,6 +233,8 @@ class App:
     async def close(self) -> None:
         if self.scheduler is not None:
             await self.scheduler.shutdown()
+        for sender in self.senders.values():
+            await sender.close()
         for front_end in self.front_ends:  # also closes the connections of sends-only use
             try:
                 await front_end.stop()
@@ -227,16 +263,21 @@ class App:
         return outcome
 
     async def poll_all(self) -> list[PollOutcome]:
-        """Poll every pollable feed once, concurrently."""
-        assert self.store is not None
-        feeds = await self.store.feeds.pollable()
-        results = await asyncio.gather(*(self._poll_feed(feed) for feed in feeds))
-        return [outcome for outcome in results if outcome is not None]
+        """Poll every pollable feed once, concurrently, each under a claim as `run` takes it:
+        alone on the database every feed is taken; beside a running `newsbot run` only those
+        due, so no feed is polled by both."""
+        assert self.store is not None and self.scheduler is not None
+        alone = await runs_alone(self.store.db)
+        return await self.scheduler.poll_once(due_only=not alone)
 
     async def run_once(self) -> list[PollOutcome]:
-        """`newsbot run --once`: poll every feed, deliver what is due, return."""
+        """`newsbot run --once`: poll every feed, deliver what is due, return. Where another
+        process is the sender for a platform's token, its alerts are left to that process."""
         outcomes = await self.poll_all()
-        await asyncio.gather(*(d.drain() for d in self.dispatchers.values()))
+        sent = await asyncio.gather(*(s.drain_once() for s in self.senders.values()))
+        for platform, drained in zip(self.senders, sent, strict=True):
+            if not drained:
+                log.info("%s: another process is the sender; alerts left to it", platform)
         return outcomes
 
     async def prune(self) -> None:
@@ -267,16 +308,21 @@ class App:
 
     async def start_services(self) -> None:
         """Start what `run_forever` keeps running: scheduler, dispatchers, front ends, web."""
-        assert self.scheduler is not None and self.ops is not None
+        assert self.scheduler is not None and self.ops is not None and self.store is not None
+        self._presence = Presence(self.store.db)  # `run --once` sees it and polls only what is due
+        await self._presence.enter()
         await self.scheduler.start()
-        # a dispatcher that crashes is restarted with backoff, /healthz is 503 meanwhile
+        # each platform sends from the process elected for its token; a dispatcher that crashes
+        # is restarted with backoff, /healthz is 503 meanwhile
         ops = self.ops
-        self._tasks = [
-            asyncio.create_task(ops.supervise(f"dispatch-{p}", d.run), name=f"dispatch-{p}")
-            for p, d in self.dispatchers.items()
-        ]
+        for platform, sender in self.senders.items():
+            await sender.start()
+            name = f"election-{platform}"
+            self._tasks.append(asyncio.create_task(ops.supervise(name, sender.run), name=name))
+        elected = [s.receiver for s in self.senders.values()]
         for front_end in self.front_ends:
-            await front_end.start()
+            if not any(front_end is r for r in elected):
+                await front_end.start()
         if self.settings.http_port is not None:
             routes = [r for f in self.front_ends for r in f.web_routes()]
             self.web_runner = await serve(
@@ -295,6 +341,10 @@ class App:
         log.info("stopping: finishing sends in flight")
         if self.scheduler is not None:
             await self.scheduler.shutdown()
+        for sender in self.senders.values():
+            sender.stop()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
         for front_end in self.front_ends:
             try:
                 await front_end.stop()
@@ -303,10 +353,9 @@ class App:
         if self.web_runner is not None:
             await self.web_runner.cleanup()
             self.web_runner = None
-        for dispatcher in self.dispatchers.values():
-            dispatcher.stop()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks = []
+        if self._presence is not None:
+            await self._presence.leave()
+            self._presence = None
 
     async def reload(self) -> str:
         """Re-read the config file (SIGHUP, `/reload`); a bad one is refused."""

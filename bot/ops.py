@@ -46,11 +46,15 @@ class Ops:
         dispatchers: Mapping[Platform, Dispatcher],
         scheduler_running: Callable[[], bool],
         metrics: Metrics | None = None,
+        *,
+        roles: Callable[[], Mapping[Platform, str]] = dict,
     ) -> None:
         self._store = store
         self._dispatchers = dispatchers
         self._scheduler_running = scheduler_running
         self.metrics = metrics or Metrics()
+        self._roles = roles
+        """Platform -> this process's part in sending for it: sender, or standby."""
         self._down: dict[str, str] = {}
         """Supervised tasks that crashed and wait for their restart: name -> why."""
 
@@ -112,8 +116,11 @@ class Ops:
         details["failing_feeds"] = sorted(
             f.name for f in feeds if f.condition is not FeedCondition.OK
         )
+        roles = self._roles()
         details["channels"] = {
-            str(p): "stopped: " + d.stopped_reason if d.stopped_reason else "running"
+            str(p): "stopped: " + d.stopped_reason
+            if d.stopped_reason and roles.get(p) != "standby"
+            else roles.get(p, "running")
             for p, d in self._dispatchers.items()
         }
         if self._down:

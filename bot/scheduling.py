@@ -11,6 +11,9 @@ its feed (`FeedStore.claim`): one process polls a feed at a time, once per inter
 a lease renewed while the poll runs, so a process killed mid-poll gives its feeds up a lease
 later. After each run a job follows the `next_poll_at` stored, whoever polled, so the process that
 lost a claim tries again when the feed is next due or the winner's lease ends.
+
+`run --once` takes its feeds by the same claim: beside a running process only the feeds that are
+due (that process keeps the schedule), alone on the database every feed.
 """
 
 from __future__ import annotations
@@ -41,6 +44,9 @@ POLL_LEASE = 30.0
 """Seconds a claim on a feed lasts; a poll renews it every third of that while it runs, so a live
 poll keeps its feed however long it takes, and a feed whose poller died is polled again soon."""
 
+ONCE_HORIZON = 366 * 86400.0
+"""How far ahead `run --once` alone takes feeds: all of them, whatever their next poll time."""
+
 PollFeed = Callable[[FeedRecord], Awaitable[PollOutcome | None]]
 """Polls one feed; None when the poll was aborted (it logged why)."""
 
@@ -68,7 +74,7 @@ class FeedScheduler:
         self._lease = lease
         self._rng = random.Random()
         self._scheduler: AsyncIOScheduler | None = None
-        self._in_flight: set[asyncio.Task[None]] = set()
+        self._in_flight: set[asyncio.Task[PollOutcome | None]] = set()
 
     @property
     def running(self) -> bool:
@@ -146,9 +152,19 @@ class FeedScheduler:
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.shield(task)
 
-    async def _claim_and_poll(self, name: str) -> None:
+    async def poll_once(self, *, due_only: bool) -> list[PollOutcome]:
+        """`run --once`: claim and poll every pollable feed (only those due now with
+        `due_only`), concurrently; the outcomes of the polls that ran."""
+        horizon = 0.0 if due_only else ONCE_HORIZON
+        feeds = await self._feeds.pollable()
+        polled = await asyncio.gather(*(self._claim_and_poll(f.name, horizon) for f in feeds))
+        return [outcome for outcome in polled if outcome is not None]
+
+    async def _claim_and_poll(self, name: str, horizon: float = 0.0) -> PollOutcome | None:
+        """Poll feed `name` if it is due within `horizon` seconds and the claim is ours."""
         now = self._clock()
-        feed = await self._feeds.claim(name, now, now + self._lease)
+        feed = await self._feeds.claim(name, now + horizon, now + self._lease)
+        outcome = None
         if feed is not None:
             async with self._holding(feed) as lease_end:
                 outcome = await self._poll_feed(feed)
@@ -158,8 +174,9 @@ class FeedScheduler:
                 retry_at = self._clock() + min(feed.interval_s, self._lease)
                 with contextlib.suppress(SQLAlchemyError, OSError):
                     await self._feeds.renew(feed.name, lease_end(), retry_at)
-                return
+                return None
         await self._follow(name)
+        return outcome
 
     @contextlib.asynccontextmanager
     async def _holding(self, feed: FeedRecord) -> AsyncIterator[Callable[[], float]]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.models import OutboxStatus, Platform
 from bot.store import Store
+from bot.store.election import candidates
 
 
 async def collect_status(store: Store) -> dict[str, Any]:
@@ -35,6 +36,14 @@ async def collect_status(store: Store) -> dict[str, Any]:
             platform: {status: n for (p, status), n in outbox.items() if p == platform}
             for platform in sorted({p for p, _ in outbox})
         },
+        "senders": [
+            {
+                "platform": c.platform,
+                "process": c.process,
+                "role": "sender" if c.sender else "standby",
+            }
+            for c in await candidates(store.db)
+        ],
         "chats": len(subscriptions),
         "subscriptions": sum(len(s.topics) + len(s.keywords) for s in subscriptions),
     }
@@ -82,6 +91,11 @@ def format_status(status: dict[str, Any]) -> str:
             lines.append(f"outbox {platform}: {parts}")
     else:
         lines.append("outbox: empty")
+    for platform in sorted({s["platform"] for s in status["senders"]}):
+        roles = [
+            f"{s['process']} {s['role']}" for s in status["senders"] if s["platform"] == platform
+        ]
+        lines.append(f"{platform} processes: {', '.join(roles)}")
     lines.append(f"chats: {status['chats']}, subscriptions: {status['subscriptions']}")
     lines.extend(status.get("warnings", ()))
     return "\n".join(line.rstrip() for line in lines)

@@ -106,6 +106,12 @@ class Dispatcher(DigestDelivery):
         self.stopped_reason = self.stopped_reason or "stopping"
         self._wake.set()
 
+    def resume(self) -> None:
+        """Claim again after `stop` (this process is the sender once more); a channel that
+        turned out unusable stays stopped."""
+        if self.stopped_reason == "stopping":
+            self.stopped_reason = None
+
     def wake(self) -> None:
         """New rows may be due: look now rather than at the next idle tick."""
         self._wake.set()
@@ -211,12 +217,8 @@ class Dispatcher(DigestDelivery):
         except (SQLAlchemyError, OSError) as exc:
             # the outcome could not be recorded: the lease runs out and the row is sent again
             # (at-least-once), which beats losing it
-            log.warning(
-                "%s: could not record the outcome of alert %d: %s",
-                self.platform,
-                entry.id,
-                type(exc).__name__,
-            )
+            unrecorded = "%s: could not record the outcome of alert %d: %s"
+            log.warning(unrecorded, self.platform, entry.id, type(exc).__name__)
         finally:
             renewing.cancel()
 
@@ -382,8 +384,7 @@ class Dispatcher(DigestDelivery):
             self.stats.retried += 1
             delay = min(self.policy.backoff_base**entry.attempts, self.policy.backoff_cap)
             delay *= 1 + self._rng.uniform(0, 0.25)
-            ours = await self.outbox.retry_later(entry, now + delay, error.reason)
-            self._settled(entry, ours)
+            self._settled(entry, await self.outbox.retry_later(entry, now + delay, error.reason))
             self._notify(DeliveryOutcome.RETRY, entry, now)
             log.info("%s: alert %d retry in %.0fs: %s", chat, entry.id, delay, error.reason)
 

@@ -19,7 +19,7 @@ under the one token, so the digest and its entries are settled together.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import and_, case, exists, func, or_, select, update
@@ -58,6 +58,14 @@ def outbox_rows(
     ]
 
 
+StoryChat = tuple[int, int]
+"""(chat ref, story id): one chat's copy of one story."""
+STORIES_PER_STATEMENT = 1000
+"""Story ids bound per lookup (a poll has as many stories as new items at most)."""
+EDITS_PER_STATEMENT = 500
+"""Edit rows per INSERT (ten parameters each, PostgreSQL binds at most 32,767)."""
+
+
 async def queue_story_alerts(
     db: Database,
     conn: AsyncConnection,
@@ -71,57 +79,104 @@ async def queue_story_alerts(
     A chat has a story when an alert of it is queued or sent there. It then gets no new alert:
     one pending edit per chat and story carries every source found until it goes out, due a
     minute after the message was last edited. Returns the alerts still to queue as alerts.
+
+    The whole poll is looked up at once, whatever its number of alerts: what the chats already
+    have of these stories, when their messages were last edited, then one insert of the edits.
     """
-    still: list[QueuedAlert] = []
+    mergeable: dict[StoryChat, list[QueuedAlert]] = {}
     for alert in alerts:
-        if not alert.merge or alert.story_id is None:
-            still.append(alert)
-            continue
-        ref = refs[alert.recipient]
-        mine = and_(outbox.c.chat_ref == ref, outbox.c.story_id == alert.story_id)
-        kinds = (
-            await conn.execute(
-                select(outbox.c.kind).where(mine, outbox.c.status != OutboxStatus.FAILED)
+        if alert.merge and alert.story_id is not None:
+            key = (refs[alert.recipient], alert.story_id)
+            mergeable.setdefault(key, []).append(alert)
+    alerted, editing = await _story_chat_state(conn, mergeable.keys())
+    still = [
+        a
+        for a in alerts
+        if not a.merge or a.story_id is None or (refs[a.recipient], a.story_id) not in alerted
+    ]
+    wanted = {key: queue for key, queue in mergeable.items() if key in alerted - editing}
+    edited = await _edited_at(conn, wanted.keys())
+    while wanted:  # one round, unless an edit's item already had a row in that chat
+        rows = [
+            _edit_row(key, queue[0], feed_name, now, edited.get(key))
+            for key, queue in wanted.items()
+        ]
+        done: set[StoryChat] = set()
+        for start in range(0, len(rows), EDITS_PER_STATEMENT):
+            inserted = await conn.execute(
+                db.insert(outbox)
+                .values(rows[start : start + EDITS_PER_STATEMENT])
+                .on_conflict_do_nothing()
+                .returning(outbox.c.chat_ref, outbox.c.story_id)
             )
-        ).all()
-        if not any(k.kind == OutboxKind.ALERT for k in kinds):
-            still.append(alert)
-            continue
-        pending_edit = (
-            await conn.execute(
-                select(outbox.c.id).where(
-                    mine, outbox.c.kind == OutboxKind.EDIT, outbox.c.status == PENDING
-                )
-            )
-        ).first()
-        if pending_edit is not None:
-            continue
-        edited = (
-            await conn.execute(
-                select(story_messages.c.edited_at).where(
-                    story_messages.c.chat_ref == ref,
-                    story_messages.c.story_id == alert.story_id,
-                )
-            )
-        ).scalar_one_or_none()
-        due = max(now, (edited or 0.0) + EDIT_INTERVAL)
-        await conn.execute(
-            db.insert(outbox)
-            .values(
-                chat_ref=ref,
-                platform=alert.recipient.platform.value,
-                feed_name=feed_name,
-                item_key=alert.item_key,
-                payload=alert.payload,
-                not_before=due,
-                created_at=now,
-                published_at=alert.published_at,
-                kind=OutboxKind.EDIT,
-                story_id=alert.story_id,
-            )
-            .on_conflict_do_nothing()
-        )
+            done.update((r.chat_ref, r.story_id) for r in inserted)
+        # the next report of the poll stands in for one whose row was already there
+        wanted = {k: q[1:] for k, q in wanted.items() if k not in done and len(q) > 1}
     return still
+
+
+async def _story_chat_state(
+    conn: AsyncConnection, keys: Collection[StoryChat]
+) -> tuple[set[StoryChat], set[StoryChat]]:
+    """Of `keys`: those with an alert queued or sent, and those with an edit still pending."""
+    alerted: set[StoryChat] = set()
+    editing: set[StoryChat] = set()
+    for story_ids in _story_chunks(keys):
+        rows = await conn.execute(
+            select(outbox.c.chat_ref, outbox.c.story_id, outbox.c.kind, outbox.c.status)
+            .where(outbox.c.story_id.in_(story_ids), outbox.c.status != OutboxStatus.FAILED)
+            .distinct()
+        )
+        for r in rows:
+            key = (r.chat_ref, r.story_id)
+            if key not in keys:
+                continue
+            if r.kind == OutboxKind.ALERT:
+                alerted.add(key)
+            elif r.kind == OutboxKind.EDIT and r.status == PENDING:
+                editing.add(key)
+    return alerted, editing
+
+
+async def _edited_at(conn: AsyncConnection, keys: Collection[StoryChat]) -> dict[StoryChat, float]:
+    """When each chat's message of each story was last edited (absent: never)."""
+    edited: dict[StoryChat, float] = {}
+    for story_ids in _story_chunks(keys):
+        rows = await conn.execute(
+            select(
+                story_messages.c.chat_ref, story_messages.c.story_id, story_messages.c.edited_at
+            ).where(
+                story_messages.c.story_id.in_(story_ids), story_messages.c.edited_at.is_not(None)
+            )
+        )
+        edited.update(((r.chat_ref, r.story_id), r.edited_at) for r in rows)
+    return edited
+
+
+def _story_chunks(keys: Collection[StoryChat]) -> Iterator[list[int]]:
+    """The distinct story ids of `keys`, STORIES_PER_STATEMENT at a time."""
+    story_ids = sorted({story_id for _, story_id in keys})
+    for start in range(0, len(story_ids), STORIES_PER_STATEMENT):
+        yield story_ids[start : start + STORIES_PER_STATEMENT]
+
+
+def _edit_row(
+    key: StoryChat, alert: QueuedAlert, feed_name: str, now: float, edited: float | None
+) -> dict[str, Any]:
+    """The outbox row of an edit adding `alert`'s source, due a minute after the last edit."""
+    chat_ref, story_id = key
+    return {
+        "chat_ref": chat_ref,
+        "platform": alert.recipient.platform.value,
+        "feed_name": feed_name,
+        "item_key": alert.item_key,
+        "payload": alert.payload,
+        "not_before": max(now, (edited or 0.0) + EDIT_INTERVAL),
+        "created_at": now,
+        "published_at": alert.published_at,
+        "kind": OutboxKind.EDIT,
+        "story_id": story_id,
+    }
 
 
 class OutboxStore:
@@ -151,7 +206,10 @@ class OutboxStore:
         lease: float = 60.0,
         exclude_chats: Iterable[int] = (),
     ) -> list[OutboxEntry]:
-        """Lease the oldest due alert of up to `limit` chats (never two of one chat at once)."""
+        """Lease the due head of up to `limit` chats (never two of one chat at once): half of
+        them the oldest heads, the rest the newest. A broadcast to every chat then goes out
+        oldest first at half the rate or more, and an alert queued behind it for other chats
+        leaves within seconds instead of after it; every row still becomes the oldest in time."""
         older = outbox.alias("older")
         lease_free = or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now)
         head_of_queue = ~exists().where(
@@ -172,15 +230,17 @@ class OutboxStore:
                 lease_free,
                 head_of_queue,
             )
-            .order_by(outbox.c.id)
-            .limit(limit)
             .with_for_update(skip_locked=True)
         )
         excluded = list(exclude_chats)
         if excluded:
             query = query.where(outbox.c.chat_ref.not_in(excluded))
+        oldest = query.order_by(outbox.c.id).limit((limit + 1) // 2)
         async with self._db.transaction() as conn:
-            ids = [r.id for r in await conn.execute(query)]
+            ids = [r.id for r in await conn.execute(oldest)]
+            if len(ids) == (limit + 1) // 2 and limit > 1:
+                newest = query.where(outbox.c.id.not_in(ids)).order_by(outbox.c.id.desc())
+                ids += [r.id for r in await conn.execute(newest.limit(limit - len(ids)))]
             if not ids:
                 return []
             token = secrets.token_hex(16)

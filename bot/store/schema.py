@@ -120,6 +120,23 @@ outbox = Table(
 )
 
 Index("ix_outbox_pending", outbox.c.platform, outbox.c.status, outbox.c.chat_ref, outbox.c.id)
+# a claim walks the pending rows in id order and checks each is its chat's head, both on pending
+# rows only: it stops once it has its heads, and never reads a chat's sent history
+_PENDING_ONLY = outbox.c.status == "pending"
+Index(
+    "ix_outbox_due",
+    outbox.c.platform,
+    outbox.c.id,
+    postgresql_where=_PENDING_ONLY,
+    sqlite_where=_PENDING_ONLY,
+)
+Index(
+    "ix_outbox_chat_queue",
+    outbox.c.chat_ref,
+    outbox.c.id,
+    postgresql_where=_PENDING_ONLY,
+    sqlite_where=_PENDING_ONLY,
+)
 
 stories = Table(
     "stories",

@@ -60,6 +60,11 @@ class StoryFeatures:
         """
         return self.title_grams | self.names | self.lead_names | self.numbers
 
+    @property
+    def headline_tokens(self) -> frozenset[str]:
+        """The search tokens every item has whatever its lead: the headline's bigrams and names."""
+        return self.title_grams | self.names
+
     @cached_property
     def title_grams(self) -> frozenset[str]:
         return ngrams(self.title, 2)
@@ -134,6 +139,6 @@ def features(title: str, text: str) -> StoryFeatures:
         numbers=nums,
         names=names(clean),
         lead_names=names(lead),
-        tickers=tickers(title) | tickers(text[: LEAD_CHARS + 80]),
+        tickers=tickers(title, title) | tickers(text[: LEAD_CHARS + 80], title),
         subject=subject(title),
     )

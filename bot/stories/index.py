@@ -28,7 +28,9 @@ MAX_CANDIDATES = 8
 POSTINGS_BUDGET = 1000
 """Postings scanned per new item at most: rare tokens first, so only common ones are cut short."""
 MIN_OVERLAP = 0.15
-"""A candidate must share at least this share of the new item's own token weight."""
+"""A candidate must share at least this share of the weight of the new item's headline tokens
+(bigrams and names of its title; the shared weight counts every token): a headline-only report and
+one with a long lead then find each other from either side."""
 
 
 @dataclass(slots=True)
@@ -120,14 +122,15 @@ class StoryIndex:
     def _candidates(self, features: StoryFeatures) -> list[int]:
         """Remembered items sharing the most rare-token weight with `features`, best first."""
         total = len(self._members) + 1
+        headline = features.headline_tokens
         own_weight = 0.0
         found: list[list[int]] = []
         for token in features.search_tokens:
             postings = self._postings.get(token)
-            if postings is None:
-                own_weight += _rarity(total, 0)
-            else:
-                own_weight += _rarity(total, len(postings))
+            count = 0 if postings is None else len(postings)
+            if token in headline:
+                own_weight += _rarity(total, count)
+            if postings is not None:
                 found.append(postings)
         found.sort(key=len)
         overlap: dict[int, float] = {}

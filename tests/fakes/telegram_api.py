@@ -681,6 +681,9 @@ def _json_safe(params: Params) -> JSONDict:
     }
 
 
+_SEND_METHODS = frozenset({"sendMessage", "sendPhoto"})
+
+
 def _window_wait(times: Iterable[float], now: float, window: float, limit: int) -> float | None:
     """Seconds until a sliding window of ``window`` seconds has room again, or None if it has."""
     recent = [t for t in times if t > now - window]
@@ -740,6 +743,9 @@ class FakeTelegram(LoopbackServer):
         """Method name of every request as it arrived (canonical spelling when known)."""
         self.calls: list[ApiCall] = []
         """Every finished request with its answer, in order of completion."""
+        self.send_arrivals: list[float] = []
+        """The fake's clock when each sendMessage or sendPhoto request arrived, accepted or
+        refused (a 429 too): the rate the bot sends at, as Telegram would count it."""
         self.rejected_429 = 0
         self.rejected_429_by_chat: dict[int, int] = {}
         self.callback_answers: list[CallbackAnswer] = []
@@ -1067,6 +1073,8 @@ class FakeTelegram(LoopbackServer):
         known = self._methods.get(asked.lower())
         method = known[0] if known else asked
         self.requests.append(method)
+        if method in _SEND_METHODS:
+            self.send_arrivals.append(self._clock())
         self._notify()
         params: Params = {}
         try:

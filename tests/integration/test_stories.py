@@ -13,11 +13,19 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
+from sqlalchemy import event, select, update
 
-from bot.models import Platform
+from bot.models import OutboxKind, OutboxStatus, Platform, Recipient
+from bot.store import Store
+from bot.store.chats import chat_refs
+from bot.store.outbox import outbox_rows, queue_story_alerts
+from bot.store.records import QueuedAlert
+from bot.store.schema import outbox
+from bot.store.stories import StoryMessage
 from tests.fakes.feed_server import FeedServer, rss
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
@@ -216,3 +224,125 @@ async def test_slack_stories_off_brings_back_one_post_per_report(
 
     assert len(slack.posted_to(CHANNEL)) == 2
     assert slack.updates == []
+
+
+CHAT_A, CHAT_B, CHAT_C = (Recipient(Platform.TELEGRAM, chat) for chat in ("-101", "-102", "-103"))
+
+
+async def _seed_story_state(store: Store, now: float) -> tuple[dict[Recipient, int], list[int]]:
+    """Three chats and three stories: A has story 1 alerted and story 2 with an edit pending, B's
+    alert of story 1 failed, C has story 3, whose message was edited ten seconds ago."""
+    story_ids = []
+    for n in range(3):
+        story_id, _, _ = await store.stories.add_item(
+            None,
+            feed_name="hani",
+            item_key=f"first-{n}",
+            source="hani",
+            title=f"story {n}",
+            link=None,
+            features={},
+            topics=("ai",),
+            now=now,
+        )
+        story_ids.append(story_id)
+    one, two, three = story_ids
+    async with store.db.transaction() as conn:
+        refs = await chat_refs(store.db, conn, (CHAT_A, CHAT_B, CHAT_C), now)
+        seeded = [
+            (CHAT_A, one, OutboxKind.ALERT, OutboxStatus.SENT),
+            (CHAT_A, two, OutboxKind.ALERT, OutboxStatus.SENT),
+            (CHAT_A, two, OutboxKind.EDIT, OutboxStatus.PENDING),
+            (CHAT_B, one, OutboxKind.ALERT, OutboxStatus.FAILED),
+            (CHAT_C, three, OutboxKind.ALERT, OutboxStatus.SENT),
+        ]
+        for n, (chat, story_id, kind, status) in enumerate(seeded):
+            [row] = outbox_rows(
+                [QueuedAlert(chat, f"seed-{n}", "{}", None, story_id)], refs, "hani", now
+            )
+            await conn.execute(
+                store.db.insert(outbox).values(row | {"kind": kind, "status": status})
+            )
+    message = StoryMessage("7", CHAT_C.chat_id, False, "{}", None)
+    await store.stories.remember_message(refs[CHAT_C], three, message, now - 100)
+    await store.stories.mark_edited(refs[CHAT_C], three, now - 10)
+    return refs, story_ids
+
+
+async def test_a_poll_turns_reports_of_stories_a_chat_has_into_edits_in_a_few_statements(
+    store: Store,
+) -> None:
+    now = 1_000_000.0
+    refs, (one, two, three) = await _seed_story_state(store, now)
+
+    def report(chat: Recipient, story_id: int, key: str, merge: bool = True) -> QueuedAlert:
+        return QueuedAlert(chat, key, "{}", None, story_id, merge)
+
+    alerts = [
+        report(CHAT_A, one, "a1-x"),  # A has story 1: an edit, due now
+        report(CHAT_A, one, "a1-y"),  # ...which also carries this one
+        report(CHAT_A, two, "a2"),  # the pending edit of story 2 carries it
+        report(CHAT_B, one, "b1"),  # B's alert failed: B does not have the story
+        report(CHAT_C, three, "c3"),  # an edit a minute after the last one
+        report(CHAT_C, one, "c1"),  # C never had story 1
+        report(CHAT_A, one, "a1-off", merge=False),  # a chat with stories off
+    ]
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(store.db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        async with store.db.transaction() as conn:
+            still = await queue_story_alerts(store.db, conn, alerts, refs, "seoul", now)
+    finally:
+        event.remove(store.db.engine.sync_engine, "before_cursor_execute", count)
+
+    assert [a.item_key for a in still] == ["b1", "c1", "a1-off"]
+    async with store.db.reading() as conn:
+        edits = (
+            await conn.execute(
+                select(outbox.c.chat_ref, outbox.c.story_id, outbox.c.item_key, outbox.c.not_before)
+                .where(outbox.c.kind == OutboxKind.EDIT, outbox.c.feed_name == "seoul")
+                .order_by(outbox.c.chat_ref)
+            )
+        ).all()
+    assert [tuple(e) for e in edits] == [
+        (refs[CHAT_A], one, "a1-x", now),
+        (refs[CHAT_C], three, "c3", now - 10 + 60),
+    ]
+    assert len(statements) <= 3, statements
+
+    # the edits went out; ten times the reports of the same stories: still a few statements
+    async with store.db.transaction() as conn:
+        await conn.execute(
+            update(outbox).where(outbox.c.kind == OutboxKind.EDIT).values(status=OutboxStatus.SENT)
+        )
+    statements.clear()
+    many = [
+        report(chat, story_id, f"more-{n}-{chat.chat_id}-{story_id}")
+        for n in range(10)
+        for chat, story_id in ((CHAT_A, one), (CHAT_A, two), (CHAT_B, three), (CHAT_C, three))
+    ]
+    event.listen(store.db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        async with store.db.transaction() as conn:
+            still = await queue_story_alerts(store.db, conn, many, refs, "kmib", now + 1)
+    finally:
+        event.remove(store.db.engine.sync_engine, "before_cursor_execute", count)
+    assert {a.recipient for a in still} == {CHAT_B}  # B never had story 3
+    async with store.db.reading() as conn:
+        edits = (
+            await conn.execute(
+                select(outbox.c.chat_ref, outbox.c.story_id, outbox.c.item_key)
+                .where(outbox.c.kind == OutboxKind.EDIT, outbox.c.feed_name == "kmib")
+                .order_by(outbox.c.chat_ref, outbox.c.story_id)
+            )
+        ).all()
+    assert [tuple(e) for e in edits] == [
+        (refs[CHAT_A], one, f"more-0-{CHAT_A.chat_id}-{one}"),
+        (refs[CHAT_A], two, f"more-0-{CHAT_A.chat_id}-{two}"),
+        (refs[CHAT_C], three, f"more-0-{CHAT_C.chat_id}-{three}"),
+    ]
+    assert len(statements) <= 3, statements
