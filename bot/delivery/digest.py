@@ -91,6 +91,9 @@ class DigestDelivery:
         """Send the digest whose claim leased `head` and its chat's other due entries."""
         digests = self.outbox.digests
         entries = await digests.entries(head.chat_ref, head.lease_token)
+        shown = head.choices.over(self._preferences(head.recipient))
+        with speaking(shown.language):
+            untitled = _("(untitled)")
         lines: list[DigestLine] = []
         broken: list[DigestEntry] = []
         for entry in entries:
@@ -101,13 +104,13 @@ class DigestDelivery:
                 continue
             published = item.published.timestamp() if item.published else entry.created_at
             topic = tags[0].topic if tags else ""
-            lines.append(DigestLine(entry.id, topic, item.title, item.link, item.source, published))
+            title = item.title or untitled
+            lines.append(DigestLine(entry.id, topic, title, item.link, item.source, published))
         if broken:
             self.stats.failed += len(broken)
             await digests.mark_failed(broken, "undecodable alert")
         if not lines:
             return
-        shown = head.choices.over(self._preferences(head.recipient))
         with speaking(shown.language):
             heading = digest_heading(len(lines), head.digest_at or self._clock(), shown.timezone)
         pages = paginate(

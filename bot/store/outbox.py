@@ -209,7 +209,9 @@ class OutboxStore:
         """Lease the due head of up to `limit` chats (never two of one chat at once): half of
         them the oldest heads, the rest the newest. A broadcast to every chat then goes out
         oldest first at half the rate or more, and an alert queued behind it for other chats
-        leaves within seconds instead of after it; every row still becomes the oldest in time."""
+        leaves within seconds instead of after it; every row still becomes the oldest in time.
+        Due digests come first, by their time (a quarter of the claim at most); the rows held for
+        later digests are never read."""
         older = outbox.alias("older")
         lease_free = or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now)
         head_of_queue = ~exists().where(
@@ -225,8 +227,6 @@ class OutboxStore:
                 outbox.c.platform == platform.value,
                 outbox.c.status == PENDING,
                 outbox.c.not_before <= now,
-                or_(outbox.c.digest_at.is_(None), outbox.c.digest_at <= now),
-                ~awaits_triage(),
                 lease_free,
                 head_of_queue,
             )
@@ -235,11 +235,18 @@ class OutboxStore:
         excluded = list(exclude_chats)
         if excluded:
             query = query.where(outbox.c.chat_ref.not_in(excluded))
-        oldest = query.order_by(outbox.c.id).limit((limit + 1) // 2)
+        # due digests by their time (a quarter of the claim at most), then the rows that go alone
+        digests = query.where(outbox.c.digest_at <= now).order_by(outbox.c.digest_at)
+        alone = query.where(outbox.c.digest_at.is_(None), ~awaits_triage())
         async with self._db.transaction() as conn:
-            ids = [r.id for r in await conn.execute(oldest)]
-            if len(ids) == (limit + 1) // 2 and limit > 1:
-                newest = query.where(outbox.c.id.not_in(ids)).order_by(outbox.c.id.desc())
+            ids = [r.id for r in await conn.execute(digests.limit((limit + 3) // 4))]
+            room = limit - len(ids)
+            oldest = [
+                r.id for r in await conn.execute(alone.order_by(outbox.c.id).limit((room + 1) // 2))
+            ]
+            ids += oldest
+            if len(oldest) == (room + 1) // 2 and room > 1:
+                newest = alone.where(outbox.c.id.not_in(oldest)).order_by(outbox.c.id.desc())
                 ids += [r.id for r in await conn.execute(newest.limit(limit - len(ids)))]
             if not ids:
                 return []

@@ -137,6 +137,24 @@ Index(
     postgresql_where=_PENDING_ONLY,
     sqlite_where=_PENDING_ONLY,
 )
+# rows held for a digest stay out of the claim's walk: it reads the rows that go alone, and finds
+# the digests that are due by their time, however many stories wait for later digests
+_ALONE = (outbox.c.status == "pending") & outbox.c.digest_at.is_(None)
+_HELD = (outbox.c.status == "pending") & outbox.c.digest_at.is_not(None)
+Index(
+    "ix_outbox_due_alone",
+    outbox.c.platform,
+    outbox.c.id,
+    postgresql_where=_ALONE,
+    sqlite_where=_ALONE,
+)
+Index(
+    "ix_outbox_digests_due",
+    outbox.c.platform,
+    outbox.c.digest_at,
+    postgresql_where=_HELD,
+    sqlite_where=_HELD,
+)
 
 stories = Table(
     "stories",

@@ -26,9 +26,27 @@ def upgrade() -> None:
     with op.batch_alter_table("outbox") as batch_op:
         batch_op.add_column(sa.Column("digest_at", sa.Float(), nullable=True))
         batch_op.add_column(sa.Column("triaged", sa.Boolean(), nullable=False, server_default="0"))
+    alone = sa.text("status = 'pending' AND digest_at IS NULL")
+    held = sa.text("status = 'pending' AND digest_at IS NOT NULL")
+    op.create_index(
+        "ix_outbox_due_alone",
+        "outbox",
+        ["platform", "id"],
+        postgresql_where=alone,
+        sqlite_where=alone,
+    )
+    op.create_index(
+        "ix_outbox_digests_due",
+        "outbox",
+        ["platform", "digest_at"],
+        postgresql_where=held,
+        sqlite_where=held,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_outbox_digests_due", table_name="outbox")
+    op.drop_index("ix_outbox_due_alone", table_name="outbox")
     with op.batch_alter_table("outbox") as batch_op:
         batch_op.drop_column("triaged")
         batch_op.drop_column("digest_at")
