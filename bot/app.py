@@ -24,10 +24,11 @@ from bot.classify import ClassifierCache
 from bot.commands import Commands
 from bot.config import Config, LoadedConfig
 from bot.delivery import Dispatcher, ElectedSender
-from bot.feeds.fetch import make_client
+from bot.feeds.article import ArticleLeads
+from bot.feeds.fetch import FetchResult, make_client
 from bot.grouping import StoryTracker
 from bot.models import Platform, Recipient, Subscription
-from bot.netguard import URLGuard
+from bot.netguard import URLGuard, fetch_checked
 from bot.ops import Ops
 from bot.poller import Poller, PollOutcome, PollPolicy
 from bot.scheduling import FeedScheduler
@@ -93,6 +94,8 @@ class App:
         self.front_ends: list[FrontEnd] = []
         self.web_runner: web.AppRunner | None = None
         self.url_guard = URLGuard()
+        self.articles = ArticleLeads(self._fetch_article)
+        """Kept across reloads: a link read once is not read again."""
         self._tasks: list[asyncio.Task[Any]] = []
         self._stop = asyncio.Event()
 
@@ -207,8 +210,15 @@ class App:
             chat_guard=lambda: self.url_guard,
             stories=self._story_tracker(config),
             realert=frozenset(config.stories.realert),
+            articles=self.articles,
+            article_feeds=frozenset(f.name for f in config.feeds if f.fetch_article),
         )
         await self.scheduler.sync()
+
+    async def _fetch_article(self, url: str) -> FetchResult:
+        """An item's page: a link from a feed's content is a stranger's URL, so it is checked
+        like a feed added from chat (public addresses only, every redirect too)."""
+        return await fetch_checked(url, self.url_guard, limits=self._poll_policy.limits)
 
     def _story_tracker(self, config: Config) -> StoryTracker | None:
         """The tracker for the config's story settings; kept across reloads that leave them."""

@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from bot.classify import ClassifierCache
 from bot.dedupe import decide
+from bot.feeds.article import ArticleLeads
 from bot.feeds.fetch import FetchError, FetchLimits, HTTPStatusError, fetch_feed
 from bot.feeds.parse import ParseError, parse_feed
 from bot.feeds.schedule import FAILING_AFTER, Hints, next_delay
@@ -85,6 +86,8 @@ class Poller:
         admins: Sequence[Recipient] = (),
         stories: StoryTracker | None = None,
         realert: frozenset[str] = frozenset(),
+        articles: ArticleLeads | None = None,
+        article_feeds: frozenset[str] = frozenset(),
     ) -> None:
         self.store = store
         self.client = client
@@ -101,6 +104,9 @@ class Poller:
         """Groups reports of one event (None: every item alerts on its own)."""
         self.realert = realert
         """Topics whose arrival in a story alerts again rather than edits."""
+        self.articles = articles
+        self.article_feeds = article_feeds
+        """Feeds whose new items take their summary from their page (`fetch_article`)."""
         self._rows = FeedRowWriter(store)
         self._all = asyncio.Semaphore(policy.max_concurrent)
         self._hosts: dict[str, asyncio.Semaphore] = {}
@@ -217,7 +223,10 @@ class Poller:
         classifier = self.classifiers.get(k for s in subscriptions for k in s.keywords)
         grouped = {s.recipient: s.stories for s in subscriptions}
         queued: list[QueuedAlert] = []
-        for item in decision.alert:
+        alerting = decision.alert
+        if self.articles is not None and feed.name in self.article_feeds:
+            alerting = await self.articles.fill(alerting, feed=feed.name)
+        for item in alerting:
             classification = classifier.classify(item)
             story = None
             if self.stories is not None:

@@ -82,7 +82,8 @@ def contained(a: StoryFeatures, b: StoryFeatures) -> float:
     the words the other outlet's lead explains the event with."""
     if not a.title_grams:
         return 0.0
-    return len(a.title_grams & (b.title_grams | b.lead_bigrams)) / len(a.title_grams)
+    mine = a.title_grams  # intersected one side at a time: no union of b's sets per pair
+    return len((mine & b.title_grams) | (mine & b.lead_bigrams)) / len(mine)
 
 
 def _unit(token: str) -> str:
@@ -117,6 +118,8 @@ def _same_figure(x: str, y: str, unit: str) -> bool:
 
 
 def _figures_differ(a: frozenset[str], b: frozenset[str], units: frozenset[str]) -> str | None:
+    if not a or not b:
+        return None
     for unit in sorted(units):
         mine = {t for t in a if _unit(t) == unit}
         theirs = {t for t in b if _unit(t) == unit}

@@ -25,11 +25,14 @@ from bot.stories.normalize import (
 
 LEAD_CHARS = 200
 """Characters of the body kept as the lead: outlets rewrite headlines but often share the lead."""
-FORMAT = 3
-"""3: title and lead in `canonical` wording (`美` as `미국`, `줄어` as `감소`, `사흘` as `3일`) and
-the headline's subject. 2: no MinHash signature (the index searches by rare tokens). Formats 1 and
-2 are still read: their title and lead are put in canonical wording and their names recomputed;
-their figures stay as stored, and their subject is unknown (never a reason to split)."""
+FORMAT = 4
+"""4: counts in words, court-style months and results shorthand in `canonical` wording too
+(`두 배` as `2배`, `징역 6월` as `징역 6개월`, `영업익` as `영업이익`); tickers only of names in the
+headline. 3: title and lead in `canonical` wording (`美` as `미국`, `줄어` as `감소`, `사흘` as
+`3일`) and the headline's subject. 2: no MinHash signature (the index searches by rare tokens).
+Formats 1 to 3 are still read: their title and lead are put in this wording and their names
+recomputed; their figures and tickers stay as stored, and the subject of formats 1 and 2 is unknown
+(never a reason to split)."""
 
 
 @dataclass(frozen=True)
@@ -101,11 +104,11 @@ class StoryFeatures:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> StoryFeatures:
-        """The value `to_json` wrote; formats 1 and 2 are brought to this one's wording (FORMAT).
+        """The value `to_json` wrote; formats 1 to 3 are brought to this one's wording (FORMAT).
 
         Raises ValueError for an unknown format, so that the caller recomputes from the text.
         """
-        if data.get("v") in (1, 2):
+        if data.get("v") in (1, 2, 3):
             title, lead = reclean(str(data["title"])), reclean(str(data["lead"]))
             return cls(
                 title=title,
@@ -114,6 +117,7 @@ class StoryFeatures:
                 names=names(title),
                 lead_names=names(lead),
                 tickers=frozenset(data["tickers"]),
+                subject=str(data["subject"]) if data.get("v") == 3 else "",
             )
         if data.get("v") != FORMAT:
             raise ValueError(f"stories: unknown features format {data.get('v')!r}")

@@ -50,7 +50,10 @@ _COUNT_WORDS = re.compile(
     r"(?=(?:째|씩|이|을|에|의|로|으로|에서|와|과|가|은|는|도|만)?(?![가-힣]))"
 )
 """`두 배`, `세 명`, `한 차례` are `2배`, `3명`, `1차례`, as leads write them."""
-_DIGIT_MONTHS = re.compile(r"(\d)\s*달|(?<=징역|금고)(\s*(?:\d+\s*년\s*)?\d+)\s*월(?![가-힣])")
+_DIGIT_MONTHS = re.compile(
+    r"(\d)\s*달|(?<=징역|금고)(\s*(?:\d+\s*년\s*)?\d+)\s*월"
+    r"(?=(?:에|을|이|의|과|와|로|으로|형)?(?![가-힣]))"
+)
 """`4달` and, in a sentence, `징역 6월` (court style for six months) are `4개월`, `징역 6개월`."""
 
 _DAY_WORDS = re.compile(r"(?<![가-힣])(이틀|사흘|나흘|닷새|엿새|이레|열흘|보름)")

@@ -135,6 +135,7 @@ def test_numbers_read_the_same_figure_in_other_wordings(one: str, other: str) ->
         ("교사 선발 ‘반토막’", "교사 선발 절반"),
         ("기획사 대표, 1심 징역 6월", "기획사 대표 1심 징역 6개월"),  # court style for months
         ("징역 1년 6월 선고", "징역 1년 6개월 선고"),
+        ("징역 6월에 집행유예 2년", "징역 6개월에 집행유예 2년"),
         ("수출 두 배로…세 곳 신설", "수출 2배로 3곳 신설"),  # counts in words
         ("삼성SDI 2Q 영업익 4290억", "삼성sdi 2분기 영업이익 4290억"),  # results shorthand
         ("작년 순익 감소", "지난해 순이익 감소"),
@@ -179,6 +180,13 @@ def test_features_of_older_formats_still_read() -> None:
     assert StoryFeatures.from_json(second) == unknown_subject
     with pytest.raises(ValueError, match="stories: unknown features format"):
         StoryFeatures.from_json(item.to_json() | {"v": 99})
+
+
+def test_format_3_keeps_its_subject_and_takes_the_new_wording() -> None:
+    stored = features("이재명, 매출 두 배", "").to_json() | {"v": 3, "title": "이재명 매출 두 배"}
+    read = StoryFeatures.from_json(stored)
+    assert read.title == "이재명 매출 2배"
+    assert read.subject == "이재명"
 
 
 def test_format_2_titles_are_brought_to_the_canonical_wording() -> None:
