@@ -34,10 +34,12 @@ HELP_SUBSCRIBE_EN = "/subscribe <topic...> — get alerts on these topics"
 HELP_SUBSCRIBE_KO = "/subscribe <topic...> — 이 주제의 알림 받기"
 
 
-def write_config(tmp_path: Path, feed_server: FeedServer, defaults: str = "{}") -> Path:
+def write_config(
+    tmp_path: Path, feed_server: FeedServer, defaults: str = "{}", admins: str = "{}"
+) -> Path:
     path = tmp_path / "subscriptions.yaml"
     path.write_text(
-        f"version: 1\ndefaults: {defaults}\nstories: {{enabled: false}}\n"
+        f"version: 1\ndefaults: {defaults}\nadmins: {admins}\nstories: {{enabled: false}}\n"
         f'feeds:\n  - {{name: wire, url: "{feed_server.url("wire.xml")}", interval: 1m}}\n'
         f"{shipped_topics()}",
         encoding="utf-8",
@@ -89,9 +91,13 @@ async def test_telegram_first_speakers_language_then_lang(
 async def test_operator_default_language_where_the_speaker_gives_none(
     launch: Launch, tmp_path: Path, feed_server: FeedServer
 ) -> None:
-    config = write_config(tmp_path, feed_server, "{language: ko}")
+    config = write_config(tmp_path, feed_server, "{language: ko}", f"{{telegram: [{USER}]}}")
     async with launch(Platform.TELEGRAM, config, Clock(NOW, frozen=True)) as bot:
         assert await bot.command("/subscribe ai") == "ai을(를) 구독했습니다."
+        assert await bot.command("/reload") == "설정을 다시 읽었습니다: 피드 1개, 주제 3개."
+        assert await bot.command("/addfeed ftp://example.com/x") == (
+            "피드를 추가하지 못했습니다: http(s) URL을 주세요"
+        )
         assert await bot.command("/unsubscribe sports") == (
             "알 수 없는 주제 sports입니다. 사용법: /unsubscribe <topic...|all>\n"
             "주제: ai, policy-finance, breaking"

@@ -29,6 +29,7 @@ from bot.channels.slack.limits import (
 )
 from bot.channels.slack.sender import SlackSender, error_code, error_name
 from bot.commands import CommandReply, CommandRequest, Commands
+from bot.i18n import _
 from bot.models import Platform
 from bot.render.slack import (
     render_reply,
@@ -271,7 +272,7 @@ class SlackFrontEnd(SlackSender):
         locale, timezone = await self._speaker(request.user_id) if request.user_id else ("", "")
         request = dataclasses.replace(request, language=locale, timezone=timezone)
         if not request.chat_id:
-            reply = CommandReply("This command needs a channel.")
+            reply = CommandReply(_("This command needs a channel."))
         else:
             reply = await self._commands.handle(request)
         rendered = render_reply(reply.text, reply.buttons)
