@@ -79,7 +79,8 @@ class Defaults(_Strict):
     max_interval: Seconds = 86400.0
     """Ceiling for derived intervals: a feed is never left unpolled longer than this."""
     timezone: TimeZone = "UTC"
-    language: str = "ko"
+    language: Literal["en", "ko"] = "en"
+    """The language of the bot's words where a chat's first speaker did not tell (`/lang`)."""
     retention: Seconds = 90 * 86400.0
     """How long seen-item keys and sent alerts are kept."""
     format: ExcerptLength = ExcerptLength.FULL
@@ -90,7 +91,7 @@ class Defaults(_Strict):
 
     @property
     def preferences(self) -> Preferences:
-        return Preferences(self.timezone, self.format, self.image, self.preview)
+        return Preferences(self.timezone, self.format, self.image, self.preview, self.language)
 
 
 class FeedConfig(_Strict):
@@ -162,7 +163,8 @@ class SubscriptionConfig(_Strict):
     format: ExcerptLength | None = None
     image: bool | None = None
     preview: bool | None = None
-    """These four, when set, stand in for `defaults:` in this chat until it chooses itself."""
+    language: Literal["en", "ko"] | None = None
+    """These five, when set, stand in for `defaults:` in this chat until it chooses itself."""
 
     @model_validator(mode="after")
     def _exactly_one_chat(self) -> SubscriptionConfig:
@@ -186,7 +188,7 @@ class SubscriptionConfig(_Strict):
 
     @property
     def choices(self) -> Choices:
-        return Choices(self.timezone, self.format, self.image, self.preview)
+        return Choices(self.timezone, self.format, self.image, self.preview, self.language)
 
 
 class Admins(_Strict):

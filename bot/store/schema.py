@@ -69,6 +69,10 @@ chats = Table(
     Column("excerpt", String(16)),
     Column("image", Boolean),
     Column("preview", Boolean),
+    # /mode and /quiet as typed (`daily 08:00`, `23:00-07:00 except breaking`); '' for none
+    Column("delivery", String(32), nullable=False, server_default=""),
+    Column("quiet", String(32), nullable=False, server_default=""),
+    Column("language", String(8)),  # /lang, or the language of the chat's first speaker
     UniqueConstraint("platform", "chat_id", "thread_id", name="uq_chats_recipient"),
 )
 
@@ -108,6 +112,10 @@ outbox = Table(
     Column("last_error", Text),
     Column("kind", String(16), nullable=False, server_default="alert"),
     Column("story_id", Integer),
+    # held for a digest: when it goes out with the chat's other held alerts (NULL: on its own);
+    # a row of a chat with a digest mode or quiet hours waits until it is triaged (digest_at set)
+    Column("digest_at", Float),
+    Column("triaged", Boolean, nullable=False, server_default="0"),
     UniqueConstraint("chat_ref", "feed_name", "item_key", name="uq_outbox_alert"),
 )
 
@@ -128,6 +136,24 @@ Index(
     outbox.c.id,
     postgresql_where=_PENDING_ONLY,
     sqlite_where=_PENDING_ONLY,
+)
+# rows held for a digest stay out of the claim's walk: it reads the rows that go alone, and finds
+# the digests that are due by their time, however many stories wait for later digests
+_ALONE = (outbox.c.status == "pending") & outbox.c.digest_at.is_(None)
+_HELD = (outbox.c.status == "pending") & outbox.c.digest_at.is_not(None)
+Index(
+    "ix_outbox_due_alone",
+    outbox.c.platform,
+    outbox.c.id,
+    postgresql_where=_ALONE,
+    sqlite_where=_ALONE,
+)
+Index(
+    "ix_outbox_digests_due",
+    outbox.c.platform,
+    outbox.c.digest_at,
+    postgresql_where=_HELD,
+    sqlite_where=_HELD,
 )
 
 stories = Table(

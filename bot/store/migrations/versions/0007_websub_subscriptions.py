@@ -1,14 +1,14 @@
 """websub subscriptions: the hub, topic, callback, secret and lease of each pushed feed
 
-Revision ID: 0006
-Revises: 0007
+Revision ID: 0007
+Revises: 0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0007"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
