@@ -25,11 +25,11 @@ newsbot with its layers switched on one by one, so the differences are what each
 (printed as microseconds per item; on a shared machine a difference within noise can be negative):
 
   * ``newsbot``: ``Classifier(rules).classify(item)``, everything on: one Aho-Corasick automaton
-    per field for every keyword, lexicon term (``bot/lexicons/*.yaml``), exclusion and context
-    phrase, Latin boundary checks, whole-word checks of the lexicons' short forms
-    (``boundary: word``), leftmost-longest, modifiers and negative contexts, ambiguous names
-    counted once and only beside another hit (``alone: false``), per-field scores, title weight,
-    threshold and reasons.
+    shared by the fields (one of its own for a field few topics read) for every keyword, lexicon
+    term (``bot/lexicons/*.yaml``), exclusion and context phrase, Latin boundary checks,
+    whole-word checks of the lexicons' short forms (``boundary: word``), leftmost-longest,
+    modifiers and negative contexts, ambiguous names counted once and only beside another hit
+    (``alone: false``), per-field scores, title weight, threshold and reasons.
   * ``-context``: the same without the lexicons' context rules
     (``Classifier(rules, context=False)``).
   * ``-lexicon``: keywords and exclusions of subscriptions.yaml only (every rule's lexicon off).

@@ -11,7 +11,7 @@ import dataclasses
 import logging
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
 import httpx
@@ -23,38 +23,24 @@ from bot.channels.console import CONSOLE_RECIPIENT, ConsoleChannel
 from bot.classify import ClassifierCache
 from bot.commands import Commands
 from bot.config import Config, LoadedConfig
+from bot.declared import feed_specs, static_subscriptions
 from bot.delivery import Dispatcher, ElectedSender
-from bot.feeds.fetch import make_client
+from bot.feeds.article import ArticleLeads
+from bot.feeds.fetch import FetchResult, make_client
 from bot.grouping import StoryTracker
 from bot.models import Platform, Recipient, Subscription
-from bot.netguard import URLGuard
+from bot.netguard import URLGuard, fetch_checked
 from bot.ops import Ops
 from bot.poller import Poller, PollOutcome, PollPolicy
 from bot.scheduling import FeedScheduler
 from bot.settings import Settings
 from bot.store import Store, connect
 from bot.store.election import Election, Presence, SoleProcess, election_for, runs_alone
-from bot.store.records import FeedRecord, FeedSpec
+from bot.store.records import FeedRecord
 from bot.web import build_web_app, serve
+from bot.websub import Push, PushTiming
 
 log = logging.getLogger(__name__)
-
-
-def feed_specs(config: Config) -> list[FeedSpec]:
-    return [
-        FeedSpec(f.name, f.url, config.feed_interval(f), f.backlog, f.enabled) for f in config.feeds
-    ]
-
-
-def static_subscriptions(config: Config) -> dict[Recipient, tuple[frozenset[str], frozenset[str]]]:
-    """The operator's declared subscriptions, by recipient: (topic ids, keywords)."""
-    wanted: dict[Recipient, tuple[frozenset[str], frozenset[str]]] = {}
-    for sub in config.subscriptions:
-        recipient = sub.recipient
-        topics = frozenset(t for name in sub.topics if (t := config.topic_for(name)))
-        old_topics, old_words = wanted.get(recipient, (frozenset(), frozenset()))
-        wanted[recipient] = (old_topics | topics, old_words | frozenset(sub.keywords))
-    return wanted
 
 
 class App:
@@ -69,6 +55,7 @@ class App:
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.time,
         poll_policy: PollPolicy | None = None,
+        push_timing: PushTiming | None = None,
     ) -> None:
         self.settings = settings
         self.loaded = loaded
@@ -93,6 +80,11 @@ class App:
         self.front_ends: list[FrontEnd] = []
         self.web_runner: web.AppRunner | None = None
         self.url_guard = URLGuard()
+        self.articles = ArticleLeads(self._fetch_article)
+        """Kept across reloads: a link read once is not read again."""
+        self._push_timing = push_timing or PushTiming(poll_interval=settings.push_poll_interval)
+        self.push: Push | None = None
+        """WebSub push (None: no public URL, feeds are only polled)."""
         self._tasks: list[asyncio.Task[Any]] = []
         self._stop = asyncio.Event()
 
@@ -127,6 +119,19 @@ class App:
             lambda: scheduler.running,
             roles=lambda: {p: s.role for p, s in self.senders.items()},
         )
+        if self.settings.public_url:
+            self.push = Push(
+                store.websub,
+                self.client,
+                self.settings.public_url,
+                ingest=self._push,
+                poll_now=self._poll_feed,
+                count=self.ops.count_push,
+                timing=self._push_timing,
+                max_body_bytes=self._poll_policy.limits.max_body_bytes,
+                chat_guard=lambda: self.url_guard,
+                clock=self.clock,
+            )
         self.admin = ChatFeedAdmin(
             store.feeds,
             lambda: self.url_guard,
@@ -213,8 +218,16 @@ class App:
             chat_guard=lambda: self.url_guard,
             stories=self._story_tracker(config),
             realert=frozenset(config.stories.realert),
+            articles=self.articles,
+            article_feeds=frozenset(f.name for f in config.feeds if f.fetch_article),
+            watcher=self.push.subscriber if self.push else None,
         )
         await self.scheduler.sync()
+
+    async def _fetch_article(self, url: str) -> FetchResult:
+        """An item's page: a link from a feed's content is a stranger's URL, so it is checked
+        like a feed added from chat (public addresses only, every redirect too)."""
+        return await fetch_checked(url, self.url_guard, limits=self._poll_policy.limits)
 
     def _story_tracker(self, config: Config) -> StoryTracker | None:
         """The tracker for the config's story settings; kept across reloads that leave them."""
@@ -263,6 +276,16 @@ class App:
             self.ops.count_aborted_poll()
             return None
         self.ops.count_poll(outcome)
+        if outcome.queued:
+            for dispatcher in self.dispatchers.values():
+                dispatcher.wake()
+        return outcome
+
+    async def _push(self, feed: FeedRecord, body: bytes, headers: Mapping[str, str]) -> PollOutcome:
+        """A document a hub pushed: the poller's document path, counted, dispatchers woken."""
+        assert self.poller is not None and self.ops is not None
+        outcome = await self.poller.push(feed, body, headers)
+        self.ops.count_document(outcome)
         if outcome.queued:
             for dispatcher in self.dispatchers.values():
                 dispatcher.wake()
@@ -326,11 +349,15 @@ class App:
             name = f"election-{platform}"
             self._tasks.append(asyncio.create_task(ops.supervise(name, sender.run), name=name))
         elected = [s.receiver for s in self.senders.values()]
+        if self.push is not None:
+            run = ops.supervise("websub", self.push.subscriber.run)
+            self._tasks.append(asyncio.create_task(run, name="websub"))
         for front_end in self.front_ends:
             if not any(front_end is r for r in elected):
                 await front_end.start()
         if self.settings.http_port is not None:
             routes = [r for f in self.front_ends for r in f.web_routes()]
+            routes += self.push.routes() if self.push else []
             self.web_runner = await serve(
                 build_web_app(self.ops.health, self.ops.metrics_text, routes),
                 self.settings.http_port,
@@ -349,6 +376,9 @@ class App:
             await self.scheduler.shutdown()
         for sender in self.senders.values():
             sender.stop()
+        for task in self._tasks:
+            if task.get_name() == "websub":
+                task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
         for front_end in self.front_ends:
@@ -359,6 +389,8 @@ class App:
         if self.web_runner is not None:
             await self.web_runner.cleanup()
             self.web_runner = None
+        if self.push is not None:
+            await self.push.receiver.drain()
         if self._presence is not None:
             await self._presence.leave()
             self._presence = None

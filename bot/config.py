@@ -79,7 +79,8 @@ class Defaults(_Strict):
     max_interval: Seconds = 86400.0
     """Ceiling for derived intervals: a feed is never left unpolled longer than this."""
     timezone: TimeZone = "UTC"
-    language: str = "ko"
+    language: Literal["en", "ko"] = "en"
+    """The language of the bot's words where a chat's first speaker did not tell (`/lang`)."""
     retention: Seconds = 90 * 86400.0
     """How long seen-item keys and sent alerts are kept."""
     format: ExcerptLength = ExcerptLength.FULL
@@ -90,7 +91,7 @@ class Defaults(_Strict):
 
     @property
     def preferences(self) -> Preferences:
-        return Preferences(self.timezone, self.format, self.image, self.preview)
+        return Preferences(self.timezone, self.format, self.image, self.preview, self.language)
 
 
 class FeedConfig(_Strict):
@@ -100,6 +101,9 @@ class FeedConfig(_Strict):
     backlog: int = Field(default=0, ge=0, le=100)
     """How many of the newest items the first poll of this feed delivers (0: it only primes)."""
     enabled: bool = True
+    fetch_article: bool = False
+    """Read each new item's page and use the opening of its main text as the item's summary,
+    for classification and the excerpt (for feeds that carry titles only)."""
 
     @field_validator("name")
     @classmethod
@@ -159,7 +163,8 @@ class SubscriptionConfig(_Strict):
     format: ExcerptLength | None = None
     image: bool | None = None
     preview: bool | None = None
-    """These four, when set, stand in for `defaults:` in this chat until it chooses itself."""
+    language: Literal["en", "ko"] | None = None
+    """These five, when set, stand in for `defaults:` in this chat until it chooses itself."""
 
     @model_validator(mode="after")
     def _exactly_one_chat(self) -> SubscriptionConfig:
@@ -183,7 +188,7 @@ class SubscriptionConfig(_Strict):
 
     @property
     def choices(self) -> Choices:
-        return Choices(self.timezone, self.format, self.image, self.preview)
+        return Choices(self.timezone, self.format, self.image, self.preview, self.language)
 
 
 class Admins(_Strict):
@@ -275,7 +280,28 @@ def load_config(path: str | Path) -> LoadedConfig:
 
 def parse_config(text: str, *, source: str = "subscriptions.yaml") -> Config:
     """Validate YAML `text`; `source` is the file name used in error messages."""
-    yaml = YAML(typ="rt")
+    # the C loader reads a valid file in a ninth of the time; the round-trip loader, which
+    # knows each key's line, reads it again only to name the lines of its problems
+    document = _load_yaml(text, source, round_trip=False)
+    try:
+        config = Config.model_validate(_plain(document))
+    except ValidationError as exc:
+        located = _load_yaml(text, source, round_trip=True)
+        problems = [
+            _locate(source, located, err["loc"], err["msg"])
+            for err in exc.errors(include_url=False)
+        ]
+        raise ConfigError(problems) from None
+    crossed = list(_cross_checks(config))
+    if crossed:
+        located = _load_yaml(text, source, round_trip=True)
+        raise ConfigError([_locate(source, located, loc, msg) for loc, msg in crossed])
+    return config
+
+
+def _load_yaml(text: str, source: str, *, round_trip: bool) -> Any:
+    """The YAML document of `text` (a mapping), with each key's line when `round_trip`."""
+    yaml = YAML(typ="rt" if round_trip else "safe")
     try:
         document = yaml.load(io.StringIO(text))
     except MarkedYAMLError as exc:
@@ -283,18 +309,7 @@ def parse_config(text: str, *, source: str = "subscriptions.yaml") -> Config:
         raise ConfigError([f"{source}:{line}: invalid YAML: {exc.problem}"]) from None
     if not isinstance(document, dict):
         raise ConfigError([f"{source}:1: expected a mapping with `version: {SUPPORTED_VERSION}`"])
-    try:
-        config = Config.model_validate(_plain(document))
-    except ValidationError as exc:
-        problems = [
-            _locate(source, document, err["loc"], err["msg"])
-            for err in exc.errors(include_url=False)
-        ]
-        raise ConfigError(problems) from None
-    problems = [_locate(source, document, loc, msg) for loc, msg in _cross_checks(config)]
-    if problems:
-        raise ConfigError(problems)
-    return config
+    return document
 
 
 def _cross_checks(config: Config) -> Iterator[tuple[tuple[str | int, ...], str]]:

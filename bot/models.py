@@ -179,6 +179,8 @@ class Preferences:
     """Telegram sends a photo with a caption, Slack shows the image beside the excerpt."""
     preview: bool = False
     """Telegram's link preview, Slack's unfurl of the link."""
+    language: str = "en"
+    """The language of the bot's own words (`/lang`): `en` or `ko`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +192,7 @@ class Choices:
     excerpt: ExcerptLength | None = None
     image: bool | None = None
     preview: bool | None = None
+    language: str | None = None
 
     def over(self, defaults: Preferences) -> Preferences:
         """`defaults` with every choice made here put in its place."""
@@ -198,6 +201,7 @@ class Choices:
             excerpt=self.excerpt or defaults.excerpt,
             image=defaults.image if self.image is None else self.image,
             preview=defaults.preview if self.preview is None else self.preview,
+            language=self.language or defaults.language,
         )
 
 
@@ -231,6 +235,31 @@ class Outgoing:
     also: tuple[Source, ...] = ()
     excerpt: ExcerptLength = ExcerptLength.FULL
     image: bool = True
+    preview: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DigestLine:
+    """One story of a digest: the outbox row it settles, its group and what it shows."""
+
+    row_id: int
+    topic: str
+    title: str
+    link: str | None
+    source: str
+    published: float
+    """Epoch seconds (publication, else when it was queued): newest first within a topic."""
+
+
+@dataclass(frozen=True, slots=True)
+class DigestPage:
+    """One message of a digest."""
+
+    recipient: Recipient
+    heading: str
+    lines: tuple[DigestLine, ...]
+    part: int = 1
+    parts: int = 1
     preview: bool = False
 
 

@@ -1,15 +1,16 @@
 """Topic rules -> tags with the reason each fired: the classifier and what it reads.
 
-* `match`: normalisation, the Aho-Corasick scan, scoring and reasons (`Classifier`).
+* `automaton`: normalisation, and the one Aho-Corasick automaton every rule's phrases go into.
+* `match`: the scan of each field, scoring and reasons (`Classifier`).
 * `lexicon`: the weighted names and context rules shipped as data in `bot/lexicons/`.
 * `context`: how context rules (exclusions, modifiers, negative contexts) become scan phrases.
 """
 
 from __future__ import annotations
 
+from bot.classify.automaton import FIELDS, normalize
 from bot.classify.lexicon import Lexicon, LexiconError, lexicon_names, load_lexicon
 from bot.classify.match import (
-    FIELDS,
     LEAD_CHARS,
     PERSONAL_PREFIX,
     Classifier,
@@ -18,7 +19,6 @@ from bot.classify.match import (
     Hit,
     TopicScore,
     item_fields,
-    normalize,
     personal_rule,
 )
 from bot.models import TopicRule

@@ -17,7 +17,7 @@ Each carries a label that ends up in the reasons (`newsbot classify`) or the vet
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from bot.classify.lexicon import Lexicon
 
@@ -26,46 +26,61 @@ SEPARATORS = (" ", "", "-", "·", "ㆍ")
 middle dots of Korean headlines that pair a driver with what it drives (`AI·데이터센터`)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Adjuster:
-    """A phrase that multiplies the hits of `topic` it overlaps (exclusions: factor 0)."""
+class Adjuster(NamedTuple):
+    """How a phrase changes the hits of `topic` it overlaps: times `factor` (exclusions: 0).
+
+    A tuple, not a dataclass: the automaton stores it as it is and the scan unpacks it, and one
+    serves every spelling of its `word + head` (a few thousand per lexicon)."""
 
     topic: str
-    phrase: str
     factor: float
     label: str
 
 
-@dataclass(frozen=True, slots=True)
-class NegativeContext:
-    """A phrase that multiplies every hit of `topic` in the item (`scope` title) or its field."""
+class NegativeContext(NamedTuple):
+    """How a phrase lowers every hit of `topic` in the item (`scope` title) or its field."""
 
     topic: str
-    phrase: str
     factor: float
     scope: str
     label: str
 
 
-def exclusion_adjusters(topic: str, exclusions: tuple[str, ...]) -> Iterator[Adjuster]:
+class Spelling(NamedTuple):
+    """How a context phrase is written: `word`, one of `separators`, `head`; a phrase of its own
+    (an exclusion) is its `word`, with one empty separator and no head."""
+
+    word: str
+    separators: tuple[str, ...] = ("",)
+    head: str = ""
+
+    def phrases(self) -> Iterator[str]:
+        for separator in self.separators:
+            yield f"{self.word}{separator}{self.head}"
+
+
+def exclusion_adjusters(
+    topic: str, exclusions: tuple[str, ...]
+) -> Iterator[tuple[Adjuster, Spelling]]:
     """The config's exclusions: each vetoes the hits it overlaps, named by the phrase."""
     for phrase in exclusions:
-        yield Adjuster(topic, phrase, 0.0, phrase)
+        yield Adjuster(topic, 0.0, phrase), Spelling(phrase)
 
 
-def lexicon_adjusters(topic: str, lexicon: Lexicon) -> Iterator[Adjuster]:
-    """Every `word + head` phrase of the lexicon's modifier rules."""
+def lexicon_adjusters(topic: str, lexicon: Lexicon) -> Iterator[tuple[Adjuster, Spelling]]:
+    """Every `word + head` of the lexicon's modifier rules: what it does, how it is written."""
     for rule in lexicon.modifiers:
+        separators = rule.separators or SEPARATORS
+        unhyphenated = tuple(s for s in separators if s != "-")  # "AI-데이터센터" is not written
         for word in rule.words:
             for head in rule.heads:
-                for separator in rule.separators or SEPARATORS:
-                    if separator == "-" and not head[:1].isascii():
-                        continue  # "AI-데이터센터" is not written
-                    phrase = f"{word}{separator}{head}"
-                    yield Adjuster(topic, phrase, rule.factor, f"{rule.name}: {word} + {head}")
+                adjuster = Adjuster(topic, rule.factor, f"{rule.name}: {word} + {head}")
+                joins = separators if head[:1].isascii() else unhyphenated
+                yield adjuster, Spelling(word, joins, head)
 
 
-def lexicon_negatives(topic: str, lexicon: Lexicon) -> Iterator[NegativeContext]:
+def lexicon_negatives(topic: str, lexicon: Lexicon) -> Iterator[tuple[str, NegativeContext]]:
+    """Every phrase of the lexicon's negative contexts, with what it does."""
     for rule in lexicon.negatives:
         for phrase in rule.phrases:
-            yield NegativeContext(topic, phrase, rule.factor, rule.scope, f"{rule.name}: {phrase}")
+            yield phrase, NegativeContext(topic, rule.factor, rule.scope, f"{rule.name}: {phrase}")

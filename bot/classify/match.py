@@ -1,4 +1,4 @@
-"""Topic rules -> tags: every keyword, lexicon term and context phrase in one automaton per field.
+"""Topic rules -> tags: one scan of each field by the automaton of `automaton.py`, then scores.
 
 Text and keywords are NFKC-normalised, case-folded and whitespace-collapsed. A keyword whose edge is
 a Latin letter or digit only matches where no Latin letter or digit touches that edge ("AI" in
@@ -17,31 +17,20 @@ whose score reaches the topic's threshold.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Container, Iterable
 from dataclasses import dataclass
-from functools import cache, lru_cache
 from typing import Any
 
-import ahocorasick
-
-from bot.classify.context import (
-    Adjuster,
-    NegativeContext,
-    exclusion_adjusters,
-    lexicon_adjusters,
-    lexicon_negatives,
-)
-from bot.classify.lexicon import load_lexicon
+from bot.classify.automaton import FIELDS, compile_rules, is_latin_alnum, normalize
 from bot.models import Classification, FeedItem, Reason, Tag, TopicRule, Veto
 
 LEAD_CHARS = 200
 """How much of the body's opening counts as its lead (where outlets put a "속보" marker)."""
 PERSONAL_PREFIX = "kw:"
 """Topic ids of a chat's own keywords: `kw:반도체`."""
-FIELDS = ("title", "lead", "summary", "content", "categories")
 ALONE_RULE = "alone: needs another hit"
 """The rule named in explanations when an `alone: false` term hit an item with nothing beside it."""
+_FIELD_INDEX = {name: n for n, name in enumerate(FIELDS)}
 
 # fmt: off
 _PARTICLES = (
@@ -68,23 +57,11 @@ def personal_rule(keyword: str) -> TopicRule:
     )
 
 
-def normalize(text: str) -> str:
-    """NFKC, case-folded, every run of whitespace made one space."""
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
-
-
 def _touches_latin(char: str) -> bool:
     """Whether a neighbouring character would glue onto a Latin-edged keyword."""
     if char < "\x80":
         return char.isalnum()
-    return _is_latin_alnum(char)
-
-
-@lru_cache(maxsize=4096)
-def _is_latin_alnum(char: str) -> bool:
-    if char.isascii():
-        return char.isalnum()
-    return char.isalpha() and unicodedata.name(char, "").startswith("LATIN")
+    return is_latin_alnum(char)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,93 +103,21 @@ class Explanation:
         return tuple(s for s in self.scores if not s.tagged and s.hits)
 
 
-# automaton values: (span, guard_start, guard_end, hits, adjusters, negatives, bounded) with
-#   hits: ((topic, phrase, points, bounded, alone), ...), points = term weight x field weight
-#   bounded: whether any of the key's hits must stand as a word of its own
-#   adjusters: ((topic, factor, label), ...)   negatives: ((topic, factor, scope, label), ...)
-
-
 class Classifier:
     """Tags items by topic rules; build once per config (and per change of personal keywords).
 
-    Each field gets its own automaton holding only the phrases of the topics that read that
-    field, so the scan loop never filters; every key carries its edge guards and, per topic, the
-    points a hit adds in that field. The loop is the hot path: it touches each hit once, and
-    reasons are built only for the topics whose score reaches their threshold.
+    One automaton serves the fields (`automaton.py`): each key carries its edge guards and, per
+    field, what it does there (hits with their points, context rules), so the scan loop never
+    filters beyond one index. The loop is
+    the hot path: it touches each hit once, and reasons are built only for the topics whose score
+    reaches their threshold.
     """
 
     def __init__(self, rules: Iterable[TopicRule], *, context: bool = True) -> None:
         """`context=False` leaves out the lexicons' context rules (the benchmark's layer cost)."""
         self.rules: dict[str, TopicRule] = {rule.topic: rule for rule in rules}
         self._rank = {topic: n for n, topic in enumerate(self.rules)}
-        # field -> normalised key -> ([hits], [adjusters], [negatives])
-        tables: dict[str, dict[str, tuple[list[Any], list[Any], list[Any]]]] = {}
-        # every phrase is normalised once, not once per field (context rules bring thousands)
-        normalize_phrase = cache(normalize)
-
-        def slot(field_name: str, phrase: str) -> tuple[list[Any], list[Any], list[Any]] | None:
-            key = normalize_phrase(phrase)
-            if not key:
-                return None
-            return tables.setdefault(field_name, {}).setdefault(key, ([], [], []))
-
-        for rule in self.rules.values():
-            terms: dict[str, float] = dict.fromkeys(rule.keywords, 1.0)
-            adjusters: list[Adjuster] = list(exclusion_adjusters(rule.topic, rule.exclude))
-            negatives: list[NegativeContext] = []
-            # normalised terms that must stand alone as words / that need another hit; a keyword
-            # of the config is neither, whatever its lexicon says
-            bounded: set[str] = set()
-            not_alone: set[str] = set()
-            if rule.lexicon:
-                lexicon = load_lexicon(rule.lexicon)
-                for phrase, weight in lexicon.terms:
-                    terms[phrase] = max(weight, terms.get(phrase, 0.0))
-                keywords = {normalize(k) for k in rule.keywords}
-                bounded = {normalize(t) for t in lexicon.word_bounded} - keywords
-                not_alone = {normalize(t) for t in lexicon.not_alone} - keywords
-                if context:
-                    adjusters.extend(lexicon_adjusters(rule.topic, lexicon))
-                    negatives.extend(lexicon_negatives(rule.topic, lexicon))
-            for field_name in rule.fields:
-                field_weight = rule.title_weight if field_name == "title" else 1.0
-                seen: set[str] = set()
-                for phrase, weight in terms.items():
-                    entry = slot(field_name, phrase)
-                    # one key per topic: "AI" and "ai" are the same hit
-                    key = normalize_phrase(phrase)
-                    if entry is not None and key not in seen:
-                        seen.add(key)
-                        entry[0].append(
-                            (
-                                rule.topic,
-                                phrase,
-                                weight * field_weight,
-                                key in bounded,
-                                key not in not_alone,
-                            )
-                        )
-                for adjuster in adjusters:
-                    entry = slot(field_name, adjuster.phrase)
-                    if entry is not None:
-                        entry[1].append((rule.topic, adjuster.factor, adjuster.label))
-                for negative in negatives:
-                    if negative.scope == "title" and field_name != "title":
-                        continue
-                    entry = slot(field_name, negative.phrase)
-                    if entry is not None:
-                        entry[2].append(
-                            (rule.topic, negative.factor, negative.scope, negative.label)
-                        )
-        self._automata: dict[str, Any] = {}
-        for field_name, table in tables.items():
-            automaton = ahocorasick.Automaton()
-            for key, (hits, adjust, negs) in table.items():
-                edges = (len(key) - 1, _is_latin_alnum(key[0]), _is_latin_alnum(key[-1]))
-                word = any(hit[3] for hit in hits)
-                automaton.add_word(key, (*edges, tuple(hits), tuple(adjust), tuple(negs), word))
-            automaton.make_automaton()
-            self._automata[field_name] = automaton
+        self._compiled = compile_rules(list(self.rules.values()), context=context)
 
     def classify(self, item: FeedItem) -> Classification:
         """Every topic whose score the item reaches, with the hits behind it."""
@@ -223,11 +128,12 @@ class Classifier:
         return self._run(item, explain=True)
 
     def _run(self, item: FeedItem, *, explain: bool) -> Explanation:
-        if not self._automata:
+        if self._compiled is None:
             return Explanation(Classification(), ())
+        automata = self._compiled.automata
         scanned = [
-            (field_name, *self._scan(field_name, text))
-            for field_name, text in item_fields(item, self._automata)
+            (field_name, *self._scan(automata[field_name], _FIELD_INDEX[field_name], text))
+            for field_name, text in item_fields(item, automata)
         ]
         # a negative phrase in the title lowers its topic everywhere in the item
         item_wide: dict[str, tuple[float, str]] = {}
@@ -274,7 +180,8 @@ class Classifier:
             ),
         )
 
-    def _scan(self, field_name: str, text: str) -> tuple[list[Any], list[Any], list[Any]]:
+    @staticmethod
+    def _scan(automaton: Any, index: int, text: str) -> tuple[list[Any], list[Any], list[Any]]:
         normalized = normalize(text)
         # (start, -end, topic, phrase, points, alone): sorted, leftmost-longest
         hits: list[tuple[int, int, str, str, float, bool]] = []
@@ -283,9 +190,11 @@ class Classifier:
         if not normalized:
             return hits, adjust, negatives
         last = len(normalized) - 1
-        for end, (span, guard_start, guard_end, found, adjusters, negative, word) in self._automata[
-            field_name
-        ].iter(normalized):
+        for end, (span, guard_start, guard_end, by_field) in automaton.iter(normalized):
+            entry = by_field[index]
+            if entry is None:  # a phrase of topics that do not read this field
+                continue
+            found, adjusters, negative, word = entry
             start = end - span
             if guard_start and start and _touches_latin(normalized[start - 1]):
                 continue

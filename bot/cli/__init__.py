@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
@@ -21,7 +20,7 @@ if TYPE_CHECKING:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Each command imports only what it uses, so `--help`, `check-config` and `classify` start
-    without the database, the chat SDKs and the web server."""
+    without the database, the chat SDKs, the web server or an event loop."""
     parser = _parser()
     args = parser.parse_args(argv)
     try:
@@ -57,16 +56,14 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "classify":
         from bot.cli.classify import classify
 
-        return asyncio.run(
-            classify(args.source, config_path, as_json=args.json, explain=args.explain)
-        )
+        return classify(args.source, config_path, as_json=args.json, explain=args.explain)
     if args.command == "stories":
         from bot.cli.stories import stories
 
         given = args.config is not None
-        return asyncio.run(
-            stories(args.sources, config_path, config_given=given, as_json=args.json)
-        )
+        return stories(args.sources, config_path, config_given=given, as_json=args.json)
+    import asyncio  # the commands below run in an event loop; the data commands above need none
+
     if args.command == "status":
         return asyncio.run(_status(settings, as_json=args.json))
     if args.command == "feeds":

@@ -12,11 +12,11 @@ from bot.config import load_config
 from bot.models import FeedItem
 
 
-async def classify(source: str, config_path: Path, *, as_json: bool, explain: bool) -> int:
+def classify(source: str, config_path: Path, *, as_json: bool, explain: bool) -> int:
     config = load_config(config_path).config
     classifier = Classifier(config.topic_rules())
     try:
-        parsed = await read_document(source)
+        parsed = read_document(source)
     except DocumentError as exc:
         print(f"newsbot classify: {exc}", file=sys.stderr)
         return 1

@@ -26,15 +26,13 @@ class FeedEntry:
     item: FeedItem
 
 
-async def stories(
-    sources: list[str], config_path: Path, *, config_given: bool, as_json: bool
-) -> int:
+def stories(sources: list[str], config_path: Path, *, config_given: bool, as_json: bool) -> int:
     settings = _stories_config(config_path, required=config_given)
     entries: list[FeedEntry] = []
     failed = 0
     for source in sources:
         try:
-            parsed = await read_document(source)
+            parsed = read_document(source)
         except DocumentError as exc:
             print(f"newsbot stories: {exc}", file=sys.stderr)
             failed += 1

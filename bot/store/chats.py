@@ -1,12 +1,12 @@
-"""The chats aggregate: chats, their topic subscriptions, personal keywords, mute, timezone and
-format."""
+"""The chats aggregate: chats, their topic subscriptions, personal keywords, mute, timezone,
+format, delivery mode and quiet hours."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy import and_, case, delete, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import Choices, ExcerptLength, OutboxStatus, Platform, Recipient, Subscription
@@ -54,7 +54,13 @@ async def chat_refs(
     return refs
 
 
-CHOICE_COLUMNS = (chats.c.timezone, chats.c.excerpt, chats.c.image, chats.c.preview)
+CHOICE_COLUMNS = (
+    chats.c.timezone,
+    chats.c.excerpt,
+    chats.c.image,
+    chats.c.preview,
+    chats.c.language,
+)
 """The columns `chat_choices` reads."""
 
 
@@ -65,6 +71,7 @@ def chat_choices(row: Any) -> Choices:
         excerpt=ExcerptLength(row.excerpt) if row.excerpt else None,
         image=row.image,
         preview=row.preview,
+        language=row.language or None,
     )
 
 
@@ -87,7 +94,14 @@ class ChatStore:
         if row is None:
             return None
         return ChatRecord(
-            row.id, _recipient(row), row.active, chat_choices(row), row.muted_until, row.stories
+            row.id,
+            _recipient(row),
+            row.active,
+            chat_choices(row),
+            row.muted_until,
+            row.stories,
+            row.delivery,
+            row.quiet,
         )
 
     async def sync_static(
@@ -198,8 +212,52 @@ class ChatStore:
                     excerpt=excerpt,
                     image=choices.image,
                     preview=choices.preview,
+                    language=choices.language,
                 )
             )
+
+    async def adopt(
+        self, recipient: Recipient, now: float, *, language: str | None, timezone: str | None
+    ) -> None:
+        """Take the language and timezone of the chat's first speaker, once: where the chat chose
+        neither (a language of '' records that the first speaker was seen and gave none)."""
+        async with self._db.transaction() as conn:
+            ref = await self._ref(conn, recipient, now)
+            zone = case((chats.c.timezone == "", timezone or ""), else_=chats.c.timezone)
+            await conn.execute(
+                update(chats)
+                .where(chats.c.id == ref, chats.c.language.is_(None))
+                .values(language=language or "", timezone=zone)
+            )
+
+    async def set_delivery(
+        self, recipient: Recipient, now: float, *, mode: str | None = None, quiet: str | None = None
+    ) -> None:
+        """Store the chat's `/mode` or `/quiet` (as typed; '' for instant, or no quiet hours).
+
+        Its alerts waiting for a digest follow the change: back to instant without quiet hours,
+        they go out now in one digest; otherwise every waiting alert is triaged again.
+        """
+        values = {"delivery": mode} if mode is not None else {"quiet": quiet}
+        async with self._db.transaction() as conn:
+            ref = await self._ref(conn, recipient, now)
+            row = (
+                await conn.execute(
+                    update(chats).where(chats.c.id == ref).values(values).returning(chats)
+                )
+            ).one()
+            waiting = and_(
+                outbox.c.chat_ref == ref,
+                outbox.c.status == OutboxStatus.PENDING,
+                or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now),
+            )
+            if not row.delivery and not row.quiet:
+                release = waiting & outbox.c.digest_at.is_not(None)
+                await conn.execute(update(outbox).where(release).values(digest_at=now))
+            else:
+                await conn.execute(
+                    update(outbox).where(waiting).values(triaged=False, digest_at=None)
+                )
 
     async def subscriptions(self, *, active_only: bool = True) -> list[Subscription]:
         """Every chat with its topics and keywords (for routing and `/list`)."""

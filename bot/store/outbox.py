@@ -9,19 +9,25 @@ Each claim writes a fresh lease token, and every outcome (sent, retry later, fai
 written only while the row still carries that token and is pending: a process whose lease ran out
 and was taken over can no longer settle the row, so a late "failed" never overwrites "sent".
 A sender renews the leases of its sends in flight, so a slow send keeps its row.
+
+A row held for a digest (`digest_at`) is not handed out before its digest is due, and holds up
+nothing behind it; a chat with a digest mode or quiet hours has its new rows triaged first (see
+`bot.store.digests`). The claim of a due digest leases every held row of its chat due by then,
+under the one token, so the digest and its entries are settled together.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import OutboxKind, OutboxStatus, Platform, Recipient
 from bot.store.chats import CHOICE_COLUMNS, chat_choices, chat_refs
+from bot.store.digests import DigestStore, awaits_triage, lease_digest
 from bot.store.engine import Database
 from bot.store.records import OutboxEntry, QueuedAlert
 from bot.store.schema import chats, outbox, story_messages
@@ -52,6 +58,14 @@ def outbox_rows(
     ]
 
 
+StoryChat = tuple[int, int]
+"""(chat ref, story id): one chat's copy of one story."""
+STORIES_PER_STATEMENT = 1000
+"""Story ids bound per lookup (a poll has as many stories as new items at most)."""
+EDITS_PER_STATEMENT = 500
+"""Edit rows per INSERT (ten parameters each, PostgreSQL binds at most 32,767)."""
+
+
 async def queue_story_alerts(
     db: Database,
     conn: AsyncConnection,
@@ -65,57 +79,104 @@ async def queue_story_alerts(
     A chat has a story when an alert of it is queued or sent there. It then gets no new alert:
     one pending edit per chat and story carries every source found until it goes out, due a
     minute after the message was last edited. Returns the alerts still to queue as alerts.
+
+    The whole poll is looked up at once, whatever its number of alerts: what the chats already
+    have of these stories, when their messages were last edited, then one insert of the edits.
     """
-    still: list[QueuedAlert] = []
+    mergeable: dict[StoryChat, list[QueuedAlert]] = {}
     for alert in alerts:
-        if not alert.merge or alert.story_id is None:
-            still.append(alert)
-            continue
-        ref = refs[alert.recipient]
-        mine = and_(outbox.c.chat_ref == ref, outbox.c.story_id == alert.story_id)
-        kinds = (
-            await conn.execute(
-                select(outbox.c.kind).where(mine, outbox.c.status != OutboxStatus.FAILED)
+        if alert.merge and alert.story_id is not None:
+            key = (refs[alert.recipient], alert.story_id)
+            mergeable.setdefault(key, []).append(alert)
+    alerted, editing = await _story_chat_state(conn, mergeable.keys())
+    still = [
+        a
+        for a in alerts
+        if not a.merge or a.story_id is None or (refs[a.recipient], a.story_id) not in alerted
+    ]
+    wanted = {key: queue for key, queue in mergeable.items() if key in alerted - editing}
+    edited = await _edited_at(conn, wanted.keys())
+    while wanted:  # one round, unless an edit's item already had a row in that chat
+        rows = [
+            _edit_row(key, queue[0], feed_name, now, edited.get(key))
+            for key, queue in wanted.items()
+        ]
+        done: set[StoryChat] = set()
+        for start in range(0, len(rows), EDITS_PER_STATEMENT):
+            inserted = await conn.execute(
+                db.insert(outbox)
+                .values(rows[start : start + EDITS_PER_STATEMENT])
+                .on_conflict_do_nothing()
+                .returning(outbox.c.chat_ref, outbox.c.story_id)
             )
-        ).all()
-        if not any(k.kind == OutboxKind.ALERT for k in kinds):
-            still.append(alert)
-            continue
-        pending_edit = (
-            await conn.execute(
-                select(outbox.c.id).where(
-                    mine, outbox.c.kind == OutboxKind.EDIT, outbox.c.status == PENDING
-                )
-            )
-        ).first()
-        if pending_edit is not None:
-            continue
-        edited = (
-            await conn.execute(
-                select(story_messages.c.edited_at).where(
-                    story_messages.c.chat_ref == ref,
-                    story_messages.c.story_id == alert.story_id,
-                )
-            )
-        ).scalar_one_or_none()
-        due = max(now, (edited or 0.0) + EDIT_INTERVAL)
-        await conn.execute(
-            db.insert(outbox)
-            .values(
-                chat_ref=ref,
-                platform=alert.recipient.platform.value,
-                feed_name=feed_name,
-                item_key=alert.item_key,
-                payload=alert.payload,
-                not_before=due,
-                created_at=now,
-                published_at=alert.published_at,
-                kind=OutboxKind.EDIT,
-                story_id=alert.story_id,
-            )
-            .on_conflict_do_nothing()
-        )
+            done.update((r.chat_ref, r.story_id) for r in inserted)
+        # the next report of the poll stands in for one whose row was already there
+        wanted = {k: q[1:] for k, q in wanted.items() if k not in done and len(q) > 1}
     return still
+
+
+async def _story_chat_state(
+    conn: AsyncConnection, keys: Collection[StoryChat]
+) -> tuple[set[StoryChat], set[StoryChat]]:
+    """Of `keys`: those with an alert queued or sent, and those with an edit still pending."""
+    alerted: set[StoryChat] = set()
+    editing: set[StoryChat] = set()
+    for story_ids in _story_chunks(keys):
+        rows = await conn.execute(
+            select(outbox.c.chat_ref, outbox.c.story_id, outbox.c.kind, outbox.c.status)
+            .where(outbox.c.story_id.in_(story_ids), outbox.c.status != OutboxStatus.FAILED)
+            .distinct()
+        )
+        for r in rows:
+            key = (r.chat_ref, r.story_id)
+            if key not in keys:
+                continue
+            if r.kind == OutboxKind.ALERT:
+                alerted.add(key)
+            elif r.kind == OutboxKind.EDIT and r.status == PENDING:
+                editing.add(key)
+    return alerted, editing
+
+
+async def _edited_at(conn: AsyncConnection, keys: Collection[StoryChat]) -> dict[StoryChat, float]:
+    """When each chat's message of each story was last edited (absent: never)."""
+    edited: dict[StoryChat, float] = {}
+    for story_ids in _story_chunks(keys):
+        rows = await conn.execute(
+            select(
+                story_messages.c.chat_ref, story_messages.c.story_id, story_messages.c.edited_at
+            ).where(
+                story_messages.c.story_id.in_(story_ids), story_messages.c.edited_at.is_not(None)
+            )
+        )
+        edited.update(((r.chat_ref, r.story_id), r.edited_at) for r in rows)
+    return edited
+
+
+def _story_chunks(keys: Collection[StoryChat]) -> Iterator[list[int]]:
+    """The distinct story ids of `keys`, STORIES_PER_STATEMENT at a time."""
+    story_ids = sorted({story_id for _, story_id in keys})
+    for start in range(0, len(story_ids), STORIES_PER_STATEMENT):
+        yield story_ids[start : start + STORIES_PER_STATEMENT]
+
+
+def _edit_row(
+    key: StoryChat, alert: QueuedAlert, feed_name: str, now: float, edited: float | None
+) -> dict[str, Any]:
+    """The outbox row of an edit adding `alert`'s source, due a minute after the last edit."""
+    chat_ref, story_id = key
+    return {
+        "chat_ref": chat_ref,
+        "platform": alert.recipient.platform.value,
+        "feed_name": feed_name,
+        "item_key": alert.item_key,
+        "payload": alert.payload,
+        "not_before": max(now, (edited or 0.0) + EDIT_INTERVAL),
+        "created_at": now,
+        "published_at": alert.published_at,
+        "kind": OutboxKind.EDIT,
+        "story_id": story_id,
+    }
 
 
 class OutboxStore:
@@ -123,6 +184,7 @@ class OutboxStore:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self.digests = DigestStore(db)
 
     async def queue_notices(
         self, notices: Sequence[QueuedAlert], feed_name: str, now: float
@@ -147,18 +209,21 @@ class OutboxStore:
         """Lease the due head of up to `limit` chats (never two of one chat at once): half of
         them the oldest heads, the rest the newest. A broadcast to every chat then goes out
         oldest first at half the rate or more, and an alert queued behind it for other chats
-        leaves within seconds instead of after it; every row still becomes the oldest in time."""
+        leaves within seconds instead of after it; every row still becomes the oldest in time.
+        Due digests come first, by their time (a quarter of the claim at most); the rows held for
+        later digests are never read."""
         older = outbox.alias("older")
         lease_free = or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now)
-        # the chat's first pending row that is an alert or a due edit: a subquery per row met
-        # (never an anti-join, whose plan turns into a scan of every pending row per row met
-        # while the table's statistics predate a broadcast)
+        # the chat's first pending row that is an alert or a due edit, alone or in a due digest:
+        # a subquery per row met (never an anti-join, whose plan turns into a scan of every
+        # pending row per row met while the table's statistics predate a broadcast)
         head_of_queue = outbox.c.id == (
             select(older.c.id)
             .where(
                 older.c.chat_ref == outbox.c.chat_ref,
                 older.c.status == PENDING,
                 or_(older.c.kind == OutboxKind.ALERT, older.c.not_before <= now),
+                or_(older.c.digest_at.is_(None), older.c.digest_at <= now),
             )
             .order_by(older.c.id)
             .limit(1)
@@ -178,11 +243,18 @@ class OutboxStore:
         excluded = list(exclude_chats)
         if excluded:
             query = query.where(outbox.c.chat_ref.not_in(excluded))
-        oldest = query.order_by(outbox.c.id).limit((limit + 1) // 2)
+        # due digests by their time (a quarter of the claim at most), then the rows that go alone
+        digests = query.where(outbox.c.digest_at <= now).order_by(outbox.c.digest_at)
+        alone = query.where(outbox.c.digest_at.is_(None), ~awaits_triage())
         async with self._db.transaction() as conn:
-            ids = [r.id for r in await conn.execute(oldest)]
-            if len(ids) == (limit + 1) // 2 and limit > 1:
-                newest = query.where(outbox.c.id.not_in(ids)).order_by(outbox.c.id.desc())
+            ids = [r.id for r in await conn.execute(digests.limit((limit + 3) // 4))]
+            room = limit - len(ids)
+            oldest = [
+                r.id for r in await conn.execute(alone.order_by(outbox.c.id).limit((room + 1) // 2))
+            ]
+            ids += oldest
+            if len(oldest) == (room + 1) // 2 and room > 1:
+                newest = alone.where(outbox.c.id.not_in(oldest)).order_by(outbox.c.id.desc())
                 ids += [r.id for r in await conn.execute(newest.limit(limit - len(ids)))]
             if not ids:
                 return []
@@ -197,12 +269,15 @@ class OutboxStore:
                     lease_token=token,
                     attempts=outbox.c.attempts + 1,
                 )
-                .returning(outbox.c.id)
+                .returning(outbox.c.id, outbox.c.chat_ref, outbox.c.digest_at)
             )
-            ids = [r.id for r in leased]
-            if not ids:
+            heads = leased.all()
+            if not heads:
                 return []
-            return await _entries(conn, ids)
+            for head in heads:
+                if head.digest_at is not None:
+                    await lease_digest(conn, head.chat_ref, head.id, token, now, now + lease)
+            return await _entries(conn, [head.id for head in heads])
 
     async def mark_sent(self, entry: OutboxEntry, now: float) -> bool:
         """Record that the platform accepted `entry`; False when the lease was no longer ours."""
@@ -252,9 +327,14 @@ class OutboxStore:
                 )
 
     async def next_due(self, platform: Platform) -> float | None:
-        """When the earliest pending alert of `platform` becomes due (None: nothing pending)."""
+        """When the earliest pending alert of `platform` becomes due (None: nothing pending);
+        an alert held for a digest is due with its digest."""
+        due = case(
+            (outbox.c.digest_at > outbox.c.not_before, outbox.c.digest_at),
+            else_=outbox.c.not_before,
+        )
         async with self._db.reading() as conn:
-            query = select(func.min(outbox.c.not_before)).where(
+            query = select(func.min(due)).where(
                 outbox.c.platform == platform.value, outbox.c.status == PENDING
             )
             value = (await conn.execute(query)).scalar_one_or_none()
@@ -311,6 +391,7 @@ async def _entries(conn: AsyncConnection, ids: list[int]) -> list[OutboxEntry]:
             kind=OutboxKind(r.kind),
             story_id=r.story_id,
             lease_token=r.lease_token,
+            digest_at=r.digest_at,
         )
         for r in rows
     ]

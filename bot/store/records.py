@@ -107,6 +107,9 @@ class OutboxEntry:
     story_id: int | None = None
     lease_token: str = ""
     """Written by the claim: outcomes are recorded only while the row still carries it."""
+    digest_at: float | None = None
+    """Set when the row goes out in a digest: the claim leased its chat's other due entries
+    under the same token."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,3 +122,7 @@ class ChatRecord:
     choices: Choices
     muted_until: float | None
     stories: bool = True
+    delivery: str = ""
+    """`/mode` as typed (`daily 08:00`); empty: instant."""
+    quiet: str = ""
+    """`/quiet` as typed (`23:00-07:00 except breaking`); empty: none."""

@@ -25,11 +25,14 @@ from bot.stories.normalize import (
 
 LEAD_CHARS = 200
 """Characters of the body kept as the lead: outlets rewrite headlines but often share the lead."""
-FORMAT = 3
-"""3: title and lead in `canonical` wording (`美` as `미국`, `줄어` as `감소`, `사흘` as `3일`) and
-the headline's subject. 2: no MinHash signature (the index searches by rare tokens). Formats 1 and
-2 are still read: their title and lead are put in canonical wording and their names recomputed;
-their figures stay as stored, and their subject is unknown (never a reason to split)."""
+FORMAT = 4
+"""4: counts in words, court-style months and results shorthand in `canonical` wording too
+(`두 배` as `2배`, `징역 6월` as `징역 6개월`, `영업익` as `영업이익`); tickers only of names in the
+headline. 3: title and lead in `canonical` wording (`美` as `미국`, `줄어` as `감소`, `사흘` as
+`3일`) and the headline's subject. 2: no MinHash signature (the index searches by rare tokens).
+Formats 1 to 3 are still read: their title and lead are put in this wording and their names
+recomputed; their figures and tickers stay as stored, and the subject of formats 1 and 2 is unknown
+(never a reason to split)."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,11 @@ class StoryFeatures:
         little. (A two-syllable name and the same bigram are one token, rightly.)
         """
         return self.title_grams | self.names | self.lead_names | self.numbers
+
+    @property
+    def headline_tokens(self) -> frozenset[str]:
+        """The search tokens every item has whatever its lead: the headline's bigrams and names."""
+        return self.title_grams | self.names
 
     @cached_property
     def title_grams(self) -> frozenset[str]:
@@ -96,11 +104,11 @@ class StoryFeatures:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> StoryFeatures:
-        """The value `to_json` wrote; formats 1 and 2 are brought to this one's wording (FORMAT).
+        """The value `to_json` wrote; formats 1 to 3 are brought to this one's wording (FORMAT).
 
         Raises ValueError for an unknown format, so that the caller recomputes from the text.
         """
-        if data.get("v") in (1, 2):
+        if data.get("v") in (1, 2, 3):
             title, lead = reclean(str(data["title"])), reclean(str(data["lead"]))
             return cls(
                 title=title,
@@ -109,6 +117,7 @@ class StoryFeatures:
                 names=names(title),
                 lead_names=names(lead),
                 tickers=frozenset(data["tickers"]),
+                subject=str(data["subject"]) if data.get("v") == 3 else "",
             )
         if data.get("v") != FORMAT:
             raise ValueError(f"stories: unknown features format {data.get('v')!r}")
@@ -134,6 +143,6 @@ def features(title: str, text: str) -> StoryFeatures:
         numbers=nums,
         names=names(clean),
         lead_names=names(lead),
-        tickers=tickers(title) | tickers(text[: LEAD_CHARS + 80]),
+        tickers=tickers(title, title) | tickers(text[: LEAD_CHARS + 80], title),
         subject=subject(title),
     )

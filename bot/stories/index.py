@@ -25,10 +25,14 @@ MAX_MEMBERS = 4
 """Items remembered per story: the first, plus the latest MAX_MEMBERS - 1."""
 MAX_CANDIDATES = 8
 """Remembered items handed to `explain` per new item, best token overlap first."""
-POSTINGS_BUDGET = 1000
-"""Postings scanned per new item at most: rare tokens first, so only common ones are cut short."""
-MIN_OVERLAP = 0.15
-"""A candidate must share at least this share of the new item's own token weight."""
+POSTINGS_BUDGET = 500
+"""Postings scanned per new item at most: rare tokens first, so only common ones are cut short.
+In `bench/stories.py` (20,000 stories) 500 finds as many second reports as 1000 did, with a third
+fewer wrong stories (common words are what 500 leaves out) in half the time."""
+MIN_OVERLAP = 0.25
+"""A candidate must share at least this share of the weight of the new item's headline tokens
+(bigrams and names of its title; the shared weight counts every token): a headline-only report and
+one with a long lead then find each other from either side."""
 
 
 @dataclass(slots=True)
@@ -120,14 +124,15 @@ class StoryIndex:
     def _candidates(self, features: StoryFeatures) -> list[int]:
         """Remembered items sharing the most rare-token weight with `features`, best first."""
         total = len(self._members) + 1
+        headline = features.headline_tokens
         own_weight = 0.0
         found: list[list[int]] = []
         for token in features.search_tokens:
             postings = self._postings.get(token)
-            if postings is None:
-                own_weight += _rarity(total, 0)
-            else:
-                own_weight += _rarity(total, len(postings))
+            count = 0 if postings is None else len(postings)
+            if token in headline:
+                own_weight += _rarity(total, count)
+            if postings is not None:
                 found.append(postings)
         found.sort(key=len)
         overlap: dict[int, float] = {}

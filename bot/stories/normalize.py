@@ -12,6 +12,7 @@ import unicodedata
 
 _TAG = re.compile(
     r"\[[^\]]{0,20}\]|【[^】]{0,20}】|\((?:종합|속보|단독|1보|2보|3보|영상|사진|상보)[^)]{0,6}\)"
+    r"|[<〈](?:속보|단독|종합|영상|사진|포토)[>〉]"
 )
 """Bracketed labels that outlets prefix or suffix to headlines: [속보], [단독], (종합), (영상)."""
 _QUOTES = re.compile(r"[\"'“”‘’「」『』<>《》〈〉]|quot;|nbsp;|&[a-z]+;")
@@ -44,7 +45,16 @@ _MONTH_VALUES = {
     "열": 10,
 }
 """`넉 달째` is `4개월째`: headlines write small month counts as words, leads as figures."""
-_DIGIT_MONTHS = re.compile(r"(\d)\s*달")
+_COUNT_WORDS = re.compile(
+    r"(?<![가-힣])(한|두|세|네|다섯|여섯|일곱|여덟|아홉|열)\s*(배|명|곳|개|번|차례|건)"
+    r"(?=(?:째|씩|이|을|에|의|로|으로|에서|와|과|가|은|는|도|만)?(?![가-힣]))"
+)
+"""`두 배`, `세 명`, `한 차례` are `2배`, `3명`, `1차례`, as leads write them."""
+_DIGIT_MONTHS = re.compile(
+    r"(\d)\s*달|(?<=징역|금고)(\s*(?:\d+\s*년\s*)?\d+)\s*월"
+    r"(?=(?:에|을|이|의|과|와|로|으로|형)?(?![가-힣]))"
+)
+"""`4달` and, in a sentence, `징역 6월` (court style for six months) are `4개월`, `징역 6개월`."""
 
 _DAY_WORDS = re.compile(r"(?<![가-힣])(이틀|사흘|나흘|닷새|엿새|이레|열흘|보름)")
 _DAY_VALUES = {
@@ -105,9 +115,14 @@ _SYNONYMS = (
     (re.compile(r"숨(?:져|진|졌)"), "사망"),
     (re.compile(r"반토막"), "절반"),
     (re.compile(r"공개"), "발표"),
+    (re.compile(r"영업익(?!\w)"), "영업이익"),
+    (re.compile(r"(?<![가-힣])순익"), "순이익"),
+    (re.compile(r"(?<![a-z0-9])([1-4])q(?![a-z])", re.IGNORECASE), r"\1분기"),
+    (re.compile(r"작년"), "지난해"),
 )
 """Headline words and their plain-report equivalents: `줄어`/`뚝`/`↓` is `감소`, `숨져` is `사망`,
-`반토막` is `절반`, `공개` is `발표`."""
+`반토막` is `절반`, `공개` is `발표`; headline shorthand of results (`영업익`, `순익`, `2Q`) and
+`작년` as `지난해`."""
 
 
 def canonical(text: str) -> str:
@@ -116,7 +131,8 @@ def canonical(text: str) -> str:
     text = _HANJA_DAY.sub("일", text)
     text = _HANJA_WORD.sub(lambda m: f" {_HANJA[m.group(0)]} ", text)
     text = _MONTH_WORDS.sub(lambda m: f"{_MONTH_VALUES[m.group(1)]}개월", text)
-    text = _DIGIT_MONTHS.sub(r"\1개월", text)
+    text = _COUNT_WORDS.sub(lambda m: f"{_MONTH_VALUES[m.group(1)]}{m.group(2)}", text)
+    text = _DIGIT_MONTHS.sub(lambda m: f"{m.group(1) or m.group(2)}개월", text)
     text = _DAY_WORDS.sub(lambda m: f"{_DAY_VALUES[m.group(1)]}일", text)
     text = _LATIN_SPELLED_WORD.sub(lambda m: _LATIN_SPELLED[m.group(0)], text)
     for pattern, word in _SYNONYMS:
@@ -177,7 +193,8 @@ _PARTICLES = (
 )
 _HANGUL_WORD = re.compile(r"[가-힣]{2,}")
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9&.\-]*[a-z0-9]|[a-z]")
-_TICKER = re.compile(r"(?<=[가-힣A-Za-z])\(([A-Z]{1,5}(?:\.[A-Z])?)\)")
+_TICKER = re.compile(r"([가-힣A-Za-z0-9&]+)\s?\(([A-Z]{1,5}(?:\.[A-Z])?)\)")
+"""A capitalised code in parentheses after a word: `테슬라(TSLA)`, also `유럽연합(EU)`."""
 _NOT_TICKERS = frozenset(
     {"CEO", "CFO", "COO", "AI", "IT", "TK", "PK", "SNS", "ESG", "ETF", "ETN", "GB"}
 )
@@ -318,10 +335,17 @@ def names(text: str) -> frozenset[str]:
     return frozenset(sys.intern(w) for w in found if w not in _STOP_NAMES and len(w) >= 2)
 
 
-def tickers(text: str) -> frozenset[str]:
-    """Stock tickers in parentheses (`테슬라(TSLA)`): two different ones mean two companies."""
+def tickers(text: str, title: str) -> frozenset[str]:
+    """Stock tickers in parentheses (`테슬라(TSLA)`): two different ones mean two companies.
+
+    Only the codes of a name the headline carries count: the company the item is about. A lead
+    also spells out terms (`5세대(G)`, `손떨림 보정(OIS)`, `유럽연합(EU)`) that name no subject.
+    """
+    headline = compact(fold(title))
     found = _TICKER.findall(plain(text))
-    return frozenset(t for t in found if t not in _NOT_TICKERS)
+    return frozenset(
+        code for name, code in found if code not in _NOT_TICKERS and name.casefold() in headline
+    )
 
 
 _SUBJECT = re.compile(r"^\s*([가-힣a-z][가-힣a-z0-9]{1,9})\s*(?:,|(?=[\"“]))")

@@ -6,14 +6,24 @@ import io
 
 from bot.app import App
 from bot.config import LoadedConfig
+from bot.netguard import URLGuard
+from bot.poller import PollPolicy
 from bot.settings import Settings
 from tests.fakes.feed_server import Fault, FeedServer, rss
 from tests.helpers import OLD_ITEMS, config_for, config_with_feeds, seed_items
 
 
-async def run_once(database_url: str, loaded: LoadedConfig) -> str:
+async def run_once(
+    database_url: str,
+    loaded: LoadedConfig,
+    guard: URLGuard | None = None,
+    policy: PollPolicy | None = None,
+) -> str:
+    """The console's output of one `run --once` (with this URL guard and poll policy, if given)."""
     out = io.StringIO()
-    app = App(Settings(database_url=database_url), loaded, stdout=out)
+    app = App(Settings(database_url=database_url), loaded, stdout=out, poll_policy=policy)
+    if guard is not None:
+        app.url_guard = guard
     await app.start()
     try:
         await app.run_once()

@@ -11,29 +11,27 @@ waiting for it.
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
+from sqlalchemy import event, select, update
 
-from bot.app import App
-from bot.commands import CommandRequest
-from bot.config import LoadedConfig, parse_config
-from bot.models import Platform
-from bot.settings import Settings
+from bot.models import OutboxKind, OutboxStatus, Platform, Recipient
+from bot.store import Store
+from bot.store.chats import chat_refs
+from bot.store.outbox import outbox_rows, queue_story_alerts
+from bot.store.records import QueuedAlert
+from bot.store.schema import outbox
+from bot.store.stories import StoryMessage
 from tests.fakes.feed_server import FeedServer, rss
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import shipped_topics
+from tests.integration.driver import CHANNEL, USER, ChatBot, Clock, Launch
 
-TOKEN = "4242:TEST_stories-token"
-SLACK_TOKEN = "xoxb-TEST-stories"
-USER = 1001
-SLACK_CHANNEL = "C0STORIES"
-SLACK_USER = "U0READER"
 FEEDS = ("hani", "seoul", "kmib")
 
 pytestmark = pytest.mark.filterwarnings(
@@ -75,26 +73,6 @@ def report(feed: str) -> dict[str, str]:
     return {**REPORTS[feed], "link": f"https://{feed}.example/1", "guid": f"{feed}-1"}
 
 
-class Clock:
-    """Real time plus whatever the test skips ahead, so waits for pacing still end."""
-
-    def __init__(self) -> None:
-        self.skipped = 0.0
-
-    def advance(self, seconds: float) -> None:
-        self.skipped += seconds
-
-    def __call__(self) -> float:
-        return time.time() + self.skipped
-
-
-@pytest_asyncio.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(token=TOKEN) as fake:
-        fake.add_chat(USER, first_name="Ada")
-        yield fake
-
-
 def write_config(tmp_path: Path, feed_server: FeedServer) -> Path:
     feeds = "".join(
         f'  - {{name: {name}, url: "{feed_server.url(name + ".xml")}", interval: 1m}}\n'
@@ -108,94 +86,31 @@ def write_config(tmp_path: Path, feed_server: FeedServer) -> Path:
     return path
 
 
-@pytest_asyncio.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    async with FakeSlack(token=SLACK_TOKEN) as fake:
-        fake.add_channel(SLACK_CHANNEL, name="news")
-        fake.add_user(SLACK_USER)
-        yield fake
-
-
-class Bot:
-    """`newsbot run --once`, as many times as a test asks, with a restart when it asks; its
-    commands are typed by one reader in one chat."""
-
-    def __init__(
-        self, config: Path, settings: Settings, clock: Clock, reader: tuple[Platform, str, str]
-    ) -> None:
-        self.settings = settings
-        self.config = config
-        self.clock = clock
-        self.reader = reader
-        self.app: App | None = None
-
-    async def start(self) -> App:
-        loaded = LoadedConfig(parse_config(self.config.read_text(encoding="utf-8")), self.config)
-        self.app = App(self.settings, loaded, clock=self.clock)
-        await self.app.start()
-        return self.app
-
-    async def restart(self) -> App:
-        await self.close()
-        return await self.start()
-
-    async def close(self) -> None:
-        if self.app is not None:
-            await self.app.close()
-            self.app = None
-
-    async def command(self, text: str) -> str:
-        assert self.app is not None
-        platform, chat, user = self.reader
-        name, *args = text.lstrip("/").split()
-        request = CommandRequest(platform, chat, user, name, tuple(args))
-        reply = await self.app.commands_for(platform).handle(request)
-        return reply.text
-
-    async def once(self) -> None:
-        assert self.app is not None
-        await self.app.run_once()
-
-
 @contextlib.asynccontextmanager
 async def running_bot(
-    tmp_path: Path, feed_server: FeedServer, settings: Settings, reader: tuple[Platform, str, str]
-) -> AsyncIterator[Bot]:
+    launch: Launch, tmp_path: Path, feed_server: FeedServer, platform: Platform
+) -> AsyncIterator[ChatBot]:
     """A bot subscribed to `ai` whose feeds have been primed (nothing sent yet)."""
     for name in FEEDS:
         feed_server.publish(f"{name}.xml", rss(old_items(name)))
     config = write_config(tmp_path, feed_server)
-    bot = Bot(config, replace(settings, config_path=config), Clock(), reader)
-    await bot.start()
-    try:
+    async with launch(platform, config, Clock()) as bot:
         assert "Subscribed to ai" in await bot.command("/subscribe ai")
         await bot.once()
         yield bot
-    finally:
-        await bot.close()
 
 
 @pytest_asyncio.fixture
-async def bot(
-    tmp_path: Path, feed_server: FeedServer, tg: FakeTelegram, database_url: str
-) -> AsyncIterator[Bot]:
-    settings = Settings(
-        database_url=database_url, telegram_bot_token=TOKEN, telegram_api_url=tg.base_url
-    )
-    reader = (Platform.TELEGRAM, str(USER), str(USER))
-    async with running_bot(tmp_path, feed_server, settings, reader) as bot:
+async def bot(launch: Launch, tmp_path: Path, feed_server: FeedServer) -> AsyncIterator[ChatBot]:
+    async with running_bot(launch, tmp_path, feed_server, Platform.TELEGRAM) as bot:
         yield bot
 
 
 @pytest_asyncio.fixture
 async def slack_bot(
-    tmp_path: Path, feed_server: FeedServer, slack: FakeSlack, database_url: str
-) -> AsyncIterator[Bot]:
-    settings = Settings(
-        database_url=database_url, slack_bot_token=SLACK_TOKEN, slack_api_url=slack.api_url
-    )
-    reader = (Platform.SLACK, SLACK_CHANNEL, SLACK_USER)
-    async with running_bot(tmp_path, feed_server, settings, reader) as bot:
+    launch: Launch, tmp_path: Path, feed_server: FeedServer
+) -> AsyncIterator[ChatBot]:
+    async with running_bot(launch, tmp_path, feed_server, Platform.SLACK) as bot:
         yield bot
 
 
@@ -204,7 +119,7 @@ def publish(feed_server: FeedServer, feed: str) -> None:
 
 
 async def test_a_second_report_edits_the_first_alert_even_across_a_restart(
-    bot: Bot, feed_server: FeedServer, tg: FakeTelegram
+    bot: ChatBot, feed_server: FeedServer, tg: FakeTelegram
 ) -> None:
     publish(feed_server, "hani")
     await bot.once()
@@ -228,7 +143,7 @@ async def test_a_second_report_edits_the_first_alert_even_across_a_restart(
 
 
 async def test_edits_come_at_most_once_a_minute_and_carry_every_source_found_meanwhile(
-    bot: Bot, feed_server: FeedServer, tg: FakeTelegram
+    bot: ChatBot, feed_server: FeedServer, tg: FakeTelegram
 ) -> None:
     publish(feed_server, "hani")
     await bot.once()
@@ -249,7 +164,7 @@ async def test_edits_come_at_most_once_a_minute_and_carry_every_source_found_mea
 
 
 async def test_stories_off_brings_back_one_alert_per_report(
-    bot: Bot, feed_server: FeedServer, tg: FakeTelegram
+    bot: ChatBot, feed_server: FeedServer, tg: FakeTelegram
 ) -> None:
     assert "every report alerts" in await bot.command("/stories off")
     assert "Stories: off" in await bot.command("/list")
@@ -264,7 +179,7 @@ async def test_stories_off_brings_back_one_alert_per_report(
 
 
 async def test_a_report_that_adds_breaking_alerts_again(
-    bot: Bot, feed_server: FeedServer, tg: FakeTelegram
+    bot: ChatBot, feed_server: FeedServer, tg: FakeTelegram
 ) -> None:
     assert "Subscribed to breaking" in await bot.command("/subscribe breaking")
     publish(feed_server, "hani")
@@ -279,11 +194,11 @@ async def test_a_report_that_adds_breaking_alerts_again(
 
 
 async def test_slack_a_second_report_updates_the_first_message_even_across_a_restart(
-    slack_bot: Bot, feed_server: FeedServer, slack: FakeSlack
+    slack_bot: ChatBot, feed_server: FeedServer, slack: FakeSlack
 ) -> None:
     publish(feed_server, "hani")
     await slack_bot.once()
-    [alert] = slack.posted_to(SLACK_CHANNEL)
+    [alert] = slack.posted_to(CHANNEL)
     assert REPORTS["hani"]["title"] in (alert.text or "")
 
     await slack_bot.restart()
@@ -291,15 +206,15 @@ async def test_slack_a_second_report_updates_the_first_message_even_across_a_res
     publish(feed_server, "seoul")
     await slack_bot.once()
 
-    assert slack.posted_to(SLACK_CHANNEL) == [alert], "the second report must not be a second post"
-    [update] = slack.updates_to(SLACK_CHANNEL, alert.ts)
+    assert slack.posted_to(CHANNEL) == [alert], "the second report must not be a second post"
+    [update] = slack.updates_to(CHANNEL, alert.ts)
     blocks = str(update.blocks)
     assert REPORTS["hani"]["title"] in (update.text or ""), "the first headline stays"
     assert "also:" in blocks and "<https://seoul.example/1|seoul>" in blocks
 
 
 async def test_slack_stories_off_brings_back_one_post_per_report(
-    slack_bot: Bot, feed_server: FeedServer, slack: FakeSlack
+    slack_bot: ChatBot, feed_server: FeedServer, slack: FakeSlack
 ) -> None:
     assert "every report alerts" in await slack_bot.command("stories off")
     publish(feed_server, "hani")
@@ -307,5 +222,127 @@ async def test_slack_stories_off_brings_back_one_post_per_report(
     publish(feed_server, "seoul")
     await slack_bot.once()
 
-    assert len(slack.posted_to(SLACK_CHANNEL)) == 2
+    assert len(slack.posted_to(CHANNEL)) == 2
     assert slack.updates == []
+
+
+CHAT_A, CHAT_B, CHAT_C = (Recipient(Platform.TELEGRAM, chat) for chat in ("-101", "-102", "-103"))
+
+
+async def _seed_story_state(store: Store, now: float) -> tuple[dict[Recipient, int], list[int]]:
+    """Three chats and three stories: A has story 1 alerted and story 2 with an edit pending, B's
+    alert of story 1 failed, C has story 3, whose message was edited ten seconds ago."""
+    story_ids = []
+    for n in range(3):
+        story_id, _, _ = await store.stories.add_item(
+            None,
+            feed_name="hani",
+            item_key=f"first-{n}",
+            source="hani",
+            title=f"story {n}",
+            link=None,
+            features={},
+            topics=("ai",),
+            now=now,
+        )
+        story_ids.append(story_id)
+    one, two, three = story_ids
+    async with store.db.transaction() as conn:
+        refs = await chat_refs(store.db, conn, (CHAT_A, CHAT_B, CHAT_C), now)
+        seeded = [
+            (CHAT_A, one, OutboxKind.ALERT, OutboxStatus.SENT),
+            (CHAT_A, two, OutboxKind.ALERT, OutboxStatus.SENT),
+            (CHAT_A, two, OutboxKind.EDIT, OutboxStatus.PENDING),
+            (CHAT_B, one, OutboxKind.ALERT, OutboxStatus.FAILED),
+            (CHAT_C, three, OutboxKind.ALERT, OutboxStatus.SENT),
+        ]
+        for n, (chat, story_id, kind, status) in enumerate(seeded):
+            [row] = outbox_rows(
+                [QueuedAlert(chat, f"seed-{n}", "{}", None, story_id)], refs, "hani", now
+            )
+            await conn.execute(
+                store.db.insert(outbox).values(row | {"kind": kind, "status": status})
+            )
+    message = StoryMessage("7", CHAT_C.chat_id, False, "{}", None)
+    await store.stories.remember_message(refs[CHAT_C], three, message, now - 100)
+    await store.stories.mark_edited(refs[CHAT_C], three, now - 10)
+    return refs, story_ids
+
+
+async def test_a_poll_turns_reports_of_stories_a_chat_has_into_edits_in_a_few_statements(
+    store: Store,
+) -> None:
+    now = 1_000_000.0
+    refs, (one, two, three) = await _seed_story_state(store, now)
+
+    def report(chat: Recipient, story_id: int, key: str, merge: bool = True) -> QueuedAlert:
+        return QueuedAlert(chat, key, "{}", None, story_id, merge)
+
+    alerts = [
+        report(CHAT_A, one, "a1-x"),  # A has story 1: an edit, due now
+        report(CHAT_A, one, "a1-y"),  # ...which also carries this one
+        report(CHAT_A, two, "a2"),  # the pending edit of story 2 carries it
+        report(CHAT_B, one, "b1"),  # B's alert failed: B does not have the story
+        report(CHAT_C, three, "c3"),  # an edit a minute after the last one
+        report(CHAT_C, one, "c1"),  # C never had story 1
+        report(CHAT_A, one, "a1-off", merge=False),  # a chat with stories off
+    ]
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(store.db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        async with store.db.transaction() as conn:
+            still = await queue_story_alerts(store.db, conn, alerts, refs, "seoul", now)
+    finally:
+        event.remove(store.db.engine.sync_engine, "before_cursor_execute", count)
+
+    assert [a.item_key for a in still] == ["b1", "c1", "a1-off"]
+    async with store.db.reading() as conn:
+        edits = (
+            await conn.execute(
+                select(outbox.c.chat_ref, outbox.c.story_id, outbox.c.item_key, outbox.c.not_before)
+                .where(outbox.c.kind == OutboxKind.EDIT, outbox.c.feed_name == "seoul")
+                .order_by(outbox.c.chat_ref)
+            )
+        ).all()
+    assert [tuple(e) for e in edits] == [
+        (refs[CHAT_A], one, "a1-x", now),
+        (refs[CHAT_C], three, "c3", now - 10 + 60),
+    ]
+    assert len(statements) <= 3, statements
+
+    # the edits went out; ten times the reports of the same stories: still a few statements
+    async with store.db.transaction() as conn:
+        await conn.execute(
+            update(outbox).where(outbox.c.kind == OutboxKind.EDIT).values(status=OutboxStatus.SENT)
+        )
+    statements.clear()
+    many = [
+        report(chat, story_id, f"more-{n}-{chat.chat_id}-{story_id}")
+        for n in range(10)
+        for chat, story_id in ((CHAT_A, one), (CHAT_A, two), (CHAT_B, three), (CHAT_C, three))
+    ]
+    event.listen(store.db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        async with store.db.transaction() as conn:
+            still = await queue_story_alerts(store.db, conn, many, refs, "kmib", now + 1)
+    finally:
+        event.remove(store.db.engine.sync_engine, "before_cursor_execute", count)
+    assert {a.recipient for a in still} == {CHAT_B}  # B never had story 3
+    async with store.db.reading() as conn:
+        edits = (
+            await conn.execute(
+                select(outbox.c.chat_ref, outbox.c.story_id, outbox.c.item_key)
+                .where(outbox.c.kind == OutboxKind.EDIT, outbox.c.feed_name == "kmib")
+                .order_by(outbox.c.chat_ref, outbox.c.story_id)
+            )
+        ).all()
+    assert [tuple(e) for e in edits] == [
+        (refs[CHAT_A], one, f"more-0-{CHAT_A.chat_id}-{one}"),
+        (refs[CHAT_A], two, f"more-0-{CHAT_A.chat_id}-{two}"),
+        (refs[CHAT_C], three, f"more-0-{CHAT_C.chat_id}-{three}"),
+    ]
+    assert len(statements) <= 3, statements

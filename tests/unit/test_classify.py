@@ -21,9 +21,11 @@ from bot.classify import (
     TopicRule,
     lexicon_names,
     load_lexicon,
+    normalize,
     personal_rule,
 )
-from bot.classify.context import lexicon_adjusters
+from bot.classify.automaton import _Table
+from bot.classify.context import Spelling, lexicon_adjusters
 from bot.classify.lexicon import parse_lexicon
 from bot.classify.match import ALONE_RULE
 from bot.config import ConfigError, load_config, parse_config
@@ -550,7 +552,9 @@ def test_a_modifier_rule_may_name_its_separators() -> None:
         name="t",
     )
     assert lexicon.modifiers[0].separators == ("·",)
-    assert [a.phrase for a in lexicon_adjusters("t", lexicon)] == ["AI·바이오"]
+    assert [p for _, spelling in lexicon_adjusters("t", lexicon) for p in spelling.phrases()] == [
+        "AI·바이오"
+    ]
 
 
 def test_word_boundary_is_a_lexicon_option() -> None:
@@ -707,3 +711,29 @@ def test_a_topic_naming_an_unknown_lexicon_is_refused() -> None:
     text = "version: 1\ntopics:\n  x:\n    keywords: [a]\n    lexicon: nope\n"
     with pytest.raises(ConfigError, match="unknown lexicon 'nope'"):
         parse_config(text)
+
+
+@pytest.mark.parametrize("name", sorted(lexicon_names()))
+def test_context_phrase_keys_are_the_phrases_normalised(name: str) -> None:
+    """The build joins normalised words and heads instead of normalising 20,000 phrases."""
+    table = _Table()
+    for _, spelling in lexicon_adjusters("t", load_lexicon(name)):
+        assert table._keys(spelling) == [normalize(p) for p in spelling.phrases()]
+
+
+@pytest.mark.parametrize(
+    ("word", "separator", "head"),
+    [
+        ("AI ", "", "PC"),  # a space at an edge: normalised away, not joined in
+        ("AI", " ", "  데이터  센터"),
+        ("가", "", "\u11a8"),  # a syllable and a trailing jamo compose into 각
+        ("cafe", "", "\u0301 Paris"),  # e + combining acute: é
+        ("Ｆｕｌｌ", "·", "ｗｉｄｔｈ"),  # compatibility forms
+        ("STRASSE", "-", "Straße"),
+    ],
+)
+def test_joined_keys_match_the_normalised_phrase_where_unicode_joins_parts(
+    word: str, separator: str, head: str
+) -> None:
+    spelling = Spelling(word, (separator,), head)
+    assert _Table()._keys(spelling) == [normalize(word + separator + head)]

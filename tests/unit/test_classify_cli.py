@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
+from tests.fakes.feed_server import FeedServer
 from tests.unit.test_classify import REPO, rss_with_one_item
 
 CONFIG = str(REPO / "subscriptions.yaml")
@@ -48,3 +50,16 @@ def test_json_keeps_its_shape_and_adds_keys(
     ]
     assert line["near_misses"][0]["topic"] == "ai"
     assert line["near_misses"][0]["hits"][0]["keyword"] == "Claude"
+
+
+async def test_a_url_is_fetched_and_classified(
+    feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed_server.publish("feed.xml", rss_with_one_item("[속보] 인공지능 반도체 수출", "본문 없음"))
+    # the command runs its own event loop for the fetch, as it does from a shell
+    args = ["classify", "--config", CONFIG, feed_server.url("feed.xml")]
+    assert await asyncio.to_thread(main, args) == 0
+    out = capsys.readouterr().out
+    assert "  breaking: '[속보]' in title" in out
+    assert "  ai: '인공지능' in title" in out
+    assert len(feed_server.requests_to("feed.xml")) == 1

@@ -133,6 +133,13 @@ def test_numbers_read_the_same_figure_in_other_wordings(one: str, other: str) ->
         ("엘지전자 2분기 영업이익 12% 줄어", "LG전자 2분기 영업이익 12% 감소"),
         ("경찰관 흉기에 숨져", "경찰관 흉기에 사망"),
         ("교사 선발 ‘반토막’", "교사 선발 절반"),
+        ("기획사 대표, 1심 징역 6월", "기획사 대표 1심 징역 6개월"),  # court style for months
+        ("징역 1년 6월 선고", "징역 1년 6개월 선고"),
+        ("징역 6월에 집행유예 2년", "징역 6개월에 집행유예 2년"),
+        ("수출 두 배로…세 곳 신설", "수출 2배로 3곳 신설"),  # counts in words
+        ("삼성SDI 2Q 영업익 4290억", "삼성sdi 2분기 영업이익 4290억"),  # results shorthand
+        ("작년 순익 감소", "지난해 순이익 감소"),
+        ("<속보> 바이든 재확진", "바이든 재확진"),  # angle-bracket labels
     ],
 )
 def test_headline_wordings_read_alike(one: str, other: str) -> None:
@@ -175,6 +182,13 @@ def test_features_of_older_formats_still_read() -> None:
         StoryFeatures.from_json(item.to_json() | {"v": 99})
 
 
+def test_format_3_keeps_its_subject_and_takes_the_new_wording() -> None:
+    stored = features("이재명, 매출 두 배", "").to_json() | {"v": 3, "title": "이재명 매출 두 배"}
+    read = StoryFeatures.from_json(stored)
+    assert read.title == "이재명 매출 2배"
+    assert read.subject == "이재명"
+
+
 def test_format_2_titles_are_brought_to_the_canonical_wording() -> None:
     stored = features("美 소비 넉 달째 줄어", "").to_json()
     stored |= {"v": 2, "title": "美 소비 4개월째 줄어", "names": ["美", "소비", "줄어"]}
@@ -201,3 +215,49 @@ def test_group_numbers_stories_in_item_order() -> None:
         StoryInput(SAME[0][2], SAME[0][3], 30.0),
     ]
     assert group(items) == [0, 1, 0]
+
+
+def test_words_that_only_look_like_counts_stay() -> None:
+    assert clean_title("한명숙 전 총리, 세 곳에서") == "한명숙 전 총리 3곳에서"
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "vetoed"),
+    [
+        ("14억원어치", "14억1000만원어치", False),  # one outlet rounds the amount
+        ("매출 4.7조", "매출 4조7408억", False),
+        ("14억원어치", "15억원어치", True),
+        ("100명 확진", "120명 확진", True),  # one significant digit is no rounding
+    ],
+)
+def test_figures_in_titles_agree_when_one_rounds_the_other(
+    one: str, other: str, vetoed: bool
+) -> None:
+    a = features(f"테슬라 경영진 {one} 지분 매도", "")
+    b = features(f"테슬라 경영진 {other} 지분 매도", "")
+    assert explain(a, b).reason.startswith("different figures") is vetoed
+
+
+def test_only_codes_of_a_headline_name_are_tickers() -> None:
+    phone = features(
+        "보급형 5G 스마트폰 ‘갤럭시A33’ 국내 출시",
+        "삼성전자는 보급형 5세대(G) 스마트폰 갤럭시A33을 출시했다. 손떨림 보정(OIS)을 갖췄다.",
+    )
+    assert phone.tickers == frozenset()
+    stock = features("테슬라, 장중 3% 이상 급등", "신재생에너지 기업 테슬라(TSLA) 주식이 상승했다.")
+    assert stock.tickers == {"TSLA"}
+
+
+def test_index_finds_a_headline_only_report_from_an_item_with_a_long_lead() -> None:
+    index = StoryIndex()
+    index.add(3, features("“펩시 제로에서 구린내 나” 식약처 조사 결과 봤더니…", ""), at=0.0)
+    for n, pair in enumerate(SAME + DIFFERENT):
+        index.add(10 + n, features(pair[0], pair[1]), at=1.0)
+    later = features(
+        "펩시 제로 ‘악취’ 의문 풀렸다…식약처 “유통 중 발생”",
+        "롯데칠성음료가 출시한 펩시 제로슈거 라임에서 악취가 난다는 민원이 잇따라 접수돼 "
+        "식품의약품안전처가 조사에 나선 결과, 제품 자체에는 문제가 없는 것으로 나타났다. "
+        "식약처는 유통과정 중 문제의 냄새가 제품에 흡착된 것으로 추정했다. "
+        "해당 제품은 회수 대상이 아니라고 설명했다.",
+    )
+    assert index.match(later, at=2.0) == 3

@@ -26,10 +26,10 @@ from tests.shared import CORPUS, WHERE
 REPO = Path(__file__).resolve().parents[2]
 LABELS = REPO / "tests" / "data" / "stories" / "labels.jsonl"
 
-FLOORS = {"precision": 0.96, "recall": 0.76}
+FLOORS = {"precision": 0.97, "recall": 0.78}
 """Test-half floors, a little below the figures measured when they were set (precision 0.984,
-recall 0.785; baseline 0.568 / 0.493), so a few more wrong pairs do not fail but a regression does.
-Recall is below its target of 0.85 (the tuning half reaches 0.905): see the printed figures."""
+recall 0.792; baseline 0.568 / 0.493), so a few more wrong pairs do not fail but a regression does.
+Recall is below its target of 0.85 (the tuning half reaches 0.915): see the printed figures."""
 
 
 Grouper = Callable[[Sequence[StoryInput]], list[int]]

@@ -1,24 +1,36 @@
 """outbox queue indexes: pending rows in id order per platform, and per chat, so a claim walks
 only the heads it hands out and never a chat's sent history
 
-Revision ID: 0007
+Revision ID: 0005
 Revises: 0004
 """
 
+import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
 
+PENDING = sa.text("status = 'pending'")
+
 
 def upgrade() -> None:
-    # whole-table indexes with the status inside rather than partial ones: a planner whose
-    # statistics predate a broadcast would take a partial index for nearly empty and scan it
-    # whole for a lookup by id
-    op.create_index("ix_outbox_due", "outbox", ["platform", "status", "id"])
-    op.create_index("ix_outbox_chat_queue", "outbox", ["chat_ref", "status", "id"])
+    op.create_index(
+        "ix_outbox_due",
+        "outbox",
+        ["platform", "id"],
+        postgresql_where=PENDING,
+        sqlite_where=PENDING,
+    )
+    op.create_index(
+        "ix_outbox_chat_queue",
+        "outbox",
+        ["chat_ref", "id"],
+        postgresql_where=PENDING,
+        sqlite_where=PENDING,
+    )
 
 
 def downgrade() -> None:
