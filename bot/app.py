@@ -35,7 +35,7 @@ from bot.poller import Poller, PollOutcome, PollPolicy
 from bot.scheduling import FeedScheduler
 from bot.settings import Settings
 from bot.store import Store, connect
-from bot.store.election import Election, Presence, SoleProcess, election_for, runs_alone
+from bot.store.election import Election, Presence, election_for, runs_alone
 from bot.store.records import FeedRecord
 from bot.web import build_web_app, serve
 from bot.websub import Push, PushTiming
@@ -105,12 +105,9 @@ class App:
         """Connect, migrate, sync the config into the store, build the pipeline."""
         self.store = store = await connect(self.settings.database_url)
         self.client = make_client(transport=self._transport)
+        limit = self._poll_policy.max_concurrent
         self.scheduler = FeedScheduler(
-            store.feeds,
-            self._poll_feed,
-            self.prune,
-            clock=self.clock,
-            concurrency=self._poll_policy.max_concurrent,
+            store.feeds, self._poll_feed, self.prune, clock=self.clock, concurrency=limit
         )
         scheduler = self.scheduler
         self.ops = Ops(
@@ -172,15 +169,12 @@ class App:
         await self.apply_config(self.loaded)
 
     def _election(self, platform: Platform) -> Election:
-        """Who sends for this platform's bot token: one process of all on the database."""
+        """Who sends for this platform's bot token: one process of all on the database (the
+        console has none: it prints in every process, each alert once, by its lease)."""
         assert self.store is not None
-        token = {
-            Platform.TELEGRAM: self.settings.telegram_bot_token,
-            Platform.SLACK: self.settings.slack_bot_token,
-        }.get(platform)
-        if not token:  # the console prints in every process; each alert once, by its lease
-            return SoleProcess()
-        return election_for(self.store.db, platform.value, token)
+        settings = self.settings
+        tokens = {"telegram": settings.telegram_bot_token, "slack": settings.slack_bot_token}
+        return election_for(self.store.db, platform.value, tokens.get(platform.value, ""))
 
     def _exclusive_receiver(self, platform: Platform) -> FrontEnd | None:
         """The front end that one process only may run: Telegram's long polling (two get 409
