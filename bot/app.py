@@ -156,6 +156,7 @@ class App:
                 clock=self.clock,
                 observer=self.ops.observe_delivery,
                 preferences=lambda recipient: self.config.preferences(recipient),
+                operator_holds=lambda: self.config.holds_alerts,
             )
             self.senders[platform] = ElectedSender(
                 self.dispatchers[platform],

@@ -1,8 +1,9 @@
 """Digests out: which new alerts of a chat wait for a digest, and the delivery of a due digest.
 
-Triage: a chat with a delivery mode (`/mode daily 08:00`) or quiet hours has each new outbox row
-given its digest time (`bot.digest_times.hold_until`) in the chat's timezone before any process
-may claim it; an instant chat's rows go out on their own as before.
+Triage: a chat with a delivery mode (`/mode daily 08:00`) or quiet hours, its own or the
+operator's where it chose nothing, has each new outbox row given its digest time
+(`bot.digest_times.hold_until`) in the chat's timezone before any process may claim it; an
+instant chat's rows go out on their own as before.
 
 Delivery: the claim of a due digest leases every held entry of its chat under one token. They go
 out as one message, or as several pages when the platform's limits ask for it (cut between two
@@ -55,6 +56,7 @@ class DigestDelivery:
     _pace: Clock
     _chat_ready: dict[int, float]
     _preferences: Callable[[Recipient], Preferences]
+    _operator_holds: Callable[[], bool]
 
     async def _global_slot(self) -> None:
         raise NotImplementedError
@@ -65,27 +67,37 @@ class DigestDelivery:
     def _notify(self, outcome: DeliveryOutcome, entry: OutboxEntry, now: float) -> None:
         raise NotImplementedError
 
-    async def _triage(self) -> None:
-        """Decide, for the new rows of chats that hold alerts, when each goes out."""
-        rows = await self.outbox.digests.untriaged(self.platform)
+    async def _claim_due(self, limit: int, busy: set[int]) -> list[OutboxEntry]:
+        """Triage the new rows of chats that hold alerts, then claim what is due."""
+        operator_holds = self._operator_holds()
+        digests = self.outbox.digests
+        rows = await digests.untriaged(self.platform, operator_holds=operator_holds)
         if rows:
-            await self.outbox.digests.triage((row.id, self._hold(row)) for row in rows)
+            await digests.triage((row.id, self._hold(row)) for row in rows)
+        return await self.outbox.claim(
+            self.platform,
+            self._clock(),
+            limit=limit,
+            lease=self.policy.lease,
+            exclude_chats=busy,
+            operator_holds=operator_holds,
+        )
 
     def _hold(self, row: Untriaged) -> float | None:
         if row.kind is not OutboxKind.ALERT:
             return None  # an edit of a message sent on its own: never part of a digest
-        timezone = row.timezone or self._preferences(row.recipient).timezone
+        shown = row.choices.over(self._preferences(row.recipient))
         try:
             _item, tags = decode_alert(row.payload)
         except Exception:
             tags = ()  # it fails on its own when it is sent
         topics = tuple(tag.topic for tag in tags)
         try:
-            mode, quiet = stored_mode(row.delivery), stored_quiet(row.quiet)
+            mode, quiet = stored_mode(shown.delivery), stored_quiet(shown.quiet)
         except ValueError:  # written by a newer version: hold nothing rather than everything
             log.warning("%s chat %s: unreadable delivery mode", self.platform, row.recipient)
             return None
-        return hold_until(mode, quiet, row.created_at, timezone, topics)
+        return hold_until(mode, quiet, row.created_at, shown.timezone, topics)
 
     async def _deliver_digest(self, head: OutboxEntry) -> None:
         """Send the digest whose claim leased `head` and its chat's other due entries."""

@@ -71,6 +71,7 @@ class Dispatcher(DigestDelivery):
         observer: Observer | None = None,
         rng: random.Random | None = None,
         preferences: Callable[[Recipient], Preferences] = lambda recipient: Preferences(),
+        operator_holds: Callable[[], bool] = lambda: False,
     ) -> None:
         self.outbox = outbox
         self.chats = chats
@@ -88,6 +89,7 @@ class Dispatcher(DigestDelivery):
         self._preferences = preferences
         """What the operator set for a chat (`defaults:`, its subscription) where it chose
         nothing itself."""
+        self._operator_holds = operator_holds
         self._rng = rng or random.Random()
         self._chat_ready: dict[int, float] = {}
         """Chat ref -> when (on the pace clock) it may be sent to again."""
@@ -186,10 +188,7 @@ class Dispatcher(DigestDelivery):
             return 1
         paced = self._pace()
         busy = set(self._in_flight) | {ref for ref, t in self._chat_ready.items() if t > paced}
-        await self._triage()
-        entries = await self.outbox.claim(
-            self.platform, self._clock(), limit=free, lease=self.policy.lease, exclude_chats=busy
-        )
+        entries = await self._claim_due(free, busy)
         for entry in entries:
             task = asyncio.create_task(self._deliver(entry), name=f"send-{entry.id}")
             self._in_flight[entry.chat_ref] = task
