@@ -30,7 +30,10 @@ async def test_held_rows_wait_for_triage_and_their_digest(database_url: str) -> 
         claimed = await store.outbox.claim(Platform.TELEGRAM, 2.0)
         assert [entry.recipient for entry in claimed] == [BOB], "ALICE's rows await triage"
 
-        ids = [row.id for row in await store.outbox.digests.untriaged(Platform.TELEGRAM, operator_holds=False)]
+        ids = [
+            row.id
+            for row in await store.outbox.digests.untriaged(Platform.TELEGRAM, operator_holds=False)
+        ]
         assert len(ids) == 3
         await store.outbox.digests.triage((row_id, 100.0) for row_id in ids)
         assert await store.outbox.digests.untriaged(Platform.TELEGRAM, operator_holds=False) == []
@@ -39,6 +42,30 @@ async def test_held_rows_wait_for_triage_and_their_digest(database_url: str) -> 
             == []
         )
         assert await store.outbox.next_due(Platform.TELEGRAM) == 1.0  # BOB's next alert
+    finally:
+        await store.close()
+
+
+async def test_chats_that_chose_nothing_await_triage_only_when_the_operator_holds(
+    database_url: str,
+) -> None:
+    store = await connect(database_url)
+    digests = store.outbox.digests
+    try:
+        await store.chats.set_delivery(BOB, 0.0, holding=False, mode="")
+        await store.chats.set_delivery(BOB, 0.0, holding=False, quiet="")  # chose instant, no quiet
+        for key in "ab":
+            await queue_item(store, item(key), [ALICE, BOB], now=1.0)
+        assert await digests.untriaged(Platform.TELEGRAM, operator_holds=False) == []
+        held = await digests.untriaged(Platform.TELEGRAM, operator_holds=True)
+        assert {row.recipient for row in held} == {ALICE}, "BOB's own choice wins"
+        assert held[0].choices.delivery is None and held[0].choices.quiet is None
+
+        claimed = await store.outbox.claim(Platform.TELEGRAM, 2.0, operator_holds=True)
+        assert [entry.recipient for entry in claimed] == [BOB], "ALICE's rows await triage"
+        await digests.triage((row.id, None) for row in held)  # the operator's mode: instant
+        claimed = await store.outbox.claim(Platform.TELEGRAM, 2.0, operator_holds=True)
+        assert [entry.recipient for entry in claimed] == [ALICE]
     finally:
         await store.close()
 
