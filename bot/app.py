@@ -155,8 +155,7 @@ class App:
                 stories=store.stories,
                 clock=self.clock,
                 observer=self.ops.observe_delivery,
-                preferences=lambda recipient: self.config.preferences(recipient),
-                operator_holds=lambda: self.config.holds_alerts,
+                config=lambda: self.config,
             )
             self.senders[platform] = ElectedSender(
                 self.dispatchers[platform],

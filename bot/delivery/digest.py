@@ -23,10 +23,11 @@ from datetime import UTC, datetime
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.base import Channel, PermanentFailure, SendError
+from bot.config import Config
 from bot.delivery.policy import Clock, DeliveryPolicy, DeliveryStats
 from bot.digest_times import hold_until, stored_mode, stored_quiet
 from bot.i18n import _, ngettext, speaking
-from bot.models import DeliveryOutcome, DigestLine, OutboxKind, Platform, Preferences, Recipient
+from bot.models import DeliveryOutcome, DigestLine, OutboxKind, Platform
 from bot.render.digest import paginate
 from bot.store.codec import decode_alert
 from bot.store.digests import DigestEntry, Untriaged
@@ -35,6 +36,8 @@ from bot.store.records import OutboxEntry
 from bot.text.plain import local_time
 
 log = logging.getLogger(__name__)
+UNCONFIGURED = Config(version=1)
+"""The config of a dispatcher given none: every chat gets the defaults."""
 
 
 def digest_heading(count: int, due: float, timezone: str) -> str:
@@ -55,8 +58,7 @@ class DigestDelivery:
     _clock: Clock
     _pace: Clock
     _chat_ready: dict[int, float]
-    _preferences: Callable[[Recipient], Preferences]
-    _operator_holds: Callable[[], bool]
+    _config: Callable[[], Config]
 
     async def _global_slot(self) -> None:
         raise NotImplementedError
@@ -69,7 +71,7 @@ class DigestDelivery:
 
     async def _claim_due(self, limit: int, busy: set[int]) -> list[OutboxEntry]:
         """Triage the new rows of chats that hold alerts, then claim what is due."""
-        operator_holds = self._operator_holds()
+        operator_holds = self._config().holds_alerts
         digests = self.outbox.digests
         rows = await digests.untriaged(self.platform, operator_holds=operator_holds)
         if rows:
@@ -86,7 +88,7 @@ class DigestDelivery:
     def _hold(self, row: Untriaged) -> float | None:
         if row.kind is not OutboxKind.ALERT:
             return None  # an edit of a message sent on its own: never part of a digest
-        shown = row.choices.over(self._preferences(row.recipient))
+        shown = row.choices.over(self._config().preferences(row.recipient))
         try:
             _item, tags = decode_alert(row.payload)
         except Exception:
@@ -103,7 +105,7 @@ class DigestDelivery:
         """Send the digest whose claim leased `head` and its chat's other due entries."""
         digests = self.outbox.digests
         entries = await digests.entries(head.chat_ref, head.lease_token)
-        shown = head.choices.over(self._preferences(head.recipient))
+        shown = head.choices.over(self._config().preferences(head.recipient))
         with speaking(shown.language):
             untitled = _("(untitled)")
         lines: list[DigestLine] = []

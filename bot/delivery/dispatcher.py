@@ -34,15 +34,14 @@ from bot.channels.base import (
     SendError,
     SentMessage,
 )
-from bot.delivery.digest import DigestDelivery
+from bot.config import Config
+from bot.delivery.digest import UNCONFIGURED, DigestDelivery
 from bot.delivery.policy import Clock, DeliveryPolicy, DeliveryStats, Observer
 from bot.models import (
     DeliveryOutcome,
     FeedItem,
     OutboxKind,
     Outgoing,
-    Preferences,
-    Recipient,
     Source,
     Tag,
 )
@@ -70,8 +69,7 @@ class Dispatcher(DigestDelivery):
         policy: DeliveryPolicy = DeliveryPolicy(),
         observer: Observer | None = None,
         rng: random.Random | None = None,
-        preferences: Callable[[Recipient], Preferences] = lambda recipient: Preferences(),
-        operator_holds: Callable[[], bool] = lambda: False,
+        config: Callable[[], Config] = lambda: UNCONFIGURED,
     ) -> None:
         self.outbox = outbox
         self.chats = chats
@@ -86,10 +84,9 @@ class Dispatcher(DigestDelivery):
         self._pace = pace_clock
         """Monotonic time, for pacing chats and the platform."""
         self._observer = observer
-        self._preferences = preferences
-        """What the operator set for a chat (`defaults:`, its subscription) where it chose
-        nothing itself."""
-        self._operator_holds = operator_holds
+        self._config = config
+        """The config in force: what the operator set for a chat (`defaults:`, its subscription)
+        where it chose nothing itself."""
         self._rng = rng or random.Random()
         self._chat_ready: dict[int, float] = {}
         """Chat ref -> when (on the pace clock) it may be sent to again."""
@@ -291,7 +288,7 @@ class Dispatcher(DigestDelivery):
         also: tuple[Source, ...] = (),
     ) -> Outgoing:
         """The alert as the chat wants it: its own choices, else the operator's."""
-        shown = entry.choices.over(self._preferences(entry.recipient))
+        shown = entry.choices.over(self._config().preferences(entry.recipient))
         return Outgoing(
             entry.recipient,
             item,
