@@ -97,7 +97,7 @@ async def run(url: str, chats: int, per_chat: int) -> None:
         idle_started = time.perf_counter()
         rounds = 20
         for _ in range(rounds):  # what a running dispatcher does each idle second
-            await store.outbox.digests.untriaged(Platform.TELEGRAM)
+            await store.outbox.digests.untriaged(Platform.TELEGRAM, operator_holds=False)
             assert await store.outbox.claim(Platform.TELEGRAM, START + per_chat + 1) == []
         idle = (time.perf_counter() - idle_started) / rounds
         digest_seconds, digests = await drain(store, DIGEST_DUE)

@@ -158,7 +158,7 @@ class App:
                 stories=store.stories,
                 clock=self.clock,
                 observer=self.ops.observe_delivery,
-                preferences=lambda recipient: self.config.preferences(recipient),
+                config=lambda: self.config,
             )
             self.senders[platform] = ElectedSender(
                 self.dispatchers[platform],

@@ -95,6 +95,29 @@ def parse_quiet(words: list[str] | tuple[str, ...]) -> QuietHours:
     return hours
 
 
+def mode_setting(text: str) -> str:
+    """A mode as typed (`Daily 8:00`) as the store keeps it (`daily 08:00`, '' for instant);
+    ValueError naming the forms otherwise."""
+    try:
+        mode = parse_mode(text.split())
+    except ValueError:
+        forms = "instant, hourly, daily HH:MM or weekly DAY HH:MM"
+        raise ValueError(f"{text!r} is not a delivery mode (use {forms})") from None
+    return "" if mode.cadence is Cadence.INSTANT else str(mode)
+
+
+def quiet_setting(text: str) -> str:
+    """Quiet hours as typed (`23:00-7:00`, `off`) as the store keeps them ('' for off);
+    ValueError naming the form otherwise."""
+    if text.strip().lower() == "off":
+        return ""
+    try:
+        return str(parse_quiet(text.split()))
+    except ValueError:
+        form = "HH:MM-HH:MM, optionally followed by `except breaking`, or off"
+        raise ValueError(f"{text!r} are not quiet hours (use {form})") from None
+
+
 def stored_mode(text: str) -> DeliveryMode:
     """The mode as the store keeps it (`''`: instant)."""
     return parse_mode(text.split()) if text else DeliveryMode()

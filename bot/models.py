@@ -181,6 +181,10 @@ class Preferences:
     """Telegram's link preview, Slack's unfurl of the link."""
     language: str = "en"
     """The language of the bot's own words (`/lang`): `en` or `ko`."""
+    delivery: str = ""
+    """The delivery mode (`/mode`) as typed, `daily 08:00`; empty: instant."""
+    quiet: str = ""
+    """Quiet hours (`/quiet`) as typed, `23:00-07:00 except breaking`; empty: none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +197,10 @@ class Choices:
     image: bool | None = None
     preview: bool | None = None
     language: str | None = None
+    delivery: str | None = None
+    """'' when the chat chose instant alerts, unlike None (chose nothing)."""
+    quiet: str | None = None
+    """'' when the chat turned quiet hours off, unlike None (chose nothing)."""
 
     def over(self, defaults: Preferences) -> Preferences:
         """`defaults` with every choice made here put in its place."""
@@ -202,6 +210,8 @@ class Choices:
             image=defaults.image if self.image is None else self.image,
             preview=defaults.preview if self.preview is None else self.preview,
             language=self.language or defaults.language,
+            delivery=defaults.delivery if self.delivery is None else self.delivery,
+            quiet=defaults.quiet if self.quiet is None else self.quiet,
         )
 
 

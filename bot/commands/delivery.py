@@ -18,7 +18,7 @@ from bot.digest_times import (
     stored_quiet,
 )
 from bot.i18n import N_, _
-from bot.models import Recipient
+from bot.models import Choices, Preferences, Recipient
 
 _WEEKLY = (
     N_("one digest a week, Mondays at {time}"),
@@ -52,14 +52,13 @@ def quiet_line(quiet: QuietHours) -> str:
 
 
 async def delivery_lines(context: CommandContext, recipient: Recipient) -> list[str]:
-    """The `/list` lines of a chat's delivery mode and quiet hours (none when unset)."""
-    chat = await context.chats.get(recipient)
-    if chat is None:
-        return []
+    """The `/list` lines of a chat's delivery mode and quiet hours, its own or the operator's
+    (none when instant without quiet hours)."""
+    shown = await shown_preferences(context, recipient)
     lines = []
-    if chat.delivery:
-        lines.append(_("Delivery: {mode}").format(mode=mode_line(stored_mode(chat.delivery))))
-    quiet = stored_quiet(chat.quiet)
+    if shown.delivery:
+        lines.append(_("Delivery: {mode}").format(mode=mode_line(stored_mode(shown.delivery))))
+    quiet = stored_quiet(shown.quiet)
     if quiet is not None:
         lines.append(_("Quiet hours: {quiet}").format(quiet=quiet_line(quiet)))
     return lines
@@ -68,10 +67,21 @@ async def delivery_lines(context: CommandContext, recipient: Recipient) -> list[
 class DeliveryCommands(CommandContext):
     """`/mode` and `/quiet`."""
 
+    async def _set_delivery(
+        self, recipient: Recipient, *, delivery: str | None = None, quiet: str | None = None
+    ) -> Preferences:
+        """Store the chat's `/mode` or `/quiet`; returns what now applies to it."""
+        choice = Choices(delivery=delivery, quiet=quiet)
+        shown = choice.over(await shown_preferences(self, recipient))
+        holding = bool(shown.delivery or shown.quiet)
+        await self.chats.set_delivery(
+            recipient, self.clock(), holding=holding, mode=delivery, quiet=quiet
+        )
+        return shown
+
     async def _cmd_mode(self, request: CommandRequest) -> CommandReply:
         if not request.args:
-            chat = await self.chats.get(request.recipient)
-            mode = stored_mode(chat.delivery if chat else "")
+            mode = stored_mode((await shown_preferences(self, request.recipient)).delivery)
             text = _("Alerts here come {mode}.").format(mode=mode_line(mode))
             return CommandReply(f"{text}\n{usage('mode', self.prefix)}")
         try:
@@ -80,8 +90,7 @@ class DeliveryCommands(CommandContext):
             return CommandReply(usage("mode", self.prefix))
         now = self.clock()
         stored = "" if mode.cadence is Cadence.INSTANT else str(mode)
-        await self.chats.set_delivery(request.recipient, now, mode=stored)
-        shown = await shown_preferences(self, request.recipient)
+        shown = await self._set_delivery(request.recipient, delivery=stored)
         due = next_digest(mode, now, shown.timezone)
         if due is None:
             return CommandReply(_("Alerts here now come {mode}.").format(mode=mode_line(mode)))
@@ -93,22 +102,20 @@ class DeliveryCommands(CommandContext):
     async def _cmd_quiet(self, request: CommandRequest) -> CommandReply:
         args = [a.lower() for a in request.args]
         if not args:
-            chat = await self.chats.get(request.recipient)
-            quiet = stored_quiet(chat.quiet if chat else "")
+            quiet = stored_quiet((await shown_preferences(self, request.recipient)).quiet)
             if quiet is None:
                 now_set = _("No quiet hours here.")
             else:
                 now_set = _("Quiet hours: {quiet}.").format(quiet=quiet_line(quiet))
             return CommandReply(f"{now_set}\n{usage('quiet', self.prefix)}")
         if args == ["off"]:
-            await self.chats.set_delivery(request.recipient, self.clock(), quiet="")
+            await self._set_delivery(request.recipient, quiet="")
             return CommandReply(_("No quiet hours here: alerts come as they are found."))
         try:
             quiet = parse_quiet(args)
         except ValueError:
             return CommandReply(usage("quiet", self.prefix))
-        await self.chats.set_delivery(request.recipient, self.clock(), quiet=str(quiet))
-        shown = await shown_preferences(self, request.recipient)
+        shown = await self._set_delivery(request.recipient, quiet=str(quiet))
         span = f"{quiet.start:%H:%M}-{quiet.end:%H:%M}"
         if quiet.except_breaking:
             text = _(

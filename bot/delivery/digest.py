@@ -1,8 +1,9 @@
 """Digests out: which new alerts of a chat wait for a digest, and the delivery of a due digest.
 
-Triage: a chat with a delivery mode (`/mode daily 08:00`) or quiet hours has each new outbox row
-given its digest time (`bot.digest_times.hold_until`) in the chat's timezone before any process
-may claim it; an instant chat's rows go out on their own as before.
+Triage: a chat with a delivery mode (`/mode daily 08:00`) or quiet hours, its own or the
+operator's where it chose nothing, has each new outbox row given its digest time
+(`bot.digest_times.hold_until`) in the chat's timezone before any process may claim it; an
+instant chat's rows go out on their own as before.
 
 Delivery: the claim of a due digest leases every held entry of its chat under one token. They go
 out as one message, or as several pages when the platform's limits ask for it (cut between two
@@ -22,10 +23,11 @@ from datetime import UTC, datetime
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.base import Channel, PermanentFailure, SendError
+from bot.config import Config
 from bot.delivery.policy import Clock, DeliveryPolicy, DeliveryStats
 from bot.digest_times import hold_until, stored_mode, stored_quiet
 from bot.i18n import _, ngettext, speaking
-from bot.models import DeliveryOutcome, DigestLine, OutboxKind, Platform, Preferences, Recipient
+from bot.models import DeliveryOutcome, DigestLine, OutboxKind, Platform
 from bot.render.digest import paginate
 from bot.store.codec import decode_alert
 from bot.store.digests import DigestEntry, Untriaged
@@ -34,6 +36,8 @@ from bot.store.records import OutboxEntry
 from bot.text.plain import local_time
 
 log = logging.getLogger(__name__)
+UNCONFIGURED = Config(version=1)
+"""The config of a dispatcher given none: every chat gets the defaults."""
 
 
 def digest_heading(count: int, due: float, timezone: str) -> str:
@@ -54,7 +58,7 @@ class DigestDelivery:
     _clock: Clock
     _pace: Clock
     _chat_ready: dict[int, float]
-    _preferences: Callable[[Recipient], Preferences]
+    _config: Callable[[], Config]
 
     async def _global_slot(self) -> None:
         raise NotImplementedError
@@ -65,33 +69,43 @@ class DigestDelivery:
     def _notify(self, outcome: DeliveryOutcome, entry: OutboxEntry, now: float) -> None:
         raise NotImplementedError
 
-    async def _triage(self) -> None:
-        """Decide, for the new rows of chats that hold alerts, when each goes out."""
-        rows = await self.outbox.digests.untriaged(self.platform)
+    async def _claim_due(self, limit: int, busy: set[int]) -> list[OutboxEntry]:
+        """Triage the new rows of chats that hold alerts, then claim what is due."""
+        operator_holds = self._config().holds_alerts
+        digests = self.outbox.digests
+        rows = await digests.untriaged(self.platform, operator_holds=operator_holds)
         if rows:
-            await self.outbox.digests.triage((row.id, self._hold(row)) for row in rows)
+            await digests.triage((row.id, self._hold(row)) for row in rows)
+        return await self.outbox.claim(
+            self.platform,
+            self._clock(),
+            limit=limit,
+            lease=self.policy.lease,
+            exclude_chats=busy,
+            operator_holds=operator_holds,
+        )
 
     def _hold(self, row: Untriaged) -> float | None:
         if row.kind is not OutboxKind.ALERT:
             return None  # an edit of a message sent on its own: never part of a digest
-        timezone = row.timezone or self._preferences(row.recipient).timezone
+        shown = row.choices.over(self._config().preferences(row.recipient))
         try:
             _item, tags = decode_alert(row.payload)
         except Exception:
             tags = ()  # it fails on its own when it is sent
         topics = tuple(tag.topic for tag in tags)
         try:
-            mode, quiet = stored_mode(row.delivery), stored_quiet(row.quiet)
+            mode, quiet = stored_mode(shown.delivery), stored_quiet(shown.quiet)
         except ValueError:  # written by a newer version: hold nothing rather than everything
             log.warning("%s chat %s: unreadable delivery mode", self.platform, row.recipient)
             return None
-        return hold_until(mode, quiet, row.created_at, timezone, topics)
+        return hold_until(mode, quiet, row.created_at, shown.timezone, topics)
 
     async def _deliver_digest(self, head: OutboxEntry) -> None:
         """Send the digest whose claim leased `head` and its chat's other due entries."""
         digests = self.outbox.digests
         entries = await digests.entries(head.chat_ref, head.lease_token)
-        shown = head.choices.over(self._preferences(head.recipient))
+        shown = head.choices.over(self._config().preferences(head.recipient))
         with speaking(shown.language):
             untitled = _("(untitled)")
         lines: list[DigestLine] = []

@@ -34,15 +34,14 @@ from bot.channels.base import (
     SendError,
     SentMessage,
 )
-from bot.delivery.digest import DigestDelivery
+from bot.config import Config
+from bot.delivery.digest import UNCONFIGURED, DigestDelivery
 from bot.delivery.policy import Clock, DeliveryPolicy, DeliveryStats, Observer
 from bot.models import (
     DeliveryOutcome,
     FeedItem,
     OutboxKind,
     Outgoing,
-    Preferences,
-    Recipient,
     Source,
     Tag,
 )
@@ -70,7 +69,7 @@ class Dispatcher(DigestDelivery):
         policy: DeliveryPolicy = DeliveryPolicy(),
         observer: Observer | None = None,
         rng: random.Random | None = None,
-        preferences: Callable[[Recipient], Preferences] = lambda recipient: Preferences(),
+        config: Callable[[], Config] = lambda: UNCONFIGURED,
     ) -> None:
         self.outbox = outbox
         self.chats = chats
@@ -85,9 +84,9 @@ class Dispatcher(DigestDelivery):
         self._pace = pace_clock
         """Monotonic time, for pacing chats and the platform."""
         self._observer = observer
-        self._preferences = preferences
-        """What the operator set for a chat (`defaults:`, its subscription) where it chose
-        nothing itself."""
+        self._config = config
+        """The config in force: what the operator set for a chat (`defaults:`, its subscription)
+        where it chose nothing itself."""
         self._rng = rng or random.Random()
         self._chat_ready: dict[int, float] = {}
         """Chat ref -> when (on the pace clock) it may be sent to again."""
@@ -186,10 +185,7 @@ class Dispatcher(DigestDelivery):
             return 1
         paced = self._pace()
         busy = set(self._in_flight) | {ref for ref, t in self._chat_ready.items() if t > paced}
-        await self._triage()
-        entries = await self.outbox.claim(
-            self.platform, self._clock(), limit=free, lease=self.policy.lease, exclude_chats=busy
-        )
+        entries = await self._claim_due(free, busy)
         for entry in entries:
             task = asyncio.create_task(self._deliver(entry), name=f"send-{entry.id}")
             self._in_flight[entry.chat_ref] = task
@@ -292,7 +288,7 @@ class Dispatcher(DigestDelivery):
         also: tuple[Source, ...] = (),
     ) -> Outgoing:
         """The alert as the chat wants it: its own choices, else the operator's."""
-        shown = entry.choices.over(self._preferences(entry.recipient))
+        shown = entry.choices.over(self._config().preferences(entry.recipient))
         return Outgoing(
             entry.recipient,
             item,

@@ -60,6 +60,8 @@ CHOICE_COLUMNS = (
     chats.c.image,
     chats.c.preview,
     chats.c.language,
+    chats.c.delivery,
+    chats.c.quiet,
 )
 """The columns `chat_choices` reads."""
 
@@ -72,6 +74,8 @@ def chat_choices(row: Any) -> Choices:
         image=row.image,
         preview=row.preview,
         language=row.language or None,
+        delivery=row.delivery,
+        quiet=row.quiet,
     )
 
 
@@ -100,8 +104,6 @@ class ChatStore:
             chat_choices(row),
             row.muted_until,
             row.stories,
-            row.delivery,
-            row.quiet,
         )
 
     async def sync_static(
@@ -231,27 +233,30 @@ class ChatStore:
             )
 
     async def set_delivery(
-        self, recipient: Recipient, now: float, *, mode: str | None = None, quiet: str | None = None
+        self,
+        recipient: Recipient,
+        now: float,
+        *,
+        holding: bool,
+        mode: str | None = None,
+        quiet: str | None = None,
     ) -> None:
         """Store the chat's `/mode` or `/quiet` (as typed; '' for instant, or no quiet hours).
 
-        Its alerts waiting for a digest follow the change: back to instant without quiet hours,
-        they go out now in one digest; otherwise every waiting alert is triaged again.
+        Its alerts waiting for a digest follow the change: when the chat no longer `holding`
+        alerts (instant without quiet hours, its choices over the operator's), they go out now
+        in one digest; otherwise every waiting alert is triaged again.
         """
         values = {"delivery": mode} if mode is not None else {"quiet": quiet}
         async with self._db.transaction() as conn:
             ref = await self._ref(conn, recipient, now)
-            row = (
-                await conn.execute(
-                    update(chats).where(chats.c.id == ref).values(values).returning(chats)
-                )
-            ).one()
+            await conn.execute(update(chats).where(chats.c.id == ref).values(values))
             waiting = and_(
                 outbox.c.chat_ref == ref,
                 outbox.c.status == OutboxStatus.PENDING,
                 or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now),
             )
-            if not row.delivery and not row.quiet:
+            if not holding:
                 release = waiting & outbox.c.digest_at.is_not(None)
                 await conn.execute(update(outbox).where(release).values(digest_at=now))
             else:

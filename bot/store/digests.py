@@ -1,7 +1,8 @@
 """Outbox rows held for digests: which rows wait to be triaged, the lease of a due digest's
 entries, and settling a digest's entries together.
 
-A chat with a digest mode (`/mode daily 08:00`) or quiet hours has each new outbox row triaged
+A chat with a digest mode (`/mode daily 08:00`) or quiet hours, its own or the operator's
+(`defaults:` in the config, while the chat chose nothing), has each new outbox row triaged
 before it can be claimed: the dispatcher decides, in the chat's timezone, whether it goes out on
 its own or waits in a digest until `digest_at`. The decision depends only on the row's creation
 time and the chat's settings, so two processes triaging the same row agree. A digest's entries
@@ -19,7 +20,8 @@ from typing import Any
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.models import OutboxKind, OutboxStatus, Platform, Recipient
+from bot.models import Choices, OutboxKind, OutboxStatus, Platform, Recipient
+from bot.store.chats import CHOICE_COLUMNS, chat_choices
 from bot.store.engine import Database
 from bot.store.schema import chats, outbox
 
@@ -35,10 +37,8 @@ class Untriaged:
     kind: OutboxKind
     payload: str
     created_at: float
-    timezone: str
-    """The chat's own timezone ('' when it chose none)."""
-    delivery: str
-    quiet: str
+    choices: Choices
+    """What the chat chose itself (timezone, delivery mode, quiet hours)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,16 +51,22 @@ class DigestEntry:
     created_at: float
 
 
-def _scheduled(chat_ref: Any) -> Any:
-    """Whether the chat `chat_ref` has a digest mode or quiet hours."""
-    chat = chats.alias("holding_chat")  # apart from any `chats` of the enclosing query
-    return exists().where(chat.c.id == chat_ref, or_(chat.c.delivery != "", chat.c.quiet != ""))
+def holds(chat: Any, operator_holds: bool) -> Any:
+    """Whether the chat of the `chats` table (or alias) `chat` may hold alerts: it chose a digest
+    mode or quiet hours, or it left one of them to an operator who sets one somewhere in the
+    config (`operator_holds`; its triage then settles what applies to this chat)."""
+    chosen = or_(chat.c.delivery != "", chat.c.quiet != "")
+    if not operator_holds:
+        return chosen
+    return or_(chosen, chat.c.delivery.is_(None), chat.c.quiet.is_(None))
 
 
-def awaits_triage() -> Any:
-    """Outbox rows that may not be claimed yet: their chat holds alerts and they were not
+def awaits_triage(operator_holds: bool) -> Any:
+    """Outbox rows that may not be claimed yet: their chat may hold alerts and they were not
     triaged."""
-    return and_(~outbox.c.triaged, _scheduled(outbox.c.chat_ref))
+    chat = chats.alias("holding_chat")  # apart from any `chats` of the enclosing query
+    scheduled = exists().where(chat.c.id == outbox.c.chat_ref, holds(chat, operator_holds))
+    return and_(~outbox.c.triaged, scheduled)
 
 
 async def lease_digest(
@@ -94,7 +100,9 @@ class DigestStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def untriaged(self, platform: Platform, limit: int = 500) -> list[Untriaged]:
+    async def untriaged(
+        self, platform: Platform, *, operator_holds: bool, limit: int = 500
+    ) -> list[Untriaged]:
         """The oldest rows of `platform` waiting for their triage."""
         query = (
             select(
@@ -105,14 +113,12 @@ class DigestStore:
                 chats.c.platform,
                 chats.c.chat_id,
                 chats.c.thread_id,
-                chats.c.timezone,
-                chats.c.delivery,
-                chats.c.quiet,
+                *CHOICE_COLUMNS,
             )
             .join(chats, chats.c.id == outbox.c.chat_ref)
             .where(
                 # from the few chats that hold alerts to their new rows, not the other way
-                or_(chats.c.delivery != "", chats.c.quiet != ""),
+                holds(chats, operator_holds),
                 outbox.c.platform == platform.value,
                 outbox.c.status == PENDING,
                 ~outbox.c.triaged,
@@ -129,9 +135,7 @@ class DigestStore:
                 OutboxKind(r.kind),
                 r.payload,
                 r.created_at,
-                r.timezone,
-                r.delivery,
-                r.quiet,
+                chat_choices(r),
             )
             for r in rows
         ]

@@ -205,13 +205,15 @@ class OutboxStore:
         limit: int = 50,
         lease: float = 60.0,
         exclude_chats: Iterable[int] = (),
+        operator_holds: bool = False,
     ) -> list[OutboxEntry]:
         """Lease the due head of up to `limit` chats (never two of one chat at once): half of
         them the oldest heads, the rest the newest. A broadcast to every chat then goes out
         oldest first at half the rate or more, and an alert queued behind it for other chats
         leaves within seconds instead of after it; every row still becomes the oldest in time.
         Due digests come first, by their time (a quarter of the claim at most); the rows held for
-        later digests are never read."""
+        later digests are never read. `operator_holds`: the config sets a digest mode or quiet
+        hours somewhere, so a chat that left either to the operator waits for its triage."""
         older = outbox.alias("older")
         lease_free = or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now)
         # the chat's first pending row that is an alert or a due edit, alone or in a due digest:
@@ -245,7 +247,7 @@ class OutboxStore:
             query = query.where(outbox.c.chat_ref.not_in(excluded))
         # due digests by their time (a quarter of the claim at most), then the rows that go alone
         digests = query.where(outbox.c.digest_at <= now).order_by(outbox.c.digest_at)
-        alone = query.where(outbox.c.digest_at.is_(None), ~awaits_triage())
+        alone = query.where(outbox.c.digest_at.is_(None), ~awaits_triage(operator_holds))
         async with self._db.transaction() as conn:
             ids = [r.id for r in await conn.execute(digests.limit((limit + 3) // 4))]
             room = limit - len(ids)

@@ -122,7 +122,3 @@ class ChatRecord:
     choices: Choices
     muted_until: float | None
     stories: bool = True
-    delivery: str = ""
-    """`/mode` as typed (`daily 08:00`); empty: instant."""
-    quiet: str = ""
-    """`/quiet` as typed (`23:00-07:00 except breaking`); empty: none."""

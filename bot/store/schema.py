@@ -69,9 +69,10 @@ chats = Table(
     Column("excerpt", String(16)),
     Column("image", Boolean),
     Column("preview", Boolean),
-    # /mode and /quiet as typed (`daily 08:00`, `23:00-07:00 except breaking`); '' for none
-    Column("delivery", String(32), nullable=False, server_default=""),
-    Column("quiet", String(32), nullable=False, server_default=""),
+    # /mode and /quiet as typed (`daily 08:00`, `23:00-07:00 except breaking`); '' for instant or
+    # none, NULL while the chat chose nothing (the operator's `defaults:` apply)
+    Column("delivery", String(32)),
+    Column("quiet", String(32)),
     Column("language", String(8)),  # /lang, or the language of the chat's first speaker
     UniqueConstraint("platform", "chat_id", "thread_id", name="uq_chats_recipient"),
 )

@@ -24,16 +24,19 @@ def item(key: str) -> FeedItem:
 async def test_held_rows_wait_for_triage_and_their_digest(database_url: str) -> None:
     store = await connect(database_url)
     try:
-        await store.chats.set_delivery(ALICE, 0.0, quiet="23:00-07:00")
+        await store.chats.set_delivery(ALICE, 0.0, holding=True, quiet="23:00-07:00")
         for key in "abc":
             await queue_item(store, item(key), [ALICE, BOB], now=1.0)
         claimed = await store.outbox.claim(Platform.TELEGRAM, 2.0)
         assert [entry.recipient for entry in claimed] == [BOB], "ALICE's rows await triage"
 
-        ids = [row.id for row in await store.outbox.digests.untriaged(Platform.TELEGRAM)]
+        ids = [
+            row.id
+            for row in await store.outbox.digests.untriaged(Platform.TELEGRAM, operator_holds=False)
+        ]
         assert len(ids) == 3
         await store.outbox.digests.triage((row_id, 100.0) for row_id in ids)
-        assert await store.outbox.digests.untriaged(Platform.TELEGRAM) == []
+        assert await store.outbox.digests.untriaged(Platform.TELEGRAM, operator_holds=False) == []
         assert (
             await store.outbox.claim(Platform.TELEGRAM, 99.0, exclude_chats=[claimed[0].chat_ref])
             == []
@@ -43,13 +46,37 @@ async def test_held_rows_wait_for_triage_and_their_digest(database_url: str) -> 
         await store.close()
 
 
+async def test_chats_that_chose_nothing_await_triage_only_when_the_operator_holds(
+    database_url: str,
+) -> None:
+    store = await connect(database_url)
+    digests = store.outbox.digests
+    try:
+        await store.chats.set_delivery(BOB, 0.0, holding=False, mode="")
+        await store.chats.set_delivery(BOB, 0.0, holding=False, quiet="")  # chose instant, no quiet
+        for key in "ab":
+            await queue_item(store, item(key), [ALICE, BOB], now=1.0)
+        assert await digests.untriaged(Platform.TELEGRAM, operator_holds=False) == []
+        held = await digests.untriaged(Platform.TELEGRAM, operator_holds=True)
+        assert {row.recipient for row in held} == {ALICE}, "BOB's own choice wins"
+        assert held[0].choices.delivery is None and held[0].choices.quiet is None
+
+        claimed = await store.outbox.claim(Platform.TELEGRAM, 2.0, operator_holds=True)
+        assert [entry.recipient for entry in claimed] == [BOB], "ALICE's rows await triage"
+        await digests.triage((row.id, None) for row in held)  # the operator's mode: instant
+        claimed = await store.outbox.claim(Platform.TELEGRAM, 2.0, operator_holds=True)
+        assert [entry.recipient for entry in claimed] == [ALICE]
+    finally:
+        await store.close()
+
+
 async def test_only_the_lease_holder_settles_a_digest(database_url: str) -> None:
     first, second = await connect(database_url), await connect(database_url)
     try:
-        await first.chats.set_delivery(ALICE, 0.0, mode="daily 08:00")
+        await first.chats.set_delivery(ALICE, 0.0, holding=True, mode="daily 08:00")
         for key in "abc":
             await queue_item(first, item(key), [ALICE], now=1.0)
-        rows = await first.outbox.digests.untriaged(Platform.TELEGRAM)
+        rows = await first.outbox.digests.untriaged(Platform.TELEGRAM, operator_holds=False)
         await first.outbox.digests.triage((row.id, 100.0) for row in rows)
 
         (stale,) = await first.outbox.claim(Platform.TELEGRAM, 100.0, lease=30)
@@ -97,7 +124,7 @@ async def test_a_digest_failing_half_way_sends_the_rest_later_and_nothing_twice(
     store = await connect(database_url)
     now = [0.0]
     try:
-        await store.chats.set_delivery(ALICE, 0.0, mode="hourly")
+        await store.chats.set_delivery(ALICE, 0.0, holding=True, mode="hourly")
         for n, key in enumerate("abcde"):
             await queue_item(store, item(key), [ALICE], now=60.0 + n)
         channel = TwoPerPage()

@@ -66,12 +66,16 @@ class Wire:
         self.feed_server.publish("wire.xml", rss(self.items))
 
 
-def write_config(tmp_path: Path, feed_server: FeedServer, timezone: str) -> Path:
+def write_config(
+    tmp_path: Path, feed_server: FeedServer, timezone: str, *, defaults: str = "", tail: str = ""
+) -> Path:
+    """A config of the one feed: `defaults` adds to `defaults:` (`, mode: "hourly"`), `tail`
+    follows the shipped topics (`subscriptions: ...`)."""
     path = tmp_path / "subscriptions.yaml"
     path.write_text(
-        f"version: 1\ndefaults: {{timezone: {timezone}}}\nstories: {{enabled: false}}\n"
+        f"version: 1\ndefaults: {{timezone: {timezone}{defaults}}}\nstories: {{enabled: false}}\n"
         f'feeds:\n  - {{name: wire, url: "{feed_server.url("wire.xml")}", interval: 1m}}\n'
-        f"{shipped_topics()}",
+        f"{shipped_topics()}{tail}",
         encoding="utf-8",
     )
     return path

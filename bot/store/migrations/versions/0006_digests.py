@@ -16,12 +16,9 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("chats") as batch_op:
-        batch_op.add_column(
-            sa.Column("delivery", sa.String(length=32), nullable=False, server_default="")
-        )
-        batch_op.add_column(
-            sa.Column("quiet", sa.String(length=32), nullable=False, server_default="")
-        )
+        # NULL while the chat chose nothing: the operator's default applies
+        batch_op.add_column(sa.Column("delivery", sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column("quiet", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("language", sa.String(length=8), nullable=True))
     with op.batch_alter_table("outbox") as batch_op:
         batch_op.add_column(sa.Column("digest_at", sa.Float(), nullable=True))
