@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from bot.config import ConfigError, LoadedConfig, load_config
 from bot.feeds.fetch import FetchError
 from bot.feeds.parse import ParseError, parse_feed
+from bot.i18n import _
 from bot.netguard import URLGuard, fetch_checked
 from bot.opml import slug
 from bot.store.feeds import FeedStore
@@ -45,10 +46,10 @@ class ChatFeedAdmin:
         """The URL must pass the SSRF guard and serve a feed before it is stored."""
         url = url.strip()
         if not url.startswith(("http://", "https://")):
-            raise ValueError("give an http(s) URL")
+            raise ValueError(_("give an http(s) URL"))
         name = name or slug("", url)
         if not _FEED_NAME.fullmatch(name):
-            raise ValueError("a feed name is 1-64 letters, digits, '.', '_' or '-'")
+            raise ValueError(_("a feed name is 1-64 letters, digits, '.', '_' or '-'"))
         try:
             result = await fetch_checked(url, self._guard())
             parsed = await asyncio.to_thread(parse_feed, result.body, headers=result.headers)
@@ -56,9 +57,11 @@ class ChatFeedAdmin:
             raise ValueError(str(exc)) from None
         interval = self._loaded().config.defaults.min_interval * 5
         if await self._feeds.add(FeedSpec(name, url, interval)) is None:
-            raise ValueError(f"a feed named {name} or with that URL exists already")
+            text = _("a feed named {name} or with that URL exists already")
+            raise ValueError(text.format(name=name))
         await self._feeds_changed()
-        return f"Added feed {name} ({len(parsed.items)} items now; new ones will alert)."
+        text = _("Added feed {name} ({count} items now; new ones will alert).")
+        return text.format(name=name, count=len(parsed.items))
 
     async def remove_feed(self, name: str) -> bool:
         removed = await self._feeds.remove(name)
@@ -72,7 +75,7 @@ class ChatFeedAdmin:
             loaded = load_config(self._loaded().path)
         except ConfigError as exc:
             log.error("reload refused:\n%s", exc)
-            return f"Reload refused, the running config stays:\n{exc}"
+            return _("Reload refused, the running config stays:\n{problems}").format(problems=exc)
         await self._apply(loaded)
         config = loaded.config
         log.info(
@@ -81,4 +84,5 @@ class ChatFeedAdmin:
             len(config.feeds),
             ", ".join(config.topics),
         )
-        return f"Reloaded: {len(config.feeds)} feeds, {len(config.topics)} topics."
+        text = _("Reloaded: {feeds} feeds, {topics} topics.")
+        return text.format(feeds=len(config.feeds), topics=len(config.topics))

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
+import aiohttp
 import httpx
 from aiohttp import web
 
@@ -24,6 +25,7 @@ from bot.channels.console import CONSOLE_RECIPIENT, ConsoleChannel
 from bot.classify import ClassifierCache
 from bot.commands import Commands
 from bot.config import Config, LoadedConfig
+from bot.declared import feed_specs, static_subscriptions
 from bot.delivery import Dispatcher, ElectedSender
 from bot.feeds.article import ArticleLeads
 from bot.feeds.fetch import FeedClient, FetchResult, make_client, make_session
@@ -38,28 +40,12 @@ from bot.poller import Poller, PollOutcome, PollPolicy
 from bot.scheduling import FeedScheduler
 from bot.settings import Settings
 from bot.store import Store, connect
-from bot.store.election import Election, Presence, SoleProcess, election_for, runs_alone
-from bot.store.records import FeedRecord, FeedSpec
+from bot.store.election import Election, Presence, election_for, runs_alone
+from bot.store.records import FeedRecord
 from bot.web import build_web_app, serve
+from bot.websub import Push, PushTiming
 
 log = logging.getLogger(__name__)
-
-
-def feed_specs(config: Config) -> list[FeedSpec]:
-    return [
-        FeedSpec(f.name, f.url, config.feed_interval(f), f.backlog, f.enabled) for f in config.feeds
-    ]
-
-
-def static_subscriptions(config: Config) -> dict[Recipient, tuple[frozenset[str], frozenset[str]]]:
-    """The operator's declared subscriptions, by recipient: (topic ids, keywords)."""
-    wanted: dict[Recipient, tuple[frozenset[str], frozenset[str]]] = {}
-    for sub in config.subscriptions:
-        recipient = sub.recipient
-        topics = frozenset(t for name in sub.topics if (t := config.topic_for(name)))
-        old_topics, old_words = wanted.get(recipient, (frozenset(), frozenset()))
-        wanted[recipient] = (old_topics | topics, old_words | frozenset(sub.keywords))
-    return wanted
 
 
 class App:
@@ -74,7 +60,7 @@ class App:
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.time,
         poll_policy: PollPolicy | None = None,
-        environ: Mapping[str, str] | None = None,
+        push_timing: PushTiming | None = None,
     ) -> None:
         self.settings = settings
         self.loaded = loaded
@@ -84,10 +70,8 @@ class App:
         self._transport = transport
         self._poll_policy = poll_policy or PollPolicy()
         """Concurrency and fetch limits; the interval bounds come from the config."""
-        self._proxies = ProxyRules.from_environment(os.environ if environ is None else environ)
-        """HTTPS_PROXY, HTTP_PROXY and NO_PROXY, for the feeds that set no `proxy:`."""
         self.store: Store | None = None
-        self.client: FeedClient | None = None
+        self.client: httpx.AsyncClient | None = None
         self.poller: Poller | None = None
         self.channels: dict[Platform, Channel] = {}
         self.dispatchers: dict[Platform, Dispatcher] = {}
@@ -101,9 +85,14 @@ class App:
         self.front_ends: list[FrontEnd] = []
         self.web_runner: web.AppRunner | None = None
         self.url_guard = URLGuard()
+        self.feed_client: FeedClient | None = None
+        """The config's feeds: a pooled aiohttp session (`client`, httpx, with a test transport)."""
         self.parse_pool = ParsePool()
         self.articles = ArticleLeads(self._fetch_article)
         """Kept across reloads: a link read once is not read again."""
+        self._push_timing = push_timing or PushTiming(poll_interval=settings.push_poll_interval)
+        self.push: Push | None = None
+        """WebSub push (None: no public URL, feeds are only polled)."""
         self._tasks: list[asyncio.Task[Any]] = []
         self._stop = asyncio.Event()
 
@@ -123,10 +112,12 @@ class App:
     async def start(self) -> None:
         """Connect, migrate, sync the config into the store, build the pipeline."""
         self.store = store = await connect(self.settings.database_url)
-        self.client = (
-            make_session() if self._transport is None else make_client(transport=self._transport)
+        self.client = make_client(transport=self._transport)
+        self.feed_client = self.client if self._transport else make_session()
+        limit = self._poll_policy.max_concurrent
+        self.scheduler = FeedScheduler(
+            store.feeds, self._poll_feed, self.prune, clock=self.clock, in_flight=4 * limit
         )
-        self.scheduler = FeedScheduler(store.feeds, self._poll_feed, self.prune, clock=self.clock)
         scheduler = self.scheduler
         self.ops = Ops(
             store,
@@ -134,6 +125,19 @@ class App:
             lambda: scheduler.running,
             roles=lambda: {p: s.role for p, s in self.senders.items()},
         )
+        if self.settings.public_url:
+            self.push = Push(
+                store.websub,
+                self.client,
+                self.settings.public_url,
+                ingest=self._push,
+                poll_now=self._poll_feed,
+                count=self.ops.count_push,
+                timing=self._push_timing,
+                max_body_bytes=self._poll_policy.limits.max_body_bytes,
+                chat_guard=lambda: self.url_guard,
+                clock=self.clock,
+            )
         self.admin = ChatFeedAdmin(
             store.feeds,
             lambda: self.url_guard,
@@ -163,7 +167,7 @@ class App:
                 stories=store.stories,
                 clock=self.clock,
                 observer=self.ops.observe_delivery,
-                preferences=lambda recipient: self.config.preferences(recipient),
+                config=lambda: self.config,
             )
             self.senders[platform] = ElectedSender(
                 self.dispatchers[platform],
@@ -174,15 +178,12 @@ class App:
         await self.apply_config(self.loaded)
 
     def _election(self, platform: Platform) -> Election:
-        """Who sends for this platform's bot token: one process of all on the database."""
+        """Who sends for this platform's bot token: one process of all on the database (the
+        console has none: it prints in every process, each alert once, by its lease)."""
         assert self.store is not None
-        token = {
-            Platform.TELEGRAM: self.settings.telegram_bot_token,
-            Platform.SLACK: self.settings.slack_bot_token,
-        }.get(platform)
-        if not token:  # the console prints in every process; each alert once, by its lease
-            return SoleProcess()
-        return election_for(self.store.db, platform.value, token)
+        settings = self.settings
+        tokens = {"telegram": settings.telegram_bot_token, "slack": settings.slack_bot_token}
+        return election_for(self.store.db, platform.value, tokens.get(platform.value, ""))
 
     def _exclusive_receiver(self, platform: Platform) -> FrontEnd | None:
         """The front end that one process only may run: Telegram's long polling (two get 409
@@ -206,7 +207,7 @@ class App:
             extra.append(Subscription(CONSOLE_RECIPIENT, topics, timezone=config.defaults.timezone))
         self.poller = Poller(
             self.store,
-            self.client,
+            self.feed_client or self.client,
             ClassifierCache(config.topic_rules()),
             extra_subscriptions=extra,
             explicit_intervals=frozenset(f.name for f in config.feeds if f.interval is not None),
@@ -222,10 +223,11 @@ class App:
             stories=self._story_tracker(config),
             realert=frozenset(config.stories.realert),
             feed_options={f.name: FeedOptions(f.headers, f.proxy) for f in config.feeds},
-            proxies=self._proxies,
+            proxies=ProxyRules.from_environment(os.environ),
             parser=self.parse_pool,
             articles=self.articles,
             article_feeds=frozenset(f.name for f in config.feeds if f.fetch_article),
+            watcher=self.push.subscriber if self.push else None,
         )
         await self.scheduler.sync()
 
@@ -265,10 +267,9 @@ class App:
             except Exception:
                 log.exception("closing a chat front end failed")
         if self.client is not None:
-            if isinstance(self.client, httpx.AsyncClient):
-                await self.client.aclose()
-            else:
-                await self.client.close()
+            await self.client.aclose()
+        if isinstance(self.feed_client, aiohttp.ClientSession):
+            await self.feed_client.close()
         await asyncio.to_thread(self.parse_pool.close)
         if self.store is not None:
             await self.store.close()
@@ -285,6 +286,16 @@ class App:
             self.ops.count_aborted_poll()
             return None
         self.ops.count_poll(outcome)
+        if outcome.queued:
+            for dispatcher in self.dispatchers.values():
+                dispatcher.wake()
+        return outcome
+
+    async def _push(self, feed: FeedRecord, body: bytes, headers: Mapping[str, str]) -> PollOutcome:
+        """A document a hub pushed: the poller's document path, counted, dispatchers woken."""
+        assert self.poller is not None and self.ops is not None
+        outcome = await self.poller.push(feed, body, headers)
+        self.ops.count_document(outcome)
         if outcome.queued:
             for dispatcher in self.dispatchers.values():
                 dispatcher.wake()
@@ -348,11 +359,15 @@ class App:
             name = f"election-{platform}"
             self._tasks.append(asyncio.create_task(ops.supervise(name, sender.run), name=name))
         elected = [s.receiver for s in self.senders.values()]
+        if self.push is not None:
+            run = ops.supervise("websub", self.push.subscriber.run)
+            self._tasks.append(asyncio.create_task(run, name="websub"))
         for front_end in self.front_ends:
             if not any(front_end is r for r in elected):
                 await front_end.start()
         if self.settings.http_port is not None:
             routes = [r for f in self.front_ends for r in f.web_routes()]
+            routes += self.push.routes() if self.push else []
             self.web_runner = await serve(
                 build_web_app(self.ops.health, self.ops.metrics_text, routes),
                 self.settings.http_port,
@@ -371,6 +386,9 @@ class App:
             await self.scheduler.shutdown()
         for sender in self.senders.values():
             sender.stop()
+        for task in self._tasks:
+            if task.get_name() == "websub":
+                task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
         for front_end in self.front_ends:
@@ -381,6 +399,8 @@ class App:
         if self.web_runner is not None:
             await self.web_runner.cleanup()
             self.web_runner = None
+        if self.push is not None:
+            await self.push.receiver.drain()
         if self._presence is not None:
             await self._presence.leave()
             self._presence = None

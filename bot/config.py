@@ -30,6 +30,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
 from bot.classify.lexicon import lexicon_names
+from bot.digest_times import mode_setting, quiet_setting
 from bot.durations import parse_duration
 from bot.feeds.options import check_headers, check_host_name, check_proxy
 from bot.models import (
@@ -61,6 +62,12 @@ def _known_timezone(value: str) -> str:
 TimeZone = Annotated[str, AfterValidator(_known_timezone)]
 
 
+DeliveryModeText = Annotated[str, AfterValidator(mode_setting)]
+"""`daily 08:00` as `/mode` takes it; kept as the store keeps it ('' for instant)."""
+QuietText = Annotated[str, AfterValidator(quiet_setting)]
+"""`23:00-07:00 except breaking` as `/quiet` takes it; kept as the store keeps it ('' for off)."""
+
+
 class ConfigError(Exception):
     """The config was refused; `str()` lists each problem as `file:line: key.path: message`."""
 
@@ -81,7 +88,8 @@ class Defaults(_Strict):
     max_interval: Seconds = 86400.0
     """Ceiling for derived intervals: a feed is never left unpolled longer than this."""
     timezone: TimeZone = "UTC"
-    language: str = "ko"
+    language: Literal["en", "ko"] = "en"
+    """The language of the bot's words where a chat's first speaker did not tell (`/lang`)."""
     retention: Seconds = 90 * 86400.0
     """How long seen-item keys and sent alerts are kept."""
     format: ExcerptLength = ExcerptLength.FULL
@@ -89,10 +97,15 @@ class Defaults(_Strict):
     image: bool = True
     preview: bool = False
     """Telegram link previews and Slack unfurls of the alert's link."""
+    mode: DeliveryModeText = ""
+    """When alerts go out (`/mode`): instant, hourly, `daily 08:00`, `weekly mon 08:00`."""
+    quiet: QuietText = ""
+    """Quiet hours (`/quiet`): `23:00-07:00`, optionally `except breaking`; empty: none."""
 
     @property
     def preferences(self) -> Preferences:
-        return Preferences(self.timezone, self.format, self.image, self.preview)
+        shown = self.timezone, self.format, self.image, self.preview, self.language
+        return Preferences(*shown, self.mode, self.quiet)
 
 
 class FeedConfig(_Strict):
@@ -174,7 +187,10 @@ class SubscriptionConfig(_Strict):
     format: ExcerptLength | None = None
     image: bool | None = None
     preview: bool | None = None
-    """These four, when set, stand in for `defaults:` in this chat until it chooses itself."""
+    language: Literal["en", "ko"] | None = None
+    mode: DeliveryModeText | None = None
+    quiet: QuietText | None = None
+    """These seven, when set, stand in for `defaults:` in this chat until it chooses itself."""
 
     @model_validator(mode="after")
     def _exactly_one_chat(self) -> SubscriptionConfig:
@@ -198,7 +214,8 @@ class SubscriptionConfig(_Strict):
 
     @property
     def choices(self) -> Choices:
-        return Choices(self.timezone, self.format, self.image, self.preview)
+        shown = self.timezone, self.format, self.image, self.preview, self.language
+        return Choices(*shown, self.mode, self.quiet)
 
 
 class Admins(_Strict):
@@ -234,6 +251,14 @@ class Config(_Strict):
     @classmethod
     def _no_topics_is_empty(cls, value: Any) -> Any:
         return {} if value is None else value
+
+    @property
+    def holds_alerts(self) -> bool:
+        """Whether `defaults:` or a subscription sets a digest mode or quiet hours: a chat that
+        chose neither may then have its alerts held."""
+        settings: list[str | None] = [self.defaults.mode, self.defaults.quiet]
+        settings += [value for sub in self.subscriptions for value in (sub.mode, sub.quiet)]
+        return any(settings)
 
     def feed_interval(self, feed: FeedConfig) -> float:
         return feed.interval if feed.interval is not None else self.defaults.interval

@@ -46,6 +46,29 @@ class Metrics:
             registry=r,
         )
 
+        self.websub_pushes = Counter(
+            "newsbot_websub_pushes",
+            "Documents a WebSub hub pushed, by outcome (accepted, thin, bad_signature, ...)",
+            ["outcome"],
+            registry=r,
+        )
+        self.websub_subscriptions = Gauge(
+            "newsbot_websub_subscriptions", "WebSub subscriptions by state", ["state"], registry=r
+        )
+        self.websub_lease_expiry = Gauge(
+            "newsbot_websub_lease_expiry_timestamp_seconds",
+            "When the lease of each pushed feed ends (Unix time)",
+            ["feed"],
+            registry=r,
+        )
+
+    def set_websub(self, states: Mapping[str, int], leases: Mapping[str, float]) -> None:
+        for state in ("pending", "requested", "active", "unsubscribing", "unsubscribed"):
+            self.websub_subscriptions.labels(state).set(states.get(state, 0))
+        self.websub_lease_expiry.clear()
+        for feed, expires in leases.items():
+            self.websub_lease_expiry.labels(feed).set(expires)
+
     def set_outbox(self, pending_by_platform: Mapping[str, int]) -> None:
         for platform in Platform:
             self.outbox_depth.labels(platform.value).set(pending_by_platform.get(platform.value, 0))

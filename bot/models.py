@@ -179,6 +179,12 @@ class Preferences:
     """Telegram sends a photo with a caption, Slack shows the image beside the excerpt."""
     preview: bool = False
     """Telegram's link preview, Slack's unfurl of the link."""
+    language: str = "en"
+    """The language of the bot's own words (`/lang`): `en` or `ko`."""
+    delivery: str = ""
+    """The delivery mode (`/mode`) as typed, `daily 08:00`; empty: instant."""
+    quiet: str = ""
+    """Quiet hours (`/quiet`) as typed, `23:00-07:00 except breaking`; empty: none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +196,11 @@ class Choices:
     excerpt: ExcerptLength | None = None
     image: bool | None = None
     preview: bool | None = None
+    language: str | None = None
+    delivery: str | None = None
+    """'' when the chat chose instant alerts, unlike None (chose nothing)."""
+    quiet: str | None = None
+    """'' when the chat turned quiet hours off, unlike None (chose nothing)."""
 
     def over(self, defaults: Preferences) -> Preferences:
         """`defaults` with every choice made here put in its place."""
@@ -198,6 +209,9 @@ class Choices:
             excerpt=self.excerpt or defaults.excerpt,
             image=defaults.image if self.image is None else self.image,
             preview=defaults.preview if self.preview is None else self.preview,
+            language=self.language or defaults.language,
+            delivery=defaults.delivery if self.delivery is None else self.delivery,
+            quiet=defaults.quiet if self.quiet is None else self.quiet,
         )
 
 
@@ -231,6 +245,31 @@ class Outgoing:
     also: tuple[Source, ...] = ()
     excerpt: ExcerptLength = ExcerptLength.FULL
     image: bool = True
+    preview: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DigestLine:
+    """One story of a digest: the outbox row it settles, its group and what it shows."""
+
+    row_id: int
+    topic: str
+    title: str
+    link: str | None
+    source: str
+    published: float
+    """Epoch seconds (publication, else when it was queued): newest first within a topic."""
+
+
+@dataclass(frozen=True, slots=True)
+class DigestPage:
+    """One message of a digest."""
+
+    recipient: Recipient
+    heading: str
+    lines: tuple[DigestLine, ...]
+    part: int = 1
+    parts: int = 1
     preview: bool = False
 
 

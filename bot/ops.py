@@ -79,10 +79,17 @@ class Ops:
 
     def count_poll(self, outcome: PollOutcome) -> None:
         self.metrics.polls.labels(outcome.status).inc()
-        self.metrics.new_items.inc(outcome.new_items)
         self.metrics.poll_duration.observe(outcome.duration)
+        self.count_document(outcome)
+
+    def count_document(self, outcome: PollOutcome) -> None:
+        """The new items and alerts of a document, polled or pushed."""
+        self.metrics.new_items.inc(outcome.new_items)
         for platform, count in outcome.queued.items():
             self.metrics.alerts_queued.labels(platform).inc(count)
+
+    def count_push(self, outcome: str) -> None:
+        self.metrics.websub_pushes.labels(outcome).inc()
 
     def count_aborted_poll(self) -> None:
         self.metrics.polls.labels("aborted").inc()
@@ -148,6 +155,17 @@ class Ops:
             for feed in await self._store.feeds.all():
                 conditions[feed.condition] = conditions.get(feed.condition, 0) + 1
             self.metrics.set_feed_states(conditions)
+            now = time.time()
+            pushes = await self._store.websub.all()
+            states: dict[str, int] = {}
+            for sub in pushes:
+                states[sub.state] = states.get(sub.state, 0) + 1
+            leases = {
+                s.feed_name: s.lease_expires_at
+                for s in pushes
+                if s.feed_name and s.lease_expires_at and s.pushed(now)
+            }
+            self.metrics.set_websub(states, leases)
         except Exception as exc:
             log.warning("metrics: store unreachable: %s", type(exc).__name__)
         return self.metrics.render()

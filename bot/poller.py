@@ -22,13 +22,15 @@ from bot.dedupe import decide
 from bot.feeds.article import ArticleLeads
 from bot.feeds.fetch import FeedClient, FetchError, FetchLimits, HTTPStatusError, fetch_feed
 from bot.feeds.options import FeedOptions
-from bot.feeds.parse import ParseError
+from bot.feeds.parse import ParsedFeed, ParseError
 from bot.feeds.parse_pool import Parser, parse_in_thread
 from bot.feeds.proxy import ProxyRules
 from bot.feeds.schedule import FAILING_AFTER, Hints, next_delay, on_slot
 from bot.grouping import StoryTracker
-from bot.models import FeedItem, FeedState, PollStatus, Recipient, Subscription
+from bot.models import FeedState, PollStatus, Recipient, Subscription
 from bot.netguard import URLGuard, fetch_checked
+from bot.notices import feed_notice
+from bot.pushing import DocumentWatcher, row_after_push
 from bot.route import route
 from bot.store import Store
 from bot.store.codec import encode_alert
@@ -98,6 +100,7 @@ class Poller:
         parser: Parser = parse_in_thread,
         articles: ArticleLeads | None = None,
         article_feeds: frozenset[str] = frozenset(),
+        watcher: DocumentWatcher | None = None,
     ) -> None:
         self.store = store
         self.client = client
@@ -121,6 +124,7 @@ class Poller:
         self.articles = articles
         self.article_feeds = article_feeds
         """Feeds whose new items take their summary from their page (`fetch_article`)."""
+        self.watcher = watcher
         self._rows = FeedRowWriter(store.polls)
         self._all = asyncio.Semaphore(policy.max_concurrent)
         self._hosts: dict[str, asyncio.Semaphore] = {}
@@ -162,31 +166,12 @@ class Poller:
     async def _tell_admins(self, feed: FeedRecord, outcome: PollOutcome) -> None:
         """Once per change of state: a feed starts failing, is disabled, or is back."""
         now = self._clock()
-        if outcome.state is FeedState.ACTIVE:
-            title = f"Feed {feed.name} is back"
-            summary = f"{feed.url} answers again after {feed.failures} failed polls."
-        elif outcome.state is FeedState.FAILING:
-            title = f"Feed {feed.name} is failing"
-            summary = (
-                f"{feed.url} has failed for over a day ({feed.failures + 1} polls); it is retried "
-                f"every few hours. Last error: {outcome.error}"
-            )
-        else:
-            title = f"Feed {feed.name} is gone and was disabled"
-            summary = f"{feed.url}: {outcome.error}"
-        notice = FeedItem(
-            key=f"notice:{outcome.state}:{now:.0f}",
-            guid=None,
-            link=None,
-            title=title,
-            summary=summary,
-            source="newsbot",
-        )
+        notice = feed_notice(feed, outcome.state, outcome.error, now)
         payload = encode_alert(notice, ())
         await self.store.outbox.queue_notices(
             [QueuedAlert(r, notice.key, payload, None) for r in self.admins], feed.name, now
         )
-        log.warning("feed %s: %s", feed.name, title)
+        log.warning("feed %s: %s", feed.name, notice.title)
 
     async def _poll(self, feed: FeedRecord) -> tuple[PollOutcome, PollRecord | None]:
         """Poll; an outcome that changed only the feed's row returns that row to write."""
@@ -231,14 +216,50 @@ class Poller:
                 await self.store.polls.record(feed.id, record, now)
                 return outcome, None
             return outcome, record
+
+        def settle(parsed: ParsedFeed) -> tuple[PollRecord, float]:
+            hints = Hints(result.retry_after, result.max_age, parsed.ttl)
+            delay = _next_poll_at(feed, now, self._delay(feed, hints), hints) - now
+            record = self._record(
+                feed,
+                result.etag,
+                result.last_modified,
+                body_hash,
+                now + delay,
+                url=result.moved_to,
+            )
+            return record, delay
+
+        return await self._ingest(feed, result.body, result.headers, result.url, now, settle), None
+
+    async def push(self, feed: FeedRecord, body: bytes, headers: Mapping[str, str]) -> PollOutcome:
+        """A document a WebSub hub pushed for `feed`, taken exactly like a polled one; the
+        feed's poll state stays as its polls left it (`row_after_push`)."""
+        started, now = time.monotonic(), self._clock()
+        settled = row_after_push(feed), max(0.0, (feed.next_poll_at or now) - now)
+        outcome = await self._ingest(feed, body, headers, feed.url, now, lambda _: settled)
+        return _with_duration(outcome, time.monotonic() - started)
+
+    async def _ingest(
+        self,
+        feed: FeedRecord,
+        body: bytes,
+        headers: Mapping[str, str],
+        url: str,
+        now: float,
+        settle: Callable[[ParsedFeed], tuple[PollRecord, float]],
+    ) -> PollOutcome:
+        """One document's way: parse, dedupe, classify, stories, route, and one commit of the
+        feed row `settle` gives with the seen keys and the alerts."""
         try:
-            parsed = await self._parse(result.body, result.headers, feed.name, result.url)
+            parsed = await self._parse(body, headers, feed.name, url)
         except ParseError:
             raise
         except Exception as exc:  # a parser bug on one document must not stop the poller
             raise ParseError(f"parser failed: {type(exc).__name__}: {exc}") from exc
-        hints = Hints(result.retry_after, result.max_age, parsed.ttl)
-        delay = _next_poll_at(feed, now, self._delay(feed, hints), hints) - now
+        if self.watcher is not None:
+            await self.watcher.document(feed, parsed, headers, url)
+        record, delay = settle(parsed)
         seen = await self.store.polls.seen_keys(feed.id, (item.key for item in parsed.items))
         decision = decide(parsed.items, seen, primed=feed.primed, backlog=feed.backlog)
         subscriptions = list(self.extra_subscriptions) + await self.store.chats.subscriptions()
@@ -267,14 +288,6 @@ class Poller:
                         merge=grouped.get(alert.recipient, True) and not realerts,
                     )
                 )
-        record = self._record(
-            feed,
-            result.etag,
-            result.last_modified,
-            body_hash,
-            now + delay,
-            url=result.moved_to,
-        )
         queued_by_platform = await self.store.polls.record(
             feed.id,
             record,
@@ -299,7 +312,7 @@ class Poller:
         outcome = PollOutcome(
             feed.name, status, new_items=new, queued=queued_by_platform, next_delay=delay
         )
-        return outcome, None
+        return outcome
 
     def _record(
         self,
@@ -324,7 +337,8 @@ class Poller:
         )
 
     def _delay(self, feed: FeedRecord, hints: Hints, failures: int = 0) -> float:
-        return next_delay(
+        floor = self.watcher.poll_floor(feed) if self.watcher and not failures else None
+        delay = next_delay(
             feed.interval_s,
             explicit=feed.name in self.explicit_intervals,
             hints=hints,
@@ -332,6 +346,7 @@ class Poller:
             floor=self.policy.floor,
             ceiling=self.policy.ceiling,
         )
+        return max(delay, floor) if floor else delay
 
     async def _failed(self, feed: FeedRecord, error: Exception) -> PollOutcome:
         now = self._clock()

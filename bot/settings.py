@@ -11,9 +11,13 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bot.durations import parse_duration
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///newsbot.db"
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_PUSH_POLL_INTERVAL = 3600.0
+"""How often a feed that a WebSub hub pushes is still polled, in case the hub goes quiet."""
 DRIVER_PREFIXES = {
     "postgres://": "postgresql+asyncpg://",
     "postgresql://": "postgresql+asyncpg://",
@@ -40,6 +44,9 @@ class Settings:
     slack_signing_secret: str = field(default="", repr=False)
     slack_api_url: str = DEFAULT_SLACK_API_URL
     http_port: int | None = None
+    public_url: str = ""
+    """The web server's public base URL; set, feeds that name a WebSub hub are pushed."""
+    push_poll_interval: float = DEFAULT_PUSH_POLL_INTERVAL
     log_level: str = "INFO"
     log_format: str = "text"
 
@@ -78,6 +85,11 @@ def require_web_server(settings: Settings) -> None:
     """Refuse a start that would receive commands over HTTP with no web server to receive them."""
     if settings.http_port is not None:
         return
+    if settings.public_url:
+        raise SettingsError(
+            "websub: NEWSBOT_PUBLIC_URL is set but NEWSBOT_HTTP_PORT is not: set the port that "
+            "public URL reaches, or unset NEWSBOT_PUBLIC_URL to poll only"
+        )
     if settings.telegram_bot_token and settings.telegram_webhook_url:
         raise SettingsError(
             "telegram: TELEGRAM_WEBHOOK_URL is set but NEWSBOT_HTTP_PORT is not: set the port the "
@@ -111,10 +123,18 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError(
             f"NEWSBOT_LOG_LEVEL: {log_level!r} is not one of {', '.join(LOG_LEVELS)}"
         )
-    for name in ("TELEGRAM_API_URL", "SLACK_API_URL", "TELEGRAM_WEBHOOK_URL"):
+    for name in ("TELEGRAM_API_URL", "SLACK_API_URL", "TELEGRAM_WEBHOOK_URL", "NEWSBOT_PUBLIC_URL"):
         url = urlsplit(get(name))
         if get(name) and (url.scheme not in ("http", "https") or not url.hostname):
             raise SettingsError(f"{name}: {get(name)!r} is not an http:// or https:// URL")
+    public = urlsplit(get("NEWSBOT_PUBLIC_URL"))
+    if public.query or public.fragment:
+        raise SettingsError("NEWSBOT_PUBLIC_URL: a base URL has no ?query or #fragment")
+    push_poll_text = get("NEWSBOT_PUSH_POLL_INTERVAL")
+    try:
+        push_poll = parse_duration(push_poll_text) if push_poll_text else None
+    except ValueError as exc:
+        raise SettingsError(f"NEWSBOT_PUSH_POLL_INTERVAL: {exc}") from None
     slack_api_url = get("SLACK_API_URL", DEFAULT_SLACK_API_URL)
     return Settings(
         database_url=with_async_driver(get("NEWSBOT_DATABASE_URL", DEFAULT_DATABASE_URL)),
@@ -127,6 +147,8 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         slack_signing_secret=get("SLACK_SIGNING_SECRET"),
         slack_api_url=slack_api_url if slack_api_url.endswith("/") else slack_api_url + "/",
         http_port=port,
+        public_url=get("NEWSBOT_PUBLIC_URL").rstrip("/"),
+        push_poll_interval=push_poll or DEFAULT_PUSH_POLL_INTERVAL,
         log_level=log_level,
         log_format=log_format,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from bot.models import OutboxStatus, Platform
 from bot.store import Store
 from bot.store.election import candidates
+from bot.store.websub import PushSubscription
 
 
 async def collect_status(store: Store) -> dict[str, Any]:
@@ -16,6 +18,7 @@ async def collect_status(store: Store) -> dict[str, Any]:
     seen = await store.polls.seen_counts()
     outbox = await store.outbox.counts()
     subscriptions = await store.chats.subscriptions()
+    pushes = {s.feed_id: s for s in await store.websub.all() if s.feed_id is not None}
     return {
         "feeds": [
             {
@@ -29,6 +32,7 @@ async def collect_status(store: Store) -> dict[str, Any]:
                 "failing_since": _iso(f.failing_since),
                 "last_error": f.last_error,
                 "items_seen": seen.get(f.id, 0),
+                "push": _push(pushes.get(f.id)),
             }
             for f in feeds
         ],
@@ -47,6 +51,35 @@ async def collect_status(store: Store) -> dict[str, Any]:
         "chats": len(subscriptions),
         "subscriptions": sum(len(s.topics) + len(s.keywords) for s in subscriptions),
     }
+
+
+def _push(sub: PushSubscription | None) -> dict[str, Any] | None:
+    """A feed's WebSub subscription: its hub, whether the hub pushes it now, the lease's end."""
+    if sub is None:
+        return None
+    return {
+        "hub": sub.hub,
+        "topic": sub.topic,
+        "state": sub.state.value,
+        "pushed": sub.pushed(time.time()),
+        "lease_expires": _iso(sub.lease_expires_at),
+        "failures": sub.failures,
+        "last_error": sub.last_error,
+        "last_push": _iso(sub.last_push_at),
+    }
+
+
+def push_line(name: str, push: dict[str, Any]) -> str:
+    """One line on how feed `name` reaches the bot through its hub."""
+    if push["pushed"]:
+        how = f"pushed, lease until {_short(push['lease_expires'])}"
+    elif push["state"] == "unsubscribed":
+        how = "unsubscribed (the feed is not polled)"
+    elif push["failures"]:
+        how = f"polled, subscription failing ({push['failures']} in a row): {push['last_error']}"
+    else:
+        how = f"polled, subscription {push['state']}"
+    return f"push {name}: {how} ({push['hub']})"
 
 
 TOKENS = {Platform.TELEGRAM: "TELEGRAM_BOT_TOKEN", Platform.SLACK: "SLACK_BOT_TOKEN"}
@@ -85,6 +118,9 @@ def format_status(status: dict[str, Any]) -> str:
         "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + "  " + r[-1] for r in rows
     ]
     lines.append("")
+    pushed = [push_line(f["name"], f["push"]) for f in status["feeds"] if f.get("push")]
+    if pushed:
+        lines.extend([*pushed, ""])
     if status["outbox"]:
         for platform, counts in status["outbox"].items():
             parts = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from aiohttp import web
 
-from bot.models import Outgoing, Platform, Recipient
+from bot.models import DigestPage, Outgoing, Platform, Recipient
 
 
 class SendError(Exception):
@@ -83,6 +83,14 @@ class Channel(Protocol):
     async def edit(self, message: Outgoing, sent: SentMessage) -> None:
         """Rewrite a delivered alert as `message` (its story's new sources), or raise a
         SendError subclass; a message that is gone or too old to edit is a PermanentFailure."""
+        ...
+
+    def fits_digest(self, page: DigestPage) -> bool:
+        """Whether `page` goes out as one message within the platform's limits."""
+        ...
+
+    async def send_digest(self, page: DigestPage) -> SentMessage:
+        """Deliver one page of a digest, or raise a SendError subclass."""
         ...
 
 

@@ -10,6 +10,7 @@ from bot.store.chats import ChatStore
 from bot.store.feeds import FeedStore
 from bot.store.outbox import OutboxStore
 from bot.store.stories import StoryStore
+from bot.store.websub import WebSubStore
 
 
 class CommandContext:
@@ -19,6 +20,7 @@ class CommandContext:
     outbox: OutboxStore
     stories: StoryStore
     feeds: FeedStore
+    websub: WebSubStore
     feed_admin: FeedAdmin | None
     clock: Callable[[], float]
     prefix: str

@@ -6,6 +6,8 @@ import logging
 import time
 from collections.abc import Callable
 
+from bot.commands.delivery import DeliveryCommands
+from bot.commands.language import LanguageCommands
 from bot.commands.operator import OperatorCommands
 from bot.commands.preferences import PreferenceCommands
 from bot.commands.requests import (
@@ -17,12 +19,15 @@ from bot.commands.requests import (
 )
 from bot.commands.subscriber import SubscriberCommands
 from bot.config import Config
+from bot.i18n import _, speaking
 from bot.store import Store
 
 log = logging.getLogger(__name__)
 
 
-class Commands(SubscriberCommands, PreferenceCommands, OperatorCommands):
+class Commands(
+    SubscriberCommands, PreferenceCommands, DeliveryCommands, LanguageCommands, OperatorCommands
+):
     """Executes commands against the store and the config in force."""
 
     def __init__(
@@ -36,6 +41,7 @@ class Commands(SubscriberCommands, PreferenceCommands, OperatorCommands):
         on_keywords_changed: Callable[[], None] = lambda: None,
     ) -> None:
         self.feeds = store.feeds
+        self.websub = store.websub
         self.chats = store.chats
         self.outbox = store.outbox
         self.stories = store.stories
@@ -47,23 +53,35 @@ class Commands(SubscriberCommands, PreferenceCommands, OperatorCommands):
 
     async def handle(self, request: CommandRequest) -> CommandReply:
         """Answer one command; errors become a reply, never an exception."""
+        try:
+            language = await self.language_of(request)
+        except Exception:
+            log.exception(
+                "%s: the language of chat %s is unknown", request.platform, request.chat_id
+            )
+            language = self._config().preferences(request.recipient).language
+        with speaking(language):
+            return await self._answer(request)
+
+    async def _answer(self, request: CommandRequest) -> CommandReply:
         spec = USAGE.get(request.command)
         if spec is None:
-            return CommandReply(
-                f"Unknown command {request.command!r}. Try {self.prefix}help for the list."
-            )
+            text = _("Unknown command {command}. Try {prefix}help for the list.")
+            return CommandReply(text.format(command=repr(request.command), prefix=self.prefix))
         if sum(len(a) for a in request.args) > MAX_ARGUMENT_CHARS:
-            return CommandReply(f"That is too long (at most {MAX_ARGUMENT_CHARS} characters).")
+            text = _("That is too long (at most {count} characters).")
+            return CommandReply(text.format(count=MAX_ARGUMENT_CHARS))
         if spec.admin and not self.is_bot_admin(request):
-            return CommandReply(f"{self.prefix}{request.command} is for the bot's admins only.")
+            text = _("{prefix}{command} is for the bot's admins only.")
+            return CommandReply(text.format(prefix=self.prefix, command=request.command))
         if spec.changes_chat and request.args and not await self._may_change(request):
-            return CommandReply("Only this group's admins can change its subscriptions.")
+            return CommandReply(_("Only this group's admins can change its subscriptions."))
         handler = getattr(self, f"_cmd_{request.command}")
         try:
             reply: CommandReply = await handler(request)
         except Exception:
             log.exception("%s: command %s failed", request.platform, request.command)
-            return CommandReply("Something went wrong on our side; please try again later.")
+            return CommandReply(_("Something went wrong on our side; please try again later."))
         return reply
 
     async def _may_change(self, request: CommandRequest) -> bool:

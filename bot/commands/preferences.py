@@ -14,6 +14,7 @@ from zoneinfo import available_timezones
 
 from bot.commands.context import CommandContext
 from bot.commands.requests import CommandReply, CommandRequest, usage
+from bot.i18n import N_, _
 from bot.models import Choices, ExcerptLength, Preferences, Recipient
 from bot.text.plain import local_time
 
@@ -21,11 +22,16 @@ MAX_SUGGESTIONS = 3
 DEFAULT = "default"
 """The argument that drops the chat's own choice for the operator's."""
 _LENGTHS = {
-    ExcerptLength.FULL: "the full excerpt",
-    ExcerptLength.COMPACT: "a short excerpt (about two sentences)",
-    ExcerptLength.TITLE: "the headline, source and link only",
+    ExcerptLength.FULL: N_("Alerts here now show the full excerpt."),
+    ExcerptLength.COMPACT: N_("Alerts here now show a short excerpt (about two sentences)."),
+    ExcerptLength.TITLE: N_("Alerts here now show the headline, source and link only."),
 }
-_SWITCHES = {"image": "Images", "preview": "Link previews"}
+_SWITCHES = {
+    ("image", True): N_("Images on for the alerts here."),
+    ("image", False): N_("Images off for the alerts here."),
+    ("preview", True): N_("Link previews on for the alerts here."),
+    ("preview", False): N_("Link previews off for the alerts here."),
+}
 _ON_OFF = {"on": True, "off": False}
 
 
@@ -46,8 +52,8 @@ def format_line(preferences: Preferences) -> str:
     return ", ".join(
         [
             preferences.excerpt.value,
-            f"images {'on' if preferences.image else 'off'}",
-            f"link previews {'on' if preferences.preview else 'off'}",
+            _("images on") if preferences.image else _("images off"),
+            _("link previews on") if preferences.preview else _("link previews off"),
         ]
     )
 
@@ -74,6 +80,15 @@ def _similar_zones(name: str) -> list[str]:
     return list(dict.fromkeys(found))[:MAX_SUGGESTIONS]
 
 
+async def choose(context: CommandContext, recipient: Recipient, **choice: Any) -> None:
+    """Store some of the chat's own choices (None: back to the operator's), keeping the rest."""
+    chat = await context.chats.get(recipient)
+    choices = chat.choices if chat else Choices()
+    await context.chats.set_choices(
+        recipient, dataclasses.replace(choices, **choice), context.clock()
+    )
+
+
 class PreferenceCommands(CommandContext):
     """`/timezone` and `/format`."""
 
@@ -83,52 +98,46 @@ class PreferenceCommands(CommandContext):
         now = self.clock()
         if not request.args:
             shown = await shown_preferences(self, request.recipient)
+            text = _("Times here are in {zone} (now {time}).")
             return CommandReply(
-                f"Times here are in {shown.timezone} (now {at(now, shown)}).\n"
+                f"{text.format(zone=shown.timezone, time=at(now, shown))}\n"
                 f"{usage('timezone', self.prefix)}"
             )
         if request.args[0].lower() == DEFAULT:
-            await self._choose(request, timezone=None)
+            await choose(self, request.recipient, timezone=None)
             shown = await shown_preferences(self, request.recipient)
-            return CommandReply(
-                f"Times here follow the bot's default again: {shown.timezone} "
-                f"(now {at(now, shown)})."
-            )
+            text = _("Times here follow the bot's default again: {zone} (now {time}).")
+            return CommandReply(text.format(zone=shown.timezone, time=at(now, shown)))
         zone = _zones().get(request.args[0].casefold())
         if zone is None:
             wrong = request.args[0][:64]
             similar = _similar_zones(request.args[0][:64])
-            hint = f" Did you mean {', '.join(similar)}?" if similar else ""
-            return CommandReply(f"Unknown timezone {wrong}.{hint} {usage('timezone', self.prefix)}")
-        await self._choose(request, timezone=zone)
+            text = _("Unknown timezone {name}.").format(name=wrong)
+            if similar:
+                text += " " + _("Did you mean {names}?").format(names=", ".join(similar))
+            return CommandReply(f"{text} {usage('timezone', self.prefix)}")
+        await choose(self, request.recipient, timezone=zone)
         shown = await shown_preferences(self, request.recipient)
-        return CommandReply(f"Times here are now in {zone} (now {at(now, shown)}).")
+        text = _("Times here are now in {zone} (now {time}).")
+        return CommandReply(text.format(zone=zone, time=at(now, shown)))
 
     async def _cmd_format(self, request: CommandRequest) -> CommandReply:
         args = [a.lower() for a in request.args]
         if not args:
             shown = await shown_preferences(self, request.recipient)
-            return CommandReply(
-                f"Alerts here: {format_line(shown)}.\n{usage('format', self.prefix)}"
-            )
+            text = _("Alerts here: {format}.").format(format=format_line(shown))
+            return CommandReply(f"{text}\n{usage('format', self.prefix)}")
         if args == [DEFAULT]:
-            await self._choose(request, excerpt=None, image=None, preview=None)
+            await choose(self, request.recipient, excerpt=None, image=None, preview=None)
             shown = await shown_preferences(self, request.recipient)
-            return CommandReply(
-                f"Alerts here follow the bot's default again: {format_line(shown)}."
-            )
+            text = _("Alerts here follow the bot's default again: {format}.")
+            return CommandReply(text.format(format=format_line(shown)))
         if len(args) == 1 and args[0] in _LENGTHS:
             length = ExcerptLength(args[0])
-            await self._choose(request, excerpt=length)
-            return CommandReply(f"Alerts here now show {_LENGTHS[length]}.")
-        if len(args) == 2 and args[0] in _SWITCHES and args[1] in _ON_OFF:
-            await self._choose(request, **{args[0]: _ON_OFF[args[1]]})
-            return CommandReply(f"{_SWITCHES[args[0]]} {args[1]} for the alerts here.")
+            await choose(self, request.recipient, excerpt=length)
+            return CommandReply(_(_LENGTHS[length]))
+        if len(args) == 2 and args[0] in ("image", "preview") and args[1] in _ON_OFF:
+            on = _ON_OFF[args[1]]
+            await choose(self, request.recipient, **{args[0]: on})
+            return CommandReply(_(_SWITCHES[args[0], on]))
         return CommandReply(usage("format", self.prefix))
-
-    async def _choose(self, request: CommandRequest, **choice: Any) -> None:
-        chat = await self.chats.get(request.recipient)
-        choices = chat.choices if chat else Choices()
-        await self.chats.set_choices(
-            request.recipient, dataclasses.replace(choices, **choice), self.clock()
-        )

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.i18n import N_, _
 from bot.models import Platform, Recipient
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,11 @@ class CommandRequest:
     is_group: bool = False
     is_chat_admin: Callable[[], Awaitable[bool]] | None = None
     """Asks the platform whether the user administers this group (only called when needed)."""
+    language: str = ""
+    """The speaker's language as the platform tells it (Telegram `language_code`, Slack locale):
+    the chat's language when it has none yet."""
+    timezone: str = ""
+    """The speaker's own IANA timezone (Slack profile): the chat's when it has none yet."""
 
     @property
     def recipient(self) -> Recipient:
@@ -69,34 +75,46 @@ class _Usage:
 
 
 USAGE: dict[str, _Usage] = {
-    "start": _Usage("", "introduce the bot"),
-    "help": _Usage("", "list the commands"),
-    "topics": _Usage("", "the topics you can subscribe to"),
-    "subscribe": _Usage("<topic...>", "get alerts on these topics", changes_chat=True),
-    "unsubscribe": _Usage("<topic...|all>", "stop alerts on these topics", changes_chat=True),
-    "list": _Usage("", "this chat's topics, keywords and mute"),
-    "keywords": _Usage("[add|remove] <word>", "your own keywords", changes_chat=True),
-    "mute": _Usage("[1h|8h|1d|off]", "pause alerts for a while", changes_chat=True),
-    "why": _Usage("", "why the last alerts reached this chat"),
+    "start": _Usage("", N_("introduce the bot")),
+    "help": _Usage("", N_("list the commands")),
+    "topics": _Usage("", N_("the topics you can subscribe to")),
+    "subscribe": _Usage("<topic...>", N_("get alerts on these topics"), changes_chat=True),
+    "unsubscribe": _Usage("<topic...|all>", N_("stop alerts on these topics"), changes_chat=True),
+    "list": _Usage("", N_("this chat's topics, keywords and mute")),
+    "keywords": _Usage("[add|remove] <word>", N_("your own keywords"), changes_chat=True),
+    "mute": _Usage("[1h|8h|1d|off]", N_("pause alerts for a while"), changes_chat=True),
+    "why": _Usage("", N_("why the last alerts reached this chat")),
     "stories": _Usage(
-        "[on|off]", "one alert per story, edited as more outlets report it", changes_chat=True
+        "[on|off]", N_("one alert per story, edited as more outlets report it"), changes_chat=True
     ),
     "timezone": _Usage(
-        "[<Area/City>|default]", "the timezone of the times shown here", changes_chat=True
+        "[<Area/City>|default]", N_("the timezone of the times shown here"), changes_chat=True
     ),
     "format": _Usage(
         "[full|compact|title|default] | image on|off | preview on|off",
-        "how much of each story an alert shows, its image, its link preview",
+        N_("how much of each story an alert shows, its image, its link preview"),
         changes_chat=True,
     ),
-    "feeds": _Usage("", "the feeds polled", admin=True),
-    "addfeed": _Usage("<url> [name]", "poll a new feed", admin=True),
-    "removefeed": _Usage("<name>", "stop polling a feed", admin=True),
-    "stats": _Usage("", "feeds, chats and alerts in numbers", admin=True),
-    "reload": _Usage("", "re-read subscriptions.yaml", admin=True),
+    "mode": _Usage(
+        "[instant|hourly|daily <HH:MM>|weekly <day> <HH:MM>]",
+        N_("alerts one by one, or gathered in a digest"),
+        changes_chat=True,
+    ),
+    "quiet": _Usage(
+        "[<HH:MM-HH:MM> [except breaking]|off]",
+        N_("hold alerts at night, then send them in one digest"),
+        changes_chat=True,
+    ),
+    "lang": _Usage("[en|ko]", N_("the language of the bot's words here"), changes_chat=True),
+    "feeds": _Usage("", N_("the feeds polled"), admin=True),
+    "addfeed": _Usage("<url> [name]", N_("poll a new feed"), admin=True),
+    "removefeed": _Usage("<name>", N_("stop polling a feed"), admin=True),
+    "stats": _Usage("", N_("feeds, chats and alerts in numbers"), admin=True),
+    "reload": _Usage("", N_("re-read subscriptions.yaml"), admin=True),
 }
 
 
 def usage(command: str, prefix: str = "/") -> str:
+    """`Usage: /mute [1h|8h|1d|off]` in the language spoken here."""
     spec = USAGE[command]
-    return f"Usage: {prefix}{command} {spec.args}".rstrip()
+    return _("Usage: {syntax}").format(syntax=f"{prefix}{command} {spec.args}".rstrip())

@@ -7,6 +7,7 @@ import re
 
 from bot.classify import normalize
 from bot.commands.context import CommandContext
+from bot.commands.delivery import delivery_lines
 from bot.commands.preferences import at, format_line, shown_preferences
 from bot.commands.requests import (
     MAX_KEYWORDS,
@@ -18,6 +19,7 @@ from bot.commands.requests import (
 )
 from bot.config import Config
 from bot.durations import format_duration, parse_duration
+from bot.i18n import _
 from bot.models import Platform
 from bot.store.codec import decode_alert
 
@@ -44,35 +46,37 @@ class SubscriberCommands(CommandContext):
         for topic_id, topic in config.topics.items():
             label = f" ({topic.label})" if topic.label else ""
             lines.append(f"• {topic_id}{label}")
-        return "\n".join(lines) or "(no topics configured)"
+        return "\n".join(lines) or _("(no topics configured)")
 
     def _topic_buttons(self) -> tuple[tuple[str, str], ...]:
         return tuple((t, f"subscribe {t}") for t in self._config().topics)
 
     async def _cmd_start(self, request: CommandRequest) -> CommandReply:
-        return CommandReply(
+        text = _(
             "I send news alerts on the topics you pick, the moment a story breaks.\n"
-            f"Pick one with {self.prefix}subscribe <topic>; {self.prefix}help lists everything.\n"
-            f"This chat's id (for subscriptions.yaml): {request.chat_id}",
-            self._topic_buttons(),
+            "Pick one with {prefix}subscribe <topic>; {prefix}help lists everything.\n"
+            "This chat's id (for subscriptions.yaml): {chat}"
+        )
+        return CommandReply(
+            text.format(prefix=self.prefix, chat=request.chat_id), self._topic_buttons()
         )
 
     async def _cmd_help(self, request: CommandRequest) -> CommandReply:
         admin = self.is_bot_admin(request)
         lines = [
-            f"{self.prefix}{name} {spec.args}".rstrip() + f" — {spec.about}"
+            f"{self.prefix}{name} {spec.args}".rstrip() + f" — {_(spec.about)}"
             for name, spec in USAGE.items()
             if admin or not spec.admin
         ]
         return CommandReply("\n".join(lines))
 
     async def _cmd_topics(self, request: CommandRequest) -> CommandReply:
-        return CommandReply("Topics:\n" + self._topic_list(), self._topic_buttons())
+        return CommandReply(_("Topics:") + "\n" + self._topic_list(), self._topic_buttons())
 
     async def _cmd_subscribe(self, request: CommandRequest) -> CommandReply:
         if not request.args:
             return CommandReply(
-                f"{usage('subscribe', self.prefix)}\nTopics:\n{self._topic_list()}",
+                f"{usage('subscribe', self.prefix)}\n{_('Topics:')}\n{self._topic_list()}",
                 self._topic_buttons(),
             )
         resolved, unknown = _resolve_topics(self._config(), request.args)
@@ -82,9 +86,9 @@ class SubscriberCommands(CommandContext):
         already = [t for t in resolved if t not in added]
         parts = []
         if added:
-            parts.append(f"Subscribed to {', '.join(added)}.")
+            parts.append(_("Subscribed to {topics}.").format(topics=", ".join(added)))
         if already:
-            parts.append(f"Already subscribed to {', '.join(already)}.")
+            parts.append(_("Already subscribed to {topics}.").format(topics=", ".join(already)))
         return CommandReply(" ".join(parts))
 
     async def _cmd_unsubscribe(self, request: CommandRequest) -> CommandReply:
@@ -94,41 +98,48 @@ class SubscriberCommands(CommandContext):
             removed = await self.chats.unsubscribe(request.recipient, None)
             self._on_keywords_changed()
             return CommandReply(
-                "Unsubscribed from everything." if removed else "Nothing to remove."
+                _("Unsubscribed from everything.") if removed else _("Nothing to remove.")
             )
         resolved, unknown = _resolve_topics(self._config(), request.args)
         if unknown:
             return self._unknown_topics(unknown, "unsubscribe")
         removed = await self.chats.unsubscribe(request.recipient, resolved)
         if not removed:
-            return CommandReply(f"This chat was not subscribed to {', '.join(resolved)}.")
-        return CommandReply(f"Unsubscribed from {', '.join(removed)}.")
+            text = _("This chat was not subscribed to {topics}.")
+            return CommandReply(text.format(topics=", ".join(resolved)))
+        return CommandReply(_("Unsubscribed from {topics}.").format(topics=", ".join(removed)))
 
     def _unknown_topics(self, unknown: list[str], command: str) -> CommandReply:
+        text = _("Unknown topic {names}. {usage}\nTopics: {topics}")
         return CommandReply(
-            f"Unknown topic {', '.join(unknown)}. {usage(command, self.prefix)}\n"
-            f"Topics: {', '.join(self._config().topics)}"
+            text.format(
+                names=", ".join(unknown),
+                usage=usage(command, self.prefix),
+                topics=", ".join(self._config().topics),
+            )
         )
 
     async def _cmd_list(self, request: CommandRequest) -> CommandReply:
         subs = [s for s in await self.chats.subscriptions() if s.recipient == request.recipient]
         if not subs:
+            text = _("No subscriptions here yet. {usage}")
             return CommandReply(
-                f"No subscriptions here yet. {usage('subscribe', self.prefix)}",
-                self._topic_buttons(),
+                text.format(usage=usage("subscribe", self.prefix)), self._topic_buttons()
             )
         sub = subs[0]
         shown = await shown_preferences(self, request.recipient)
-        lines = [f"Topics: {', '.join(sorted(sub.topics)) or '(none)'}"]
+        topics = ", ".join(sorted(sub.topics)) or _("(none)")
+        lines = [_("Topics: {topics}").format(topics=topics)]
         if sub.keywords:
-            lines.append(f"Keywords: {', '.join(sorted(sub.keywords))}")
+            lines.append(_("Keywords: {words}").format(words=", ".join(sorted(sub.keywords))))
         if sub.muted_until and sub.muted_until > self.clock():
-            lines.append(f"Muted until {at(sub.muted_until, shown)}")
+            lines.append(_("Muted until {time}").format(time=at(sub.muted_until, shown)))
         lines.append(
-            "Stories: " + ("one alert each" if sub.stories else "off (every report alerts)")
+            _("Stories: one alert each") if sub.stories else _("Stories: off (every report alerts)")
         )
-        lines.append(f"Format: {format_line(shown)}")
-        lines.append(f"Timezone: {shown.timezone}")
+        lines += await delivery_lines(self, request.recipient)
+        lines.append(_("Format: {format}").format(format=format_line(shown)))
+        lines.append(_("Timezone: {zone}").format(zone=shown.timezone))
         return CommandReply("\n".join(lines))
 
     async def _cmd_keywords(self, request: CommandRequest) -> CommandReply:
@@ -136,8 +147,9 @@ class SubscriberCommands(CommandContext):
         if not args:
             subs = [s for s in await self.chats.subscriptions() if s.recipient == request.recipient]
             words = sorted(subs[0].keywords) if subs else []
-            listing = ", ".join(words) if words else "(none)"
-            return CommandReply(f"Your keywords: {listing}\n{usage('keywords', self.prefix)}")
+            listing = ", ".join(words) if words else _("(none)")
+            text = _("Your keywords: {words}").format(words=listing)
+            return CommandReply(f"{text}\n{usage('keywords', self.prefix)}")
         action = args[0].lower()
         word = " ".join(args[1:]).strip()
         if action not in ("add", "remove") or not word:
@@ -147,48 +159,59 @@ class SubscriberCommands(CommandContext):
             return CommandReply(problem)
         if action == "add":
             if await self.chats.count_keywords(request.recipient) >= MAX_KEYWORDS:
-                return CommandReply(f"This chat has the maximum of {MAX_KEYWORDS} keywords.")
+                text = _("This chat has the maximum of {count} keywords.")
+                return CommandReply(text.format(count=MAX_KEYWORDS))
             changed = await self.chats.set_keyword(request.recipient, word, True, self.clock())
             self._on_keywords_changed()
-            return CommandReply(f"Added keyword {word}." if changed else f"{word} is already set.")
+            text = _("Added keyword {word}.") if changed else _("{word} is already set.")
+            return CommandReply(text.format(word=word))
         changed = await self.chats.set_keyword(request.recipient, word, False, self.clock())
         self._on_keywords_changed()
-        return CommandReply(f"Removed keyword {word}." if changed else f"{word} was not set.")
+        text = _("Removed keyword {word}.") if changed else _("{word} was not set.")
+        return CommandReply(text.format(word=word))
 
     async def _cmd_mute(self, request: CommandRequest) -> CommandReply:
         now = self.clock()
+        at_most = _("(at most 7d)")
         if not request.args:
-            return CommandReply(f"{usage('mute', self.prefix)} (at most 7d)")
+            return CommandReply(f"{usage('mute', self.prefix)} {at_most}")
         value = request.args[0].lower()
         if value == "off":
             await self.chats.set_mute(request.recipient, None, now)
-            return CommandReply("Alerts are on again.")
+            return CommandReply(_("Alerts are on again."))
         try:
             seconds = parse_duration(value)
         except ValueError:
-            return CommandReply(f"{usage('mute', self.prefix)} (at most 7d)")
+            return CommandReply(f"{usage('mute', self.prefix)} {at_most}")
         if seconds > MAX_MUTE:
-            return CommandReply("Mute for at most 7d, or use off.")
+            return CommandReply(_("Mute for at most 7d, or use off."))
         await self.chats.set_mute(request.recipient, now + seconds, now)
-        return CommandReply(f"Muted for {format_duration(seconds)}; {self.prefix}mute off ends it.")
+        text = _("Muted for {duration}; {prefix}mute off ends it.")
+        return CommandReply(text.format(duration=format_duration(seconds), prefix=self.prefix))
 
     async def _cmd_why(self, request: CommandRequest) -> CommandReply:
         chat = await self.chats.get(request.recipient)
         recent = await self.outbox.recent(chat.id, limit=3) if chat else []
         if not recent:
-            return CommandReply("No alerts have been sent to this chat yet.")
+            return CommandReply(_("No alerts have been sent to this chat yet."))
         blocks = []
         for payload, story_id in recent:
             item, tags = decode_alert(payload)
             reasons = "; ".join(
-                f"{tag.topic}: " + ", ".join(f"“{r.keyword}” in {r.field}" for r in tag.reasons)
+                f"{tag.topic}: "
+                + ", ".join(
+                    _("“{keyword}” in {field}").format(keyword=r.keyword, field=r.field)
+                    for r in tag.reasons
+                )
                 for tag in tags
             )
-            block = f"{item.title or '(untitled)'}\n  {reasons}"
+            title = item.title or _("(untitled)")
+            block = f"{title}\n  {reasons}"
             if story_id is not None:
                 sources = await self.stories.sources(story_id)
                 names = ", ".join(source.name for source in sources)
-                block += f"\n  story #{story_id}: {len(sources)} source(s): {names}"
+                line = _("story #{story}: {count} source(s): {names}")
+                block += "\n  " + line.format(story=story_id, count=len(sources), names=names)
             blocks.append(block)
         return CommandReply("\n".join(blocks))
 
@@ -196,15 +219,18 @@ class SubscriberCommands(CommandContext):
         value = request.args[0].lower() if len(request.args) == 1 else ""
         if value not in ("on", "off"):
             chat = await self.chats.get(request.recipient)
-            state = "on" if chat is None or chat.stories else "off"
-            return CommandReply(f"Stories are {state} here. {usage('stories', self.prefix)}")
+            on = chat is None or chat.stories
+            state = _("Stories are on here.") if on else _("Stories are off here.")
+            return CommandReply(f"{state} {usage('stories', self.prefix)}")
         await self.chats.set_stories(request.recipient, value == "on", self.clock())
         if value == "on":
             return CommandReply(
-                "Stories on: one alert per story; when more outlets report it, "
-                "that message is edited to name them."
+                _(
+                    "Stories on: one alert per story; when more outlets report it, "
+                    "that message is edited to name them."
+                )
             )
-        return CommandReply("Stories off: every report alerts on its own.")
+        return CommandReply(_("Stories off: every report alerts on its own."))
 
 
 def _resolve_topics(config: Config, names: tuple[str, ...]) -> tuple[list[str], list[str]]:
@@ -225,7 +251,9 @@ def _resolve_topics(config: Config, names: tuple[str, ...]) -> tuple[list[str], 
 def _keyword_problem(word: str) -> str | None:
     length = len(normalize(word))
     if not KEYWORD_MIN <= length <= KEYWORD_MAX:
-        return f"A keyword has {KEYWORD_MIN} to {KEYWORD_MAX} characters."
+        return _("A keyword has {least} to {most} characters.").format(
+            least=KEYWORD_MIN, most=KEYWORD_MAX
+        )
     if not _KEYWORD_CHARS.match(word):
-        return "A keyword is plain words: letters, digits, spaces and - . # + ' only."
+        return _("A keyword is plain words: letters, digits, spaces and - . # + ' only.")
     return None

@@ -34,14 +34,14 @@ from bot.channels.base import (
     SendError,
     SentMessage,
 )
+from bot.config import Config
+from bot.delivery.digest import UNCONFIGURED, DigestDelivery
 from bot.delivery.policy import Clock, DeliveryPolicy, DeliveryStats, Observer
 from bot.models import (
     DeliveryOutcome,
     FeedItem,
     OutboxKind,
     Outgoing,
-    Preferences,
-    Recipient,
     Source,
     Tag,
 )
@@ -54,8 +54,8 @@ from bot.store.stories import StoryMessage, StoryStore
 log = logging.getLogger(__name__)
 
 
-class Dispatcher:
-    """Drains the outbox of one platform through its channel adapter."""
+class Dispatcher(DigestDelivery):
+    """Drains the outbox of one platform through its channel adapter (digests: `digest`)."""
 
     def __init__(
         self,
@@ -69,7 +69,7 @@ class Dispatcher:
         policy: DeliveryPolicy = DeliveryPolicy(),
         observer: Observer | None = None,
         rng: random.Random | None = None,
-        preferences: Callable[[Recipient], Preferences] = lambda recipient: Preferences(),
+        config: Callable[[], Config] = lambda: UNCONFIGURED,
     ) -> None:
         self.outbox = outbox
         self.chats = chats
@@ -84,9 +84,9 @@ class Dispatcher:
         self._pace = pace_clock
         """Monotonic time, for pacing chats and the platform."""
         self._observer = observer
-        self._preferences = preferences
-        """What the operator set for a chat (`defaults:`, its subscription) where it chose
-        nothing itself."""
+        self._config = config
+        """The config in force: what the operator set for a chat (`defaults:`, its subscription)
+        where it chose nothing itself."""
         self._rng = rng or random.Random()
         self._chat_ready: dict[int, float] = {}
         """Chat ref -> when (on the pace clock) it may be sent to again."""
@@ -185,9 +185,7 @@ class Dispatcher:
             return 1
         paced = self._pace()
         busy = set(self._in_flight) | {ref for ref, t in self._chat_ready.items() if t > paced}
-        entries = await self.outbox.claim(
-            self.platform, self._clock(), limit=free, lease=self.policy.lease, exclude_chats=busy
-        )
+        entries = await self._claim_due(free, busy)
         for entry in entries:
             task = asyncio.create_task(self._deliver(entry), name=f"send-{entry.id}")
             self._in_flight[entry.chat_ref] = task
@@ -215,12 +213,8 @@ class Dispatcher:
         except (SQLAlchemyError, OSError) as exc:
             # the outcome could not be recorded: the lease runs out and the row is sent again
             # (at-least-once), which beats losing it
-            log.warning(
-                "%s: could not record the outcome of alert %d: %s",
-                self.platform,
-                entry.id,
-                type(exc).__name__,
-            )
+            unrecorded = "%s: could not record the outcome of alert %d: %s"
+            log.warning(unrecorded, self.platform, entry.id, type(exc).__name__)
         finally:
             renewing.cancel()
 
@@ -247,15 +241,13 @@ class Dispatcher:
 
     def _settled(self, entry: OutboxEntry, ours: bool) -> None:
         if not ours:
-            log.warning(
-                "%s: outcome of alert %d not recorded: its lease was taken over",
-                self.platform,
-                entry.id,
-            )
+            taken = "%s: outcome of alert %d not recorded: its lease was taken over"
+            log.warning(taken, self.platform, entry.id)
 
     async def _deliver_and_record(self, entry: OutboxEntry) -> None:
-        if entry.kind is OutboxKind.EDIT:
-            await self._edit_and_record(entry)
+        if entry.kind is OutboxKind.EDIT or entry.digest_at is not None:
+            is_edit = entry.kind is OutboxKind.EDIT
+            await (self._edit_and_record if is_edit else self._deliver_digest)(entry)
             return
         try:
             item, tags = decode_alert(entry.payload)
@@ -296,7 +288,7 @@ class Dispatcher:
         also: tuple[Source, ...] = (),
     ) -> Outgoing:
         """The alert as the chat wants it: its own choices, else the operator's."""
-        shown = entry.choices.over(self._preferences(entry.recipient))
+        shown = entry.choices.over(self._config().preferences(entry.recipient))
         return Outgoing(
             entry.recipient,
             item,
@@ -388,8 +380,7 @@ class Dispatcher:
             self.stats.retried += 1
             delay = min(self.policy.backoff_base**entry.attempts, self.policy.backoff_cap)
             delay *= 1 + self._rng.uniform(0, 0.25)
-            ours = await self.outbox.retry_later(entry, now + delay, error.reason)
-            self._settled(entry, ours)
+            self._settled(entry, await self.outbox.retry_later(entry, now + delay, error.reason))
             self._notify(DeliveryOutcome.RETRY, entry, now)
             log.info("%s: alert %d retry in %.0fs: %s", chat, entry.id, delay, error.reason)
 

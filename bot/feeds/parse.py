@@ -39,6 +39,8 @@ class ParsedFeed:
     """Seconds the feed asks readers to wait between polls (RSS `<ttl>`)."""
     bozo: str | None = None
     """Why feedparser found the document ill-formed, when it did (informational)."""
+    links: tuple[tuple[str, str], ...] = ()
+    """The feed's own links as (rel, href): `hub` and `self` name its WebSub hub and topic."""
 
 
 def parse_feed(
@@ -92,7 +94,12 @@ def _parse_xml_feed(
     ttl = parsed.feed.get("ttl")
     ttl_seconds = float(ttl) * 60 if isinstance(ttl, str) and ttl.strip().isdigit() else None
     bozo = str(parsed.get("bozo_exception"))[:200] if parsed.bozo else None
-    return ParsedFeed(html_to_text(parsed.feed.get("title", "")), items, ttl_seconds, bozo)
+    links = tuple(
+        (str(link.get("rel", "")), str(link["href"]))
+        for link in parsed.feed.get("links", [])
+        if link.get("href")
+    )
+    return ParsedFeed(html_to_text(parsed.feed.get("title", "")), items, ttl_seconds, bozo, links)
 
 
 def _xml_item(entry: Any, source: str, base_url: str) -> FeedItem:
@@ -176,7 +183,16 @@ def _parse_json_feed(body: bytes, source: str) -> ParsedFeed:
     for raw in raw_items if isinstance(raw_items, list) else []:
         if isinstance(raw, dict):
             items.append(_json_item(raw, source))
-    return ParsedFeed(str(document.get("title", "")), tuple(items))
+    links = [("self", str(document["feed_url"]))] if document.get("feed_url") else []
+    hubs = document.get("hubs")
+    for hub in hubs if isinstance(hubs, list) else []:
+        if (
+            isinstance(hub, dict)
+            and str(hub.get("type", "")).lower() == "websub"
+            and hub.get("url")
+        ):
+            links.append(("hub", str(hub["url"])))
+    return ParsedFeed(str(document.get("title", "")), tuple(items), links=tuple(links))
 
 
 def _json_item(raw: dict[str, Any], source: str) -> FeedItem:

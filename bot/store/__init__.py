@@ -2,7 +2,8 @@
 
 `Store` is the handle the composition root opens; each consumer takes only the aggregate it needs:
 `feeds` (what to poll), `polls` (a poll's one commit), `chats` (who wants what), `outbox`
-(alerts waiting for their platform) and `stories` (one event reported by many feeds).
+(alerts waiting for their platform), `stories` (one event reported by many feeds) and `websub`
+(feeds a hub pushes).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from bot.store.polls import PollStore
 from bot.store.problems import DatabaseUnavailable, NoDatabaseYet
 from bot.store.schema import outbox, seen_items
 from bot.store.stories import StoryStore
+from bot.store.websub import WebSubStore
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,7 @@ class Store:
         self.chats = ChatStore(db)
         self.outbox = OutboxStore(db)
         self.stories = StoryStore(db)
+        self.websub = WebSubStore(db)
 
     @property
     def dialect(self) -> str:

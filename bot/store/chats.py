@@ -1,12 +1,12 @@
-"""The chats aggregate: chats, their topic subscriptions, personal keywords, mute, timezone and
-format."""
+"""The chats aggregate: chats, their topic subscriptions, personal keywords, mute, timezone,
+format, delivery mode and quiet hours."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, case, delete, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import Choices, ExcerptLength, OutboxStatus, Platform, Recipient, Subscription
@@ -23,28 +23,46 @@ def chat_query(recipient: Recipient) -> Any:
     )
 
 
+REFS_BATCH = 500
+"""Chats per statement in `chat_refs`: 4 parameters each, far below any engine's limit."""
+
+
 async def chat_refs(
     db: Database, conn: AsyncConnection, recipients: Iterable[Recipient], now: float
 ) -> dict[Recipient, int]:
-    """The row id of each chat, creating the rows of chats seen for the first time."""
+    """The row id of each chat, creating the rows of chats seen for the first time.
+
+    In batches (an item routed to 100,000 chats costs a few hundred statements, not 200,000),
+    in one sorted order, so two processes creating the same chats take their locks alike."""
+    wanted = sorted(set(recipients), key=lambda r: (r.platform.value, r.chat_id, r.thread_id))
     refs: dict[Recipient, int] = {}
-    for recipient in recipients:
-        await conn.execute(
-            db.insert(chats)
-            .values(
-                platform=recipient.platform.value,
-                chat_id=recipient.chat_id,
-                thread_id=recipient.thread_id,
-                created_at=now,
-            )
-            .on_conflict_do_nothing()
+    for start in range(0, len(wanted), REFS_BATCH):
+        batch = [
+            (r.platform.value, r.chat_id, r.thread_id) for r in wanted[start : start + REFS_BATCH]
+        ]
+        await conn.execute(  # one compiled statement, its rows sent as a batch
+            db.insert(chats).on_conflict_do_nothing(),
+            [{"platform": p, "chat_id": c, "thread_id": t, "created_at": now} for p, c, t in batch],
         )
-        row = (await conn.execute(chat_query(recipient))).one()
-        refs[recipient] = row.id
+        key = tuple_(chats.c.platform, chats.c.chat_id, chats.c.thread_id)
+        found = await conn.execute(
+            select(chats.c.id, chats.c.platform, chats.c.chat_id, chats.c.thread_id).where(
+                key.in_(batch)
+            )
+        )
+        refs.update((_recipient(row), row.id) for row in found)
     return refs
 
 
-CHOICE_COLUMNS = (chats.c.timezone, chats.c.excerpt, chats.c.image, chats.c.preview)
+CHOICE_COLUMNS = (
+    chats.c.timezone,
+    chats.c.excerpt,
+    chats.c.image,
+    chats.c.preview,
+    chats.c.language,
+    chats.c.delivery,
+    chats.c.quiet,
+)
 """The columns `chat_choices` reads."""
 
 
@@ -55,6 +73,9 @@ def chat_choices(row: Any) -> Choices:
         excerpt=ExcerptLength(row.excerpt) if row.excerpt else None,
         image=row.image,
         preview=row.preview,
+        language=row.language or None,
+        delivery=row.delivery,
+        quiet=row.quiet,
     )
 
 
@@ -77,7 +98,12 @@ class ChatStore:
         if row is None:
             return None
         return ChatRecord(
-            row.id, _recipient(row), row.active, chat_choices(row), row.muted_until, row.stories
+            row.id,
+            _recipient(row),
+            row.active,
+            chat_choices(row),
+            row.muted_until,
+            row.stories,
         )
 
     async def sync_static(
@@ -188,8 +214,55 @@ class ChatStore:
                     excerpt=excerpt,
                     image=choices.image,
                     preview=choices.preview,
+                    language=choices.language,
                 )
             )
+
+    async def adopt(
+        self, recipient: Recipient, now: float, *, language: str | None, timezone: str | None
+    ) -> None:
+        """Take the language and timezone of the chat's first speaker, once: where the chat chose
+        neither (a language of '' records that the first speaker was seen and gave none)."""
+        async with self._db.transaction() as conn:
+            ref = await self._ref(conn, recipient, now)
+            zone = case((chats.c.timezone == "", timezone or ""), else_=chats.c.timezone)
+            await conn.execute(
+                update(chats)
+                .where(chats.c.id == ref, chats.c.language.is_(None))
+                .values(language=language or "", timezone=zone)
+            )
+
+    async def set_delivery(
+        self,
+        recipient: Recipient,
+        now: float,
+        *,
+        holding: bool,
+        mode: str | None = None,
+        quiet: str | None = None,
+    ) -> None:
+        """Store the chat's `/mode` or `/quiet` (as typed; '' for instant, or no quiet hours).
+
+        Its alerts waiting for a digest follow the change: when the chat no longer `holding`
+        alerts (instant without quiet hours, its choices over the operator's), they go out now
+        in one digest; otherwise every waiting alert is triaged again.
+        """
+        values = {"delivery": mode} if mode is not None else {"quiet": quiet}
+        async with self._db.transaction() as conn:
+            ref = await self._ref(conn, recipient, now)
+            await conn.execute(update(chats).where(chats.c.id == ref).values(values))
+            waiting = and_(
+                outbox.c.chat_ref == ref,
+                outbox.c.status == OutboxStatus.PENDING,
+                or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now),
+            )
+            if not holding:
+                release = waiting & outbox.c.digest_at.is_not(None)
+                await conn.execute(update(outbox).where(release).values(digest_at=now))
+            else:
+                await conn.execute(
+                    update(outbox).where(waiting).values(triaged=False, digest_at=None)
+                )
 
     async def subscriptions(self, *, active_only: bool = True) -> list[Subscription]:
         """Every chat with its topics and keywords (for routing and `/list`)."""

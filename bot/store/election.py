@@ -200,8 +200,8 @@ class Candidate:
 
 
 def election_for(db: Database, platform: str, token: str) -> Election:
-    """The sender election of `token` on this database."""
-    if db.dialect == "postgresql":
+    """The sender election of `token` on this database (none without a token)."""
+    if db.dialect == "postgresql" and token:
         return AdvisoryLockElection(db, platform, token)
     return SoleProcess()
 

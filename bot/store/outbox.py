@@ -9,6 +9,11 @@ Each claim writes a fresh lease token, and every outcome (sent, retry later, fai
 written only while the row still carries that token and is pending: a process whose lease ran out
 and was taken over can no longer settle the row, so a late "failed" never overwrites "sent".
 A sender renews the leases of its sends in flight, so a slow send keeps its row.
+
+A row held for a digest (`digest_at`) is not handed out before its digest is due, and holds up
+nothing behind it; a chat with a digest mode or quiet hours has its new rows triaged first (see
+`bot.store.digests`). The claim of a due digest leases every held row of its chat due by then,
+under the one token, so the digest and its entries are settled together.
 """
 
 from __future__ import annotations
@@ -17,11 +22,12 @@ import secrets
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import OutboxKind, OutboxStatus, Platform, Recipient
 from bot.store.chats import CHOICE_COLUMNS, chat_choices, chat_refs
+from bot.store.digests import DigestStore, awaits_triage, lease_digest
 from bot.store.engine import Database
 from bot.store.records import OutboxEntry, QueuedAlert
 from bot.store.schema import chats, outbox, story_messages
@@ -178,6 +184,7 @@ class OutboxStore:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self.digests = DigestStore(db)
 
     async def queue_notices(
         self, notices: Sequence[QueuedAlert], feed_name: str, now: float
@@ -198,18 +205,31 @@ class OutboxStore:
         limit: int = 50,
         lease: float = 60.0,
         exclude_chats: Iterable[int] = (),
+        operator_holds: bool = False,
     ) -> list[OutboxEntry]:
         """Lease the due head of up to `limit` chats (never two of one chat at once): half of
         them the oldest heads, the rest the newest. A broadcast to every chat then goes out
         oldest first at half the rate or more, and an alert queued behind it for other chats
-        leaves within seconds instead of after it; every row still becomes the oldest in time."""
+        leaves within seconds instead of after it; every row still becomes the oldest in time.
+        Due digests come first, by their time (a quarter of the claim at most); the rows held for
+        later digests are never read. `operator_holds`: the config sets a digest mode or quiet
+        hours somewhere, so a chat that left either to the operator waits for its triage."""
         older = outbox.alias("older")
         lease_free = or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now)
-        head_of_queue = ~exists().where(
-            older.c.chat_ref == outbox.c.chat_ref,
-            older.c.status == PENDING,
-            older.c.id < outbox.c.id,
-            or_(older.c.kind == OutboxKind.ALERT, older.c.not_before <= now),
+        # the chat's first pending row that is an alert or a due edit, alone or in a due digest:
+        # a subquery per row met (never an anti-join, whose plan turns into a scan of every
+        # pending row per row met while the table's statistics predate a broadcast)
+        head_of_queue = outbox.c.id == (
+            select(older.c.id)
+            .where(
+                older.c.chat_ref == outbox.c.chat_ref,
+                older.c.status == PENDING,
+                or_(older.c.kind == OutboxKind.ALERT, older.c.not_before <= now),
+                or_(older.c.digest_at.is_(None), older.c.digest_at <= now),
+            )
+            .order_by(older.c.id)
+            .limit(1)
+            .scalar_subquery()
         )
         query = (
             select(outbox.c.id)
@@ -225,11 +245,18 @@ class OutboxStore:
         excluded = list(exclude_chats)
         if excluded:
             query = query.where(outbox.c.chat_ref.not_in(excluded))
-        oldest = query.order_by(outbox.c.id).limit((limit + 1) // 2)
+        # due digests by their time (a quarter of the claim at most), then the rows that go alone
+        digests = query.where(outbox.c.digest_at <= now).order_by(outbox.c.digest_at)
+        alone = query.where(outbox.c.digest_at.is_(None), ~awaits_triage(operator_holds))
         async with self._db.transaction() as conn:
-            ids = [r.id for r in await conn.execute(oldest)]
-            if len(ids) == (limit + 1) // 2 and limit > 1:
-                newest = query.where(outbox.c.id.not_in(ids)).order_by(outbox.c.id.desc())
+            ids = [r.id for r in await conn.execute(digests.limit((limit + 3) // 4))]
+            room = limit - len(ids)
+            oldest = [
+                r.id for r in await conn.execute(alone.order_by(outbox.c.id).limit((room + 1) // 2))
+            ]
+            ids += oldest
+            if len(oldest) == (room + 1) // 2 and room > 1:
+                newest = alone.where(outbox.c.id.not_in(oldest)).order_by(outbox.c.id.desc())
                 ids += [r.id for r in await conn.execute(newest.limit(limit - len(ids)))]
             if not ids:
                 return []
@@ -244,12 +271,15 @@ class OutboxStore:
                     lease_token=token,
                     attempts=outbox.c.attempts + 1,
                 )
-                .returning(outbox.c.id)
+                .returning(outbox.c.id, outbox.c.chat_ref, outbox.c.digest_at)
             )
-            ids = [r.id for r in leased]
-            if not ids:
+            heads = leased.all()
+            if not heads:
                 return []
-            return await _entries(conn, ids)
+            for head in heads:
+                if head.digest_at is not None:
+                    await lease_digest(conn, head.chat_ref, head.id, token, now, now + lease)
+            return await _entries(conn, [head.id for head in heads])
 
     async def mark_sent(self, entry: OutboxEntry, now: float) -> bool:
         """Record that the platform accepted `entry`; False when the lease was no longer ours."""
@@ -299,9 +329,14 @@ class OutboxStore:
                 )
 
     async def next_due(self, platform: Platform) -> float | None:
-        """When the earliest pending alert of `platform` becomes due (None: nothing pending)."""
+        """When the earliest pending alert of `platform` becomes due (None: nothing pending);
+        an alert held for a digest is due with its digest."""
+        due = case(
+            (outbox.c.digest_at > outbox.c.not_before, outbox.c.digest_at),
+            else_=outbox.c.not_before,
+        )
         async with self._db.reading() as conn:
-            query = select(func.min(outbox.c.not_before)).where(
+            query = select(func.min(due)).where(
                 outbox.c.platform == platform.value, outbox.c.status == PENDING
             )
             value = (await conn.execute(query)).scalar_one_or_none()
@@ -358,6 +393,7 @@ async def _entries(conn: AsyncConnection, ids: list[int]) -> list[OutboxEntry]:
             kind=OutboxKind(r.kind),
             story_id=r.story_id,
             lease_token=r.lease_token,
+            digest_at=r.digest_at,
         )
         for r in rows
     ]

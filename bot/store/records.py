@@ -107,6 +107,9 @@ class OutboxEntry:
     story_id: int | None = None
     lease_token: str = ""
     """Written by the claim: outcomes are recorded only while the row still carries it."""
+    digest_at: float | None = None
+    """Set when the row goes out in a digest: the claim leased its chat's other due entries
+    under the same token."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,6 +69,11 @@ chats = Table(
     Column("excerpt", String(16)),
     Column("image", Boolean),
     Column("preview", Boolean),
+    # /mode and /quiet as typed (`daily 08:00`, `23:00-07:00 except breaking`); '' for instant or
+    # none, NULL while the chat chose nothing (the operator's `defaults:` apply)
+    Column("delivery", String(32)),
+    Column("quiet", String(32)),
+    Column("language", String(8)),  # /lang, or the language of the chat's first speaker
     UniqueConstraint("platform", "chat_id", "thread_id", name="uq_chats_recipient"),
 )
 
@@ -108,26 +113,37 @@ outbox = Table(
     Column("last_error", Text),
     Column("kind", String(16), nullable=False, server_default="alert"),
     Column("story_id", Integer),
+    # held for a digest: when it goes out with the chat's other held alerts (NULL: on its own);
+    # a row of a chat with a digest mode or quiet hours waits until it is triaged (digest_at set)
+    Column("digest_at", Float),
+    Column("triaged", Boolean, nullable=False, server_default="0"),
     UniqueConstraint("chat_ref", "feed_name", "item_key", name="uq_outbox_alert"),
 )
 
 Index("ix_outbox_pending", outbox.c.platform, outbox.c.status, outbox.c.chat_ref, outbox.c.id)
-# a claim walks the pending rows in id order and checks each is its chat's head, both on pending
-# rows only: it stops once it has its heads, and never reads a chat's sent history
-_PENDING_ONLY = outbox.c.status == "pending"
+# a claim walks a platform's pending rows in id order and checks each is its chat's head: both
+# by index, so it stops once it has its heads and never reads a chat's sent history; whole-table
+# indexes with the status inside, so that a planner whose statistics predate a broadcast never
+# takes them for nearly empty to find one row by its id
+Index("ix_outbox_due", outbox.c.platform, outbox.c.status, outbox.c.id)
+Index("ix_outbox_chat_queue", outbox.c.chat_ref, outbox.c.status, outbox.c.id)
+# rows held for a digest stay out of the claim's walk: it reads the rows that go alone, and finds
+# the digests that are due by their time, however many stories wait for later digests
+_ALONE = (outbox.c.status == "pending") & outbox.c.digest_at.is_(None)
+_HELD = (outbox.c.status == "pending") & outbox.c.digest_at.is_not(None)
 Index(
-    "ix_outbox_due",
+    "ix_outbox_due_alone",
     outbox.c.platform,
     outbox.c.id,
-    postgresql_where=_PENDING_ONLY,
-    sqlite_where=_PENDING_ONLY,
+    postgresql_where=_ALONE,
+    sqlite_where=_ALONE,
 )
 Index(
-    "ix_outbox_chat_queue",
-    outbox.c.chat_ref,
-    outbox.c.id,
-    postgresql_where=_PENDING_ONLY,
-    sqlite_where=_PENDING_ONLY,
+    "ix_outbox_digests_due",
+    outbox.c.platform,
+    outbox.c.digest_at,
+    postgresql_where=_HELD,
+    sqlite_where=_HELD,
 )
 
 stories = Table(
@@ -168,4 +184,26 @@ story_messages = Table(
     Column("payload", Text, nullable=False),
     Column("sent_at", Float, nullable=False),
     Column("edited_at", Float),
+)
+
+websub_subscriptions = Table(
+    "websub_subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # NULL once the feed row is deleted: the subscription is then cancelled at its hub
+    Column("feed_id", Integer, ForeignKey("feeds.id", ondelete="SET NULL"), unique=True),
+    Column("hub", Text, nullable=False),
+    Column("topic", Text, nullable=False),
+    Column("callback_token", String(64), nullable=False, unique=True),
+    Column("secret", String(128), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("pending_mode", String(16)),
+    Column("requested_at", Float),
+    Column("lease_seconds", Float),
+    Column("lease_expires_at", Float),
+    Column("next_action_at", Float, nullable=False),
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text),
+    Column("signature_algorithm", String(16)),
+    Column("last_push_at", Float),
 )

@@ -94,6 +94,7 @@ class FakeUser:
     is_bot: bool = False
     deleted: bool = False
     tz: str = "Asia/Seoul"
+    locale: str = "en-US"
 
 
 @dataclass
@@ -234,8 +235,11 @@ class FakeSlack(LoopbackServer):
         real_name: str | None = None,
         is_bot: bool = False,
         deleted: bool = False,
+        tz: str = "Asia/Seoul",
+        locale: str = "en-US",
     ) -> FakeUser:
-        """Create (or replace) a workspace member, for users.info and chat.postEphemeral."""
+        """Create (or replace) a workspace member, for users.info (its `tz`, and its `locale`
+        when asked with `include_locale`) and chat.postEphemeral."""
         user_name = name if name is not None else id.lower()
         user = FakeUser(
             id=id,
@@ -243,6 +247,8 @@ class FakeSlack(LoopbackServer):
             real_name=real_name if real_name is not None else user_name,
             is_bot=is_bot,
             deleted=deleted,
+            tz=tz,
+            locale=locale,
         )
         self._users[id] = user
         return user
@@ -622,6 +628,7 @@ class FakeSlack(LoopbackServer):
                 "deleted": user.deleted,
                 "real_name": user.real_name,
                 "tz": user.tz,
+                **({"locale": user.locale} if _optional_bool(params.get("include_locale")) else {}),
                 "is_admin": False,
                 "is_owner": False,
                 "is_bot": user.is_bot,

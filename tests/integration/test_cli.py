@@ -57,6 +57,26 @@ async def test_check_config_names_the_line_of_a_broken_file(tmp_path: Path) -> N
     assert f"subscriptions.yaml:{line}: feeds[0].interval:" in output, output
 
 
+async def test_check_config_refuses_a_bad_delivery_mode_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "subscriptions.yaml"
+    path.write_text(
+        "version: 1\ndefaults:\n  timezone: Asia/Seoul\n  mode: daily 8am\n"
+        "  quiet: 23:00-07:00 except breaking\n",
+        encoding="utf-8",
+    )
+    code, output = await newsbot("check-config", str(path), cwd=tmp_path)
+    assert code != 0
+    assert (
+        "subscriptions.yaml:4: defaults.mode: 'daily 8am' is not a delivery mode "
+        "(use instant, hourly, daily HH:MM or weekly DAY HH:MM)"
+    ) in output, output
+    assert "quiet" not in output, "the quiet hours are fine"
+
+    path.write_text(path.read_text(encoding="utf-8").replace("8am", "08:00"), encoding="utf-8")
+    code, output = await newsbot("check-config", str(path), cwd=tmp_path)
+    assert code == 0, output
+
+
 async def test_run_once_primes_then_prints_the_seed_once(
     tmp_path: Path, feed_server: FeedServer, database_url: str
 ) -> None:

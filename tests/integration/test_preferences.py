@@ -15,23 +15,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
-from bot.app import App
-from bot.commands import CommandRequest
-from bot.config import LoadedConfig, parse_config
 from bot.models import Platform
-from bot.settings import Settings
 from tests.fakes.feed_server import FeedServer, rss
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import shipped_topics
+from tests.integration.driver import CHANNEL, USER, ChatBot, Clock, Launch
 
-TOKEN = "4242:TEST_preferences-token"
-SLACK_TOKEN = "xoxb-TEST-preferences"
-USER = 1001
-CHANNEL = "C0PREFS"
-SLACK_USER = "U0READER"
 NOW = datetime(2026, 3, 1, tzinfo=UTC).timestamp()
 IMAGE = "https://img.example/chip.jpg"
 SENTENCES = [
@@ -59,50 +50,17 @@ def story(n: int) -> dict[str, str]:
     }
 
 
-class Bot:
-    """`newsbot run --once` with one reader typing commands in one chat."""
-
-    def __init__(self, app: App, platform: Platform, chat: str, user: str) -> None:
-        self.app = app
-        self.platform, self.chat, self.user = platform, chat, user
-
-    async def command(self, text: str) -> str:
-        name, *args = text.removeprefix("/news ").lstrip("/").split()
-        request = CommandRequest(self.platform, self.chat, self.user, name, tuple(args))
-        return (await self.app.commands_for(self.platform).handle(request)).text
-
-    async def alert(self, feed_server: FeedServer, n: int) -> None:
-        """Publish story `n` (after those before it) and run once."""
-        feed_server.publish("wire.xml", rss([story(i) for i in range(n, -1, -1)]))
-        await self.app.run_once()
+async def publish_story(bot: ChatBot, feed_server: FeedServer, n: int) -> None:
+    """Publish story `n` (after those before it) and run once."""
+    feed_server.publish("wire.xml", rss([story(i) for i in range(n, -1, -1)]))
+    await bot.once()
 
 
-BotFactory = Callable[..., AbstractAsyncContextManager[Bot]]
-
-
-@pytest_asyncio.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(token=TOKEN) as fake:
-        fake.add_chat(USER, first_name="Ada")
-        yield fake
-
-
-@pytest_asyncio.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    async with FakeSlack(token=SLACK_TOKEN) as fake:
-        fake.add_channel(CHANNEL, name="news")
-        fake.add_user(SLACK_USER)
-        yield fake
+BotFactory = Callable[..., AbstractAsyncContextManager[ChatBot]]
 
 
 @pytest.fixture
-def running(
-    tmp_path: Path,
-    feed_server: FeedServer,
-    tg: FakeTelegram,
-    slack: FakeSlack,
-    database_url: str,
-) -> BotFactory:
+def running(tmp_path: Path, feed_server: FeedServer, launch: Launch) -> BotFactory:
     """A factory of bots on `platform` whose config has these `defaults:` and `subscriptions:`
     (each story alerts on its own); the feed is primed with story 0 and the reader, unless the
     operator subscribed the chat, is subscribed to `ai`."""
@@ -110,7 +68,7 @@ def running(
     @asynccontextmanager
     async def start(
         platform: Platform, defaults: str = "{}", subscriptions: str = ""
-    ) -> AsyncIterator[Bot]:
+    ) -> AsyncIterator[ChatBot]:
         feed_server.publish("wire.xml", rss([story(0)]))
         path = tmp_path / "subscriptions.yaml"
         path.write_text(
@@ -119,26 +77,11 @@ def running(
             f"{shipped_topics()}subscriptions:\n{subscriptions}",
             encoding="utf-8",
         )
-        settings = Settings(
-            database_url=database_url,
-            config_path=path,
-            telegram_bot_token=TOKEN if platform is Platform.TELEGRAM else "",
-            telegram_api_url=tg.base_url,
-            slack_bot_token=SLACK_TOKEN if platform is Platform.SLACK else "",
-            slack_api_url=slack.api_url,
-        )
-        loaded = LoadedConfig(parse_config(path.read_text(encoding="utf-8")), path)
-        app = App(settings, loaded, clock=lambda: NOW)
-        await app.start()
-        try:
-            chat, user = (str(USER), str(USER)) if platform is Platform.TELEGRAM else (CHANNEL,) * 2
-            bot = Bot(app, platform, chat, SLACK_USER if platform is Platform.SLACK else user)
+        async with launch(platform, path, Clock(NOW, frozen=True)) as bot:
             if not subscriptions:
                 assert await bot.command("/subscribe ai") == "Subscribed to ai."
-            await app.run_once()
+            await bot.once()
             yield bot
-        finally:
-            await app.close()
 
     return start
 
@@ -176,7 +119,7 @@ async def test_telegram_timezone_moves_every_time_shown(
             "Format: full, images on, link previews off\nTimezone: Asia/Seoul"
         )
         assert await bot.command("/mute off") == "Alerts are on again."
-        await bot.alert(feed_server, 1)
+        await publish_story(bot, feed_server, 1)
 
     [alert] = tg.sent_to(USER)
     assert alert.plain_text.splitlines()[:2] == ["AI 반도체 지원 1", "wire · 2026-03-01 08:30 KST"]
@@ -193,7 +136,7 @@ async def test_slack_timezone_moves_the_alert_time(
             "Times here are in America/New_York (now 2026-02-28 19:00 EST).\n"
             "Usage: /news timezone [<Area/City>|default]"
         )
-        await bot.alert(feed_server, 1)
+        await publish_story(bot, feed_server, 1)
 
     [alert] = slack.posted_to(CHANNEL)
     assert alert.blocks is not None
@@ -217,7 +160,7 @@ async def test_telegram_format_sets_excerpt_image_and_preview(
         )
         for wrong in ("/format long", "/format image", "/format preview yes", "/format title on"):
             assert await bot.command(wrong) == FORMAT_USAGE
-        await bot.alert(feed_server, 1)
+        await publish_story(bot, feed_server, 1)
         assert await bot.command("/format compact") == (
             "Alerts here now show a short excerpt (about two sentences)."
         )
@@ -227,12 +170,12 @@ async def test_telegram_format_sets_excerpt_image_and_preview(
             "Topics: ai\nStories: one alert each\n"
             "Format: compact, images off, link previews on\nTimezone: UTC"
         )
-        await bot.alert(feed_server, 2)
+        await publish_story(bot, feed_server, 2)
         assert await bot.command("/format title") == (
             "Alerts here now show the headline, source and link only."
         )
         assert await bot.command("/format preview off") == "Link previews off for the alerts here."
-        await bot.alert(feed_server, 3)
+        await publish_story(bot, feed_server, 3)
 
     full, compact, title = tg.sent_to(USER)
     assert full.method == "sendPhoto" and full.photo == IMAGE
@@ -253,14 +196,14 @@ async def test_slack_format_sets_excerpt_image_and_unfurl(
     running: BotFactory, feed_server: FeedServer, slack: FakeSlack
 ) -> None:
     async with running(Platform.SLACK) as bot:
-        await bot.alert(feed_server, 1)
+        await publish_story(bot, feed_server, 1)
         assert await bot.command("/news format title") == (
             "Alerts here now show the headline, source and link only."
         )
         assert await bot.command("/news format oops") == (
             "Usage: /news format [full|compact|title|default] | image on|off | preview on|off"
         )
-        await bot.alert(feed_server, 2)
+        await publish_story(bot, feed_server, 2)
         assert await bot.command("/news format compact") == (
             "Alerts here now show a short excerpt (about two sentences)."
         )
@@ -268,7 +211,7 @@ async def test_slack_format_sets_excerpt_image_and_unfurl(
         assert await bot.command("/news format preview on") == (
             "Link previews on for the alerts here."
         )
-        await bot.alert(feed_server, 3)
+        await publish_story(bot, feed_server, 3)
 
     full, title, compact = slack.posted_to(CHANNEL)
     assert [block["block_id"] for block in full.blocks or []] == ["title", "excerpt", "meta"]
@@ -292,19 +235,19 @@ async def test_operator_defaults_apply_until_the_chat_chooses(
             "Topics: ai\nStories: one alert each\n"
             "Format: title, images on, link previews on\nTimezone: Asia/Seoul"
         )
-        await bot.alert(feed_server, 1)
+        await publish_story(bot, feed_server, 1)
         assert await bot.command("/format full") == "Alerts here now show the full excerpt."
         assert await bot.command("/timezone UTC") == (
             "Times here are now in UTC (now 2026-03-01 00:00 UTC)."
         )
-        await bot.alert(feed_server, 2)
+        await publish_story(bot, feed_server, 2)
         assert await bot.command("/format default") == (
             "Alerts here follow the bot's default again: title, images on, link previews on."
         )
         assert await bot.command("/timezone default") == (
             "Times here follow the bot's default again: Asia/Seoul (now 2026-03-01 09:00 KST)."
         )
-        await bot.alert(feed_server, 3)
+        await publish_story(bot, feed_server, 3)
 
     title, full, again = tg.sent_to(USER)
     assert title.method == "sendPhoto"

@@ -11,9 +11,7 @@ waiting for it.
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +19,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import event, select, update
 
-from bot.app import App
-from bot.commands import CommandRequest
-from bot.config import LoadedConfig, parse_config
 from bot.models import OutboxKind, OutboxStatus, Platform, Recipient
-from bot.settings import Settings
 from bot.store import Store
 from bot.store.chats import chat_refs
 from bot.store.outbox import outbox_rows, queue_story_alerts
@@ -36,12 +30,8 @@ from tests.fakes.feed_server import FeedServer, rss
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import shipped_topics
+from tests.integration.driver import CHANNEL, USER, ChatBot, Clock, Launch
 
-TOKEN = "4242:TEST_stories-token"
-SLACK_TOKEN = "xoxb-TEST-stories"
-USER = 1001
-SLACK_CHANNEL = "C0STORIES"
-SLACK_USER = "U0READER"
 FEEDS = ("hani", "seoul", "kmib")
 
 pytestmark = pytest.mark.filterwarnings(
@@ -83,26 +73,6 @@ def report(feed: str) -> dict[str, str]:
     return {**REPORTS[feed], "link": f"https://{feed}.example/1", "guid": f"{feed}-1"}
 
 
-class Clock:
-    """Real time plus whatever the test skips ahead, so waits for pacing still end."""
-
-    def __init__(self) -> None:
-        self.skipped = 0.0
-
-    def advance(self, seconds: float) -> None:
-        self.skipped += seconds
-
-    def __call__(self) -> float:
-        return time.time() + self.skipped
-
-
-@pytest_asyncio.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(token=TOKEN) as fake:
-        fake.add_chat(USER, first_name="Ada")
-        yield fake
-
-
 def write_config(tmp_path: Path, feed_server: FeedServer) -> Path:
     feeds = "".join(
         f'  - {{name: {name}, url: "{feed_server.url(name + ".xml")}", interval: 1m}}\n'
@@ -116,94 +86,31 @@ def write_config(tmp_path: Path, feed_server: FeedServer) -> Path:
     return path
 
 
-@pytest_asyncio.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    async with FakeSlack(token=SLACK_TOKEN) as fake:
-        fake.add_channel(SLACK_CHANNEL, name="news")
-        fake.add_user(SLACK_USER)
-        yield fake
-
-
-class Bot:
-    """`newsbot run --once`, as many times as a test asks, with a restart when it asks; its
-    commands are typed by one reader in one chat."""
-
-    def __init__(
-        self, config: Path, settings: Settings, clock: Clock, reader: tuple[Platform, str, str]
-    ) -> None:
-        self.settings = settings
-        self.config = config
-        self.clock = clock
-        self.reader = reader
-        self.app: App | None = None
-
-    async def start(self) -> App:
-        loaded = LoadedConfig(parse_config(self.config.read_text(encoding="utf-8")), self.config)
-        self.app = App(self.settings, loaded, clock=self.clock)
-        await self.app.start()
-        return self.app
-
-    async def restart(self) -> App:
-        await self.close()
-        return await self.start()
-
-    async def close(self) -> None:
-        if self.app is not None:
-            await self.app.close()
-            self.app = None
-
-    async def command(self, text: str) -> str:
-        assert self.app is not None
-        platform, chat, user = self.reader
-        name, *args = text.lstrip("/").split()
-        request = CommandRequest(platform, chat, user, name, tuple(args))
-        reply = await self.app.commands_for(platform).handle(request)
-        return reply.text
-
-    async def once(self) -> None:
-        assert self.app is not None
-        await self.app.run_once()
-
-
 @contextlib.asynccontextmanager
 async def running_bot(
-    tmp_path: Path, feed_server: FeedServer, settings: Settings, reader: tuple[Platform, str, str]
-) -> AsyncIterator[Bot]:
+    launch: Launch, tmp_path: Path, feed_server: FeedServer, platform: Platform
+) -> AsyncIterator[ChatBot]:
     """A bot subscribed to `ai` whose feeds have been primed (nothing sent yet)."""
     for name in FEEDS:
         feed_server.publish(f"{name}.xml", rss(old_items(name)))
     config = write_config(tmp_path, feed_server)
-    bot = Bot(config, replace(settings, config_path=config), Clock(), reader)
-    await bot.start()
-    try:
+    async with launch(platform, config, Clock()) as bot:
         assert "Subscribed to ai" in await bot.command("/subscribe ai")
         await bot.once()
         yield bot
-    finally:
-        await bot.close()
 
 
 @pytest_asyncio.fixture
-async def bot(
-    tmp_path: Path, feed_server: FeedServer, tg: FakeTelegram, database_url: str
-) -> AsyncIterator[Bot]:
-    settings = Settings(
-        database_url=database_url, telegram_bot_token=TOKEN, telegram_api_url=tg.base_url
-    )
-    reader = (Platform.TELEGRAM, str(USER), str(USER))
-    async with running_bot(tmp_path, feed_server, settings, reader) as bot:
+async def bot(launch: Launch, tmp_path: Path, feed_server: FeedServer) -> AsyncIterator[ChatBot]:
+    async with running_bot(launch, tmp_path, feed_server, Platform.TELEGRAM) as bot:
         yield bot
 
 
 @pytest_asyncio.fixture
 async def slack_bot(
-    tmp_path: Path, feed_server: FeedServer, slack: FakeSlack, database_url: str
-) -> AsyncIterator[Bot]:
-    settings = Settings(
-        database_url=database_url, slack_bot_token=SLACK_TOKEN, slack_api_url=slack.api_url
-    )
-    reader = (Platform.SLACK, SLACK_CHANNEL, SLACK_USER)
-    async with running_bot(tmp_path, feed_server, settings, reader) as bot:
+    launch: Launch, tmp_path: Path, feed_server: FeedServer
+) -> AsyncIterator[ChatBot]:
+    async with running_bot(launch, tmp_path, feed_server, Platform.SLACK) as bot:
         yield bot
 
 
@@ -212,7 +119,7 @@ def publish(feed_server: FeedServer, feed: str) -> None:
 
 
 async def test_a_second_report_edits_the_first_alert_even_across_a_restart(
-    bot: Bot, feed_server: FeedServer, tg: FakeTelegram
+    bot: ChatBot, feed_server: FeedServer, tg: FakeTelegram
 ) -> None:
     publish(feed_server, "hani")
     await bot.once()
@@ -236,7 +143,7 @@ async def test_a_second_report_edits_the_first_alert_even_across_a_restart(
 
 
 async def test_edits_come_at_most_once_a_minute_and_carry_every_source_found_meanwhile(
-    bot: Bot, feed_server: FeedServer, tg: FakeTelegram
+    bot: ChatBot, feed_server: FeedServer, tg: FakeTelegram
 ) -> None:
     publish(feed_server, "hani")
     await bot.once()
@@ -257,7 +164,7 @@ async def test_edits_come_at_most_once_a_minute_and_carry_every_source_found_mea
 
 
 async def test_stories_off_brings_back_one_alert_per_report(
-    bot: Bot, feed_server: FeedServer, tg: FakeTelegram
+    bot: ChatBot, feed_server: FeedServer, tg: FakeTelegram
 ) -> None:
     assert "every report alerts" in await bot.command("/stories off")
     assert "Stories: off" in await bot.command("/list")
@@ -272,7 +179,7 @@ async def test_stories_off_brings_back_one_alert_per_report(
 
 
 async def test_a_report_that_adds_breaking_alerts_again(
-    bot: Bot, feed_server: FeedServer, tg: FakeTelegram
+    bot: ChatBot, feed_server: FeedServer, tg: FakeTelegram
 ) -> None:
     assert "Subscribed to breaking" in await bot.command("/subscribe breaking")
     publish(feed_server, "hani")
@@ -287,11 +194,11 @@ async def test_a_report_that_adds_breaking_alerts_again(
 
 
 async def test_slack_a_second_report_updates_the_first_message_even_across_a_restart(
-    slack_bot: Bot, feed_server: FeedServer, slack: FakeSlack
+    slack_bot: ChatBot, feed_server: FeedServer, slack: FakeSlack
 ) -> None:
     publish(feed_server, "hani")
     await slack_bot.once()
-    [alert] = slack.posted_to(SLACK_CHANNEL)
+    [alert] = slack.posted_to(CHANNEL)
     assert REPORTS["hani"]["title"] in (alert.text or "")
 
     await slack_bot.restart()
@@ -299,15 +206,15 @@ async def test_slack_a_second_report_updates_the_first_message_even_across_a_res
     publish(feed_server, "seoul")
     await slack_bot.once()
 
-    assert slack.posted_to(SLACK_CHANNEL) == [alert], "the second report must not be a second post"
-    [update] = slack.updates_to(SLACK_CHANNEL, alert.ts)
+    assert slack.posted_to(CHANNEL) == [alert], "the second report must not be a second post"
+    [update] = slack.updates_to(CHANNEL, alert.ts)
     blocks = str(update.blocks)
     assert REPORTS["hani"]["title"] in (update.text or ""), "the first headline stays"
     assert "also:" in blocks and "<https://seoul.example/1|seoul>" in blocks
 
 
 async def test_slack_stories_off_brings_back_one_post_per_report(
-    slack_bot: Bot, feed_server: FeedServer, slack: FakeSlack
+    slack_bot: ChatBot, feed_server: FeedServer, slack: FakeSlack
 ) -> None:
     assert "every report alerts" in await slack_bot.command("stories off")
     publish(feed_server, "hani")
@@ -315,7 +222,7 @@ async def test_slack_stories_off_brings_back_one_post_per_report(
     publish(feed_server, "seoul")
     await slack_bot.once()
 
-    assert len(slack.posted_to(SLACK_CHANNEL)) == 2
+    assert len(slack.posted_to(CHANNEL)) == 2
     assert slack.updates == []
 
 

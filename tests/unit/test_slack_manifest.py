@@ -26,7 +26,7 @@ def test_the_manifest_declares_the_command_the_bot_answers() -> None:
 
 def test_the_manifest_asks_for_the_scopes_the_bot_uses_and_no_more() -> None:
     scopes = set(manifest()["oauth_config"]["scopes"]["bot"])
-    assert scopes == {"commands", "chat:write", "chat:write.public"}
+    assert scopes == {"commands", "chat:write", "chat:write.public", "users:read"}
 
 
 def test_socket_mode_by_default_and_http_mode_documented() -> None:

@@ -57,3 +57,4 @@ class SlackChannel(SlackFrontEnd):
         self.socket_mode = bool(self._app_token)
         self._socket: AsyncSocketModeHandler | None = None
         self._socket_task: asyncio.Task[None] | None = None
+        self._speakers = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -28,6 +29,7 @@ from bot.channels.slack.limits import (
 )
 from bot.channels.slack.sender import SlackSender, error_code, error_name
 from bot.commands import CommandReply, CommandRequest, Commands
+from bot.i18n import _
 from bot.models import Platform
 from bot.render.slack import (
     render_reply,
@@ -73,6 +75,8 @@ class SlackFrontEnd(SlackSender):
     socket_mode: bool
     _socket: AsyncSocketModeHandler | None
     _socket_task: asyncio.Task[None] | None
+    _speakers: dict[str, tuple[str, str]]
+    """Member id -> (locale, timezone) from users.info."""
 
     async def start(self) -> None:
         """Check the token, then receive commands: Socket Mode, or HTTP through `web_routes`.
@@ -251,9 +255,24 @@ class SlackFrontEnd(SlackSender):
         )
         await self._answer(request, respond)
 
+    async def _speaker(self, user_id: str) -> tuple[str, str]:
+        """The locale and IANA timezone of a member's profile (users.info), asked once per
+        member; ('', '') when Slack does not say."""
+        if user_id not in self._speakers:
+            try:
+                info = await self.client.users_info(user=user_id, include_locale=True)
+                user = info.get("user") or {}
+                self._speakers[user_id] = (str(user.get("locale") or ""), str(user.get("tz") or ""))
+            except (SlackApiError, *NETWORK_ERRORS) as exc:  # the bot's defaults then
+                log.info("slack: users.info %s: %s", user_id, error_name(exc))
+                return "", ""
+        return self._speakers[user_id]
+
     async def _answer(self, request: CommandRequest, respond: AsyncRespond) -> None:
+        locale, timezone = await self._speaker(request.user_id) if request.user_id else ("", "")
+        request = dataclasses.replace(request, language=locale, timezone=timezone)
         if not request.chat_id:
-            reply = CommandReply("This command needs a channel.")
+            reply = CommandReply(_("This command needs a channel."))
         else:
             reply = await self._commands.handle(request)
         rendered = render_reply(reply.text, reply.buttons)

@@ -28,7 +28,8 @@ from bot.channels.slack.limits import (
     RATE_LIMITED_ERRORS,
     TRANSIENT_ERRORS,
 )
-from bot.models import Outgoing, Platform, Recipient
+from bot.models import DigestPage, Outgoing, Platform, Recipient
+from bot.render.digest import render_slack_digest, slack_fits
 from bot.render.slack import (
     SlackMessage,
     render_alert,
@@ -90,16 +91,32 @@ class SlackSender:
         except NETWORK_ERRORS as exc:
             raise _network_failure(exc, recipient, "chat.update") from None
 
+    def fits_digest(self, page: DigestPage) -> bool:
+        return slack_fits(page)
+
+    async def send_digest(self, page: DigestPage) -> SentMessage:
+        """Post one page of a digest, or raise the `SendError` that says what to do."""
+        try:
+            return await self._post(page.recipient, render_slack_digest(page), page.preview)
+        except SlackApiError as exc:
+            raise self._failure(exc, page.recipient) from None
+        except NETWORK_ERRORS as exc:
+            raise _network_failure(exc, page.recipient) from None
+
     async def _call_post(self, message: Outgoing, rendered: SlackMessage) -> SentMessage:
-        """chat.postMessage; Slack unfurls the alert's link only when the chat wants previews."""
-        recipient = message.recipient
+        return await self._post(message.recipient, rendered, message.preview)
+
+    async def _post(
+        self, recipient: Recipient, rendered: SlackMessage, preview: bool
+    ) -> SentMessage:
+        """chat.postMessage; Slack unfurls the message's links only when the chat wants previews."""
         response = await self.client.chat_postMessage(
             channel=recipient.chat_id,
             text=rendered.text,
             blocks=list(rendered.blocks),
             thread_ts=recipient.thread_id or None,
-            unfurl_links=message.preview,
-            unfurl_media=message.preview,
+            unfurl_links=preview,
+            unfurl_media=preview,
         )
         return SentMessage(str(response.get("ts") or ""), str(response.get("channel") or ""))
 

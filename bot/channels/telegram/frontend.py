@@ -49,6 +49,7 @@ from bot.channels.telegram.limits import (
 )
 from bot.channels.telegram.sender import TOKEN_REFUSED, TelegramSender
 from bot.commands import USAGE, CommandReply, CommandRequest, Commands
+from bot.i18n import LANGUAGES, SOURCE_LANGUAGE, _, speaking
 from bot.models import Platform
 from bot.text.utf16 import clip
 
@@ -166,11 +167,23 @@ class TelegramFrontEnd(TelegramSender):
         return web.Response(text="ok")
 
     async def _set_commands(self) -> None:
-        commands = [BotCommand(name, spec.about) for name, spec in USAGE.items() if not spec.admin]
-        try:
-            await self.application.bot.set_my_commands(commands)
-        except TelegramError as exc:
-            log.warning("telegram: setMyCommands failed (%s); continuing", self._mask(exc.message))
+        """The command menu, in English for everyone and in each other language the bot speaks
+        for the users whose Telegram is set to it."""
+        for language in LANGUAGES:
+            with speaking(language):
+                commands = [
+                    BotCommand(name, _(spec.about))
+                    for name, spec in USAGE.items()
+                    if not spec.admin
+                ]
+            code = None if language == SOURCE_LANGUAGE else language
+            try:
+                await self.application.bot.set_my_commands(commands, language_code=code)
+            except TelegramError as exc:
+                log.warning(
+                    "telegram: setMyCommands failed (%s); continuing", self._mask(exc.message)
+                )
+                return
 
     # commands --------------------------------------------------------------------------------
 
@@ -256,6 +269,7 @@ class TelegramFrontEnd(TelegramSender):
             thread_id=str(thread_id) if thread_id is not None else "",
             is_group=chat.type in (ChatType.GROUP, ChatType.SUPERGROUP),
             is_chat_admin=is_chat_admin,
+            language=(user.language_code or "") if user is not None else "",
         )
 
     async def _reply(self, chat_id: int, thread_id: int | None, reply: CommandReply) -> None:

@@ -41,7 +41,8 @@ from bot.channels.telegram.limits import (
     SlidingWindow,
     retry_after_wait,
 )
-from bot.models import Outgoing, Platform, Recipient
+from bot.models import DigestPage, Outgoing, Platform, Recipient
+from bot.render.digest import render_telegram_digest, telegram_fits
 from bot.render.telegram import TelegramText, render_message
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,22 @@ class TelegramSender:
                     )
             text = render_message(message, limit=MAX_TEXT)
             assert text is not None, "a text message always fits (title and tags are capped)"
-            sent = await self._send_text(chat_id, thread_id, text, message)
+            sent = await self._send_text(chat_id, thread_id, text, message.preview)
+            return SentMessage(str(sent.message_id))
+        except TelegramError as exc:
+            raise self._failure(exc) from None
+
+    def fits_digest(self, page: DigestPage) -> bool:
+        return telegram_fits(page, MAX_TEXT)
+
+    async def send_digest(self, page: DigestPage) -> SentMessage:
+        """Deliver one page of a digest as an HTML text (plain text when HTML is refused)."""
+        chat_id = api_chat_id(page.recipient.chat_id)
+        thread_id = int(page.recipient.thread_id) if page.recipient.thread_id else None
+        try:
+            await self._ready()
+            text = render_telegram_digest(page)
+            sent = await self._send_text(chat_id, thread_id, text, page.preview)
             return SentMessage(str(sent.message_id))
         except TelegramError as exc:
             raise self._failure(exc) from None
@@ -142,11 +158,11 @@ class TelegramSender:
             raise self._failure(exc) from None
 
     async def _send_text(
-        self, chat_id: int | str, thread_id: int | None, text: TelegramText, message: Outgoing
+        self, chat_id: int | str, thread_id: int | None, text: TelegramText, wants_preview: bool
     ) -> Message:
         bot = self.application.bot
-        chat = message.recipient.chat_id
-        preview = _preview(message)
+        chat = str(chat_id)
+        preview = LinkPreviewOptions(is_disabled=not wants_preview)
         try:
             async with self.wire.slot():
                 sent: Message = await bot.send_message(

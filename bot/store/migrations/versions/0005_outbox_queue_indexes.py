@@ -1,14 +1,14 @@
 """outbox queue indexes: pending rows in id order per platform, and per chat, so a claim walks
 only the heads it hands out and never a chat's sent history
 
-Revision ID: 0007
+Revision ID: 0005
 Revises: 0004
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
