@@ -385,15 +385,12 @@ class Poller:
 
 
 def _next_poll_at(feed: FeedRecord, now: float, delay: float, hints: Hints) -> float:
-    """After a successful poll: `delay` from now, or a little later in the feed's own slot of
-    that period (feeds of one interval spread over it, by a hash of their URLs). The first poll
-    of a feed, or one catching up after a pause, waits up to a period for its slot; a poll on
-    its regular round, a tenth of one; a Retry-After is kept as given."""
+    """After a successful poll: `delay` from now, plus up to a tenth of it toward the feed's
+    own slot of that period (feeds of one interval spread over it by a hash of their URLs,
+    within ten polls); a Retry-After is kept as given."""
     if hints.retry_after:
         return now + delay
-    catching_up = feed.last_polled_at is None or now - feed.last_polled_at > 1.5 * delay
-    reach = delay if catching_up else delay / 10
-    return on_slot(now + delay, delay, feed.url, reach=reach)
+    return on_slot(now + delay, delay, feed.url, reach=delay / 10)
 
 
 def _with_duration(outcome: PollOutcome, seconds: float) -> PollOutcome:

@@ -61,11 +61,11 @@ def slot_offset(url: str, period: float) -> float:
 
 
 def on_slot(when: float, period: float, url: str, *, reach: float) -> float:
-    """`when`, moved later to the feed's next slot (`slot_offset` in a grid of `period` seconds)
-    if that comes within `reach` seconds. Never earlier: a feed is polled at most once per
-    period, and a `reach` of a whole period puts every feed on its own slot after one poll."""
+    """`when`, moved later toward the feed's next slot (`slot_offset` in a grid of `period`
+    seconds) by at most `reach` seconds. Never earlier: a feed is polled at most once per period;
+    a feed off its slot comes a step closer each poll, and one on it stays there."""
     if period <= 0:
         return when
     offset = slot_offset(url, period)
     slot = math.ceil((when - offset) / period) * period + offset
-    return slot if slot - when <= reach else when
+    return when + min(slot - when, reach)

@@ -60,6 +60,16 @@ def test_a_feed_goes_to_its_slot_never_sooner_than_asked(late: float) -> None:
     when = slot + 300.0 - late
     assert on_slot(when, 300.0, url, reach=300.0) == pytest.approx(slot + 300.0)
     near = on_slot(when, 300.0, url, reach=30.0)
-    assert near == pytest.approx(slot + 300.0 if late <= 30.0 else when), "beyond reach: kept"
+    assert near == pytest.approx(min(slot + 300.0, when + 30.0)), "a step of at most the reach"
     other = on_slot(1_000_000.0, 300.0, "https://other.example/rss", reach=300.0)
     assert other != pytest.approx(slot), "another feed has another slot"
+
+
+def test_polls_off_their_slot_come_to_it_within_ten_polls_never_sooner_than_the_interval() -> None:
+    url = "https://news.example/rss"
+    polled = 1_000_000.0
+    for _ in range(10):
+        upcoming = on_slot(polled + 300.0, 300.0, url, reach=30.0)
+        assert 300.0 <= upcoming - polled <= 330.0
+        polled = upcoming
+    assert (polled - slot_offset(url, 300.0)) % 300.0 == pytest.approx(0.0, abs=1e-6)
