@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.feeds.fetch import FetchError
 from bot.feeds.parse import ParsedFeed
-from bot.netguard import URLGuard
+from bot.netguard import PinnedTransport, URLGuard
 from bot.store.records import FeedRecord
 from bot.store.websub import PushState, PushSubscription, WebSubStore
 from bot.websub.discover import discover
@@ -73,6 +73,7 @@ class Subscriber:
         timing: PushTiming | None = None,
         clock: Callable[[], float] = time.time,
         chat_guard: Callable[[], URLGuard] | None = None,
+        chat_transport: Callable[[URLGuard], httpx.AsyncBaseTransport] = PinnedTransport,
     ) -> None:
         self.store = store
         self.client = client
@@ -81,6 +82,8 @@ class Subscriber:
         self._clock = clock
         self._chat_guard = chat_guard
         """Checks hubs named by feeds added from chat, like the feeds themselves."""
+        self._chat_transport = chat_transport
+        """Connects to such a hub only at the address its guard approved (no DNS rebinding)."""
         self._known: dict[int, tuple[str, str]] | None = None
         self._leases: dict[int, float] = {}
         self._wake = asyncio.Event()
@@ -194,14 +197,15 @@ class Subscriber:
             form["hub.secret"] = sub.secret
             if self.timing.lease_seconds:
                 form["hub.lease_seconds"] = str(self.timing.lease_seconds)
+        guard = None
+        if sub.feed_origin == "chat" and self._chat_guard is not None:
+            guard = self._chat_guard()
         try:
-            if sub.feed_origin == "chat" and self._chat_guard is not None:
-                await self._chat_guard()(sub.hub)
+            if guard is not None:
+                await guard(sub.hub)
             # the row says what we asked before the hub can verify it (it may answer at once)
             await self.store.requested(sub.id, mode, now, now + self.timing.verify_wait)
-            response = await self.client.post(
-                sub.hub, data=form, timeout=self.timing.request_timeout
-            )
+            response = await self._post(sub.hub, form, guard)
         except (httpx.HTTPError, FetchError) as exc:
             await self._failed(sub, now, f"{mode} at {sub.hub}: {type(exc).__name__}: {exc}")
             return
@@ -212,6 +216,14 @@ class Subscriber:
             )
             return
         log.info("websub: asked %s to %s %s", sub.hub, mode, sub.topic)
+
+    async def _post(self, url: str, form: dict[str, str], guard: URLGuard | None) -> httpx.Response:
+        """POST to a hub; to a chat-added feed's hub only at the address `guard` approved."""
+        timeout = self.timing.request_timeout
+        if guard is None:
+            return await self.client.post(url, data=form, timeout=timeout)
+        async with httpx.AsyncClient(transport=self._chat_transport(guard)) as pinned:
+            return await pinned.post(url, data=form, timeout=timeout)
 
     async def _failed(self, sub: PushSubscription, now: float, error: str) -> None:
         state = PushState.PENDING if sub.feed_wanted else PushState.UNSUBSCRIBING

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import httpx
 
-from bot.netguard import URLGuard
+from bot.netguard import PinnedTransport, URLGuard
 from bot.store import Store
 from bot.store.records import FeedSpec
 from bot.store.websub import PushState
@@ -15,14 +15,19 @@ from bot.websub import PushTiming, Subscriber
 TIMING = PushTiming(retry_first=60.0)
 
 
-def recording(status: int = 202) -> tuple[httpx.AsyncClient, list[httpx.Request]]:
+def hub_side(status: int = 202) -> tuple[httpx.MockTransport, list[httpx.Request]]:
     seen: list[httpx.Request] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
         seen.append(request)
         return httpx.Response(status, text="hub says no\nmore" if status >= 400 else "")
 
-    return httpx.AsyncClient(transport=httpx.MockTransport(answer)), seen
+    return httpx.MockTransport(answer), seen
+
+
+def recording(status: int = 202) -> tuple[httpx.AsyncClient, list[httpx.Request]]:
+    transport, seen = hub_side(status)
+    return httpx.AsyncClient(transport=transport), seen
 
 
 async def test_a_chat_feeds_hub_on_loopback_is_refused_without_a_request(store: Store) -> None:
@@ -39,6 +44,38 @@ async def test_a_chat_feeds_hub_on_loopback_is_refused_without_a_request(store: 
     assert seen == []
     assert sub.state is PushState.PENDING and sub.failures == 1
     assert "loopback" in (sub.last_error or "")
+
+
+async def test_a_chat_feeds_hub_is_asked_at_the_address_its_guard_approved(store: Store) -> None:
+    feed = await store.feeds.add(FeedSpec("chatfeed", "https://news.example/rss", 300.0))
+    assert feed is not None
+    await store.websub.discovered(feed.id, "https://hub.example/", feed.url, now=1000.0)
+    lookups: list[str] = []
+
+    async def resolver(host: str, port: int) -> list[str]:
+        lookups.append(host)
+        return ["93.184.216.34"]
+
+    guard = URLGuard(resolver=resolver)
+    client, unpinned = recording()
+    hub, seen = hub_side()
+    subscriber = Subscriber(
+        store.websub,
+        client,
+        "https://bot.example",
+        timing=TIMING,
+        chat_guard=lambda: guard,
+        chat_transport=lambda approved: PinnedTransport(approved, hub),
+    )
+    async with client:
+        await subscriber.step()
+    assert unpinned == [], "never through the client that looks names up again"
+    [request] = seen
+    assert lookups == ["hub.example"], "one lookup, by the guard"
+    assert request.url.host == "93.184.216.34" and request.headers["Host"] == "hub.example"
+    assert request.extensions["sni_hostname"] == "hub.example"
+    [sub] = await store.websub.all()
+    assert sub.failures == 0 and sub.state is PushState.REQUESTED
 
 
 async def test_a_refusing_hub_is_retried_later_and_another_hub_moves_the_subscription(

@@ -3,6 +3,10 @@ inside each platform's limits without ever cutting an entry."""
 
 from __future__ import annotations
 
+import pytest
+
+from bot.delivery.digest import digest_heading
+from bot.i18n import speaking
 from bot.models import DigestLine, DigestPage, Platform, Recipient
 from bot.render.digest import (
     arrange,
@@ -59,6 +63,31 @@ def test_slack_golden() -> None:
         "*#ai*\n• AI 모델 공개 — lab\n• <https://wire.example/1|AI 반도체 지원 &lt;1&gt;> — wire",
         "*#반도체*\n• 반도체 수출",
     ]
+
+
+MARCH_2_0800_KST = 1772406000.0
+
+
+@pytest.mark.parametrize(
+    ("language", "heading"),
+    [
+        ("en", "Digest · 4 stories · 2026-03-02 08:00 KST"),
+        ("ko", "뉴스 모음 · 기사 4건 · 2026-03-02 08:00 KST"),
+    ],
+)
+def test_golden_in_each_language_at_the_telegram_limit(language: str, heading: str) -> None:
+    with speaking(language):
+        title = digest_heading(len(LINES), MARCH_2_0800_KST, "Asia/Seoul")
+    assert title == heading
+    [page] = paginate(CHAT, title, LINES, lambda p: telegram_fits(p, 4096))
+    full = render_telegram_digest(page)
+    assert full.html.startswith(f"<b>{heading}</b>\n\n<b>#policy_finance</b>\n")
+    # a limit just under the page's length moves the last entry, whole, to a second page
+    limit = utf16_len(full.plain) - 1
+    first, second = paginate(CHAT, title, LINES, lambda p: telegram_fits(p, limit))
+    assert [line.row_id for line in first.lines] == [2, 3, 1]
+    assert [line.row_id for line in second.lines] == [4]
+    assert render_telegram_digest(second).plain == f"{heading} (2/2)\n\n#반도체\n• 반도체 수출"
 
 
 def many(count: int, topics: int) -> list[DigestLine]:
