@@ -24,16 +24,16 @@ from bot.channels.base import Channel, FrontEnd
 from bot.channels.console import CONSOLE_RECIPIENT, ConsoleChannel
 from bot.classify import ClassifierCache
 from bot.commands import Commands
-from bot.config import Config, LoadedConfig
-from bot.declared import feed_specs, static_subscriptions
+from bot.config import LoadedConfig
+from bot.declared import admin_recipients, feed_specs, static_subscriptions
 from bot.delivery import Dispatcher, ElectedSender
 from bot.feeds.article import ArticleLeads
 from bot.feeds.fetch import FeedClient, FetchResult, make_client, make_session
 from bot.feeds.options import FeedOptions
 from bot.feeds.parse_pool import ParsePool
 from bot.feeds.proxy import ProxyRules
-from bot.grouping import StoryTracker
-from bot.models import Platform, Recipient, Subscription
+from bot.grouping import StoryTracker, tracker_for
+from bot.models import Platform, Subscription
 from bot.netguard import URLGuard, fetch_checked
 from bot.ops import Ops
 from bot.poller import Poller, PollOutcome, PollPolicy
@@ -199,6 +199,7 @@ class App:
         config = loaded.config
         self.loaded, self.config = loaded, config
         now = self.clock()
+        self._stories = tracker_for(config.stories, self.store.stories, self._stories)
         await self.store.feeds.sync(feed_specs(config))
         await self.store.chats.sync_static(static_subscriptions(config), now)
         extra = []
@@ -218,9 +219,9 @@ class App:
                 hosts={host: h.concurrency for host, h in config.hosts.items()},
             ),
             clock=self.clock,
-            admins=self._admin_recipients(config),
+            admins=admin_recipients(config, self.channels, CONSOLE_RECIPIENT),
             chat_guard=lambda: self.url_guard,
-            stories=self._story_tracker(config),
+            stories=self._stories,
             realert=frozenset(config.stories.realert),
             feed_options={f.name: FeedOptions(f.headers, f.proxy) for f in config.feeds},
             proxies=ProxyRules.from_environment(os.environ),
@@ -236,36 +237,12 @@ class App:
         like a feed added from chat (public addresses only, every redirect too)."""
         return await fetch_checked(url, self.url_guard, limits=self._poll_policy.limits)
 
-    def _story_tracker(self, config: Config) -> StoryTracker | None:
-        """The tracker for the config's story settings; kept across reloads that leave them."""
-        assert self.store is not None
-        if not config.stories.enabled:
-            self._stories = None
-        elif self._stories is None or self._stories.window != config.stories.window:
-            self._stories = StoryTracker(self.store.stories, config.stories.window)
-        return self._stories
-
-    def _admin_recipients(self, config: Config) -> list[Recipient]:
-        """Where feed trouble is reported: the bot admins' private chats, or the console."""
-        out = []
-        if Platform.TELEGRAM in self.channels:
-            out += [Recipient(Platform.TELEGRAM, str(a)) for a in config.admins.telegram]
-        if Platform.SLACK in self.channels:
-            out += [Recipient(Platform.SLACK, a) for a in config.admins.slack]
-        if Platform.CONSOLE in self.channels:
-            out.append(CONSOLE_RECIPIENT)
-        return out
-
     async def close(self) -> None:
         if self.scheduler is not None:
             await self.scheduler.shutdown()
         for sender in self.senders.values():
             await sender.close()
-        for front_end in self.front_ends:  # also closes the connections of sends-only use
-            try:
-                await front_end.stop()
-            except Exception:
-                log.exception("closing a chat front end failed")
+        await self._stop_front_ends()  # also closes the connections of sends-only use
         if self.client is not None:
             await self.client.aclose()
         if isinstance(self.feed_client, aiohttp.ClientSession):
@@ -286,9 +263,7 @@ class App:
             self.ops.count_aborted_poll()
             return None
         self.ops.count_poll(outcome)
-        if outcome.queued:
-            for dispatcher in self.dispatchers.values():
-                dispatcher.wake()
+        self._wake_dispatchers(outcome)
         return outcome
 
     async def _push(self, feed: FeedRecord, body: bytes, headers: Mapping[str, str]) -> PollOutcome:
@@ -296,10 +271,13 @@ class App:
         assert self.poller is not None and self.ops is not None
         outcome = await self.poller.push(feed, body, headers)
         self.ops.count_document(outcome)
+        self._wake_dispatchers(outcome)
+        return outcome
+
+    def _wake_dispatchers(self, outcome: PollOutcome) -> None:
         if outcome.queued:
             for dispatcher in self.dispatchers.values():
                 dispatcher.wake()
-        return outcome
 
     async def poll_all(self) -> list[PollOutcome]:
         """Poll every pollable feed once, concurrently, each under a claim as `run` takes it:
@@ -391,11 +369,7 @@ class App:
                 task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
-        for front_end in self.front_ends:
-            try:
-                await front_end.stop()
-            except Exception:
-                log.exception("stopping a chat front end failed")
+        await self._stop_front_ends()
         if self.web_runner is not None:
             await self.web_runner.cleanup()
             self.web_runner = None
@@ -404,6 +378,13 @@ class App:
         if self._presence is not None:
             await self._presence.leave()
             self._presence = None
+
+    async def _stop_front_ends(self) -> None:
+        for front_end in self.front_ends:
+            try:
+                await front_end.stop()
+            except Exception:
+                log.exception("stopping a chat front end failed")
 
     async def reload(self) -> str:
         """Re-read the config file (SIGHUP, `/reload`); a bad one is refused."""

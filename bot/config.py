@@ -7,9 +7,8 @@ Validation is pydantic's; this module only adds YAML line numbers and the checks
 
 from __future__ import annotations
 
-import io
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -25,11 +24,10 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
 
 from bot.classify.lexicon import lexicon_names
+from bot.config_yaml import ConfigError as ConfigError
+from bot.config_yaml import load_yaml, locate, plain
 from bot.digest_times import mode_setting, quiet_setting
 from bot.durations import parse_duration
 from bot.feeds.options import check_headers, check_host_name, check_proxy
@@ -43,7 +41,6 @@ from bot.models import (
     TopicRule,
 )
 
-SUPPORTED_VERSION = 1
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
 Word = Annotated[str, Field(min_length=1, max_length=MAX_WORD)]
 """A topic id or a chat's keyword: no longer than the store keeps."""
@@ -66,14 +63,6 @@ DeliveryModeText = Annotated[str, AfterValidator(mode_setting)]
 """`daily 08:00` as `/mode` takes it; kept as the store keeps it ('' for instant)."""
 QuietText = Annotated[str, AfterValidator(quiet_setting)]
 """`23:00-07:00 except breaking` as `/quiet` takes it; kept as the store keeps it ('' for off)."""
-
-
-class ConfigError(Exception):
-    """The config was refused; `str()` lists each problem as `file:line: key.path: message`."""
-
-    def __init__(self, problems: Sequence[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = tuple(problems)
 
 
 class _Strict(BaseModel):
@@ -318,34 +307,20 @@ def parse_config(text: str, *, source: str = "subscriptions.yaml") -> Config:
     """Validate YAML `text`; `source` is the file name used in error messages."""
     # the C loader reads a valid file in a ninth of the time; the round-trip loader, which
     # knows each key's line, reads it again only to name the lines of its problems
-    document = _load_yaml(text, source, round_trip=False)
+    document = load_yaml(text, source, round_trip=False)
     try:
-        config = Config.model_validate(_plain(document))
+        config = Config.model_validate(plain(document))
     except ValidationError as exc:
-        located = _load_yaml(text, source, round_trip=True)
+        located = load_yaml(text, source, round_trip=True)
         problems = [
-            _locate(source, located, err["loc"], err["msg"])
-            for err in exc.errors(include_url=False)
+            locate(source, located, err["loc"], err["msg"]) for err in exc.errors(include_url=False)
         ]
         raise ConfigError(problems) from None
     crossed = list(_cross_checks(config))
     if crossed:
-        located = _load_yaml(text, source, round_trip=True)
-        raise ConfigError([_locate(source, located, loc, msg) for loc, msg in crossed])
+        located = load_yaml(text, source, round_trip=True)
+        raise ConfigError([locate(source, located, loc, msg) for loc, msg in crossed])
     return config
-
-
-def _load_yaml(text: str, source: str, *, round_trip: bool) -> Any:
-    """The YAML document of `text` (a mapping), with each key's line when `round_trip`."""
-    yaml = YAML(typ="rt" if round_trip else "safe")
-    try:
-        document = yaml.load(io.StringIO(text))
-    except MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else 1
-        raise ConfigError([f"{source}:{line}: invalid YAML: {exc.problem}"]) from None
-    if not isinstance(document, dict):
-        raise ConfigError([f"{source}:1: expected a mapping with `version: {SUPPORTED_VERSION}`"])
-    return document
 
 
 def _cross_checks(config: Config) -> Iterator[tuple[tuple[str | int, ...], str]]:
@@ -366,37 +341,3 @@ def _cross_checks(config: Config) -> Iterator[tuple[tuple[str | int, ...], str]]
             other = names.setdefault(name.casefold(), topic_id)
             if other != topic_id:
                 yield ("topics", topic_id, "aliases"), f"{name!r} already names topic {other!r}"
-
-
-def _plain(node: Any) -> Any:
-    """ruamel's round-trip containers as plain dicts and lists (pydantic wants those)."""
-    if isinstance(node, dict):
-        return {str(k): _plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_plain(v) for v in node]
-    return node
-
-
-def _locate(source: str, document: Any, loc: Sequence[str | int], message: str) -> str:
-    """`file:line: key.path: message`, with the line of the deepest key of `loc` in the YAML."""
-    line = 1
-    node = document
-    path = ""
-    for part in loc:
-        if isinstance(node, CommentedMap) and part in node:
-            line = node.lc.key(part)[0] + 1
-            node = node[part]
-            path += f".{part}" if path else str(part)
-        elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
-            line = node.lc.item(part)[0] + 1
-            node = node[part]
-            path += f"[{part}]"
-        else:
-            # pydantic adds loc parts for union members and missing keys; keep the named ones
-            if isinstance(part, str) and not part.startswith(
-                ("function-", "tagged-union", "[key]")
-            ):
-                path += f".{part}" if path else part
-            node = None
-    message = message.removeprefix("Value error, ")
-    return f"{source}:{line}: {path or '(top level)'}: {message}"

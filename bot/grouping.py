@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bot.config import StoriesConfig
 from bot.models import FeedItem
 from bot.store.stories import StoryStore
 from bot.stories import StoryFeatures, StoryIndex, features
@@ -84,3 +85,14 @@ class StoryTracker:
             except ValueError:  # written by another version of the grouping: skip it
                 continue
             self._index.add(record.story_id, known, record.added_at)
+
+
+def tracker_for(
+    settings: StoriesConfig, store: StoryStore, current: StoryTracker | None
+) -> StoryTracker | None:
+    """The tracker for the config's story settings: `current`, kept while its window holds."""
+    if not settings.enabled:
+        return None
+    if current is not None and current.window == settings.window:
+        return current
+    return StoryTracker(store, settings.window)

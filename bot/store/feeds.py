@@ -154,33 +154,14 @@ class FeedStore:
             row = (await conn.execute(select(feeds).where(feeds.c.name == name))).first()
         return feed_record(row) if row else None
 
-    async def claim(self, name: str, now: float, until: float) -> FeedRecord | None:
-        """Take feed `name` for one poll if it is due at `now`: its `next_poll_at` becomes
-        `until`, the end of the lease. Returns the feed as it is now stored; None when it is not
-        due (another process polls it, or it waits for its next poll), disabled or gone."""
-        async with self._db.transaction() as conn:
-            row = (
-                await conn.execute(
-                    update(feeds)
-                    .where(
-                        feeds.c.name == name,
-                        feeds.c.enabled,
-                        feeds.c.state != FeedState.DISABLED.value,
-                        or_(feeds.c.next_poll_at.is_(None), feeds.c.next_poll_at <= now),
-                    )
-                    .values(next_poll_at=until)
-                    .returning(*feeds.c)
-                )
-            ).first()
-        return feed_record(row) if row else None
-
     async def claim_due(
         self, now: float, until: float, limit: int, *, after_id: int | None = None
     ) -> list[FeedRecord]:
         """Take up to `limit` feeds due at `now` (the longest overdue first) for one poll each,
-        in one statement: the compare-and-set of `claim` for a batch. PostgreSQL skips rows
-        another process is claiming at that moment rather than wait for them. With `after_id`,
-        only feeds of a greater id, in id order: a pass over the feeds takes each one once."""
+        in one statement: their `next_poll_at` becomes `until`, the end of the lease, only where
+        it is still due (a compare-and-set: two processes never take one feed). PostgreSQL skips
+        rows another process is claiming at that moment rather than wait for them. With
+        `after_id`, only feeds of a greater id, in id order: a pass takes each feed once."""
         due = or_(feeds.c.next_poll_at.is_(None), feeds.c.next_poll_at <= now)
         pick = select(feeds.c.id).where(
             feeds.c.enabled, feeds.c.state != FeedState.DISABLED.value, due

@@ -7,7 +7,13 @@ import asyncio
 import time
 
 from bot.store import Store, connect
-from bot.store.records import FeedSpec, PollRecord
+from bot.store.records import FeedRecord, FeedSpec, PollRecord
+
+
+async def claim_one(store: Store, now: float, until: float) -> FeedRecord | None:
+    """The one feed of a test's database, if a batch claim at `now` takes it."""
+    claimed = await store.feeds.claim_due(now, until, limit=1)
+    return claimed[0] if claimed else None
 
 
 async def test_one_claim_wins_and_a_dead_holders_lease_passes(
@@ -18,12 +24,12 @@ async def test_one_claim_wins_and_a_dead_holders_lease_passes(
     try:
         now = time.time()
         claims = await asyncio.gather(
-            store.feeds.claim("shared", now, now + 30), other.feeds.claim("shared", now, now + 30)
+            claim_one(store, now, now + 30), claim_one(other, now, now + 30)
         )
         assert sum(c is not None for c in claims) == 1, "exactly one process polls the feed"
-        assert await other.feeds.claim("shared", now + 29, now + 59) is None, "held: skipped"
+        assert await claim_one(other, now + 29, now + 59) is None, "held: skipped"
         # its holder was killed: nobody records the poll, and the lease passes
-        taken = await other.feeds.claim("shared", now + 30, now + 60)
+        taken = await claim_one(other, now + 30, now + 60)
         assert taken is not None and taken.next_poll_at == now + 60
         assert not await store.feeds.renew("shared", now + 30, now + 90), "the dead claim is gone"
         assert await other.feeds.renew("shared", now + 60, now + 90)
@@ -33,17 +39,17 @@ async def test_one_claim_wins_and_a_dead_holders_lease_passes(
 
 async def test_a_disabled_feed_is_never_claimed(store: Store) -> None:
     await store.feeds.sync([FeedSpec("off", "https://n/off.xml", 60, enabled=False)])
-    assert await store.feeds.claim("off", time.time(), time.time() + 30) is None
+    assert await claim_one(store, time.time(), time.time() + 30) is None
 
 
 async def test_a_new_interval_is_claimed_at_once_not_at_the_old_next_poll(store: Store) -> None:
     now = time.time()
     await store.feeds.sync([FeedSpec("hourly", "https://n/hourly.xml", 3600)])
-    assert await store.feeds.claim("hourly", now, now + 3600) is not None  # polled: next in 1 h
+    assert await claim_one(store, now, now + 3600) is not None  # polled: next in 1 h
     await store.feeds.sync([FeedSpec("hourly", "https://n/hourly.xml", 3600)])
-    assert await store.feeds.claim("hourly", now + 60, now + 90) is None, "unchanged: not due"
+    assert await claim_one(store, now + 60, now + 90) is None, "unchanged: not due"
     await store.feeds.sync([FeedSpec("hourly", "https://n/hourly.xml", 60)])
-    assert await store.feeds.claim("hourly", now + 60, now + 90) is not None
+    assert await claim_one(store, now + 60, now + 90) is not None
 
 
 async def test_batch_claims_take_the_longest_overdue_first_and_never_twice(

@@ -1,0 +1,69 @@
+"""Reading `subscriptions.yaml` as YAML: the document, and the line of a key path in it, so that
+every problem names `file:line: key.path`."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+
+SUPPORTED_VERSION = 1
+
+
+class ConfigError(Exception):
+    """The config was refused; `str()` lists each problem as `file:line: key.path: message`."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = tuple(problems)
+
+
+def load_yaml(text: str, source: str, *, round_trip: bool) -> Any:
+    """The YAML document of `text` (a mapping), with each key's line when `round_trip`."""
+    yaml = YAML(typ="rt" if round_trip else "safe")
+    try:
+        document = yaml.load(io.StringIO(text))
+    except MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else 1
+        raise ConfigError([f"{source}:{line}: invalid YAML: {exc.problem}"]) from None
+    if not isinstance(document, dict):
+        raise ConfigError([f"{source}:1: expected a mapping with `version: {SUPPORTED_VERSION}`"])
+    return document
+
+
+def plain(node: Any) -> Any:
+    """ruamel's round-trip containers as plain dicts and lists (pydantic wants those)."""
+    if isinstance(node, dict):
+        return {str(k): plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [plain(v) for v in node]
+    return node
+
+
+def locate(source: str, document: Any, loc: Sequence[str | int], message: str) -> str:
+    """`file:line: key.path: message`, with the line of the deepest key of `loc` in the YAML."""
+    line = 1
+    node = document
+    path = ""
+    for part in loc:
+        if isinstance(node, CommentedMap) and part in node:
+            line = node.lc.key(part)[0] + 1
+            node = node[part]
+            path += f".{part}" if path else str(part)
+        elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
+            line = node.lc.item(part)[0] + 1
+            node = node[part]
+            path += f"[{part}]"
+        else:
+            # pydantic adds loc parts for union members and missing keys; keep the named ones
+            if isinstance(part, str) and not part.startswith(
+                ("function-", "tagged-union", "[key]")
+            ):
+                path += f".{part}" if path else part
+            node = None
+    message = message.removeprefix("Value error, ")
+    return f"{source}:{line}: {path or '(top level)'}: {message}"
