@@ -15,7 +15,8 @@ import sys
 import time
 import uuid
 from asyncio.subprocess import Process
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -23,7 +24,7 @@ import pytest
 
 from bot.config import LoadedConfig, parse_config
 from bot.models import FeedItem, Recipient, Tag
-from bot.store import Store
+from bot.store import Store, connect
 from bot.store.codec import encode_alert
 from bot.store.records import FeedSpec, PollRecord, QueuedAlert
 from tests.seed import load_seed
@@ -77,6 +78,19 @@ async def drop_postgres_database(url: str) -> None:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+@asynccontextmanager
+async def postgres_store() -> AsyncIterator[tuple[str, Store]]:
+    """A fresh PostgreSQL database and a store on it, for tests that start more processes on
+    it; dropped afterwards (skips, visibly, when no server answers)."""
+    url = await fresh_postgres_database()
+    store = await connect(url)
+    try:
+        yield url, store
+    finally:
+        await store.close()
+        await drop_postgres_database(url)
 
 
 # feeds and configs -----------------------------------------------------------------------------

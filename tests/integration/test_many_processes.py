@@ -15,8 +15,6 @@ import itertools
 import signal
 import time
 from asyncio.subprocess import Process
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,16 +22,15 @@ import httpx
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bot.store import Store, connect
+from bot.store import Store
 from bot.store.schema import outbox
 from tests.fakes.feed_server import FeedServer, rss
 from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import (
     OLD_ITEMS,
-    drop_postgres_database,
     eventually,
     free_port,
-    fresh_postgres_database,
+    postgres_store,
     shipped_topics,
     start_bot,
 )
@@ -64,17 +61,6 @@ class ClockedFeedServer(FeedServer):
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         self.arrivals.append(time.monotonic())
         return await super()._handle(request)
-
-
-@asynccontextmanager
-async def database() -> AsyncIterator[tuple[str, Store]]:
-    url = await fresh_postgres_database()
-    store = await connect(url)
-    try:
-        yield url, store
-    finally:
-        await store.close()
-        await drop_postgres_database(url)
 
 
 async def health(port: int) -> dict[str, Any] | None:
@@ -141,7 +127,7 @@ async def stop(bot: Process) -> None:
 async def test_two_processes_deliver_each_alert_once_in_order_through_a_kill_9(
     tmp_path: Path,
 ) -> None:
-    async with database() as (url, store), ClockedFeedServer() as feeds:
+    async with postgres_store() as (url, store), ClockedFeedServer() as feeds:
         feeds.publish("feed.xml", rss(OLD_ITEMS))
         config = tmp_path / "subscriptions.yaml"
         config.write_text(

@@ -20,32 +20,20 @@ from bot.delivery import Role
 from bot.models import FeedItem, Platform, Recipient
 from bot.settings import Settings
 from bot.status import collect_status, format_status
-from bot.store import Store, connect
+from bot.store import Store
 from bot.store.election import AdvisoryLockElection, candidates
 from tests.fakes.feed_server import FeedServer, rss
 from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import (
     OLD_ITEMS,
     config_with_feeds,
-    drop_postgres_database,
     eventually,
-    fresh_postgres_database,
+    postgres_store,
     queue_item,
 )
 
 TOKEN = "5151:election-token"
 CHATS = [3001, 3002, 3003]
-
-
-@asynccontextmanager
-async def postgres() -> AsyncIterator[tuple[str, Store]]:
-    url = await fresh_postgres_database()
-    store = await connect(url)
-    try:
-        yield url, store
-    finally:
-        await store.close()
-        await drop_postgres_database(url)
 
 
 def telegram_config(feed_url: str) -> LoadedConfig:
@@ -82,7 +70,7 @@ async def roles(app: App) -> dict[str, str]:
 
 
 async def test_one_election_winner_per_token_and_a_dropped_connection_hands_over() -> None:
-    async with postgres() as (_url, store):
+    async with postgres_store() as (_url, store):
         first = AdvisoryLockElection(store.db, "telegram", TOKEN)
         second = AdvisoryLockElection(store.db, "telegram", TOKEN)
         other_bot = AdvisoryLockElection(store.db, "telegram", "6161:another-bot")
@@ -113,7 +101,7 @@ async def test_one_election_winner_per_token_and_a_dropped_connection_hands_over
 
 async def test_only_the_sender_sends_and_long_polls_and_a_standby_takes_over() -> None:
     async with (
-        postgres() as (url, store),
+        postgres_store() as (url, store),
         FeedServer() as feeds,
         FakeTelegram(token=TOKEN) as tg,
     ):
@@ -179,7 +167,7 @@ async def test_sqlite_runs_one_sender_without_an_election(
 
 async def test_run_once_beside_a_running_process_polls_only_what_is_due() -> None:
     async with (
-        postgres() as (url, store),
+        postgres_store() as (url, store),
         FeedServer() as feeds,
         FakeTelegram(token=TOKEN) as tg,
     ):
