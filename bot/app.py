@@ -205,7 +205,7 @@ class App:
         extra = []
         if Platform.CONSOLE in self.channels:
             topics = frozenset(config.topics)
-            extra.append(Subscription(CONSOLE_RECIPIENT, topics, timezone=config.defaults.timezone))
+            extra.append(Subscription(CONSOLE_RECIPIENT, topics))
         self.poller = Poller(
             self.store,
             self.feed_client or self.client,

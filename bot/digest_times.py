@@ -55,9 +55,13 @@ class QuietHours:
     end: time
     except_breaking: bool = False
 
+    @property
+    def span(self) -> str:
+        """`23:00-07:00`."""
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
     def __str__(self) -> str:
-        text = f"{self.start:%H:%M}-{self.end:%H:%M}"
-        return f"{text} except {BREAKING}" if self.except_breaking else text
+        return f"{self.span} except {BREAKING}" if self.except_breaking else self.span
 
 
 def parse_clock(text: str) -> time:

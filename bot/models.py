@@ -153,7 +153,6 @@ class Subscription:
     keywords: frozenset[str] = frozenset()
     muted_until: float | None = None
     """Epoch seconds until which the chat wants no alerts."""
-    timezone: str = ""
     stories: bool = True
     """Whether a later report of a story this chat already has edits that alert (else alerts)."""
 

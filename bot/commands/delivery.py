@@ -45,10 +45,9 @@ def mode_line(mode: DeliveryMode) -> str:
 
 def quiet_line(quiet: QuietHours) -> str:
     """`23:00-07:00, breaking news still comes at once` (for `/quiet` and `/list`)."""
-    span = f"{quiet.start:%H:%M}-{quiet.end:%H:%M}"
     if quiet.except_breaking:
-        return _("{span}, breaking news still comes at once").format(span=span)
-    return span
+        return _("{span}, breaking news still comes at once").format(span=quiet.span)
+    return quiet.span
 
 
 async def delivery_lines(context: CommandContext, recipient: Recipient) -> list[str]:
@@ -116,7 +115,7 @@ class DeliveryCommands(CommandContext):
         except ValueError:
             return CommandReply(usage("quiet", self.prefix))
         shown = await self._set_delivery(request.recipient, quiet=str(quiet))
-        span = f"{quiet.start:%H:%M}-{quiet.end:%H:%M}"
+        span = quiet.span
         if quiet.except_breaking:
             text = _(
                 "Quiet hours {span} ({zone}): alerts found then wait and come in one digest "

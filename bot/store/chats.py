@@ -285,7 +285,6 @@ class ChatStore:
                 topics=frozenset(topics.get(ref, ())),
                 keywords=frozenset(words.get(ref, ())),
                 muted_until=row.muted_until,
-                timezone=row.timezone,
                 stories=row.stories,
             )
             for ref, row in chat_rows.items()
