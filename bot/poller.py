@@ -262,7 +262,7 @@ class Poller:
         record, delay = settle(parsed)
         seen = await self.store.polls.seen_keys(feed.id, (item.key for item in parsed.items))
         decision = decide(parsed.items, seen, primed=feed.primed, backlog=feed.backlog)
-        subscriptions = list(self.extra_subscriptions) + await self.store.chats.subscriptions()
+        subscriptions = list(self.extra_subscriptions) + await self.store.chats.routing()
         classifier = self.classifiers.get(k for s in subscriptions for k in s.keywords)
         grouped = {s.recipient: s.stories for s in subscriptions}
         queued: list[QueuedAlert] = []
@@ -293,6 +293,7 @@ class Poller:
             record,
             now,
             listed_keys=decision.listed,
+            seen=seen,
             alerts=queued,
             primed=True if decision.primes else None,
         )

@@ -3,7 +3,9 @@ format, delivery mode and quiet hours."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import and_, case, delete, func, or_, select, tuple_, update
@@ -23,6 +25,8 @@ def chat_query(recipient: Recipient) -> Any:
     )
 
 
+ROUTING_TTL = 1.0
+"""Seconds `ChatStore.routing` reuses what it read while this process changed no chat."""
 REFS_BATCH = 500
 """Chats per statement in `chat_refs`: 4 parameters each, far below any engine's limit."""
 
@@ -88,6 +92,19 @@ class ChatStore:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._version = 0
+        """Changes this store committed: a routing table read before one is not reused."""
+        self._routing: tuple[int, float, tuple[Subscription, ...]] | None = None
+        """The last `subscriptions()` read: the version it was read at, when, and what."""
+
+    @asynccontextmanager
+    async def _changing(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction that may change who gets what: the routing table is read anew after."""
+        try:
+            async with self._db.transaction() as conn:
+                yield conn
+        finally:
+            self._version += 1
 
     async def _ref(self, conn: AsyncConnection, recipient: Recipient, now: float) -> int:
         return (await chat_refs(self._db, conn, [recipient], now))[recipient]
@@ -110,7 +127,7 @@ class ChatStore:
         self, wanted: Mapping[Recipient, tuple[frozenset[str], frozenset[str]]], now: float
     ) -> None:
         """Make the operator's declared subscriptions (topics, keywords) exactly `wanted`."""
-        async with self._db.transaction() as conn:
+        async with self._changing() as conn:
             refs = await chat_refs(self._db, conn, wanted, now)
             await conn.execute(delete(subscriptions).where(subscriptions.c.origin == "config"))
             await conn.execute(delete(keywords).where(keywords.c.origin == "config"))
@@ -132,7 +149,7 @@ class ChatStore:
     async def subscribe(self, recipient: Recipient, topics: Iterable[str], now: float) -> list[str]:
         """Add topics; returns those that were new."""
         added = []
-        async with self._db.transaction() as conn:
+        async with self._changing() as conn:
             ref = await self._ref(conn, recipient, now)
             await conn.execute(update(chats).where(chats.c.id == ref).values(active=True))
             for topic in topics:
@@ -151,7 +168,7 @@ class ChatStore:
         chat = await self.get(recipient)
         if chat is None:
             return []
-        async with self._db.transaction() as conn:
+        async with self._changing() as conn:
             query = select(subscriptions.c.topic).where(subscriptions.c.chat_ref == chat.id)
             present = [r.topic for r in await conn.execute(query)]
             gone = present if topics is None else [t for t in present if t in set(topics)]
@@ -167,7 +184,7 @@ class ChatStore:
 
     async def set_keyword(self, recipient: Recipient, word: str, add: bool, now: float) -> bool:
         """Add or remove a personal keyword; False when nothing changed."""
-        async with self._db.transaction() as conn:
+        async with self._changing() as conn:
             ref = await self._ref(conn, recipient, now)
             if add:
                 result = await conn.execute(
@@ -191,20 +208,20 @@ class ChatStore:
             return int((await conn.execute(query)).scalar_one())
 
     async def set_mute(self, recipient: Recipient, until: float | None, now: float) -> None:
-        async with self._db.transaction() as conn:
+        async with self._changing() as conn:
             ref = await self._ref(conn, recipient, now)
             await conn.execute(update(chats).where(chats.c.id == ref).values(muted_until=until))
 
     async def set_stories(self, recipient: Recipient, on: bool, now: float) -> None:
         """Whether later reports of a story edit the chat's alert (on) or alert again (off)."""
-        async with self._db.transaction() as conn:
+        async with self._changing() as conn:
             ref = await self._ref(conn, recipient, now)
             await conn.execute(update(chats).where(chats.c.id == ref).values(stories=on))
 
     async def set_choices(self, recipient: Recipient, choices: Choices, now: float) -> None:
         """Store the chat's timezone and `/format` choices (None: back to the operator's)."""
         excerpt = choices.excerpt.value if choices.excerpt else None
-        async with self._db.transaction() as conn:
+        async with self._changing() as conn:
             ref = await self._ref(conn, recipient, now)
             await conn.execute(
                 update(chats)
@@ -223,7 +240,7 @@ class ChatStore:
     ) -> None:
         """Take the language and timezone of the chat's first speaker, once: where the chat chose
         neither (a language of '' records that the first speaker was seen and gave none)."""
-        async with self._db.transaction() as conn:
+        async with self._changing() as conn:
             ref = await self._ref(conn, recipient, now)
             zone = case((chats.c.timezone == "", timezone or ""), else_=chats.c.timezone)
             await conn.execute(
@@ -248,7 +265,7 @@ class ChatStore:
         in one digest; otherwise every waiting alert is triaged again.
         """
         values = {"delivery": mode} if mode is not None else {"quiet": quiet}
-        async with self._db.transaction() as conn:
+        async with self._changing() as conn:
             ref = await self._ref(conn, recipient, now)
             await conn.execute(update(chats).where(chats.c.id == ref).values(values))
             waiting = and_(
@@ -263,6 +280,19 @@ class ChatStore:
                 await conn.execute(
                     update(outbox).where(waiting).values(triaged=False, digest_at=None)
                 )
+
+    async def routing(self) -> list[Subscription]:
+        """The active chats' subscriptions, as a poll routes by them: read at most once per
+        ROUTING_TTL seconds while this store changes none of them, so a sweep of many changed
+        feeds reads them once (another process's changes show within ROUTING_TTL)."""
+        version, now = self._version, time.monotonic()
+        if self._routing is not None:
+            read_at_version, read_at, table = self._routing
+            if read_at_version == version and now - read_at < ROUTING_TTL:
+                return list(table)
+        table = tuple(await self.subscriptions())
+        self._routing = (version, now, table)
+        return list(table)
 
     async def subscriptions(self, *, active_only: bool = True) -> list[Subscription]:
         """Every chat with its topics and keywords (for routing and `/list`)."""
@@ -293,7 +323,7 @@ class ChatStore:
 
     async def deactivate(self, chat_ref: int, reason: str) -> None:
         """The chat is gone (blocked, kicked, deleted): stop routing to it; fail its queue."""
-        async with self._db.transaction() as conn:
+        async with self._changing() as conn:
             await conn.execute(
                 update(chats)
                 .where(chats.c.id == chat_ref)
@@ -311,7 +341,7 @@ class ChatStore:
 
     async def move(self, chat_ref: int, new_chat_id: str) -> None:
         """A group became a supergroup: its subscriptions and queue follow the new id."""
-        async with self._db.transaction() as conn:
+        async with self._changing() as conn:
             row = (await conn.execute(select(chats).where(chats.c.id == chat_ref))).one()
             target = Recipient(Platform(row.platform), new_chat_id, row.thread_id)
             clash = (await conn.execute(chat_query(target))).first()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -73,6 +74,9 @@ class Database:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self._writer = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        """SQLite takes one writer at a time, and one refused waits in SQLite's busy handler,
+        which sleeps 1, 2, 5, 10 ms...: this process's transactions queue here instead."""
 
     @property
     def dialect(self) -> str:
@@ -87,7 +91,11 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.begin() as conn:
+        if self._writer is None:
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        async with self._writer, self.engine.begin() as conn:
             yield conn
 
     @asynccontextmanager
