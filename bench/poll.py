@@ -351,8 +351,6 @@ def _sweep_record(
 
 
 def run_newsbot(args: argparse.Namespace) -> dict[str, Any]:
-    import asyncio
-
     async def main() -> dict[str, Any]:
         import io
 
@@ -432,7 +430,9 @@ def run_newsbot(args: argparse.Namespace) -> dict[str, Any]:
             "policy": f"max_concurrent={args.max_concurrent}, per_host={args.per_host}",
         }
 
-    return asyncio.run(main())
+    from bot.cli import run_event_loop  # the event loop `newsbot run` uses
+
+    return run_event_loop(main())
 
 
 def run_feedparser_loop(args: argparse.Namespace, conditional: bool) -> dict[str, Any]:

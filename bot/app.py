@@ -112,6 +112,7 @@ class App:
     async def start(self) -> None:
         """Connect, migrate, sync the config into the store, build the pipeline."""
         self.store = store = await connect(self.settings.database_url)
+        self.parse_pool.warm()  # the workers import the parser while the rest starts
         self.client = make_client(transport=self._transport)
         self.feed_client = self.client if self._transport else make_session()
         limit = self._poll_policy.max_concurrent

@@ -17,7 +17,7 @@ import os
 import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from bot.feeds.parse import ParsedFeed, ParseError, parse_feed
@@ -35,6 +35,10 @@ async def parse_in_thread(
     return await asyncio.to_thread(
         parse_feed, body, headers=headers, source=source, base_url=base_url
     )
+
+
+def _warm_up() -> None:
+    """A worker's first job: nothing, once its imports (this module's, the parser's) are done."""
 
 
 def _leave_with_parent(parent: int) -> None:
@@ -57,24 +61,40 @@ class ParsePool:
         self._executor: ProcessPoolExecutor | None = None
         self._taken = 0
         """Documents given to the current workers."""
+        self._successor: tuple[ProcessPoolExecutor, Future[None]] | None = None
+        """The workers that take over once warm, and their warm-up."""
+
+    def warm(self) -> None:
+        """Start the workers now, so the first document does not wait for their imports."""
+        if self._executor is None:
+            self._executor, self._taken = self._start()[0], 0
+
+    def _start(self) -> tuple[ProcessPoolExecutor, Future[None]]:
+        executor = ProcessPoolExecutor(
+            self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_leave_with_parent,
+            initargs=(os.getpid(),),
+        )
+        return executor, executor.submit(_warm_up)
 
     def _pool(self) -> ProcessPoolExecutor:
-        """The current workers; after `documents_per_worker` documents each, new ones (the old
-        finish what they hold, then exit). `max_tasks_per_child` would do this, but it can hang
-        the pool on Python 3.11."""
-        if self._executor is not None and self._taken >= self.documents_per_worker * self.workers:
-            self._executor.shutdown(wait=False)
-            self._executor = None
-        if self._executor is None:
-            self._executor = ProcessPoolExecutor(
-                self.workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_leave_with_parent,
-                initargs=(os.getpid(),),
-            )
-            self._taken = 0
+        """The current workers. After `documents_per_worker` documents each, new ones start and
+        warm up (a spawned worker takes a third of a second to import the parser) while the
+        current ones go on; once warm they take over, and the old finish what they hold, then
+        exit. `max_tasks_per_child` would replace workers too, but cold, and it can hang the
+        pool on Python 3.11."""
+        self.warm()
+        executor = self._executor
+        assert executor is not None
+        if self._successor is None and self._taken >= self.documents_per_worker * self.workers:
+            self._successor = self._start()
+        if self._successor is not None and self._successor[1].done():
+            executor.shutdown(wait=False)
+            executor, self._successor = self._successor[0], None
+            self._executor, self._taken = executor, 0
         self._taken += 1
-        return self._executor
+        return executor
 
     async def __call__(
         self, body: bytes, headers: Mapping[str, str], source: str, base_url: str
@@ -94,6 +114,9 @@ class ParsePool:
 
     def close(self) -> None:
         """Stop the workers (documents queued and not started are dropped)."""
+        if self._successor is not None:
+            self._successor[0].shutdown(wait=True, cancel_futures=True)
+            self._successor = None
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None

@@ -50,6 +50,30 @@ async def test_workers_parse_like_parse_feed_and_a_dead_one_is_replaced() -> Non
     assert workers() == [], "closing stops the workers"
 
 
+async def test_workers_are_replaced_by_warm_ones_after_their_quota() -> None:
+    body = rss(OLD_ITEMS).encode()
+    expected = parse_feed(body, headers=HEADERS, source="s", base_url="https://n/f.xml")
+    pool = ParsePool(workers=1, documents_per_worker=2)
+    pool.warm()
+    try:
+        (first,) = workers()
+        for _ in range(2):
+            assert await pool(body, HEADERS, "s", "https://n/f.xml") == expected
+        # past its quota the worker goes on parsing while its successor starts beside it
+        assert await pool(body, HEADERS, "s", "https://n/f.xml") == expected
+        assert first.is_running() and len(workers()) == 2
+        for _ in range(100):  # the successor takes over once its imports are done
+            assert await pool(body, HEADERS, "s", "https://n/f.xml") == expected
+            if not first.is_running():
+                break
+            await asyncio.sleep(0.1)
+        (successor,) = workers()
+        assert successor.pid != first.pid
+    finally:
+        pool.close()
+    assert workers() == []
+
+
 def test_a_worker_leaves_when_the_bot_is_killed(tmp_path: Path) -> None:
     script = tmp_path / "bot.py"
     script.write_text(
