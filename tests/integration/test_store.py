@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from bot.models import FeedItem, Platform, Recipient
 from bot.store import Store, connect
+from bot.store import chats as chats_module
 from bot.store.codec import decode_alert, encode_alert
 from bot.store.records import FeedSpec, PollRecord, QueuedAlert
 
@@ -134,6 +137,24 @@ async def test_subscriptions_keywords_and_static_ones(store: Store) -> None:
     assert BOB not in {s.recipient for s in await store.chats.subscriptions()}
     assert await store.chats.unsubscribe(ALICE, None) == ["ai", "breaking"]
     assert await store.chats.subscriptions() == []
+
+
+async def test_routing_is_reused_until_a_change_or_its_ttl(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    here, other = await connect(database_url), await connect(database_url)
+    try:
+        monkeypatch.setattr(chats_module, "ROUTING_TTL", 3600.0)
+        assert await here.chats.routing() == []
+        await here.chats.subscribe(ALICE, ["ai"], 1.0)
+        assert [s.recipient for s in await here.chats.routing()] == [ALICE], "own change: read"
+        await other.chats.subscribe(BOB, ["ai"], 1.0)
+        assert [s.recipient for s in await here.chats.routing()] == [ALICE], "reused"
+        monkeypatch.setattr(chats_module, "ROUTING_TTL", 0.0)
+        assert {s.recipient for s in await here.chats.routing()} == {ALICE, BOB}, "read again"
+    finally:
+        await here.close()
+        await other.close()
 
 
 async def test_prune_keeps_keys_the_feed_still_lists(store: Store) -> None:
