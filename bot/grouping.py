@@ -8,6 +8,7 @@ after a restart), so every process groups against the same stories. The store ke
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -16,6 +17,9 @@ from bot.models import FeedItem
 from bot.store.stories import StoryStore
 from bot.stories import StoryFeatures, StoryIndex, features
 
+CATCH_UP_SECONDS = 0.5
+"""How stale the items other processes filed may be when an item is grouped: reports of one
+event from two outlets seldom come within half a second of each other."""
 LEAD_CHARS = 400
 """How much of the body beside the title goes into an item's story features."""
 
@@ -40,7 +44,10 @@ def item_features(item: FeedItem) -> StoryFeatures:
 
 
 class StoryTracker:
-    """Assigns items to stories, one at a time (the index is not safe to share between tasks)."""
+    """Assigns items to stories. The index decides at once and the store files the item after,
+    so the polls of many feeds do not queue behind one another's writes. A story this process
+    starts is in the index under a provisional (negative) id until the store gives it its own;
+    an item that matches it meanwhile waits for that id."""
 
     def __init__(self, store: StoryStore, window: float) -> None:
         self._store = store
@@ -48,17 +55,24 @@ class StoryTracker:
         self._index = StoryIndex(window)
         self._seen_up_to = 0
         self._own: set[int] = set()
-        self._lock = asyncio.Lock()
+        self._starting: dict[int, asyncio.Future[int]] = {}
+        """Stories being started, by provisional id: their ids once stored."""
+        self._next_provisional = -1
+        self._caught_up_at = float("-inf")
 
     async def assign(
         self, item: FeedItem, feed_name: str, topics: Iterable[str], now: float
     ) -> StoryAssignment:
         found = item_features(item)
-        async with self._lock:
-            await self._catch_up(now)
-            match = self._index.match(found, now)
+        await self._catch_up(now)
+        # no await between the match and the index's add: no other item sees the index between
+        match = self._index.match(found, now)
+        key = match if match is not None else self._start_story()
+        self._index.add(key, found, now)
+        try:
+            story_id = None if match is None else await self._stored_id(match)
             story_id, row_id, had = await self._store.add_item(
-                match,
+                story_id,
                 feed_name=feed_name,
                 item_key=item.key,
                 source=item.source or feed_name,
@@ -68,15 +82,48 @@ class StoryTracker:
                 topics=topics,
                 now=now,
             )
-            if row_id is not None:
-                self._own.add(row_id)
-                self._index.add(story_id, found, now)
+        except BaseException as exc:
+            if match is None:  # the items waiting for this story fail as it did
+                self._index.drop(key)
+                starting = self._starting.pop(key)
+                if isinstance(exc, asyncio.CancelledError):
+                    starting.cancel()
+                else:
+                    starting.set_exception(exc)
+            raise
+        if match is None:
+            self._starting.pop(key).set_result(story_id)
+            self._index.rename(key, story_id)
+        if row_id is not None and row_id > self._seen_up_to:
+            self._own.add(row_id)
         return StoryAssignment(story_id, frozenset(topics) - had, first=match is None)
 
+    def _start_story(self) -> int:
+        key = self._next_provisional
+        self._next_provisional -= 1
+        started = asyncio.get_running_loop().create_future()
+        started.add_done_callback(_consume_exception)
+        self._starting[key] = started
+        return key
+
+    async def _stored_id(self, story: int) -> int:
+        """The id of story `story` in the store (waiting for it if the story is being started)."""
+        starting = self._starting.get(story)
+        return story if starting is None else await asyncio.shield(starting)
+
     async def _catch_up(self, now: float) -> None:
+        """Take in the items other processes filed (all of the window at the first call); at
+        most every CATCH_UP_SECONDS, so the items of a busy sweep cost one read between them."""
         self._index.expire(now)
-        for record in await self._store.items_since(self._seen_up_to, now - self.window):
-            self._seen_up_to = max(self._seen_up_to, record.id)
+        started = time.monotonic()
+        if started - self._caught_up_at < CATCH_UP_SECONDS:
+            return
+        self._caught_up_at = started
+        records = await self._store.items_since(self._seen_up_to, now - self.window)
+        for record in records:
+            if record.id <= self._seen_up_to:  # another assignment took it in meanwhile
+                continue
+            self._seen_up_to = record.id
             if record.id in self._own:
                 self._own.discard(record.id)
                 continue
@@ -85,6 +132,13 @@ class StoryTracker:
             except ValueError:  # written by another version of the grouping: skip it
                 continue
             self._index.add(record.story_id, known, record.added_at)
+
+
+def _consume_exception(future: asyncio.Future[int]) -> None:
+    """A story that failed to start may have no item waiting for it: its error is not lost
+    (the poll that started it raises it), only not reported twice."""
+    if not future.cancelled():
+        future.exception()
 
 
 def tracker_for(

@@ -94,7 +94,9 @@ class PollStore:
             values["primed"] = primed
         queued: dict[str, int] = {}
         async with self._db.transaction() as conn:
-            await conn.execute(update(feeds).where(feeds.c.id == feed_id).values(values))
+            updated = update(feeds).where(feeds.c.id == feed_id).values(values)
+            # None: the feed left the config while it was polled, and its rows with it
+            feed_name = (await conn.execute(updated.returning(feeds.c.name))).scalar_one_or_none()
             keys = list(dict.fromkeys(listed_keys))
             new_keys: set[str] = set()
             fresh = [k for k in keys if k not in seen]
@@ -121,11 +123,8 @@ class PollStore:
                     .values(last_listed_at=now)
                 )
             due = [a for a in alerts if a.item_key in new_keys]
-            if due:
+            if due and feed_name is not None:
                 refs = await chat_refs(self._db, conn, {a.recipient for a in due}, now)
-                feed_name = (
-                    await conn.execute(select(feeds.c.name).where(feeds.c.id == feed_id))
-                ).scalar_one()
                 due = await queue_story_alerts(self._db, conn, due, refs, feed_name, now)
                 rows = outbox_rows(due, refs, feed_name, now)
                 # in chunks: one statement may bind at most 32,767 parameters on PostgreSQL

@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import Source
 from bot.store.engine import Database
@@ -40,6 +41,12 @@ class StoryMessage:
     payload: str
     """The alert as it was sent (`codec.encode_alert`), to render again with the new sources."""
     edited_at: float | None
+
+
+async def _topics(conn: AsyncConnection, story_id: int) -> frozenset[str]:
+    """The topics story `story_id` has so far."""
+    query = select(stories.c.topics).where(stories.c.id == story_id)
+    return frozenset((await conn.execute(query)).scalar_one().split())
 
 
 class StoryStore:
@@ -79,49 +86,48 @@ class StoryStore:
         its story) and the topics the story had before (so a report adding `breaking` shows).
         """
         async with self._db.transaction() as conn:
-            known = (
-                await conn.execute(
-                    select(story_items.c.story_id).where(
-                        story_items.c.feed_name == feed_name, story_items.c.item_key == item_key
-                    )
-                )
-            ).first()
-            if known is not None:
-                story_id = known.story_id
+            starts = story_id is None
             if story_id is None:
-                result = await conn.execute(
+                had: frozenset[str] = frozenset()
+                started = await conn.execute(
                     stories.insert()
-                    .values(created_at=now, last_item_at=now, topics="")
+                    .values(created_at=now, last_item_at=now, topics=" ".join(sorted(set(topics))))
                     .returning(stories.c.id)
                 )
-                story_id = int(result.scalar_one())
-            before = (
-                await conn.execute(select(stories.c.topics).where(stories.c.id == story_id))
-            ).scalar_one()
-            had = frozenset(before.split())
-            row_id = None
-            if known is None:
-                inserted = await conn.execute(
-                    story_items.insert()
-                    .values(
-                        story_id=story_id,
-                        feed_name=feed_name,
-                        item_key=item_key,
-                        source=source[:128],
-                        title=title,
-                        link=link,
-                        features=json.dumps(features, ensure_ascii=False),
-                        added_at=now,
-                    )
-                    .returning(story_items.c.id)
+                story_id = int(started.scalar_one())
+            else:
+                had = await _topics(conn, story_id)
+            inserted = await conn.execute(
+                self._db.insert(story_items)
+                .values(
+                    story_id=story_id,
+                    feed_name=feed_name,
+                    item_key=item_key,
+                    source=source[:128],
+                    title=title,
+                    link=link,
+                    features=json.dumps(features, ensure_ascii=False),
+                    added_at=now,
                 )
-                row_id = int(inserted.scalar_one())
+                .on_conflict_do_nothing()
+                .returning(story_items.c.id)
+            )
+            row_id = inserted.scalar_one_or_none()
+            if row_id is None:  # filed by an earlier try of this poll: it keeps its story
+                if starts:
+                    await conn.execute(delete(stories).where(stories.c.id == story_id))
+                filed = select(story_items.c.story_id).where(
+                    story_items.c.feed_name == feed_name, story_items.c.item_key == item_key
+                )
+                story_id = int((await conn.execute(filed)).scalar_one())
+                return story_id, None, await _topics(conn, story_id)
+            if not starts:
                 await conn.execute(
                     update(stories)
                     .where(stories.c.id == story_id)
                     .values(last_item_at=now, topics=" ".join(sorted(had | set(topics))))
                 )
-        return story_id, row_id, had
+        return story_id, int(row_id), had
 
     async def sources(self, story_id: int) -> list[Source]:
         """Who reported the story, first report first (one entry per feed)."""

@@ -101,6 +101,29 @@ class StoryIndex:
             story.last_at = at
             heapq.heappush(self._expiry, (at, story_id))
 
+    def rename(self, old: int, new: int) -> None:
+        """Story `old` is story `new` from now on (joined to it when the index has `new` too)."""
+        story = self._stories.pop(old, None)
+        if story is None:
+            return
+        for key in story.members:
+            self._members[key].story_id = new
+        target = self._stories.get(new)
+        if target is None:
+            self._stories[new] = target = _Story()
+        target.members += story.members
+        while len(target.members) > MAX_MEMBERS:
+            self._forget(target.members.pop(1))
+        if story.last_at > target.last_at:
+            target.last_at = story.last_at
+            heapq.heappush(self._expiry, (story.last_at, new))
+
+    def drop(self, story_id: int) -> None:
+        """Forget story `story_id` and its items."""
+        story = self._stories.pop(story_id, None)
+        for key in story.members if story is not None else ():
+            self._forget(key)
+
     def expire(self, now: float) -> None:
         """Forget stories whose latest item is older than the window at `now`."""
         oldest = now - self.window_seconds

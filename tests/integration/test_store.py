@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from sqlalchemy import func, select
 
 from bot.models import FeedItem, Platform, Recipient
 from bot.store import Store, connect
 from bot.store import chats as chats_module
 from bot.store.codec import decode_alert, encode_alert
 from bot.store.records import FeedSpec, PollRecord, QueuedAlert
+from bot.store.schema import stories
 
 ALICE = Recipient(Platform.TELEGRAM, "1")
 BOB = Recipient(Platform.TELEGRAM, "2")
@@ -186,6 +188,8 @@ async def test_stories_keep_one_source_per_feed_and_are_pruned_with_their_items(
     old = await add_report(store, None, "hani", 1.0)
     assert await add_report(store, old, "seoul", 2.0) == old
     assert await add_report(store, None, "hani", 3.0) == old, "a filed item keeps its story"
+    async with store.db.reading() as conn:
+        assert (await conn.execute(select(func.count()).select_from(stories))).scalar() == 1
     fresh = await add_report(store, None, "kmib", 500.0)
     assert [s.name for s in await store.stories.sources(old)] == ["hani", "seoul"]
 

@@ -208,6 +208,20 @@ def test_index_matches_within_window_and_forgets_after() -> None:
     assert index.match(second, at=150.0) is None
 
 
+def test_index_renames_joins_and_drops_stories() -> None:
+    index = StoryIndex(window_seconds=100.0)
+    first, second = features(*SAME[1][:2]), features(*SAME[1][2:])
+    index.add(-1, first, at=0.0)
+    index.rename(-1, 7)
+    assert index.match(second, at=50.0) == 7 and -1 not in index
+    index.add(-2, second, at=60.0)
+    index.rename(-2, 7)  # a story the index already has: one story, its latest item's time
+    assert len(index) == 1 and index.match(second, at=150.0) == 7
+    index.drop(7)
+    assert len(index) == 0 and index.match(second, at=60.0) is None
+    index.expire(now=1000.0)  # the dropped story's place in the expiry queue is harmless
+
+
 def test_group_numbers_stories_in_item_order() -> None:
     items = [
         StoryInput(SAME[0][0], SAME[0][1], 10.0),

@@ -1,0 +1,114 @@
+"""The story tracker with many polls at once, on SQLite and PostgreSQL: reports of one event filed
+concurrently join one story; a story whose first report cannot be stored takes the reports waiting
+for it down with it and is forgotten; a new tracker (a restart) picks the stories up from the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from bot import grouping
+from bot.grouping import StoryTracker
+from bot.models import FeedItem
+from bot.store import Store
+
+NOW = 1_700_000_000.0
+WINDOW = 36 * 3600.0
+HEADLINES = {
+    "hani": "산업부, AI 반도체에 3조5000억원 정책금융 지원",
+    "seoul": '산업부 "AI 반도체에 정책금융 3조5000억원 지원"',
+    "kmib": "AI 반도체 정책금융 3조5000억원…산업부 지원 발표",
+}
+LEAD = "산업통상자원부는 2일 인공지능(AI) 반도체 기업에 3조5000억원 규모의 정책금융을 공급한다."
+
+
+COLD_SNAP = FeedItem(
+    key="x-1", guid=None, link="https://x.example/1", title="서울 아침 최저 영하 12도 한파",
+    summary="기상청은 3일 서울 아침 기온이 영하 12도까지 내려간다고 예보했다.", source="x",
+)  # fmt: skip
+"""Another event."""
+
+
+def report(feed: str) -> FeedItem:
+    return FeedItem(
+        key=f"{feed}-1", guid=None, link=f"https://{feed}.example/1", title=HEADLINES[feed],
+        summary=LEAD, source=feed,
+    )  # fmt: skip
+
+
+async def assign(tracker: StoryTracker, feed: str, at: float = NOW) -> Any:
+    return await tracker.assign(report(feed), feed, ["ai"], at)
+
+
+async def test_reports_filed_at_once_join_one_story(store: Store) -> None:
+    tracker = StoryTracker(store.stories, WINDOW)
+    assigned = await asyncio.gather(*(assign(tracker, feed) for feed in HEADLINES))
+    assert len({a.story_id for a in assigned}) == 1
+    assert sorted(a.first for a in assigned) == [False, False, True]
+    assert len(await store.stories.sources(assigned[0].story_id)) == 3
+
+
+async def test_a_story_that_cannot_be_stored_fails_its_waiting_reports_and_is_forgotten(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tracker = StoryTracker(store.stories, WINDOW)
+    stored = store.stories.add_item
+    refused = OperationalError("INSERT", {}, Exception("disk I/O error"))
+
+    async def refuse_a_new_story(story_id: int | None, **fields: Any) -> Any:
+        await asyncio.sleep(0.05)  # the second report matches the story meanwhile
+        if story_id is None:
+            raise refused
+        return await stored(story_id, **fields)
+
+    monkeypatch.setattr(store.stories, "add_item", refuse_a_new_story)
+    first, second = await asyncio.gather(
+        assign(tracker, "hani"), assign(tracker, "seoul"), return_exceptions=True
+    )
+    assert first is refused and second is refused
+    monkeypatch.setattr(store.stories, "add_item", stored)
+    again = await assign(tracker, "seoul")
+    assert again.first, "the story that failed is not in the index any more"
+    assert not (await assign(tracker, "kmib")).first
+
+
+async def test_a_new_tracker_groups_with_the_stories_in_the_store(store: Store) -> None:
+    first = await assign(StoryTracker(store.stories, WINDOW), "hani")
+    restarted = StoryTracker(store.stories, WINDOW)
+    later = await assign(restarted, "seoul", NOW + 60)
+    assert later.story_id == first.story_id and not later.first
+
+
+async def test_a_slow_store_write_holds_up_no_other_story(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tracker = StoryTracker(store.stories, WINDOW)
+    stored = store.stories.add_item
+    release = asyncio.Event()
+
+    async def slow_for_hani(story_id: int | None, **fields: Any) -> Any:
+        if fields["feed_name"] == "hani":
+            await release.wait()
+        return await stored(story_id, **fields)
+
+    monkeypatch.setattr(store.stories, "add_item", slow_for_hani)
+    held = asyncio.create_task(assign(tracker, "hani"))
+    unrelated = await asyncio.wait_for(tracker.assign(COLD_SNAP, "x", ["weather"], NOW), 10)
+    assert unrelated.first and not held.done()
+    release.set()
+    assert (await held).first
+
+
+async def test_reports_another_process_filed_are_taken_in(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    here, there = StoryTracker(store.stories, WINDOW), StoryTracker(store.stories, WINDOW)
+    await here.assign(COLD_SNAP, "x", ["weather"], NOW)  # its first read of the store
+    first = await assign(there, "hani")
+    monkeypatch.setattr(grouping, "CATCH_UP_SECONDS", 0.0)
+    later = await assign(here, "seoul")
+    assert later.story_id == first.story_id and not later.first
