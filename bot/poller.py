@@ -275,7 +275,8 @@ class Poller:
             if self.stories is not None:
                 story = await self.stories.assign(item, feed.name, classification.topics, now)
             for alert in route(item, classification, subscriptions, now):
-                realerts = story is not None and any(
+                # a story's first report cannot be in any chat yet: nothing to look up
+                mergeable = story is not None and not story.first and not any(
                     t.topic in self.realert and t.topic in story.new_topics for t in alert.tags
                 )
                 queued.append(
@@ -285,7 +286,7 @@ class Poller:
                         encode_alert(item, alert.tags),
                         item.published.timestamp() if item.published else None,
                         story_id=story.story_id if story else None,
-                        merge=grouped.get(alert.recipient, True) and not realerts,
+                        merge=mergeable and grouped.get(alert.recipient, True),
                     )
                 )
         queued_by_platform = await self.store.polls.record(
