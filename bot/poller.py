@@ -276,8 +276,12 @@ class Poller:
                 story = await self.stories.assign(item, feed.name, classification.topics, now)
             for alert in route(item, classification, subscriptions, now):
                 # a story's first report cannot be in any chat yet: nothing to look up
-                mergeable = story is not None and not story.first and not any(
-                    t.topic in self.realert and t.topic in story.new_topics for t in alert.tags
+                mergeable = (
+                    story is not None
+                    and not story.first
+                    and not any(
+                        t.topic in self.realert and t.topic in story.new_topics for t in alert.tags
+                    )
                 )
                 queued.append(
                     QueuedAlert(

@@ -19,7 +19,7 @@ under the one token, so the digest and its entries are settled together.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select, update
@@ -30,11 +30,9 @@ from bot.store.chats import CHOICE_COLUMNS, chat_choices, chat_refs
 from bot.store.digests import DigestStore, awaits_triage, lease_digest
 from bot.store.engine import Database
 from bot.store.records import OutboxEntry, QueuedAlert
-from bot.store.schema import chats, outbox, story_messages
+from bot.store.schema import chats, outbox
 
 PENDING = OutboxStatus.PENDING
-EDIT_INTERVAL = 60.0
-"""At most one edit per message per minute: sources found meanwhile ride on the next one."""
 
 
 def outbox_rows(
@@ -56,127 +54,6 @@ def outbox_rows(
         }
         for a in alerts
     ]
-
-
-StoryChat = tuple[int, int]
-"""(chat ref, story id): one chat's copy of one story."""
-STORIES_PER_STATEMENT = 1000
-"""Story ids bound per lookup (a poll has as many stories as new items at most)."""
-EDITS_PER_STATEMENT = 500
-"""Edit rows per INSERT (ten parameters each, PostgreSQL binds at most 32,767)."""
-
-
-async def queue_story_alerts(
-    db: Database,
-    conn: AsyncConnection,
-    alerts: Sequence[QueuedAlert],
-    refs: Mapping[Recipient, int],
-    feed_name: str,
-    now: float,
-) -> list[QueuedAlert]:
-    """Turn the alerts of stories a chat already has into edits of that chat's message.
-
-    A chat has a story when an alert of it is queued or sent there. It then gets no new alert:
-    one pending edit per chat and story carries every source found until it goes out, due a
-    minute after the message was last edited. Returns the alerts still to queue as alerts.
-
-    The whole poll is looked up at once, whatever its number of alerts: what the chats already
-    have of these stories, when their messages were last edited, then one insert of the edits.
-    """
-    mergeable: dict[StoryChat, list[QueuedAlert]] = {}
-    for alert in alerts:
-        if alert.merge and alert.story_id is not None:
-            key = (refs[alert.recipient], alert.story_id)
-            mergeable.setdefault(key, []).append(alert)
-    alerted, editing = await _story_chat_state(conn, mergeable.keys())
-    still = [
-        a
-        for a in alerts
-        if not a.merge or a.story_id is None or (refs[a.recipient], a.story_id) not in alerted
-    ]
-    wanted = {key: queue for key, queue in mergeable.items() if key in alerted - editing}
-    edited = await _edited_at(conn, wanted.keys())
-    while wanted:  # one round, unless an edit's item already had a row in that chat
-        rows = [
-            _edit_row(key, queue[0], feed_name, now, edited.get(key))
-            for key, queue in wanted.items()
-        ]
-        done: set[StoryChat] = set()
-        for start in range(0, len(rows), EDITS_PER_STATEMENT):
-            inserted = await conn.execute(
-                db.insert(outbox)
-                .values(rows[start : start + EDITS_PER_STATEMENT])
-                .on_conflict_do_nothing()
-                .returning(outbox.c.chat_ref, outbox.c.story_id)
-            )
-            done.update((r.chat_ref, r.story_id) for r in inserted)
-        # the next report of the poll stands in for one whose row was already there
-        wanted = {k: q[1:] for k, q in wanted.items() if k not in done and len(q) > 1}
-    return still
-
-
-async def _story_chat_state(
-    conn: AsyncConnection, keys: Collection[StoryChat]
-) -> tuple[set[StoryChat], set[StoryChat]]:
-    """Of `keys`: those with an alert queued or sent, and those with an edit still pending."""
-    alerted: set[StoryChat] = set()
-    editing: set[StoryChat] = set()
-    for story_ids in _story_chunks(keys):
-        rows = await conn.execute(
-            select(outbox.c.chat_ref, outbox.c.story_id, outbox.c.kind, outbox.c.status)
-            .where(outbox.c.story_id.in_(story_ids), outbox.c.status != OutboxStatus.FAILED)
-            .distinct()
-        )
-        for r in rows:
-            key = (r.chat_ref, r.story_id)
-            if key not in keys:
-                continue
-            if r.kind == OutboxKind.ALERT:
-                alerted.add(key)
-            elif r.kind == OutboxKind.EDIT and r.status == PENDING:
-                editing.add(key)
-    return alerted, editing
-
-
-async def _edited_at(conn: AsyncConnection, keys: Collection[StoryChat]) -> dict[StoryChat, float]:
-    """When each chat's message of each story was last edited (absent: never)."""
-    edited: dict[StoryChat, float] = {}
-    for story_ids in _story_chunks(keys):
-        rows = await conn.execute(
-            select(
-                story_messages.c.chat_ref, story_messages.c.story_id, story_messages.c.edited_at
-            ).where(
-                story_messages.c.story_id.in_(story_ids), story_messages.c.edited_at.is_not(None)
-            )
-        )
-        edited.update(((r.chat_ref, r.story_id), r.edited_at) for r in rows)
-    return edited
-
-
-def _story_chunks(keys: Collection[StoryChat]) -> Iterator[list[int]]:
-    """The distinct story ids of `keys`, STORIES_PER_STATEMENT at a time."""
-    story_ids = sorted({story_id for _, story_id in keys})
-    for start in range(0, len(story_ids), STORIES_PER_STATEMENT):
-        yield story_ids[start : start + STORIES_PER_STATEMENT]
-
-
-def _edit_row(
-    key: StoryChat, alert: QueuedAlert, feed_name: str, now: float, edited: float | None
-) -> dict[str, Any]:
-    """The outbox row of an edit adding `alert`'s source, due a minute after the last edit."""
-    chat_ref, story_id = key
-    return {
-        "chat_ref": chat_ref,
-        "platform": alert.recipient.platform.value,
-        "feed_name": feed_name,
-        "item_key": alert.item_key,
-        "payload": alert.payload,
-        "not_before": max(now, (edited or 0.0) + EDIT_INTERVAL),
-        "created_at": now,
-        "published_at": alert.published_at,
-        "kind": OutboxKind.EDIT,
-        "story_id": story_id,
-    }
 
 
 class OutboxStore:

@@ -15,9 +15,10 @@ from sqlalchemy import bindparam, func, select, update
 
 from bot.store.chats import chat_refs
 from bot.store.engine import Database
-from bot.store.outbox import outbox_rows, queue_story_alerts
+from bot.store.outbox import outbox_rows
 from bot.store.records import PollRecord, QueuedAlert
 from bot.store.schema import feeds, outbox, seen_items
+from bot.store.story_alerts import queue_story_alerts
 
 CHUNK = 500
 """Keys per statement: far below every driver's bound-parameter limit."""

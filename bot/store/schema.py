@@ -145,6 +145,16 @@ Index(
     postgresql_where=_HELD,
     sqlite_where=_HELD,
 )
+# which chats already have a story (a poll's later reports become edits there): by its id, not
+# by reading every alert kept until retention
+_STORY_ROWS = outbox.c.story_id.is_not(None)
+Index(
+    "ix_outbox_story",
+    outbox.c.story_id,
+    outbox.c.chat_ref,
+    postgresql_where=_STORY_ROWS,
+    sqlite_where=_STORY_ROWS,
+)
 
 stories = Table(
     "stories",

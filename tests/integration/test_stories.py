@@ -22,10 +22,11 @@ from sqlalchemy import event, select, update
 from bot.models import OutboxKind, OutboxStatus, Platform, Recipient
 from bot.store import Store
 from bot.store.chats import chat_refs
-from bot.store.outbox import outbox_rows, queue_story_alerts
+from bot.store.outbox import outbox_rows
 from bot.store.records import QueuedAlert
 from bot.store.schema import outbox
 from bot.store.stories import StoryMessage
+from bot.store.story_alerts import queue_story_alerts
 from tests.fakes.feed_server import FeedServer, rss
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
