@@ -31,6 +31,7 @@ from bot.models import FeedState, PollStatus, Recipient, Subscription
 from bot.netguard import URLGuard, fetch_checked
 from bot.notices import feed_notice
 from bot.pushing import DocumentWatcher, row_after_push
+from bot.queueing import queued_alerts
 from bot.route import route
 from bot.store import Store
 from bot.store.codec import encode_alert
@@ -274,25 +275,8 @@ class Poller:
             story = None
             if self.stories is not None:
                 story = await self.stories.assign(item, feed.name, classification.topics, now)
-            for alert in route(item, classification, subscriptions, now):
-                # a story's first report cannot be in any chat yet: nothing to look up
-                mergeable = (
-                    story is not None
-                    and not story.first
-                    and not any(
-                        t.topic in self.realert and t.topic in story.new_topics for t in alert.tags
-                    )
-                )
-                queued.append(
-                    QueuedAlert(
-                        alert.recipient,
-                        item.key,
-                        encode_alert(item, alert.tags),
-                        item.published.timestamp() if item.published else None,
-                        story_id=story.story_id if story else None,
-                        merge=mergeable and grouped.get(alert.recipient, True),
-                    )
-                )
+            alerts = route(item, classification, subscriptions, now)
+            queued += queued_alerts(item, alerts, story, grouped, self.realert)
         queued_by_platform = await self.store.polls.record(
             feed.id,
             record,

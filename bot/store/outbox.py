@@ -72,7 +72,7 @@ class OutboxStore:
         async with self._db.transaction() as conn:
             refs = await chat_refs(self._db, conn, {n.recipient for n in notices}, now)
             rows = outbox_rows(notices, refs, feed_name, now)
-            await conn.execute(self._db.insert(outbox).values(rows).on_conflict_do_nothing())
+            await conn.execute(self._db.insert(outbox).on_conflict_do_nothing(), rows)
 
     async def claim(
         self,

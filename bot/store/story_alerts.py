@@ -21,8 +21,6 @@ StoryChat = tuple[int, int]
 """(chat ref, story id): one chat's copy of one story."""
 STORIES_PER_STATEMENT = 1000
 """Story ids bound per lookup (a poll has as many stories as new items at most)."""
-EDITS_PER_STATEMENT = 500
-"""Edit rows per INSERT (ten parameters each, PostgreSQL binds at most 32,767)."""
 
 
 async def queue_story_alerts(
@@ -60,15 +58,12 @@ async def queue_story_alerts(
             _edit_row(key, queue[0], feed_name, now, edited.get(key))
             for key, queue in wanted.items()
         ]
-        done: set[StoryChat] = set()
-        for start in range(0, len(rows), EDITS_PER_STATEMENT):
-            inserted = await conn.execute(
-                db.insert(outbox)
-                .values(rows[start : start + EDITS_PER_STATEMENT])
-                .on_conflict_do_nothing()
-                .returning(outbox.c.chat_ref, outbox.c.story_id)
-            )
-            done.update((r.chat_ref, r.story_id) for r in inserted)
+        # one compiled statement, its rows sent in multi-row batches
+        statement = db.insert(outbox).on_conflict_do_nothing()
+        inserted = await conn.execute(
+            statement.returning(outbox.c.chat_ref, outbox.c.story_id), rows
+        )
+        done = {(r.chat_ref, r.story_id) for r in inserted}
         # the next report of the poll stands in for one whose row was already there
         wanted = {k: q[1:] for k, q in wanted.items() if k not in done and len(q) > 1}
     return still

@@ -1,0 +1,39 @@
+"""An item's alerts as outbox rows: the payload each chat is sent, and whether a chat that
+already has the item's story gets an edit of its message instead (`merge`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from bot.grouping import StoryAssignment
+from bot.models import Alert, FeedItem, Recipient, Tag
+from bot.store.codec import encode_alert
+from bot.store.records import QueuedAlert
+
+
+def queued_alerts(
+    item: FeedItem,
+    alerts: Iterable[Alert],
+    story: StoryAssignment | None,
+    grouped: Mapping[Recipient, bool],
+    realert: frozenset[str],
+) -> list[QueuedAlert]:
+    """The outbox rows of one item's alerts; one payload per set of tags (an item routed to a
+    hundred thousand chats is encoded once or a few times, not a hundred thousand)."""
+    published = item.published.timestamp() if item.published else None
+    shared: dict[tuple[Tag, ...], tuple[str, bool]] = {}
+    out = []
+    for alert in alerts:
+        if alert.tags not in shared:
+            # a story's first report cannot be in any chat yet: nothing to look up
+            mergeable = story is not None and not story.first
+            if story is not None and any(
+                t.topic in realert and t.topic in story.new_topics for t in alert.tags
+            ):
+                mergeable = False
+            shared[alert.tags] = (encode_alert(item, alert.tags), mergeable)
+        payload, mergeable = shared[alert.tags]
+        story_id = story.story_id if story else None
+        merge = mergeable and grouped.get(alert.recipient, True)
+        out.append(QueuedAlert(alert.recipient, item.key, payload, published, story_id, merge))
+    return out
