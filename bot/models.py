@@ -258,6 +258,8 @@ class DigestLine:
     source: str
     published: float
     """Epoch seconds (publication, else when it was queued): newest first within a topic."""
+    also: tuple[Source, ...] = ()
+    """The other outlets that reported its story by the time the digest went out."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,12 +27,14 @@ from bot.config import Config
 from bot.delivery.policy import Clock, DeliveryPolicy, DeliveryStats
 from bot.digest_times import hold_until, stored_mode, stored_quiet
 from bot.i18n import _, ngettext, speaking
-from bot.models import DeliveryOutcome, DigestLine, OutboxKind, Platform
+from bot.models import DeliveryOutcome, DigestLine, FeedItem, OutboxKind, Platform, Tag
+from bot.render.also import other_sources
 from bot.render.digest import paginate
 from bot.store.codec import decode_alert
 from bot.store.digests import DigestEntry, Untriaged
 from bot.store.outbox import OutboxStore
 from bot.store.records import OutboxEntry
+from bot.store.stories import StoryStore
 from bot.text.plain import local_time
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,7 @@ class DigestDelivery:
     _pace: Clock
     _chat_ready: dict[int, float]
     _config: Callable[[], Config]
+    stories: StoryStore | None
 
     async def _global_slot(self) -> None:
         raise NotImplementedError
@@ -108,18 +111,25 @@ class DigestDelivery:
         shown = head.choices.over(self._config().preferences(head.recipient))
         with speaking(shown.language):
             untitled = _("(untitled)")
-        lines: list[DigestLine] = []
+        decoded: list[tuple[DigestEntry, FeedItem, tuple[Tag, ...]]] = []
         broken: list[DigestEntry] = []
         for entry in entries:
             try:
-                item, tags = decode_alert(entry.payload)
+                decoded.append((entry, *decode_alert(entry.payload)))
             except Exception:
                 broken.append(entry)
-                continue
+        # later reports of a story held here are named on its line (they cannot edit a message
+        # that is not sent yet)
+        stories = {entry.story_id for entry, _, _ in decoded if entry.story_id is not None}
+        sources = await self.stories.sources_of(stories) if self.stories and stories else {}
+        lines: list[DigestLine] = []
+        for entry, item, tags in decoded:
             published = item.published.timestamp() if item.published else entry.created_at
             topic = tags[0].topic if tags else ""
             title = item.title or untitled
-            lines.append(DigestLine(entry.id, topic, title, item.link, item.source, published))
+            also = other_sources(sources.get(entry.story_id or 0, []), item)
+            line = DigestLine(entry.id, topic, title, item.link, item.source, published, also)
+            lines.append(line)
         if broken:
             self.stats.failed += len(broken)
             await digests.mark_failed(broken, "undecodable alert")

@@ -45,6 +45,7 @@ from bot.models import (
     Source,
     Tag,
 )
+from bot.render.also import other_sources
 from bot.store.chats import ChatStore
 from bot.store.codec import decode_alert
 from bot.store.outbox import OutboxStore
@@ -315,11 +316,7 @@ class Dispatcher(DigestDelivery):
         except Exception as exc:
             await self._fail_now(entry, f"undecodable story message: {type(exc).__name__}: {exc}")
             return
-        also = tuple(
-            source
-            for source in await self.stories.sources(story)
-            if source.name != item.source and source.link != item.link
-        )
+        also = other_sources(await self.stories.sources(story), item)
         sent = SentMessage(message.message_id, message.message_chat, message.caption)
         try:
             await self._global_slot()

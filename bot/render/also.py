@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.models import Source
+from bot.models import FeedItem, Source
 
 SHOWN_SOURCES = 3
 """Sources named on the line; the rest are counted."""
+
+
+def other_sources(sources: Sequence[Source], item: FeedItem) -> tuple[Source, ...]:
+    """The story's sources besides `item`'s own outlet."""
+    return tuple(s for s in sources if s.name != item.source and s.link != item.link)
 
 
 def visible_sources(also: Sequence[Source]) -> tuple[tuple[Source, ...], int]:

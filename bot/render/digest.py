@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from html import escape
 
 from bot.models import DigestLine, DigestPage, Recipient
+from bot.render.also import more_suffix, visible_sources
 from bot.render.slack import (
     MAX_BLOCKS,
     MAX_SECTION_TEXT,
@@ -81,9 +82,16 @@ def _groups(page: DigestPage) -> list[tuple[str, list[DigestLine]]]:
 
 
 def _shown(line: DigestLine) -> tuple[str, str, str | None]:
-    """(title, source, link) as a digest shows them."""
+    """(title, by, link) as a digest shows them: `by` names the source, then the other outlets
+    that reported the story (` — 연합뉴스, also 한겨레 · 서울신문 (+2)`), or is empty."""
     title = excerpt(clean_line(line.title), TITLE_CHARS) or UNTITLED
-    return title, excerpt(clean_line(line.source), SOURCE_CHARS), safe_url(line.link)
+    names = [excerpt(clean_line(line.source), SOURCE_CHARS)] if line.source else []
+    if line.also:
+        shown, hidden = visible_sources(line.also)
+        others = " · ".join(excerpt(clean_line(s.name), SOURCE_CHARS) for s in shown)
+        names.append(f"also {others}{more_suffix(hidden)}")
+    by = f" — {', '.join(names)}" if names else ""
+    return title, by, safe_url(line.link)
 
 
 def render_telegram_digest(page: DigestPage) -> TelegramText:
@@ -95,8 +103,7 @@ def render_telegram_digest(page: DigestPage) -> TelegramText:
         html.append(f"\n<b>{escape(label, quote=False)}</b>")
         plain.append(f"\n{label}")
         for line in lines:
-            title, source, link = _shown(line)
-            by = f" — {source}" if source else ""
+            title, by, link = _shown(line)
             text = escape(title, quote=False)
             linked = f'<a href="{escape(link, quote=True)}">{text}</a>' if link else text
             html.append(f"• {linked}{escape(by, quote=False)}")
@@ -134,7 +141,7 @@ def slack_fits(page: DigestPage) -> bool:
 
 def _slack_line(line: DigestLine) -> str:
     title, source, link = _shown(line)
-    by = f" — {escape_mrkdwn(source)}" if source else ""
+    by = escape_mrkdwn(source)
     if link is not None:
         entry = f"• <{escape_mrkdwn(link)}|{link_label(title)}>{by}"
         if len(entry) <= MAX_SECTION_TEXT - 200:

@@ -49,6 +49,7 @@ class DigestEntry:
     payload: str
     lease_token: str
     created_at: float
+    story_id: int | None = None
 
 
 def holds(chat: Any, operator_holds: bool) -> Any:
@@ -155,6 +156,7 @@ class DigestStore:
         async with self._db.reading() as conn:
             rows = await conn.execute(
                 select(outbox.c.id, outbox.c.payload, outbox.c.lease_token, outbox.c.created_at)
+                .add_columns(outbox.c.story_id)
                 .where(
                     outbox.c.chat_ref == chat_ref,
                     outbox.c.lease_token == token,
@@ -163,7 +165,9 @@ class DigestStore:
                 )
                 .order_by(outbox.c.id)
             )
-            return [DigestEntry(r.id, r.payload, r.lease_token, r.created_at) for r in rows]
+            return [
+                DigestEntry(r.id, r.payload, r.lease_token, r.created_at, r.story_id) for r in rows
+            ]
 
     async def mark_sent(self, entries: Sequence[DigestEntry], now: float) -> int:
         """The entries of one delivered digest message, sent together; returns how many were

@@ -7,7 +7,7 @@ index from the store after a restart, and pick up the items other processes adde
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,19 +131,25 @@ class StoryStore:
 
     async def sources(self, story_id: int) -> list[Source]:
         """Who reported the story, first report first (one entry per feed)."""
+        return (await self.sources_of([story_id])).get(story_id, [])
+
+    async def sources_of(self, story_ids: Collection[int]) -> dict[int, list[Source]]:
+        """`sources` of each of `story_ids` (those with reports), in one read."""
         query = (
-            select(story_items.c.feed_name, story_items.c.source, story_items.c.link)
-            .where(story_items.c.story_id == story_id)
+            select(story_items.c.story_id, story_items.c.feed_name)
+            .add_columns(story_items.c.source, story_items.c.link)
+            .where(story_items.c.story_id.in_(story_ids))
             .order_by(story_items.c.id)
         )
         async with self._db.reading() as conn:
-            rows = (await conn.execute(query)).all()
-        seen: set[str] = set()
-        out = []
+            rows = (await conn.execute(query)).all() if story_ids else []
+        seen: set[tuple[int, str]] = set()
+        out: dict[int, list[Source]] = {}
         for row in rows:
-            if row.feed_name not in seen:
-                seen.add(row.feed_name)
-                out.append(Source(row.source or row.feed_name, row.link))
+            if (row.story_id, row.feed_name) not in seen:
+                seen.add((row.story_id, row.feed_name))
+                source = Source(row.source or row.feed_name, row.link)
+                out.setdefault(row.story_id, []).append(source)
         return out
 
     async def message(self, chat_ref: int, story_id: int) -> StoryMessage | None:

@@ -143,6 +143,24 @@ async def test_a_second_report_edits_the_first_alert_even_across_a_restart(
     assert "2 source(s): hani, seoul" in why
 
 
+async def test_a_story_held_for_a_digest_names_its_later_reports_on_its_line(
+    bot: ChatBot, feed_server: FeedServer, tg: FakeTelegram
+) -> None:
+    assert "one digest a day at 08:00" in await bot.command("/mode daily 08:00")
+    publish(feed_server, "hani")
+    await bot.once()
+    bot.clock.advance(120)
+    publish(feed_server, "seoul")
+    await bot.once()
+    assert tg.sent_to(USER) == [], "both reports wait for the digest"
+
+    bot.clock.advance(24 * 3600)
+    await bot.once()
+    [digest] = tg.sent_to(USER)
+    assert f"{REPORTS['hani']['title']} — hani, also seoul" in digest.plain_text
+    assert "1 story" in digest.plain_text and tg.edits == []
+
+
 async def test_edits_come_at_most_once_a_minute_and_carry_every_source_found_meanwhile(
     bot: ChatBot, feed_server: FeedServer, tg: FakeTelegram
 ) -> None:

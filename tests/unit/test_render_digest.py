@@ -7,7 +7,7 @@ import pytest
 
 from bot.delivery.digest import digest_heading
 from bot.i18n import speaking
-from bot.models import DigestLine, DigestPage, Platform, Recipient
+from bot.models import DigestLine, DigestPage, Platform, Recipient, Source
 from bot.render.digest import (
     arrange,
     paginate,
@@ -51,6 +51,17 @@ def test_telegram_golden() -> None:
         "  https://bank.example/2\n\n#ai\n• AI 모델 공개 — lab\n• AI 반도체 지원 <1> — wire\n"
         "  https://wire.example/1\n\n#반도체\n• 반도체 수출"
     )
+
+
+def test_a_story_reported_by_others_names_them_on_its_line() -> None:
+    others = tuple(Source(name, f"https://{n}.example/") for n, name in enumerate("ABCDE"))
+    line = DigestLine(1, "ai", "AI 반도체 지원", "https://wire.example/1", "wire", 1.0, others)
+    [page] = paginate(CHAT, "Digest · 1 story", [line], lambda p: telegram_fits(p, 4096))
+    shown = "— wire, also A · B · C (+2)"
+    assert f"지원</a> {shown}" in render_telegram_digest(page).html
+    assert f"지원 {shown}" in render_telegram_digest(page).plain
+    [page] = paginate(CHAT, "Digest · 1 story", [line], slack_fits)
+    assert render_slack_digest(page).blocks[-1]["text"]["text"].endswith(shown)
 
 
 def test_slack_golden() -> None:
