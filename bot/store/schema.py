@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     Boolean,
     Column,
@@ -19,6 +21,12 @@ from sqlalchemy import (
 from bot.models import MAX_WORD
 
 metadata = MetaData()
+
+
+def _partial_index(name: str, *columns: Any, where: Any) -> Index:
+    """An index of the rows matching `where` only, on PostgreSQL and SQLite alike."""
+    return Index(name, *columns, postgresql_where=where, sqlite_where=where)
+
 
 feeds = Table(
     "feeds",
@@ -131,30 +139,12 @@ Index("ix_outbox_chat_queue", outbox.c.chat_ref, outbox.c.status, outbox.c.id)
 # the digests that are due by their time, however many stories wait for later digests
 _ALONE = (outbox.c.status == "pending") & outbox.c.digest_at.is_(None)
 _HELD = (outbox.c.status == "pending") & outbox.c.digest_at.is_not(None)
-Index(
-    "ix_outbox_due_alone",
-    outbox.c.platform,
-    outbox.c.id,
-    postgresql_where=_ALONE,
-    sqlite_where=_ALONE,
-)
-Index(
-    "ix_outbox_digests_due",
-    outbox.c.platform,
-    outbox.c.digest_at,
-    postgresql_where=_HELD,
-    sqlite_where=_HELD,
-)
+_partial_index("ix_outbox_due_alone", outbox.c.platform, outbox.c.id, where=_ALONE)
+_partial_index("ix_outbox_digests_due", outbox.c.platform, outbox.c.digest_at, where=_HELD)
 # which chats already have a story (a poll's later reports become edits there): by its id, not
 # by reading every alert kept until retention
-_STORY_ROWS = outbox.c.story_id.is_not(None)
-Index(
-    "ix_outbox_story",
-    outbox.c.story_id,
-    outbox.c.chat_ref,
-    postgresql_where=_STORY_ROWS,
-    sqlite_where=_STORY_ROWS,
-)
+_STORIES = outbox.c.story_id.is_not(None)
+_partial_index("ix_outbox_story", outbox.c.story_id, outbox.c.chat_ref, where=_STORIES)
 
 stories = Table(
     "stories",
