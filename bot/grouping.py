@@ -59,6 +59,8 @@ class StoryTracker:
         """Stories being started, by provisional id: their ids once stored."""
         self._next_provisional = -1
         self._caught_up_at = float("-inf")
+        self._reading: asyncio.Future[None] | None = None
+        """The read of other processes' items on its way, if one is."""
 
     async def assign(
         self, item: FeedItem, feed_name: str, topics: Iterable[str], now: float
@@ -112,16 +114,26 @@ class StoryTracker:
         return story if starting is None else await asyncio.shield(starting)
 
     async def _catch_up(self, now: float) -> None:
-        """Take in the items other processes filed (all of the window at the first call); at
-        most every CATCH_UP_SECONDS, so the items of a busy sweep cost one read between them."""
+        """Take in the items other processes filed (all of the window at the first call), at
+        most every CATCH_UP_SECONDS, so the items of a busy sweep cost one read between them;
+        an item that comes while a read is on its way waits for it."""
         self._index.expire(now)
-        started = time.monotonic()
-        if started - self._caught_up_at < CATCH_UP_SECONDS:
-            return
-        self._caught_up_at = started
+        if self._reading is None:
+            if time.monotonic() - self._caught_up_at < CATCH_UP_SECONDS:
+                return
+            self._caught_up_at = time.monotonic()
+            self._reading = asyncio.ensure_future(self._read_new(now))
+        reading = self._reading
+        try:
+            await asyncio.shield(reading)
+        finally:
+            if self._reading is reading and reading.done():
+                self._reading = None
+
+    async def _read_new(self, now: float) -> None:
         records = await self._store.items_since(self._seen_up_to, now - self.window)
         for record in records:
-            if record.id <= self._seen_up_to:  # another assignment took it in meanwhile
+            if record.id <= self._seen_up_to:
                 continue
             self._seen_up_to = record.id
             if record.id in self._own:

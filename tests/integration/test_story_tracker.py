@@ -112,3 +112,14 @@ async def test_reports_another_process_filed_are_taken_in(
     monkeypatch.setattr(grouping, "CATCH_UP_SECONDS", 0.0)
     later = await assign(here, "seoul")
     assert later.story_id == first.story_id and not later.first
+
+
+async def test_after_a_restart_reports_filed_at_once_wait_for_the_stored_stories(
+    store: Store,
+) -> None:
+    first = await assign(StoryTracker(store.stories, WINDOW), "hani")
+    restarted = StoryTracker(store.stories, WINDOW)
+    later = await asyncio.gather(
+        assign(restarted, "seoul", NOW + 60), assign(restarted, "kmib", NOW + 60)
+    )
+    assert [(a.story_id, a.first) for a in later] == [(first.story_id, False)] * 2
