@@ -21,19 +21,17 @@ def queued_alerts(
     """The outbox rows of one item's alerts; one payload per set of tags (an item routed to a
     hundred thousand chats is encoded once or a few times, not a hundred thousand)."""
     published = item.published.timestamp() if item.published else None
+    story_id = story.story_id if story else None
+    # a story's first report cannot be in any chat yet: nothing to look up
+    later = story is not None and not story.first
+    realerting = realert & story.new_topics if story is not None else frozenset()
     shared: dict[tuple[Tag, ...], tuple[str, bool]] = {}
     out = []
     for alert in alerts:
         if alert.tags not in shared:
-            # a story's first report cannot be in any chat yet: nothing to look up
-            mergeable = story is not None and not story.first
-            if story is not None and any(
-                t.topic in realert and t.topic in story.new_topics for t in alert.tags
-            ):
-                mergeable = False
+            mergeable = later and not any(t.topic in realerting for t in alert.tags)
             shared[alert.tags] = (encode_alert(item, alert.tags), mergeable)
         payload, mergeable = shared[alert.tags]
-        story_id = story.story_id if story else None
         merge = mergeable and grouped.get(alert.recipient, True)
         out.append(QueuedAlert(alert.recipient, item.key, payload, published, story_id, merge))
     return out

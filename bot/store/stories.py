@@ -141,8 +141,10 @@ class StoryStore:
             .where(story_items.c.story_id.in_(story_ids))
             .order_by(story_items.c.id)
         )
+        if not story_ids:
+            return {}
         async with self._db.reading() as conn:
-            rows = (await conn.execute(query)).all() if story_ids else []
+            rows = (await conn.execute(query)).all()
         seen: set[tuple[int, str]] = set()
         out: dict[int, list[Source]] = {}
         for row in rows:
