@@ -33,9 +33,9 @@ class Store:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.feeds = FeedStore(db)
-        self.polls = PollStore(db)
         self.chats = ChatStore(db)
-        self.outbox = OutboxStore(db)
+        self.polls = PollStore(db, self.chats.refs)
+        self.outbox = OutboxStore(db, self.chats.refs)
         self.stories = StoryStore(db)
         self.websub = WebSubStore(db)
 

@@ -12,6 +12,7 @@ from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import Choices, ExcerptLength, OutboxStatus, Platform, Recipient, Subscription
+from bot.store.chat_refs import ChatRefs, recipient_of
 from bot.store.engine import Database
 from bot.store.records import ChatRecord
 from bot.store.schema import chats, keywords, outbox, subscriptions
@@ -27,46 +28,6 @@ def chat_query(recipient: Recipient) -> Any:
 
 ROUTING_TTL = 1.0
 """Seconds `ChatStore.routing` reuses what it read while this process changed no chat."""
-REFS_BATCH = 500
-"""Chats per statement in `chat_refs`: 4 parameters each, far below any engine's limit."""
-
-
-async def chat_refs(
-    db: Database, conn: AsyncConnection, recipients: Iterable[Recipient], now: float
-) -> dict[Recipient, int]:
-    """The row id of each chat, creating the rows of chats seen for the first time.
-
-    In batches (an item routed to 100,000 chats costs a few hundred statements, not 200,000),
-    in one sorted order, so two processes creating the same chats take their locks alike."""
-    wanted = sorted(set(recipients), key=lambda r: (r.platform.value, r.chat_id, r.thread_id))
-    refs: dict[Recipient, int] = {}
-    for start in range(0, len(wanted), REFS_BATCH):
-        batch = wanted[start : start + REFS_BATCH]
-        await conn.execute(  # one compiled statement, its rows sent as a batch
-            db.insert(chats).on_conflict_do_nothing(),
-            [
-                {
-                    "platform": r.platform.value,
-                    "chat_id": r.chat_id,
-                    "thread_id": r.thread_id,
-                    "created_at": now,
-                }
-                for r in batch
-            ],
-        )
-        # by platform and chat id, the head of the unique index (PostgreSQL read a list of
-        # (platform, chat, thread) triples at 60 ms per 500); other threads are left out here
-        for platform in {r.platform for r in batch}:
-            chat_ids = {r.chat_id for r in batch if r.platform is platform}
-            found = await conn.execute(
-                select(chats.c.id, chats.c.platform, chats.c.chat_id, chats.c.thread_id).where(
-                    chats.c.platform == platform.value, chats.c.chat_id.in_(chat_ids)
-                )
-            )
-            refs.update((_recipient(row), row.id) for row in found)
-    return {r: refs[r] for r in wanted}
-
-
 CHOICE_COLUMNS = (
     chats.c.timezone,
     chats.c.excerpt,
@@ -92,15 +53,12 @@ def chat_choices(row: Any) -> Choices:
     )
 
 
-def _recipient(row: Any) -> Recipient:
-    return Recipient(Platform(row.platform), row.chat_id, row.thread_id)
-
-
 class ChatStore:
     """Who wants what: every query on chats, subscriptions and keywords."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self.refs = ChatRefs(db)
         self._version = 0
         """Changes this store committed: a routing table read before one is not reused."""
         self._routing: tuple[int, float, tuple[Subscription, ...]] | None = None
@@ -116,7 +74,7 @@ class ChatStore:
             self._version += 1
 
     async def _ref(self, conn: AsyncConnection, recipient: Recipient, now: float) -> int:
-        return (await chat_refs(self._db, conn, [recipient], now))[recipient]
+        return (await self.refs.ids(conn, [recipient], now))[recipient]
 
     async def get(self, recipient: Recipient) -> ChatRecord | None:
         async with self._db.reading() as conn:
@@ -125,7 +83,7 @@ class ChatStore:
             return None
         return ChatRecord(
             row.id,
-            _recipient(row),
+            recipient_of(row),
             row.active,
             chat_choices(row),
             row.muted_until,
@@ -137,7 +95,7 @@ class ChatStore:
     ) -> None:
         """Make the operator's declared subscriptions (topics, keywords) exactly `wanted`."""
         async with self._changing() as conn:
-            refs = await chat_refs(self._db, conn, wanted, now)
+            refs = await self.refs.ids(conn, wanted, now)
             await conn.execute(delete(subscriptions).where(subscriptions.c.origin == "config"))
             await conn.execute(delete(keywords).where(keywords.c.origin == "config"))
             for recipient, (topics, words) in wanted.items():
@@ -310,6 +268,7 @@ class ChatStore:
             if active_only:
                 query = query.where(chats.c.active)
             chat_rows = {r.id: r for r in await conn.execute(query)}
+            self.refs.remember(chat_rows.values())
             topic_rows = (await conn.execute(select(subscriptions))).all()
             keyword_rows = (await conn.execute(select(keywords))).all()
         topics: dict[int, set[str]] = {}
@@ -320,7 +279,7 @@ class ChatStore:
             words.setdefault(row.chat_ref, set()).add(row.keyword)
         return [
             Subscription(
-                recipient=_recipient(row),
+                recipient=recipient_of(row),
                 topics=frozenset(topics.get(ref, ())),
                 keywords=frozenset(words.get(ref, ())),
                 muted_until=row.muted_until,
@@ -353,6 +312,7 @@ class ChatStore:
         async with self._changing() as conn:
             row = (await conn.execute(select(chats).where(chats.c.id == chat_ref))).one()
             target = Recipient(Platform(row.platform), new_chat_id, row.thread_id)
+            self.refs.forget(recipient_of(row))
             clash = (await conn.execute(chat_query(target))).first()
             if clash is None:
                 await conn.execute(

@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from bot.store import sqlite_driver
 from bot.store.problems import (
     EXAMPLES,
     DatabaseUnavailable,
@@ -31,10 +32,16 @@ CONNECT_TIMEOUT = 10.0
 
 
 def make_engine(url: str) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, a busy timeout and foreign keys."""
+    """An async engine; SQLite runs on the loop's thread (`sqlite_driver`) with WAL, a busy
+    timeout and foreign keys."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+
+        async def inline_connection() -> sqlite_driver.InlineConnection:
+            args, kwargs = engine.sync_engine.dialect.create_connect_args(engine.url)
+            return sqlite_driver.connect(args, kwargs)
+
+        engine = create_async_engine(url, async_creator=inline_connection)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -26,7 +26,8 @@ from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import OutboxKind, OutboxStatus, Platform, Recipient
-from bot.store.chats import CHOICE_COLUMNS, chat_choices, chat_refs
+from bot.store.chat_refs import ChatRefs
+from bot.store.chats import CHOICE_COLUMNS, chat_choices
 from bot.store.digests import DigestStore, awaits_triage, lease_digest
 from bot.store.engine import Database
 from bot.store.records import OutboxEntry, QueuedAlert
@@ -59,8 +60,9 @@ def outbox_rows(
 class OutboxStore:
     """Queue, lease and settle alerts. Methods take `now` rather than reading a clock."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, refs: ChatRefs) -> None:
         self._db = db
+        self._refs = refs
         self.digests = DigestStore(db)
 
     async def queue_notices(
@@ -70,7 +72,7 @@ class OutboxStore:
         if not notices:
             return
         async with self._db.transaction() as conn:
-            refs = await chat_refs(self._db, conn, {n.recipient for n in notices}, now)
+            refs = await self._refs.ids(conn, {n.recipient for n in notices}, now)
             rows = outbox_rows(notices, refs, feed_name, now)
             await conn.execute(self._db.insert(outbox).on_conflict_do_nothing(), rows)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Table, bindparam, func, select, update
 
-from bot.store.chats import chat_refs
+from bot.store.chat_refs import ChatRefs
 from bot.store.engine import Database
 from bot.store.outbox import outbox_rows
 from bot.store.records import PollRecord, QueuedAlert
@@ -53,8 +53,9 @@ def _insert_new(db: Database, table: Table, returned: str) -> Any:
 class PollStore:
     """What the poller reads (seen keys) and writes (one commit per poll)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, refs: ChatRefs) -> None:
         self._db = db
+        self._refs = refs
 
     async def seen_keys(self, feed_id: int, keys: Iterable[str]) -> set[str]:
         """Which of `keys` this feed has seen before."""
@@ -128,7 +129,7 @@ class PollStore:
                 )
             due = [a for a in alerts if a.item_key in new_keys]
             if due and feed_name is not None:
-                refs = await chat_refs(self._db, conn, {a.recipient for a in due}, now)
+                refs = await self._refs.ids(conn, {a.recipient for a in due}, now)
                 due = await queue_story_alerts(self._db, conn, due, refs, feed_name, now)
                 rows = outbox_rows(due, refs, feed_name, now)
                 if rows:

@@ -21,7 +21,6 @@ from sqlalchemy import event, select, update
 
 from bot.models import OutboxKind, OutboxStatus, Platform, Recipient
 from bot.store import Store
-from bot.store.chats import chat_refs
 from bot.store.outbox import outbox_rows
 from bot.store.records import QueuedAlert
 from bot.store.schema import outbox
@@ -267,7 +266,7 @@ async def _seed_story_state(store: Store, now: float) -> tuple[dict[Recipient, i
         story_ids.append(story_id)
     one, two, three = story_ids
     async with store.db.transaction() as conn:
-        refs = await chat_refs(store.db, conn, (CHAT_A, CHAT_B, CHAT_C), now)
+        refs = await store.chats.refs.ids(conn, (CHAT_A, CHAT_B, CHAT_C), now)
         seeded = [
             (CHAT_A, one, OutboxKind.ALERT, OutboxStatus.SENT),
             (CHAT_A, two, OutboxKind.ALERT, OutboxStatus.SENT),
