@@ -23,6 +23,18 @@ from bot.store.story_alerts import queue_story_alerts
 CHUNK = 500
 """Keys per statement: far below every driver's bound-parameter limit."""
 
+# A changed feed's statements are built once: building one anew (and its cache key) cost more
+# than SQLite took to run it. Parameters are prefixed `b_`: an UPDATE takes a parameter named
+# like a column as a value to set.
+_FEED_KEYS = (
+    seen_items.c.feed_id == bindparam("b_feed"),
+    seen_items.c.key.in_(bindparam("b_keys", expanding=True)),
+)
+SEEN = select(seen_items.c.key).where(*_FEED_KEYS)
+"""Which of keys `b_keys` feed `b_feed` has seen."""
+LISTED_AGAIN = update(seen_items).where(*_FEED_KEYS).values(last_listed_at=bindparam("b_now"))
+"""Keys `b_keys` of feed `b_feed` are in its document of `b_now`."""
+
 
 def _feed_values(record: PollRecord, now: float) -> dict[str, Any]:
     """The feed row's columns a poll sets (a successful poll also its last success)."""
@@ -56,6 +68,8 @@ class PollStore:
     def __init__(self, db: Database, refs: ChatRefs) -> None:
         self._db = db
         self._refs = refs
+        self._insert_seen = _insert_new(db, seen_items, "key")
+        self._insert_alerts = _insert_new(db, outbox, "platform")
 
     async def seen_keys(self, feed_id: int, keys: Iterable[str]) -> set[str]:
         """Which of `keys` this feed has seen before."""
@@ -64,10 +78,8 @@ class PollStore:
         async with self._db.reading() as conn:
             for start in range(0, len(wanted), CHUNK):
                 chunk = wanted[start : start + CHUNK]
-                query = select(seen_items.c.key).where(
-                    seen_items.c.feed_id == feed_id, seen_items.c.key.in_(chunk)
-                )
-                found.update(r.key for r in await conn.execute(query))
+                rows = await conn.execute(SEEN, {"b_feed": feed_id, "b_keys": chunk})
+                found.update(r.key for r in rows)
         return found
 
     async def seen_counts(self) -> dict[int, int]:
@@ -115,25 +127,19 @@ class PollStore:
                 if k not in seen
             ]
             if fresh:
-                inserted = await conn.execute(_insert_new(self._db, seen_items, "key"), fresh)
+                inserted = await conn.execute(self._insert_seen, fresh)
                 new_keys.update(r.key for r in inserted)
             old = [k for k in keys if k not in new_keys]
             for start in range(0, len(old), CHUNK):
-                await conn.execute(
-                    update(seen_items)
-                    .where(
-                        seen_items.c.feed_id == feed_id,
-                        seen_items.c.key.in_(old[start : start + CHUNK]),
-                    )
-                    .values(last_listed_at=now)
-                )
+                chunk = old[start : start + CHUNK]
+                await conn.execute(LISTED_AGAIN, {"b_feed": feed_id, "b_keys": chunk, "b_now": now})
             due = [a for a in alerts if a.item_key in new_keys]
             if due and feed_name is not None:
                 refs = await self._refs.ids(conn, {a.recipient for a in due}, now)
                 due = await queue_story_alerts(self._db, conn, due, refs, feed_name, now)
                 rows = outbox_rows(due, refs, feed_name, now)
                 if rows:
-                    result = await conn.execute(_insert_new(self._db, outbox, "platform"), rows)
+                    result = await conn.execute(self._insert_alerts, rows)
                     for row in result:
                         queued[row.platform] = queued.get(row.platform, 0) + 1
         return queued

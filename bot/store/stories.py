@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import Source
@@ -43,10 +43,22 @@ class StoryMessage:
     edited_at: float | None
 
 
+# An item's statements are built once (building one cost more than SQLite took to run it);
+# parameters are prefixed `b_`: an UPDATE takes a parameter named like a column as a value to set
+TOPICS = select(stories.c.topics).where(stories.c.id == bindparam("b_story"))
+"""The topics story `b_story` has so far."""
+GROWN = (
+    update(stories)
+    .where(stories.c.id == bindparam("b_story"))
+    .values(last_item_at=bindparam("b_now"), topics=bindparam("b_topics"))
+)
+"""Story `b_story` has a new report at `b_now`, and its topics are now `b_topics`."""
+NEW_STORY = stories.insert().returning(stories.c.id)
+
+
 async def _topics(conn: AsyncConnection, story_id: int) -> frozenset[str]:
     """The topics story `story_id` has so far."""
-    query = select(stories.c.topics).where(stories.c.id == story_id)
-    return frozenset((await conn.execute(query)).scalar_one().split())
+    return frozenset((await conn.execute(TOPICS, {"b_story": story_id})).scalar_one().split())
 
 
 class StoryStore:
@@ -54,6 +66,9 @@ class StoryStore:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._file_item = (
+            db.insert(story_items).on_conflict_do_nothing().returning(story_items.c.id)
+        )
 
     async def items_since(self, after_id: int, added_after: float) -> list[StoryItemRecord]:
         """Items added after row `after_id` (and not before `added_after`), oldest first."""
@@ -90,27 +105,28 @@ class StoryStore:
             if story_id is None:
                 had: frozenset[str] = frozenset()
                 started = await conn.execute(
-                    stories.insert()
-                    .values(created_at=now, last_item_at=now, topics=" ".join(sorted(set(topics))))
-                    .returning(stories.c.id)
+                    NEW_STORY,
+                    {
+                        "created_at": now,
+                        "last_item_at": now,
+                        "topics": " ".join(sorted(set(topics))),
+                    },
                 )
                 story_id = int(started.scalar_one())
             else:
                 had = await _topics(conn, story_id)
             inserted = await conn.execute(
-                self._db.insert(story_items)
-                .values(
-                    story_id=story_id,
-                    feed_name=feed_name,
-                    item_key=item_key,
-                    source=source[:128],
-                    title=title,
-                    link=link,
-                    features=json.dumps(features, ensure_ascii=False),
-                    added_at=now,
-                )
-                .on_conflict_do_nothing()
-                .returning(story_items.c.id)
+                self._file_item,
+                {
+                    "story_id": story_id,
+                    "feed_name": feed_name,
+                    "item_key": item_key,
+                    "source": source[:128],
+                    "title": title,
+                    "link": link,
+                    "features": json.dumps(features, ensure_ascii=False),
+                    "added_at": now,
+                },
             )
             row_id = inserted.scalar_one_or_none()
             if row_id is None:  # filed by an earlier try of this poll: it keeps its story
@@ -122,11 +138,12 @@ class StoryStore:
                 story_id = int((await conn.execute(filed)).scalar_one())
                 return story_id, None, await _topics(conn, story_id)
             if not starts:
-                await conn.execute(
-                    update(stories)
-                    .where(stories.c.id == story_id)
-                    .values(last_item_at=now, topics=" ".join(sorted(had | set(topics))))
-                )
+                grown = {
+                    "b_story": story_id,
+                    "b_now": now,
+                    "b_topics": " ".join(sorted(had | set(topics))),
+                }
+                await conn.execute(GROWN, grown)
         return story_id, int(row_id), had
 
     async def sources(self, story_id: int) -> list[Source]:

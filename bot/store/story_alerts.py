@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import OutboxKind, OutboxStatus, Recipient
@@ -69,13 +69,16 @@ async def queue_story_alerts(
     return still
 
 
-def story_chats_query(story_ids: Collection[int]) -> Any:
-    """The chats each of `story_ids` was queued or sent to, and how (by `ix_outbox_story`)."""
-    return (
-        select(outbox.c.chat_ref, outbox.c.story_id, outbox.c.kind, outbox.c.status)
-        .where(outbox.c.story_id.in_(story_ids), outbox.c.status != OutboxStatus.FAILED)
-        .distinct()
+STORY_CHATS = (
+    select(outbox.c.chat_ref, outbox.c.story_id, outbox.c.kind, outbox.c.status)
+    .where(
+        outbox.c.story_id.in_(bindparam("b_stories", expanding=True)),
+        outbox.c.status != OutboxStatus.FAILED,
     )
+    .distinct()
+)
+"""The chats each of stories `b_stories` was queued or sent to, and how (by `ix_outbox_story`);
+built once: a poll of new items runs it for each."""
 
 
 async def _story_chat_state(
@@ -85,7 +88,7 @@ async def _story_chat_state(
     alerted: set[StoryChat] = set()
     editing: set[StoryChat] = set()
     for story_ids in _story_chunks(keys):
-        rows = await conn.execute(story_chats_query(story_ids))
+        rows = await conn.execute(STORY_CHATS, {"b_stories": story_ids})
         for r in rows:
             key = (r.chat_ref, r.story_id)
             if key not in keys:

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from bot.store import Store
 from bot.store.schema import metadata
-from bot.store.story_alerts import story_chats_query
+from bot.store.story_alerts import STORY_CHATS
 
 
 async def test_the_migrations_build_the_declared_schema(store: Store) -> None:
@@ -24,7 +24,7 @@ async def test_the_migrations_build_the_declared_schema(store: Store) -> None:
 async def test_which_chats_have_a_story_is_read_by_index(store: Store) -> None:
     if store.dialect != "sqlite":
         pytest.skip("PostgreSQL picks its plan by the statistics of the moment")
-    query = story_chats_query([1, 2])
+    query = STORY_CHATS.params(b_stories=[1, 2])
     compiled = query.compile(store.db.engine, compile_kwargs={"literal_binds": True})
     async with store.db.reading() as conn:
         plan = " ".join(
