@@ -8,6 +8,7 @@ rows are gathered into one commit for many polls (`FeedRowWriter`).
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
@@ -52,6 +53,20 @@ def _feed_values(record: PollRecord, now: float) -> dict[str, Any]:
     if record.succeeded:
         values["last_success_at"] = now
     return values
+
+
+@functools.cache
+def _feed_update(columns: tuple[str, ...], *, named: bool = False) -> Any:
+    """The UPDATE of a feed row's `columns` (`named`: returning the feed's name), built once
+    per set of columns a poll sets (a few); run with `_feed_row`'s parameters."""
+    values: dict[str, Any] = {column: bindparam(f"b_{column}") for column in columns}
+    statement = update(feeds).where(feeds.c.id == bindparam("b_id")).values(values)
+    return statement.returning(feeds.c.name) if named else statement
+
+
+def _feed_row(feed_id: int, values: dict[str, Any]) -> dict[str, Any]:
+    """`_feed_update`'s parameters for feed `feed_id`."""
+    return {"b_id": feed_id, **{f"b_{k}": v for k, v in values.items()}}
 
 
 def _insert_new(db: Database, table: Table, returned: str) -> Any:
@@ -116,9 +131,11 @@ class PollStore:
             values["primed"] = primed
         queued: dict[str, int] = {}
         async with self._db.transaction() as conn:
-            updated = update(feeds).where(feeds.c.id == feed_id).values(values)
+            updated = await conn.execute(
+                _feed_update(tuple(values), named=True), _feed_row(feed_id, values)
+            )
             # None: the feed left the config while it was polled, and its rows with it
-            feed_name = (await conn.execute(updated.returning(feeds.c.name))).scalar_one_or_none()
+            feed_name = updated.scalar_one_or_none()
             keys = list(dict.fromkeys(listed_keys))
             new_keys: set[str] = set()
             fresh = [
@@ -150,16 +167,10 @@ class PollStore:
         by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for feed_id, record, now in polls:
             values = _feed_values(record, now)
-            row = {"b_id": feed_id, **{f"b_{k}": v for k, v in values.items()}}
-            by_columns.setdefault(tuple(values), []).append(row)
+            by_columns.setdefault(tuple(values), []).append(_feed_row(feed_id, values))
         async with self._db.transaction() as conn:
             for columns, rows in by_columns.items():
-                statement = (
-                    update(feeds)
-                    .where(feeds.c.id == bindparam("b_id"))
-                    .values({column: bindparam(f"b_{column}") for column in columns})
-                )
-                await conn.execute(statement, rows)
+                await conn.execute(_feed_update(columns), rows)
 
 
 class FeedRowWriter:
