@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.feeds.identity import feed_identity
@@ -30,11 +30,34 @@ def feed_record(row: Any) -> FeedRecord:
     return FeedRecord(**values)
 
 
+def _claim(dialect: str, *, in_id_order: bool) -> Any:
+    """`FeedStore.claim_due`'s statement: the longest overdue first, or (`in_id_order`) feeds of
+    ids above `b_after` in id order."""
+    due = or_(feeds.c.next_poll_at.is_(None), feeds.c.next_poll_at <= bindparam("b_now"))
+    pick = select(feeds.c.id).where(feeds.c.enabled, feeds.c.state != FeedState.DISABLED.value, due)
+    if in_id_order:
+        pick = pick.where(feeds.c.id > bindparam("b_after")).order_by(feeds.c.id)
+    else:
+        pick = pick.order_by(feeds.c.next_poll_at.asc().nulls_first(), feeds.c.id)
+    pick = pick.limit(bindparam("b_limit"))
+    if dialect == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    return (
+        update(feeds)
+        .where(feeds.c.id.in_(pick.scalar_subquery()), due)
+        .values(next_poll_at=bindparam("b_until"))
+        .returning(*feeds.c)
+    )
+
+
 class FeedStore:
     """Feeds from the config, from OPML and from chats (`/addfeed`)."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        # built once (a sweep claims often): parameters b_now, b_until, b_limit, b_after
+        self._claim_oldest = _claim(db.dialect, in_id_order=False)
+        self._claim_after = _claim(db.dialect, in_id_order=True)
 
     async def sync(self, specs: Sequence[FeedSpec]) -> None:
         """Make the config's feeds present and enabled; disable config feeds no longer listed.
@@ -162,24 +185,10 @@ class FeedStore:
         it is still due (a compare-and-set: two processes never take one feed). PostgreSQL skips
         rows another process is claiming at that moment rather than wait for them. With
         `after_id`, only feeds of a greater id, in id order: a pass takes each feed once."""
-        due = or_(feeds.c.next_poll_at.is_(None), feeds.c.next_poll_at <= now)
-        pick = select(feeds.c.id).where(
-            feeds.c.enabled, feeds.c.state != FeedState.DISABLED.value, due
-        )
-        if after_id is None:
-            pick = pick.order_by(feeds.c.next_poll_at.asc().nulls_first(), feeds.c.id)
-        else:
-            pick = pick.where(feeds.c.id > after_id).order_by(feeds.c.id)
-        pick = pick.limit(limit)
-        if self._db.dialect == "postgresql":
-            pick = pick.with_for_update(skip_locked=True)
+        claim = self._claim_oldest if after_id is None else self._claim_after
+        params = {"b_now": now, "b_until": until, "b_limit": limit, "b_after": after_id}
         async with self._db.transaction() as conn:
-            rows = await conn.execute(
-                update(feeds)
-                .where(feeds.c.id.in_(pick.scalar_subquery()), due)
-                .values(next_poll_at=until)
-                .returning(*feeds.c)
-            )
+            rows = await conn.execute(claim, params)
             claimed = [feed_record(row) for row in rows]
         return sorted(claimed, key=lambda feed: feed.id)
 
