@@ -83,7 +83,10 @@ class Database:
         self.engine = engine
         self._writer = asyncio.Lock() if engine.dialect.name == "sqlite" else None
         """SQLite takes one writer at a time, and one refused waits in SQLite's busy handler,
-        which sleeps 1, 2, 5, 10 ms...: this process's transactions queue here instead."""
+        which sleeps (on the loop's thread: `sqlite_driver`): this process's transactions queue
+        here instead."""
+        self._writing: asyncio.Task[Any] | None = None
+        """The task holding `_writer`: the same task asking again would wait for itself."""
 
     @property
     def dialect(self) -> str:
@@ -102,8 +105,19 @@ class Database:
             async with self.engine.begin() as conn:
                 yield conn
             return
-        async with self._writer, self.engine.begin() as conn:
-            yield conn
+        task = asyncio.current_task()
+        if task is not None and task is self._writing:
+            raise RuntimeError(
+                "a SQLite transaction opened inside another would wait for it forever: "
+                "pass the open connection down instead"
+            )
+        async with self._writer:
+            self._writing = task
+            try:
+                async with self.engine.begin() as conn:
+                    yield conn
+            finally:
+                self._writing = None
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncConnection]:

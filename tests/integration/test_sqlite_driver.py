@@ -3,6 +3,7 @@ SQLAlchemy's, as they did through aiosqlite's thread."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from pathlib import Path
 
@@ -34,5 +35,18 @@ async def test_statements_run_on_the_loop_thread_and_errors_are_sqlalchemys(
                     )
                 )
         assert len(await store.chats.routing()) == 1, "the failed transaction changed nothing"
+    finally:
+        await store.close()
+
+
+async def test_a_transaction_opened_inside_another_fails_at_once(tmp_path: Path) -> None:
+    store = await connect(f"sqlite+aiosqlite:///{tmp_path / 'newsbot.db'}")
+    try:
+        async with store.db.transaction(), asyncio.timeout(10):  # were it to wait: fail, not hang
+            with pytest.raises(RuntimeError, match="pass the open connection down"):
+                async with store.db.transaction():
+                    pass
+        async with store.db.transaction() as conn:  # the lock was let go
+            await conn.execute(text("SELECT 1"))
     finally:
         await store.close()
