@@ -185,8 +185,10 @@ class FeedStore:
         it is still due (a compare-and-set: two processes never take one feed). PostgreSQL skips
         rows another process is claiming at that moment rather than wait for them. With
         `after_id`, only feeds of a greater id, in id order: a pass takes each feed once."""
-        claim = self._claim_oldest if after_id is None else self._claim_after
-        params = {"b_now": now, "b_until": until, "b_limit": limit, "b_after": after_id}
+        params: dict[str, float | int] = {"b_now": now, "b_until": until, "b_limit": limit}
+        claim = self._claim_oldest
+        if after_id is not None:
+            claim, params["b_after"] = self._claim_after, after_id
         async with self._db.transaction() as conn:
             rows = await conn.execute(claim, params)
             claimed = [feed_record(row) for row in rows]
