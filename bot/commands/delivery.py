@@ -4,8 +4,11 @@ Times are the chat's wall-clock times in its timezone (`/timezone`)."""
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Literal
+
 from bot.commands.context import CommandContext
-from bot.commands.preferences import at, shown_preferences
+from bot.commands.preferences import DEFAULT, at, shown_preferences
 from bot.commands.requests import CommandReply, CommandRequest, usage
 from bot.digest_times import (
     Cadence,
@@ -67,15 +70,19 @@ class DeliveryCommands(CommandContext):
     """`/mode` and `/quiet`."""
 
     async def _set_delivery(
-        self, recipient: Recipient, *, delivery: str | None = None, quiet: str | None = None
+        self, recipient: Recipient, choice: Literal["delivery", "quiet"], value: str | None
     ) -> Preferences:
-        """Store the chat's `/mode` or `/quiet`; returns what now applies to it."""
-        choice = Choices(delivery=delivery, quiet=quiet)
-        shown = choice.over(await shown_preferences(self, recipient))
+        """Store the chat's `/mode` or `/quiet` (None: the operator's again); returns what now
+        applies to it."""
+        chat = await self.chats.get(recipient)
+        own = chat.choices if chat else Choices()
+        if choice == "delivery":
+            own = dataclasses.replace(own, delivery=value)
+        else:
+            own = dataclasses.replace(own, quiet=value)
+        shown = own.over(self._config().preferences(recipient))
         holding = bool(shown.delivery or shown.quiet)
-        await self.chats.set_delivery(
-            recipient, self.clock(), holding=holding, mode=delivery, quiet=quiet
-        )
+        await self.chats.set_delivery(recipient, self.clock(), choice, value, holding=holding)
         return shown
 
     async def _cmd_mode(self, request: CommandRequest) -> CommandReply:
@@ -83,13 +90,17 @@ class DeliveryCommands(CommandContext):
             mode = stored_mode((await shown_preferences(self, request.recipient)).delivery)
             text = _("Alerts here come {mode}.").format(mode=mode_line(mode))
             return CommandReply(f"{text}\n{usage('mode', self.prefix)}")
+        if [a.lower() for a in request.args] == [DEFAULT]:
+            shown = await self._set_delivery(request.recipient, "delivery", None)
+            text = _("Alerts here follow the bot's default again: {mode}.")
+            return CommandReply(text.format(mode=mode_line(stored_mode(shown.delivery))))
         try:
             mode = parse_mode(request.args)
         except ValueError:
             return CommandReply(usage("mode", self.prefix))
         now = self.clock()
         stored = "" if mode.cadence is Cadence.INSTANT else str(mode)
-        shown = await self._set_delivery(request.recipient, delivery=stored)
+        shown = await self._set_delivery(request.recipient, "delivery", stored)
         due = next_digest(mode, now, shown.timezone)
         if due is None:
             return CommandReply(_("Alerts here now come {mode}.").format(mode=mode_line(mode)))
@@ -108,13 +119,20 @@ class DeliveryCommands(CommandContext):
                 now_set = _("Quiet hours: {quiet}.").format(quiet=quiet_line(quiet))
             return CommandReply(f"{now_set}\n{usage('quiet', self.prefix)}")
         if args == ["off"]:
-            await self._set_delivery(request.recipient, quiet="")
+            await self._set_delivery(request.recipient, "quiet", "")
             return CommandReply(_("No quiet hours here: alerts come as they are found."))
+        if args == [DEFAULT]:
+            shown = await self._set_delivery(request.recipient, "quiet", None)
+            back = stored_quiet(shown.quiet)
+            if back is None:
+                return CommandReply(_("Quiet hours here follow the bot's default again: none."))
+            text = _("Quiet hours here follow the bot's default again: {quiet}.")
+            return CommandReply(text.format(quiet=quiet_line(back)))
         try:
             quiet = parse_quiet(args)
         except ValueError:
             return CommandReply(usage("quiet", self.prefix))
-        shown = await self._set_delivery(request.recipient, quiet=str(quiet))
+        shown = await self._set_delivery(request.recipient, "quiet", str(quiet))
         span = quiet.span
         if quiet.except_breaking:
             text = _(

@@ -96,12 +96,12 @@ USAGE: dict[str, _Usage] = {
         changes_chat=True,
     ),
     "mode": _Usage(
-        "[instant|hourly|daily <HH:MM>|weekly <day> <HH:MM>]",
+        "[instant|hourly|daily <HH:MM>|weekly <day> <HH:MM>|default]",
         N_("alerts one by one, or gathered in a digest"),
         changes_chat=True,
     ),
     "quiet": _Usage(
-        "[<HH:MM-HH:MM> [except breaking]|off]",
+        "[<HH:MM-HH:MM> [except breaking]|off|default]",
         N_("hold alerts at night, then send them in one digest"),
         changes_chat=True,
     ),

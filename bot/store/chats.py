@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -220,21 +220,21 @@ class ChatStore:
         self,
         recipient: Recipient,
         now: float,
+        choice: Literal["delivery", "quiet"],
+        value: str | None,
         *,
         holding: bool,
-        mode: str | None = None,
-        quiet: str | None = None,
     ) -> None:
-        """Store the chat's `/mode` or `/quiet` (as typed; '' for instant, or no quiet hours).
+        """Store the chat's `/mode` (`delivery`) or `/quiet` as typed: '' for instant, or no
+        quiet hours; None for the operator's again.
 
         Its alerts waiting for a digest follow the change: when the chat no longer `holding`
         alerts (instant without quiet hours, its choices over the operator's), they go out now
         in one digest; otherwise every waiting alert is triaged again.
         """
-        values = {"delivery": mode} if mode is not None else {"quiet": quiet}
         async with self._changing() as conn:
             ref = await self._ref(conn, recipient, now)
-            await conn.execute(update(chats).where(chats.c.id == ref).values(values))
+            await conn.execute(update(chats).where(chats.c.id == ref).values({choice: value}))
             waiting = and_(
                 outbox.c.chat_ref == ref,
                 outbox.c.status == OutboxStatus.PENDING,

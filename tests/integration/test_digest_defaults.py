@@ -147,3 +147,52 @@ async def test_a_subscriptions_mode_holds_its_chat_alone(
         await poll_at(bot, at(SEOUL, 2026, 3, 1, 10, 0))
         [digest] = slack.posted_to(CHANNEL)
         assert digest.text == "Digest · 1 story · 2026-03-01 10:00 KST"
+
+
+async def test_default_gives_the_chats_mode_and_quiet_hours_back_to_the_operator(
+    operated: Operated, tg: FakeTelegram
+) -> None:
+    morning = at(SEOUL, 2026, 3, 1, 6, 0)
+    defaults = ', mode: "daily 08:00", quiet: "23:00-07:00"'
+    async with operated(Platform.TELEGRAM, morning, defaults) as (bot, wire):
+        await bot.command("/mode instant")
+        await bot.command("/quiet off")
+        wire.publish(ai_story(1, at(SEOUL, 2026, 3, 1, 6, 10)))
+        await poll_at(bot, at(SEOUL, 2026, 3, 1, 6, 11))
+        assert len(telegram_texts(tg)) == 1, "the chat's own instant mode"
+
+        assert await bot.command("/mode default") == (
+            "Alerts here follow the bot's default again: one digest a day at 08:00."
+        )
+        assert await bot.command("/quiet DEFAULT") == (
+            "Quiet hours here follow the bot's default again: 23:00-07:00."
+        )
+        assert "Delivery: one digest a day at 08:00" in await bot.command("/list")
+        wire.publish(ai_story(2, at(SEOUL, 2026, 3, 1, 6, 20)))
+        await poll_at(bot, at(SEOUL, 2026, 3, 1, 6, 21))
+        await poll_at(bot, at(SEOUL, 2026, 3, 1, 7, 59))
+        assert len(telegram_texts(tg)) == 1, "held for the operator's digest again"
+        await poll_at(bot, at(SEOUL, 2026, 3, 1, 8, 0))
+        assert telegram_texts(tg)[1] == (
+            "Digest · 1 story · 2026-03-01 08:00 KST\n\n#ai\n• AI 반도체 지원 2 — wire"
+        )
+
+
+async def test_default_without_an_operators_choice_means_instant_and_no_quiet_hours(
+    operated: Operated, tg: FakeTelegram
+) -> None:
+    async with operated(Platform.TELEGRAM, at(SEOUL, 2026, 3, 1, 6, 0)) as (bot, wire):
+        await bot.command("/mode hourly")
+        await bot.command("/quiet 23:00-07:00")
+        wire.publish(ai_story(1, at(SEOUL, 2026, 3, 1, 6, 10)))
+        await poll_at(bot, at(SEOUL, 2026, 3, 1, 6, 11))
+        assert telegram_texts(tg) == [], "held for the chat's hourly digest"
+        assert await bot.command("/quiet default") == (
+            "Quiet hours here follow the bot's default again: none."
+        )
+        assert await bot.command("/mode default") == (
+            "Alerts here follow the bot's default again: one by one, as they are found."
+        )
+        await bot.once()
+        [alert] = telegram_texts(tg)
+        assert alert.startswith("AI 반도체 지원 1\n"), "what the chat's digest held goes out now"

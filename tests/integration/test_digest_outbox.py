@@ -24,7 +24,7 @@ def item(key: str) -> FeedItem:
 async def test_held_rows_wait_for_triage_and_their_digest(database_url: str) -> None:
     store = await connect(database_url)
     try:
-        await store.chats.set_delivery(ALICE, 0.0, holding=True, quiet="23:00-07:00")
+        await store.chats.set_delivery(ALICE, 0.0, "quiet", "23:00-07:00", holding=True)
         for key in "abc":
             await queue_item(store, item(key), [ALICE, BOB], now=1.0)
         claimed = await store.outbox.claim(Platform.TELEGRAM, 2.0)
@@ -52,8 +52,10 @@ async def test_chats_that_chose_nothing_await_triage_only_when_the_operator_hold
     store = await connect(database_url)
     digests = store.outbox.digests
     try:
-        await store.chats.set_delivery(BOB, 0.0, holding=False, mode="")
-        await store.chats.set_delivery(BOB, 0.0, holding=False, quiet="")  # chose instant, no quiet
+        await store.chats.set_delivery(BOB, 0.0, "delivery", "", holding=False)
+        await store.chats.set_delivery(
+            BOB, 0.0, "quiet", "", holding=False
+        )  # chose instant, no quiet
         for key in "ab":
             await queue_item(store, item(key), [ALICE, BOB], now=1.0)
         assert await digests.untriaged(Platform.TELEGRAM, operator_holds=False) == []
@@ -73,7 +75,7 @@ async def test_chats_that_chose_nothing_await_triage_only_when_the_operator_hold
 async def test_only_the_lease_holder_settles_a_digest(database_url: str) -> None:
     first, second = await connect(database_url), await connect(database_url)
     try:
-        await first.chats.set_delivery(ALICE, 0.0, holding=True, mode="daily 08:00")
+        await first.chats.set_delivery(ALICE, 0.0, "delivery", "daily 08:00", holding=True)
         for key in "abc":
             await queue_item(first, item(key), [ALICE], now=1.0)
         rows = await first.outbox.digests.untriaged(Platform.TELEGRAM, operator_holds=False)
@@ -124,7 +126,7 @@ async def test_a_digest_failing_half_way_sends_the_rest_later_and_nothing_twice(
     store = await connect(database_url)
     now = [0.0]
     try:
-        await store.chats.set_delivery(ALICE, 0.0, holding=True, mode="hourly")
+        await store.chats.set_delivery(ALICE, 0.0, "delivery", "hourly", holding=True)
         for n, key in enumerate("abcde"):
             await queue_item(store, item(key), [ALICE], now=60.0 + n)
         channel = TwoPerPage()

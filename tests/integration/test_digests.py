@@ -293,8 +293,8 @@ async def test_slack_hourly_digest_and_back_to_instant(reader: Reader, slack: Fa
 
 
 async def test_mode_and_quiet_refuse_bogus_arguments(reader: Reader) -> None:
-    mode_usage = "Usage: /mode [instant|hourly|daily <HH:MM>|weekly <day> <HH:MM>]"
-    quiet_usage = "Usage: /quiet [<HH:MM-HH:MM> [except breaking]|off]"
+    mode_usage = "Usage: /mode [instant|hourly|daily <HH:MM>|weekly <day> <HH:MM>|default]"
+    quiet_usage = "Usage: /quiet [<HH:MM-HH:MM> [except breaking]|off|default]"
     async with reader(Platform.TELEGRAM, SEOUL, at(SEOUL, 2026, 3, 1, 9, 0)) as (bot, _wire):
         for wrong in ("/mode daily", "/mode daily 25:00", "/mode weekly 08:00", "/mode often"):
             assert await bot.command(wrong) == mode_usage

@@ -72,7 +72,7 @@ async def test_telegram_first_speakers_language_then_lang(
             assert tg.my_commands()[0] == {"command": "start", "description": "introduce the bot"}
             korean = await say(tg, KOREAN_READER, "/mode sometimes")
             assert korean.plain_text == (
-                "사용법: /mode [instant|hourly|daily <HH:MM>|weekly <day> <HH:MM>]"
+                "사용법: /mode [instant|hourly|daily <HH:MM>|weekly <day> <HH:MM>|default]"
             )
             reply = await say(tg, KOREAN_READER, "/lang en")
             assert reply.plain_text == "The bot now speaks English here."
