@@ -10,7 +10,7 @@ that alerts subscribed chats costs no statement to find them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -38,9 +38,9 @@ class ChatRefs:
         """Ids read from committed rows; never from inside a write transaction, where a row
         may be this transaction's own and vanish with its rollback."""
 
-    def remember(self, rows: Iterable[Any]) -> None:
-        """Keep the ids of `chats` rows read outside a write transaction."""
-        self._committed.update((recipient_of(row), row.id) for row in rows)
+    def remember(self, recipients: Mapping[int, Recipient]) -> None:
+        """Keep the ids (keys) of chats read outside a write transaction."""
+        self._committed.update((recipient, ref) for ref, recipient in recipients.items())
 
     def forget(self, recipient: Recipient) -> None:
         """`recipient`'s row now stands for another chat id."""

@@ -268,7 +268,8 @@ class ChatStore:
             if active_only:
                 query = query.where(chats.c.active)
             chat_rows = {r.id: r for r in await conn.execute(query)}
-            self.refs.remember(chat_rows.values())
+            recipients = {ref: recipient_of(row) for ref, row in chat_rows.items()}
+            self.refs.remember(recipients)
             topic_rows = (await conn.execute(select(subscriptions))).all()
             keyword_rows = (await conn.execute(select(keywords))).all()
         topics: dict[int, set[str]] = {}
@@ -279,7 +280,7 @@ class ChatStore:
             words.setdefault(row.chat_ref, set()).add(row.keyword)
         return [
             Subscription(
-                recipient=recipient_of(row),
+                recipient=recipients[ref],
                 topics=frozenset(topics.get(ref, ())),
                 keywords=frozenset(words.get(ref, ())),
                 muted_until=row.muted_until,
