@@ -40,7 +40,7 @@ from bot.poller import Poller, PollOutcome, PollPolicy
 from bot.scheduling import FeedScheduler
 from bot.settings import Settings
 from bot.store import Store, connect
-from bot.store.election import Election, Presence, election_for, runs_alone
+from bot.store.election import Election, Presence, election_for, once_turn, runs_alone
 from bot.store.records import FeedRecord
 from bot.web import build_web_app, serve
 from bot.websub import Push, PushTiming
@@ -282,11 +282,12 @@ class App:
 
     async def poll_all(self) -> list[PollOutcome]:
         """Poll every pollable feed once, concurrently, each under a claim as `run` takes it:
-        alone on the database every feed is taken; beside a running `newsbot run` only those
-        due, so no feed is polled by both."""
+        alone on the database every feed is taken; beside a running `newsbot run`, or after
+        waiting for another pass to end, only those due, so no feed is polled by both."""
         assert self.store is not None and self.scheduler is not None
-        alone = await runs_alone(self.store.db)
-        return await self.scheduler.poll_once(due_only=not alone)
+        async with once_turn(self.store.db) as waited:
+            alone = not waited and await runs_alone(self.store.db)
+            return await self.scheduler.poll_once(due_only=not alone)
 
     async def run_once(self) -> list[PollOutcome]:
         """`newsbot run --once`: poll every feed, deliver what is due, return. Where another

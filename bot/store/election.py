@@ -9,7 +9,8 @@ every beat that its connection still answers; when it does not, the lock may be 
 now and the holder stops sending at once.
 
 Every long-running process also holds a shared lock (its presence); `run --once` asks whether any
-is held to learn whether it runs alone. On SQLite one process runs (`bot.cli.lock`): it is the
+is held to learn whether it runs alone, and holds a lock of its own for its pass, so that two
+started together take turns. On SQLite one process runs (`bot.cli.lock`): it is the
 sender for every token and always alone, with no election.
 """
 
@@ -21,6 +22,7 @@ import hashlib
 import logging
 import os
 import socket
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -37,6 +39,10 @@ LOCK_CLASS = 0x6E627364
 """First key of newsbot's advisory locks (the migration lock uses the one-key form)."""
 PRESENCE_KEY = 0
 """Second key of the shared lock every long-running process holds."""
+ONCE_KEY = 1
+"""Second key of the lock a `run --once` holds for its pass."""
+ONCE_RETRY = 0.5
+"""Seconds between a waiting `run --once`'s tries of that lock."""
 CHECK_TIMEOUT = 5.0
 """Seconds a lock query may take before its connection counts as lost."""
 APP_NAME_PREFIX = "newsbot "
@@ -49,7 +55,7 @@ def sender_key(platform: str, token: str) -> int:
     """The second advisory-lock key of the sender election of one bot token (a signed int4)."""
     digest = hashlib.sha256(f"newsbot sender\0{platform}\0{token}".encode()).digest()
     key = int.from_bytes(digest[:4], "big", signed=True)
-    return key if key != PRESENCE_KEY else 1
+    return key if key not in (PRESENCE_KEY, ONCE_KEY) else 2
 
 
 def process_name() -> str:
@@ -188,6 +194,29 @@ async def runs_alone(db: Database) -> bool:
         )
         held = (await conn.execute(query, {"cls": LOCK_CLASS, "key": PRESENCE_KEY})).scalar()
     return not held
+
+
+@contextlib.asynccontextmanager
+async def once_turn(db: Database) -> AsyncIterator[bool]:
+    """`run --once`'s pass, one at a time on PostgreSQL: alone, a pass takes every feed, also
+    those not due, so two passes at once would both fetch them all. The later one waits for the
+    earlier pass to end; it yields True when it waited (its feeds were just polled, so only what
+    is due now is its to poll). On SQLite one process runs: nothing to wait for."""
+    if db.dialect != "postgresql":
+        yield False
+        return
+    lock = _LockConnection(db, "once")
+    try:
+        waited = False
+        query = "SELECT pg_try_advisory_lock(:cls, :key)"
+        while not await lock.query(query, cls=LOCK_CLASS, key=ONCE_KEY):
+            if not waited:
+                log.info("another `newsbot run --once` is polling: waiting for its pass to end")
+            waited = True
+            await asyncio.sleep(ONCE_RETRY)
+        yield waited
+    finally:
+        await lock.close()
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,6 +71,8 @@ class Fault:
     """How many requests it answers before the path serves its document again (None: forever)."""
     redirect_to: str | None = None
     hang: bool = False
+    delay: float = 0.0
+    """Seconds to wait before answering as the path otherwise would."""
     trickle_delay: float = 0.0
     endless: bool = False
     raw_gzip: bytes | None = None
@@ -167,6 +169,7 @@ class FeedServer(LoopbackServer):
         if fault is not None:
             if fault.hang:
                 await asyncio.sleep(3600)
+            await asyncio.sleep(fault.delay)
             if fault.redirect_to is not None:
                 return web.Response(
                     status=fault.status or 301, headers={"Location": fault.redirect_to}

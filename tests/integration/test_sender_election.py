@@ -2,11 +2,12 @@
 token's advisory lock sends and long-polls Telegram; the others stand by, say so in `/healthz` and
 `newsbot status`, and one of them takes over when the sender goes. On SQLite one process runs and
 sends with no election. `run --once` beside a running process polls only what is due and leaves
-the sending to the sender.
+the sending to the sender; two started together take turns, and the later polls only what is due.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,7 +23,7 @@ from bot.settings import Settings
 from bot.status import collect_status, format_status
 from bot.store import Store
 from bot.store.election import AdvisoryLockElection, candidates
-from tests.fakes.feed_server import FeedServer, rss
+from tests.fakes.feed_server import Fault, FeedServer, rss
 from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import (
     OLD_ITEMS,
@@ -205,3 +206,34 @@ async def test_run_once_beside_a_running_process_polls_only_what_is_due() -> Non
                 within=30,
                 what="app's sends counted",
             )
+
+
+async def test_a_run_once_started_during_another_fetches_each_feed_once() -> None:
+    async with postgres_store() as (url, _), FeedServer() as feeds:
+        paths = [f"feed{i}.xml" for i in range(3)]
+        lines = []
+        for i, path in enumerate(paths):
+            feeds.publish(path, rss(OLD_ITEMS))
+            lines.append(f'  - {{name: f{i}, url: "{feeds.url(path)}", interval: 1h}}\n')
+        feeds.fault(paths[0], Fault(delay=2.0))  # the first pass is still on its way
+        loaded = config_with_feeds("".join(lines))
+        first, second = (
+            App(Settings(database_url=url), loaded),
+            App(Settings(database_url=url), loaded),
+        )
+        await first.start()
+        await second.start()
+        try:
+            first_pass = asyncio.ensure_future(first.run_once())
+            await eventually(
+                lambda: all(feeds.requests_to(path) for path in paths[1:]),
+                within=10,
+                what="the first pass's fetches",
+            )
+            second_polled = await second.run_once()
+            first_polled = await first_pass
+        finally:
+            await first.close()
+            await second.close()
+        assert [len(feeds.requests_to(path)) for path in paths] == [1, 1, 1]
+        assert (len(first_polled), len(second_polled)) == (3, 0)
