@@ -12,6 +12,7 @@ import calendar
 import html
 import itertools
 import json
+import random
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -77,6 +78,27 @@ def pairwise(truth: Sequence[str], predicted: Sequence[int]) -> tuple[float, flo
     return tp / max(1, tp + fp), tp / max(1, tp + fn)
 
 
+def recall_interval(
+    truth: Sequence[str], predicted: Sequence[int], rounds: int = 2000
+) -> tuple[float, float]:
+    """A 95 % interval of pairwise recall, resampling the labelled stories with replacement: a
+    story of n items holds n(n-1)/2 pairs, so a few large stories move the figure a lot."""
+    members: dict[str, list[int]] = {}
+    for i, story in enumerate(truth):
+        members.setdefault(story, []).append(i)
+    per_story = [
+        (sum(predicted[i] == predicted[j] for i, j in itertools.combinations(m, 2)), len(m))
+        for m in members.values()
+        if len(m) > 1
+    ]
+    draw = random.Random(0)
+    figures = sorted(
+        sum(found for found, _ in sample) / sum(n * (n - 1) // 2 for _, n in sample)
+        for sample in (draw.choices(per_story, k=len(per_story)) for _ in range(rounds))
+    )
+    return figures[int(0.025 * rounds)], figures[int(0.975 * rounds) - 1]
+
+
 def _bigrams(title: str) -> frozenset[str]:
     text = unicodedata.normalize("NFKC", title).casefold()
     text = re.sub(r"\[[^\]]*\]|\([^)]*\)", "", text)
@@ -120,11 +142,13 @@ def test_story_grouping_quality() -> None:
     for half in ("tune", "test"):
         items, truth = _load(half)
         for name, grouper in (("stories", group), ("baseline", baseline)):
-            precision, recall = pairwise(truth, grouper(items))
-            rows.append((half, name, len(items), precision, recall))
-    print("\nhalf  grouper   items  precision  recall")
-    for half, name, count, precision, recall in rows:
-        print(f"{half:5} {name:9} {count:5}  {precision:9.3f}  {recall:6.3f}")
+            predicted = grouper(items)
+            precision, recall = pairwise(truth, predicted)
+            low, high = recall_interval(truth, predicted)
+            rows.append((half, name, len(items), precision, recall, low, high))
+    print("\nhalf  grouper   items  precision  recall  recall 95% (stories resampled)")
+    for half, name, count, precision, recall, low, high in rows:
+        print(f"{half:5} {name:9} {count:5}  {precision:9.3f}  {recall:6.3f}  {low:.3f}-{high:.3f}")
     test_items, test_truth = _load("test")
     assert meets_floors(group, test_items, test_truth), rows
 
