@@ -608,6 +608,9 @@ NOT_THE_TOPIC = [
     ("정부, AI·반도체·바이오 첨단산업에 5조 투자", "ai", "AI in a list of industries"),
     ("반도체·AI 인재 10만명 양성", "ai", "AI in a list of industries"),
     ("국책은행 부산 이전 논란 재점화", "policy-finance", "policy bank as a company"),
+    ("정책금융기관 지방 이전 논란", "policy-finance", "policy bank as a company"),
+    ("Data center power demand from AI strains the grid", "ai", "AI as what drives demand"),
+    ("Cooling makers see orders surge from the boom in AI", "ai", "AI as what drives demand"),
 ]
 
 
