@@ -125,7 +125,11 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate a subscriptions.yaml")
     check.add_argument("path")
     classify = sub.add_parser("classify", help="show the tags of every item of a feed")
-    classify.add_argument("source", metavar="FILE_OR_URL", help="a feed file, URL, or - for stdin")
+    classify.add_argument(
+        "source",
+        metavar="FILE_OR_URL",
+        help="a feed file, an article with YAML front matter, a URL, or - for stdin",
+    )
     classify.add_argument("--config", help="subscriptions.yaml with the topics")
     classify.add_argument("--json", action="store_true", help="one JSON object per item")
     classify.add_argument(

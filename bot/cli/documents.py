@@ -1,5 +1,6 @@
 """Read one feed document named on the command line: a local file, an http(s) URL, or `-` for
-standard input.
+standard input. A file or standard input may also hold a single article with YAML front matter
+(`bot.feeds.post`): it reads as a feed of that one item.
 
 A URL is fetched in an event loop of its own, with the feed fetcher's limits; the event loop and
 the HTTP client are imported only then, so a file or standard input is read without loading
@@ -12,6 +13,7 @@ import sys
 from pathlib import Path
 
 from bot.feeds.parse import ParsedFeed, ParseError, parse_feed
+from bot.feeds.post import looks_like_post, parse_post
 
 _OTHER_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")
 """`ftp://...`, `file://...`: a URL the bot does not fetch, not a file name."""
@@ -33,9 +35,8 @@ def read_document(source: str) -> ParsedFeed:
                 f"{source}: only http and https URLs are fetched (or give a file, or - for "
                 "standard input)"
             )
-        if source == "-":
-            return parse_feed(sys.stdin.buffer.read())
-        return parse_feed(Path(source).read_bytes())
+        body = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+        return parse_post(body) if looks_like_post(body) else parse_feed(body)
     except OSError as exc:
         raise DocumentError(f"{source}: {exc.strerror or exc}") from exc
     except ParseError as exc:
