@@ -9,7 +9,14 @@ import re
 from collections.abc import Awaitable, Callable
 
 from bot.config import ConfigError, LoadedConfig, load_config
-from bot.feeds.fetch import FetchError
+from bot.feeds.fetch import (
+    BodyTooLarge,
+    FetchError,
+    FetchTimeout,
+    HTTPStatusError,
+    TooManyRedirects,
+    URLRefused,
+)
 from bot.feeds.parse import ParseError, parse_feed
 from bot.i18n import _
 from bot.netguard import URLGuard, fetch_checked
@@ -20,6 +27,25 @@ from bot.store.records import FeedSpec
 log = logging.getLogger(__name__)
 
 _FEED_NAME = re.compile(r"[\w.\-]{1,64}")
+
+
+def why_not(exc: FetchError | ParseError) -> str:
+    """Why a URL is no feed, in the chat's language, then the technical line the logs have."""
+    if isinstance(exc, URLRefused):
+        reason = _("that address is not allowed")
+    elif isinstance(exc, FetchTimeout):
+        reason = _("the server did not answer in time")
+    elif isinstance(exc, HTTPStatusError):
+        reason = _("the server answered HTTP {status}").format(status=exc.status)
+    elif isinstance(exc, BodyTooLarge):
+        reason = _("the document is larger than the size cap")
+    elif isinstance(exc, TooManyRedirects):
+        reason = _("too many redirects")
+    elif isinstance(exc, ParseError):
+        reason = _("the address does not serve a feed")
+    else:
+        reason = _("the feed could not be fetched")
+    return f"{reason} ({exc})"
 
 
 class ChatFeedAdmin:
@@ -54,7 +80,7 @@ class ChatFeedAdmin:
             result = await fetch_checked(url, self._guard())
             parsed = await asyncio.to_thread(parse_feed, result.body, headers=result.headers)
         except (FetchError, ParseError) as exc:
-            raise ValueError(str(exc)) from None
+            raise ValueError(why_not(exc)) from None
         interval = self._loaded().config.defaults.min_interval * 5
         if await self._feeds.add(FeedSpec(name, url, interval)) is None:
             text = _("a feed named {name} or with that URL exists already")

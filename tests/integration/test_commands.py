@@ -145,3 +145,27 @@ async def test_addfeed_refuses_internal_urls_and_adds_public_ones(
     assert outcomes["local"].status != "error", "feeds from the config are the operator's choice"
     assert "Removed feed public" in await say(commands, "/removefeed public", user=ADMIN)
     assert "No feed named nope" in await say(commands, "/removefeed nope", user=ADMIN)
+
+
+async def test_addfeed_says_why_not_in_the_chats_language(
+    app: App, feed_server: FeedServer
+) -> None:
+    commands = app.commands_for(Platform.TELEGRAM)
+
+    async def looks_public(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"]
+
+    app.url_guard = URLGuard(looks_public, refuse=lambda address: None)  # a test-only policy
+    feed_server.publish("page.html", "<html><body>no feed here</body></html>")
+    missing = feed_server.url("missing.xml").replace("127.0.0.1", "feeds.example")
+    page = feed_server.url("page.html").replace("127.0.0.1", "feeds.example")
+    refused = await say(commands, f"/addfeed {missing}", user=ADMIN)
+    assert refused.startswith("Feed refused: the server answered HTTP 404 (")
+    assert f"{missing}: HTTP 404" in refused, "the technical line follows"
+    await say(commands, "/lang ko", user=ADMIN)
+    refused = await say(commands, f"/addfeed {missing}", user=ADMIN)
+    assert refused.startswith("피드를 추가하지 못했습니다: 서버가 HTTP 404(으)로 응답했습니다 (")
+    not_a_feed = await say(commands, f"/addfeed {page}", user=ADMIN)
+    assert not_a_feed.startswith("피드를 추가하지 못했습니다: 그 주소에는 피드가 없습니다 ("), (
+        not_a_feed
+    )
