@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
 from bot.stories.features import StoryFeatures
-from bot.stories.normalize import names
+from bot.stories.normalize import names, spellings
 
 MIN_LEAD = 40
 """Leads shorter than this (empty summaries, photo captions) are not compared."""
@@ -167,11 +167,16 @@ def _other_subjects(a: StoryFeatures, b: StoryFeatures) -> str | None:
 def _other_speakers(a: StoryFeatures, b: StoryFeatures) -> str | None:
     """Headlines led by two subjects (`이재명, …` / `윤희숙 “이재명…”`), one of whom the other item
     never mentions, report two people's (or bodies') statements or acts."""
-    if not a.subject or not b.subject or a.subject == b.subject:
+    if not a.subject or not b.subject or b.subject in spellings(a.subject):
         return None
-    if a.subject in b.compact_text and b.subject in a.compact_text:
+    if _mentions(b, a.subject) and _mentions(a, b.subject):
         return None
     return f"other subjects ({a.subject} vs {b.subject})"
+
+
+def _mentions(item: StoryFeatures, name: str) -> bool:
+    """Whether `item` names `name` in any of its spellings (`한은` or `한국은행`)."""
+    return any(spelling in item.compact_text for spelling in spellings(name))
 
 
 def signals(a: StoryFeatures, b: StoryFeatures) -> dict[str, float]:
