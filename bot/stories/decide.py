@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
 from bot.stories.features import StoryFeatures
-from bot.stories.normalize import names, spellings
+from bot.stories.normalize import names
+from bot.stories.short_names import spellings
 
 MIN_LEAD = 40
 """Leads shorter than this (empty summaries, photo captions) are not compared."""
