@@ -144,5 +144,5 @@ def features(title: str, text: str) -> StoryFeatures:
         names=names(clean),
         lead_names=names(lead),
         tickers=tickers(title, title) | tickers(text[: LEAD_CHARS + 80], title),
-        subject=subject(title),
+        subject=subject(title, text[: LEAD_CHARS + 80]),
     )

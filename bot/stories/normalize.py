@@ -349,12 +349,34 @@ def tickers(text: str, title: str) -> frozenset[str]:
 
 
 _SUBJECT = re.compile(r"^\s*([가-힣a-z][가-힣a-z0-9]{1,9})\s*(?:,|(?=[\"“]))")
+_LATIN_LEADER = re.compile(r"^\s*([A-Z][A-Za-z0-9&]*[a-z][A-Za-z0-9&]*)(?='s\b|\b)")
+"""An English headline's first word when it is a capitalised word (`Tesla`, `OpenAI`)."""
+# fmt: off
+_NOT_LEADERS = frozenset({
+    "a", "an", "the", "this", "that", "these", "why", "how", "what", "when", "who", "after",
+    "before", "in", "on", "at", "as", "for", "with", "from", "by", "new", "more", "most", "top",
+    "breaking", "watch", "live", "exclusive", "update", "opinion", "analysis", "report",
+    "reports", "study", "stocks", "shares", "markets", "oil", "gold", "police", "officials",
+    "lawmakers", "scientists", "researchers", "experts", "investors", "court", "judge",
+    "government", "voters",
+})
+# fmt: on
+"""Capitalised first words of English headlines that are no name (articles, labels, the generic
+actors of market and court reports)."""
 
 
-def subject(title: str) -> str:
-    """The leading subject of a headline, `이재명, …` or `윤희숙 “…”`: the first word when a comma
-    or a quoted statement follows it; "" when the headline does not open so. (Double quotes mark
-    speech in Korean headlines; single quotes mark terms, `태풍 '송다'`, and do not count.)"""
-    text = _TAG.sub(" ", plain(title)).casefold()
-    match = _SUBJECT.match(text)
-    return "" if match is None else _strip_particle(match.group(1))
+def subject(title: str, lead: str = "") -> str:
+    """The leading subject of a headline, "" when it has none. Korean: the first word when a comma
+    or a quoted statement follows it, `이재명, …` or `윤희숙 “…”` (double quotes mark speech;
+    single quotes mark terms, `태풍 '송다'`, and do not count). English: the first word when it is
+    a name, i.e. written with a capital in the lead too (`Tesla shares rise…` over `Tesla stock
+    jumped…`), not a sentence's capitalised first word (`Strong quake hits…`)."""
+    text = _TAG.sub(" ", plain(title))
+    match = _SUBJECT.match(text.casefold())
+    if match is not None:
+        return _strip_particle(match.group(1))
+    leader = _LATIN_LEADER.match(text)
+    if leader is None or leader.group(1).casefold() in _NOT_LEADERS:
+        return ""
+    name = leader.group(1)
+    return name.casefold() if re.search(rf"\b{re.escape(name)}\b", plain(lead)) else ""

@@ -35,6 +35,20 @@ SAME = [
         "한은, 기준금리 3.5%로 올려…7차례 연속 인상",
         "한국은행이 13일 기준금리를 0.25%포인트 올려 연 3.50%로 결정했다.",
     ),
+    (  # English, headlines led by other words: neither is a name the other item lacks
+        "Bank of England cuts interest rates to 4%",
+        "The Bank of England lowered its key interest rate by a quarter point to 4% on Thursday.",
+        "BoE trims rates in narrow 5-4 vote",
+        "Britain's central bank cut borrowing costs to 4% after a second round of voting.",
+    ),
+    (
+        "Magnitude 7.1 earthquake strikes off Japan",
+        "A magnitude 7.1 earthquake struck off the coast of southern Japan on Thursday, the Japan "
+        "Meteorological Agency said.",
+        "Strong quake hits southern Japan, tsunami advisory issued",
+        "A strong 7.1-magnitude earthquake hit southern Japan on Thursday, prompting a tsunami "
+        "advisory, the Japan Meteorological Agency said.",
+    ),
 ]
 
 DIFFERENT = [
@@ -62,6 +76,18 @@ DIFFERENT = [
         "",
         "윤희숙 “이재명, 참고인 죽음에도 무슨 상관? 참 잔인하다”",
         "",
+    ),
+    (  # English: the same kind of news about another company
+        "Tesla shares rise 5% on delivery beat",
+        "Tesla stock jumped 5% after second-quarter deliveries beat estimates.",
+        "Ford shares rise 5% on strong truck sales",
+        "Ford stock climbed 5% after the automaker reported strong F-150 sales.",
+    ),
+    (
+        "Microsoft to cut 9,000 jobs",
+        "Microsoft said it will lay off about 9,000 employees.",
+        "Intel to cut 15,000 jobs",
+        "Intel said it will lay off about 15,000 employees.",
     ),
     (  # two agencies' statements on one matter: short names do not make them one subject
         "한은, “가계부채 증가세 여전히 높아”…경고",
@@ -169,6 +195,22 @@ def test_headline_wordings_read_alike(one: str, other: str) -> None:
 )
 def test_subject_of_a_headline(title: str, expected: str) -> None:
     assert subject(title) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "lead", "expected"),
+    [
+        ("Tesla shares rise 5% on delivery beat", "Tesla stock jumped 5%.", "tesla"),
+        ("OpenAI's new model tops benchmarks", "On Monday OpenAI released a model.", "openai"),
+        ("Strong quake hits southern Japan", "A strong earthquake hit Japan.", ""),  # no name
+        ("The Fed holds rates", "The Fed held rates.", ""),
+        ("Stocks fall as yields climb", "Stocks fell on Monday.", ""),
+    ],
+)
+def test_subject_of_an_english_headline_is_a_name_its_lead_capitalises(
+    title: str, lead: str, expected: str
+) -> None:
+    assert subject(title, lead) == expected
 
 
 def test_hedged_figure_never_contradicts_the_exact_one() -> None:
