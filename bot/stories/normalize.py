@@ -165,6 +165,9 @@ _UNIT_ALIASES = {
 }
 _IGNORED_UNITS = frozenset({""})
 """Bare numbers (no unit, no 만/억 multiplier) are mostly dates and times: left out."""
+_BARE_DECIMAL = re.compile(r"\d{1,2}\.\d(?!\.?\d)")
+"""Except a figure with one decimal (a quake's magnitude `5.2`, a version `18.1`): no date or time
+is written so (`7.29`, `2022.07.30`, `5.1.3`)."""
 
 _PARTICLES = (
     "에서는",
@@ -301,14 +304,17 @@ def numbers(text: str) -> frozenset[str]:
     """Numbers with their units, normalised: `7922억 원` and `7922억원` are both `792200000000원`.
 
     A number with a 만/억/조 multiplier keeps its value even without a unit (`7922억`); a bare
-    number without unit or multiplier (a date, an hour) is left out.
+    number without unit or multiplier (a date, an hour) is left out, unless it has one decimal
+    (`magnitude 5.2`).
     """
     found: set[str] = set()
-    for match in _NUMBER.finditer(fold(text)):
+    folded = fold(text)
+    for match in _NUMBER.finditer(folded):
         figure, about, unit, hedge = match.groups()
         unit = _UNIT_ALIASES.get(unit or "", unit or "")
         value, has_mult = _number_value(figure)
-        if unit in _IGNORED_UNITS and not has_mult:
+        bare = unit in _IGNORED_UNITS and not has_mult
+        if bare and not _BARE_DECIMAL.match(folded, match.start(1)):
             continue
         # a hedged figure (`8만명대`) only matches the same hedge, never contradicts an exact one
         found.add(f"{value:.6g}{unit}" + ("~" if about or hedge else ""))

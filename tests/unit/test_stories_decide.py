@@ -103,6 +103,12 @@ DIFFERENT = [
         "진중권 작가와 김성회 정치연구소 소장이 매일 저녁 시사 현안을 두고 "
         "치열하게 맞붙는 한판승부, 오늘의 초대석 손님을 만나 이야기를 나눠봅니다.",
     ),
+    (  # two quakes of one day: a magnitude is a figure though it has no unit
+        "Magnitude 5.2 earthquake hits eastern Turkey",
+        "A magnitude 5.2 earthquake struck eastern Turkey on Monday, AFAD said.",
+        "Magnitude 6.1 earthquake hits western Turkey",
+        "A magnitude 6.1 earthquake struck western Turkey on Monday, AFAD said.",
+    ),
     (  # unrelated news of the same day
         "히틀러 손목시계 14억원 낙찰에…유대인 사회 '부글부글'",
         "히틀러의 것으로 알려진 손목시계가 미국 경매에서 낙찰되자 유대인 사회가 반발했다.",
@@ -211,6 +217,20 @@ def test_subject_of_an_english_headline_is_a_name_its_lead_capitalises(
     title: str, lead: str, expected: str
 ) -> None:
     assert subject(title, lead) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("규모 5.2 지진", {"5.2"}),
+        ("iOS 18.1 update", {"18.1"}),
+        ("7.29 부동산 대책", set()),  # a date
+        ("2022.07.30 발표", set()),
+        ("version 5.1.3", set()),
+    ],
+)
+def test_bare_figures_count_only_with_one_decimal(text: str, expected: set[str]) -> None:
+    assert numbers(text) == expected
 
 
 def test_hedged_figure_never_contradicts_the_exact_one() -> None:
