@@ -3,8 +3,9 @@
 Vetoes first: different stock tickers; near-identical headlines whose differing slot names another
 subject (a template: `아크 핀테크 ETF` / `아크 차세대 인터넷 ETF`); headlines led by two subjects
 (`이재명, …` / `윤희숙 “…”`); different money figures in the headlines, or different counts with
-no figure in common (a figure one outlet rounds, `14억` for `14억1000만`, is the same figure); a
-shared boilerplate lead under unrelated headlines. Then a linear score over `signals`:
+no figure in common (a figure one outlet rounds, `14억` for `14억1000만`, is the same figure);
+different dates in the headlines (a daily column, `[오늘의 운세] 12월 2일` / `12월 3일`); a shared
+boilerplate lead under unrelated headlines. Then a linear score over `signals`:
 similarities of title and lead (character n-grams), how much of each headline the other item
 contains, shared names of title and lead, and whether each headline's names appear in the other
 item at all (a rewritten headline still names its subject; another company's similar news does
@@ -55,6 +56,9 @@ introduction, a newsletter's opening), not one event."""
 TEMPLATE_SHARE = 0.75
 """Headlines sharing this share of their words around one differing slot are a template (daily ETF
 reports, `X, 장중 3% 이상 급등`): what fills the slot names the subject."""
+SHORT_TEMPLATE_SHARE = 0.5
+"""A short headline is a template at this share when one word differs (`[부고] 홍길동씨 별세` /
+`[부고] 김철수씨 별세`, `이재명 사퇴` / `한동훈 사퇴`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +160,8 @@ def _other_subjects(a: StoryFeatures, b: StoryFeatures) -> str | None:
     mentions (`아크 핀테크 ETF` / `아크 차세대 인터넷 ETF`) report the same kind of news about two
     subjects."""
     mine, theirs, share = _slots(a.title, b.title)
-    if not mine or not theirs or share < TEMPLATE_SHARE:
+    one_word_each = len(mine) == len(theirs) == 1 and share >= SHORT_TEMPLATE_SHARE
+    if not mine or not theirs or (share < TEMPLATE_SHARE and not one_word_each):
         return None
     only_mine = sorted(w for w in names(" ".join(mine)) if w not in b.compact_text)
     only_theirs = sorted(w for w in names(" ".join(theirs)) if w not in a.compact_text)
@@ -210,6 +215,8 @@ def explain(a: StoryFeatures, b: StoryFeatures) -> Verdict:
     differ = _figures_differ(a.title_numbers, b.title_numbers, MONEY_UNITS)
     if differ is None and not shared_numbers:
         differ = _figures_differ(a.title_numbers, b.title_numbers, COUNT_UNITS)
+    if a.title_dates and b.title_dates and not a.title_dates & b.title_dates:
+        differ = f"other days in the titles ({min(a.title_dates)} vs {min(b.title_dates)})"
     if differ:
         return Verdict(False, BIAS, differ, shared_numbers=shared_numbers)
 

@@ -15,6 +15,7 @@ from bot.stories.normalize import (
     clean_lead,
     clean_title,
     compact,
+    dates,
     names,
     ngrams,
     numbers,
@@ -88,6 +89,10 @@ class StoryFeatures:
     @cached_property
     def title_numbers(self) -> frozenset[str]:
         return numbers(self.title)
+
+    @cached_property
+    def title_dates(self) -> frozenset[str]:
+        return dates(self.title)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-able dict; `from_json` turns it back into an equal value."""

@@ -321,6 +321,15 @@ def numbers(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
+_DATE = re.compile(r"(?<!\d)(1[0-2]|0?[1-9])\s*월\s*(3[01]|[12]\d|0?[1-9])\s*일")
+
+
+def dates(text: str) -> frozenset[str]:
+    """Calendar dates written with month and day (`12월 2일` as `12/2`): a daily column's
+    headlines differ only by them."""
+    return frozenset(f"{int(m)}/{int(d)}" for m, d in _DATE.findall(text))
+
+
 def _strip_particle(word: str) -> str:
     for particle in _PARTICLES:
         if word.endswith(particle) and len(word) - len(particle) >= 2:

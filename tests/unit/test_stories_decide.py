@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from bot.stories import StoryFeatures, StoryIndex, StoryInput, explain, features, group, same_story
-from bot.stories.normalize import clean_title, numbers, subject
+from bot.stories.normalize import clean_title, dates, numbers, subject
 
 SAME = [
     (
@@ -102,6 +102,18 @@ DIFFERENT = [
         "이재갑 “지난 2년 반이 정치방역? 국민 무시 프레임” [한판승부]",
         "진중권 작가와 김성회 정치연구소 소장이 매일 저녁 시사 현안을 두고 "
         "치열하게 맞붙는 한판승부, 오늘의 초대석 손님을 만나 이야기를 나눠봅니다.",
+    ),
+    (  # a daily column: the date is all that differs
+        "[오늘의 운세] 12월 2일",
+        "쥐띠 오늘은 금전운이 좋습니다. 소띠 귀인을 만납니다.",
+        "[오늘의 운세] 12월 3일",
+        "쥐띠 새로운 일을 시작하기 좋습니다. 소띠 건강에 유의하세요.",
+    ),
+    (  # a short template, one name apart
+        "[부고] 홍길동씨 별세",
+        "홍길동씨 별세, 홍영희씨 부친상 = 2일 서울대병원 장례식장, 발인 4일",
+        "[부고] 김철수씨 별세",
+        "김철수씨 별세, 김민수씨 부친상 = 2일 삼성서울병원 장례식장, 발인 4일",
     ),
     (  # two quakes of one day: a magnitude is a figure though it has no unit
         "Magnitude 5.2 earthquake hits eastern Turkey",
@@ -231,6 +243,12 @@ def test_subject_of_an_english_headline_is_a_name_its_lead_capitalises(
 )
 def test_bare_figures_count_only_with_one_decimal(text: str, expected: set[str]) -> None:
     assert numbers(text) == expected
+
+
+def test_dates_read_month_and_day() -> None:
+    assert dates("[오늘의 운세] 12월 2일") == {"12/2"}
+    assert dates("2022년 7월 29일(금) 아크 ETF") == {"7/29"}
+    assert dates("30일 신규 확진 8만명") == frozenset(), "a day alone may be a count of days"
 
 
 def test_hedged_figure_never_contradicts_the_exact_one() -> None:
