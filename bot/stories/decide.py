@@ -1,15 +1,16 @@
 """The pure decision: are two items the same story? With the reason, for `/why` and for tests.
 
 Vetoes first: different stock tickers; near-identical headlines whose differing slot names another
-subject (a template: `아크 핀테크 ETF` / `아크 차세대 인터넷 ETF`); headlines led by two subjects
-(`이재명, …` / `윤희숙 “…”`); different money figures in the headlines, or different counts with
-no figure in common (a figure one outlet rounds, `14억` for `14억1000만`, is the same figure);
-different dates in the headlines (a daily column, `[오늘의 운세] 12월 2일` / `12월 3일`); a shared
-boilerplate lead under unrelated headlines. Then a linear score over `signals`:
-similarities of title and lead (character n-grams), how much of each headline the other item
-contains, shared names of title and lead, and whether each headline's names appear in the other
-item at all (a rewritten headline still names its subject; another company's similar news does
-not). The weights were fitted by logistic regression on the tuning half of
+subject (a template: `아크 핀테크 ETF` / `아크 차세대 인터넷 ETF`, `[부고] 홍길동씨 별세` / `[부고]
+김철수씨 별세`); headlines led by two subjects (`이재명, …` / `윤희숙 “…”`), or without a lead
+led by one subject and sharing nothing else (`尹대통령, 국무회의 주재` / `尹대통령, 비상계엄 선포`);
+different money figures in the headlines, or different counts with no figure in common (a figure
+one outlet rounds, `14억` for `14억1000만`, is the same figure); different dates in the headlines
+(a daily column, `[오늘의 운세] 12월 2일` / `12월 3일`); a shared boilerplate lead under unrelated
+headlines. Then a linear score over `signals`: similarities of title and lead (character
+n-grams), how much of each headline the other item contains, shared names of title and lead, and
+whether each headline's names appear in the other item at all (a rewritten headline still names
+its subject; another company's similar news does not). The weights were fitted by logistic regression on the tuning half of
 `tests/data/stories/labels.jsonl` (same-story pairs weighted 20:1, vetoed pairs left out) and
 rounded; THRESHOLD was chosen on the same half."""
 
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
 from bot.stories.features import StoryFeatures
-from bot.stories.normalize import names
+from bot.stories.normalize import compact, names, ngrams
 from bot.stories.short_names import spellings
 
 MIN_LEAD = 40
@@ -180,6 +181,18 @@ def _other_speakers(a: StoryFeatures, b: StoryFeatures) -> str | None:
     return f"other subjects ({a.subject} vs {b.subject})"
 
 
+def _other_acts(a: StoryFeatures, b: StoryFeatures) -> str | None:
+    """Headlines without a lead that share their subject and nothing else (`尹대통령, 국무회의
+    주재` / `尹대통령, 비상계엄 선포`) report two things one subject did."""
+    if not a.subject or a.subject != b.subject or min(len(a.lead), len(b.lead)) >= MIN_LEAD:
+        return None
+    mine = ngrams(compact(a.title).replace(a.subject, "", 1), 2)
+    theirs = ngrams(compact(b.title).replace(b.subject, "", 1), 2)
+    if mine and theirs and not mine & theirs:
+        return f"one subject, other acts ({a.subject})"
+    return None
+
+
 def _mentions(item: StoryFeatures, name: str) -> bool:
     """Whether `item` names `name` in any of its spellings (`한은` or `한국은행`)."""
     return any(spelling in item.compact_text for spelling in spellings(name))
@@ -209,7 +222,7 @@ def explain(a: StoryFeatures, b: StoryFeatures) -> Verdict:
     if a.tickers and b.tickers and not a.tickers & b.tickers:
         return Verdict(False, BIAS, f"different tickers ({min(a.tickers)} vs {min(b.tickers)})")
     shared_numbers = tuple(sorted(a.numbers & b.numbers))
-    subjects = _other_subjects(a, b) or _other_speakers(a, b)
+    subjects = _other_subjects(a, b) or _other_speakers(a, b) or _other_acts(a, b)
     if subjects:
         return Verdict(False, BIAS, subjects, shared_numbers=shared_numbers)
     differ = _figures_differ(a.title_numbers, b.title_numbers, MONEY_UNITS)

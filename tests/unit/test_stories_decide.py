@@ -103,6 +103,12 @@ DIFFERENT = [
         "진중권 작가와 김성회 정치연구소 소장이 매일 저녁 시사 현안을 두고 "
         "치열하게 맞붙는 한판승부, 오늘의 초대석 손님을 만나 이야기를 나눠봅니다.",
     ),
+    (  # headlines alone, one subject, two acts
+        "[속보] 尹대통령, 국무회의 주재",
+        "",
+        "[속보] 尹대통령, 비상계엄 선포",
+        "",
+    ),
     (  # a daily column: the date is all that differs
         "[오늘의 운세] 12월 2일",
         "쥐띠 오늘은 금전운이 좋습니다. 소띠 귀인을 만납니다.",
@@ -209,6 +215,7 @@ def test_headline_wordings_read_alike(one: str, other: str) -> None:
         ("[속보] 바이든, 코로나19 재확진", "바이든"),
         ("태풍 '송다' 영향에 한라산 100㎜ 폭우", ""),  # single quotes name, they do not quote
         ("소비 4개월 연속 감소", ""),
+        ("[속보] 尹대통령, 비상계엄 선포", "尹대통령"),  # a Hanja abbreviation leads too
     ],
 )
 def test_subject_of_a_headline(title: str, expected: str) -> None:
