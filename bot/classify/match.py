@@ -17,8 +17,10 @@ whose score reaches the topic's threshold.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Container, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from bot.classify.automaton import FIELDS, compile_rules, is_latin_alnum, normalize
@@ -182,7 +184,10 @@ class Classifier:
 
     @staticmethod
     def _scan(automaton: Any, index: int, text: str) -> tuple[list[Any], list[Any], list[Any]]:
-        normalized = normalize(text)
+        # `normalize` in two steps, keeping the text's case where folding kept every position
+        cased = " ".join(unicodedata.normalize("NFKC", text).split())
+        normalized = cased.casefold()
+        case_kept = len(cased) == len(normalized)
         # (start, -end, topic, phrase, points, alone): sorted, leftmost-longest
         hits: list[tuple[int, int, str, str, float, bool]] = []
         adjust: list[tuple[int, int, str, float, str]] = []
@@ -202,6 +207,8 @@ class Classifier:
                 continue
             if word and not _stands_alone(normalized, start, end):
                 found = tuple(hit for hit in found if not hit[3])
+            if found and case_kept and not cased[start : end + 1].isupper():
+                found = tuple(hit for hit in found if not is_acronym(hit[1]))
             for topic, phrase, points, _bounded, alone in found:
                 hits.append((start, -end, topic, phrase, points, alone))
             for topic, factor, label in adjusters:
@@ -268,6 +275,13 @@ class Classifier:
                     counted.append((topic, hit))
                 else:
                     counted.append((topic, Hit(phrase, hit.field, 0.0, hit.rule or ALONE_RULE)))
+
+
+@lru_cache(maxsize=4096)
+def is_acronym(phrase: str) -> bool:
+    """A phrase written in capitals only (`AI`, `GPU`, `HUG`) means the acronym only where the
+    text writes it so too: `Ai Weiwei` is a name, `hug` a word."""
+    return 2 <= len(phrase) <= 5 and phrase.isascii() and phrase.isalpha() and phrase.isupper()
 
 
 def _stands_alone(text: str, start: int, end: int) -> bool:

@@ -10,9 +10,9 @@ one outlet rounds, `14억` for `14억1000만`, is the same figure); different da
 headlines. Then a linear score over `signals`: similarities of title and lead (character
 n-grams), how much of each headline the other item contains, shared names of title and lead, and
 whether each headline's names appear in the other item at all (a rewritten headline still names
-its subject; another company's similar news does not). The weights were fitted by logistic regression on the tuning half of
-`tests/data/stories/labels.jsonl` (same-story pairs weighted 20:1, vetoed pairs left out) and
-rounded; THRESHOLD was chosen on the same half."""
+its subject; another company's similar news does not). The weights were fitted by logistic
+regression on the tuning half of `tests/data/stories/labels.jsonl` (same-story pairs weighted 20:1,
+vetoed pairs left out) and rounded; THRESHOLD was chosen on the same half."""
 
 from __future__ import annotations
 

@@ -117,7 +117,7 @@ def test_a_hangul_keyword_matches_inside_words(keyword: str, text: str) -> None:
     ("keyword", "text"),
     [
         ("AI", "ＡＩ 반도체 수출"),  # full-width letters, NFKC
-        ("AI", "ai chips are scarce"),  # case folding
+        ("Ai", "ai chips are scarce"),  # case folding
         ("ai", "AI chips are scarce"),  # the keyword is folded the same way
         ("ＡＩ", "AI chips"),
         ("저리 대출", "3조원 규모 저리  대출 출시"),  # runs of whitespace count as one space
@@ -128,6 +128,23 @@ def test_a_hangul_keyword_matches_inside_words(keyword: str, text: str) -> None:
 def test_text_and_keywords_are_nfkc_normalised_and_case_folded(keyword: str, text: str) -> None:
     classifier = Classifier([one_hit_rule("t", keyword)])
     assert classifier.classify(item(text)).topics == ("t",)
+
+
+@pytest.mark.parametrize(
+    ("keyword", "text", "hits"),
+    [
+        ("AI", "Ai Weiwei exhibition opens", False),  # a name
+        ("AI", "ai chips are scarce", False),
+        ("AI", "AI chips are scarce", True),
+        ("AI", "ＡＩ 반도체", True),  # full-width capitals are capitals
+        ("AI", "STRAẞE AI", True),  # folding changes the length before it: case not checked
+        ("HUG", "hug your children", False),
+        ("ai", "Ai Weiwei exhibition opens", True),  # a keyword in small letters folds
+    ],
+)
+def test_a_keyword_in_capitals_is_an_acronym(keyword: str, text: str, hits: bool) -> None:
+    classifier = Classifier([one_hit_rule("t", keyword)])
+    assert (classifier.classify(item(text)).topics == ("t",)) is hits
 
 
 def test_full_width_letters_still_obey_the_latin_boundary() -> None:
@@ -295,7 +312,7 @@ def test_reasons_name_the_keyword_as_written_and_the_field() -> None:
     filler = "x " * 120  # keeps the summary's and content's hits out of the 200-character lead
     result = Classifier([rule]).classify(
         item(
-            "ai 규제 논의",
+            "AI 규제 논의",
             filler + "machine learning",
             content=filler + "MACHINE LEARNING",
             image_alt="AI",
