@@ -365,8 +365,9 @@ def tickers(text: str, title: str) -> frozenset[str]:
 
 _SUBJECT = re.compile(r"^\s*([가-힣a-z一-鿿][가-힣a-z0-9一-鿿]{1,9})\s*(?:,|(?=[\"“]))")
 """A first word, Hangul, Latin or a Hanja abbreviation (`尹대통령`), before a comma or a quote."""
-_LATIN_LEADER = re.compile(r"^\s*([A-Z][A-Za-z0-9&]*[a-z][A-Za-z0-9&]*)(?='s\b|\b)")
-"""An English headline's first word when it is a capitalised word (`Tesla`, `OpenAI`)."""
+_LATIN_LEADER = re.compile(r"^\s*([A-Z][A-Za-z0-9&]*[a-z][A-Za-z0-9&]*)\b(?![’']s\b)")
+"""An English headline's first word when it is a capitalised word (`Tesla`, `OpenAI`), and not a
+possessive, which qualifies the subject that follows (`Alphabet's Google`, `Musk's xAI`)."""
 # fmt: off
 _NOT_LEADERS = frozenset({
     "a", "an", "the", "this", "that", "these", "why", "how", "what", "when", "who", "after",

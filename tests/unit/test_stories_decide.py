@@ -226,7 +226,8 @@ def test_subject_of_a_headline(title: str, expected: str) -> None:
     ("title", "lead", "expected"),
     [
         ("Tesla shares rise 5% on delivery beat", "Tesla stock jumped 5%.", "tesla"),
-        ("OpenAI's new model tops benchmarks", "On Monday OpenAI released a model.", "openai"),
+        ("OpenAI unveils GPT-5", "On Monday OpenAI released GPT-5.", "openai"),
+        ("Alphabet's Google launches Gemini 3", "Alphabet's Google released it.", ""),
         ("Strong quake hits southern Japan", "A strong earthquake hit Japan.", ""),  # no name
         ("The Fed holds rates", "The Fed held rates.", ""),
         ("Stocks fall as yields climb", "Stocks fell on Monday.", ""),
