@@ -382,6 +382,17 @@ _NOT_LEADERS = frozenset({
 actors of market and court reports)."""
 
 
+# fmt: off
+_COLLECTIVE_SUBJECTS = frozenset({
+    "정부", "당국", "금융당국", "방역당국", "보건당국", "당정", "당정대", "여야", "여당", "야당",
+    "정치권", "업계", "재계", "경제계", "전문가", "전문가들", "외신", "증권가", "시장", "학계",
+    "시민단체", "노동계",
+})
+# fmt: on
+"""Subjects that stand for a ministry, a party or a company the other headline names (`정부, …`
+beside `국토부, …`): no one subject, so never a reason to split."""
+
+
 def subject(title: str, lead: str = "") -> str:
     """The leading subject of a headline, "" when it has none. Korean: the first word when a comma
     or a quoted statement follows it, `이재명, …` or `윤희숙 “…”` (double quotes mark speech;
@@ -391,7 +402,8 @@ def subject(title: str, lead: str = "") -> str:
     text = _TAG.sub(" ", plain(title))
     match = _SUBJECT.match(text.casefold())
     if match is not None:
-        return _strip_particle(match.group(1))
+        found = _strip_particle(match.group(1))
+        return "" if found in _COLLECTIVE_SUBJECTS else found
     leader = _LATIN_LEADER.match(text)
     if leader is None or leader.group(1).casefold() in _NOT_LEADERS:
         return ""

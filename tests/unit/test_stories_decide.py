@@ -35,6 +35,12 @@ SAME = [
         "한은, 기준금리 3.5%로 올려…7차례 연속 인상",
         "한국은행이 13일 기준금리를 0.25%포인트 올려 연 3.50%로 결정했다.",
     ),
+    (  # the government beside the ministry that spoke for it
+        "국토부, 수도권 주택 공급 대책 발표…3기 신도시 조기 착공",
+        "국토교통부는 2일 수도권 주택 공급 확대 방안을 발표했다. 3기 신도시 착공 시기를 앞당긴다.",
+        "정부 “수도권에 5만가구 추가 공급”…부동산 대책 발표",
+        "정부가 수도권 집값 안정을 위해 5만가구를 추가 공급하는 내용의 주택 공급 대책을 내놨다.",
+    ),
     (  # English, headlines led by other words: neither is a name the other item lacks
         "Bank of England cuts interest rates to 4%",
         "The Bank of England lowered its key interest rate by a quarter point to 4% on Thursday.",
@@ -216,6 +222,7 @@ def test_headline_wordings_read_alike(one: str, other: str) -> None:
         ("태풍 '송다' 영향에 한라산 100㎜ 폭우", ""),  # single quotes name, they do not quote
         ("소비 4개월 연속 감소", ""),
         ("[속보] 尹대통령, 비상계엄 선포", "尹대통령"),  # a Hanja abbreviation leads too
+        ("정부 “수도권에 5만가구 추가 공급”", ""),  # a collective subject names no one
     ],
 )
 def test_subject_of_a_headline(title: str, expected: str) -> None:
