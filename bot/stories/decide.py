@@ -21,7 +21,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
 from bot.stories.features import StoryFeatures
 from bot.stories.normalize import compact, names, ngrams
-from bot.stories.short_names import spellings
+from bot.stories.subjects import spellings
 
 MIN_LEAD = 40
 """Leads shorter than this (empty summaries, photo captions) are not compared."""

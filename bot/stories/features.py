@@ -20,9 +20,9 @@ from bot.stories.normalize import (
     ngrams,
     numbers,
     reclean,
-    subject,
     tickers,
 )
+from bot.stories.subjects import subject
 
 LEAD_CHARS = 200
 """Characters of the body kept as the lead: outlets rewrite headlines but often share the lead."""

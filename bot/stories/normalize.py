@@ -250,9 +250,14 @@ def fold(text: str) -> str:
     return plain(text).casefold()
 
 
+def strip_labels(text: str) -> str:
+    """`text` without the bracketed labels outlets add to headlines (`[속보]`, `(종합)`)."""
+    return _TAG.sub(" ", text)
+
+
 def clean_title(title: str) -> str:
     """A headline without outlet labels, quotes and punctuation, words separated by one space."""
-    text = _TAG.sub(" ", plain(title))
+    text = strip_labels(plain(title))
     text = _QUOTES.sub(" ", text.casefold())
     return _SPACE.sub(" ", _NON_WORD.sub(" ", text)).strip()
 
@@ -330,7 +335,8 @@ def dates(text: str) -> frozenset[str]:
     return frozenset(f"{int(m)}/{int(d)}" for m, d in _DATE.findall(text))
 
 
-def _strip_particle(word: str) -> str:
+def strip_particle(word: str) -> str:
+    """`word` without a trailing particle (`한국은행이` -> `한국은행`), keeping two syllables."""
     for particle in _PARTICLES:
         if word.endswith(particle) and len(word) - len(particle) >= 2:
             return word[: -len(particle)]
@@ -345,7 +351,7 @@ def names(text: str) -> frozenset[str]:
     companies, agencies) without a morphological analyser.
     """
     folded = fold(text)
-    found = {_strip_particle(w) for w in _HANGUL_WORD.findall(folded)}
+    found = {strip_particle(w) for w in _HANGUL_WORD.findall(folded)}
     found |= set(_LATIN_WORD.findall(folded))
     return frozenset(sys.intern(w) for w in found if w not in _STOP_NAMES and len(w) >= 2)
 
@@ -361,51 +367,3 @@ def tickers(text: str, title: str) -> frozenset[str]:
     return frozenset(
         code for name, code in found if code not in _NOT_TICKERS and name.casefold() in headline
     )
-
-
-_SUBJECT = re.compile(r"^\s*([가-힣a-z一-鿿][가-힣a-z0-9一-鿿]{1,9})\s*(?:,|(?=[\"“]))")
-"""A first word, Hangul, Latin or a Hanja abbreviation (`尹대통령`), before a comma or a quote."""
-_LATIN_LEADER = re.compile(r"^\s*([A-Z][A-Za-z0-9&]*[a-z][A-Za-z0-9&]*)\b(?![’']s\b)")
-"""An English headline's first word when it is a capitalised word (`Tesla`, `OpenAI`), and not a
-possessive, which qualifies the subject that follows (`Alphabet's Google`, `Musk's xAI`)."""
-# fmt: off
-_NOT_LEADERS = frozenset({
-    "a", "an", "the", "this", "that", "these", "why", "how", "what", "when", "who", "after",
-    "before", "in", "on", "at", "as", "for", "with", "from", "by", "new", "more", "most", "top",
-    "breaking", "watch", "live", "exclusive", "update", "opinion", "analysis", "report",
-    "reports", "study", "stocks", "shares", "markets", "oil", "gold", "police", "officials",
-    "lawmakers", "scientists", "researchers", "experts", "investors", "court", "judge",
-    "government", "voters",
-})
-# fmt: on
-"""Capitalised first words of English headlines that are no name (articles, labels, the generic
-actors of market and court reports)."""
-
-
-# fmt: off
-_COLLECTIVE_SUBJECTS = frozenset({
-    "정부", "당국", "금융당국", "방역당국", "보건당국", "당정", "당정대", "여야", "여당", "야당",
-    "정치권", "업계", "재계", "경제계", "전문가", "전문가들", "외신", "증권가", "시장", "학계",
-    "시민단체", "노동계",
-})
-# fmt: on
-"""Subjects that stand for a ministry, a party or a company the other headline names (`정부, …`
-beside `국토부, …`): no one subject, so never a reason to split."""
-
-
-def subject(title: str, lead: str = "") -> str:
-    """The leading subject of a headline, "" when it has none. Korean: the first word when a comma
-    or a quoted statement follows it, `이재명, …` or `윤희숙 “…”` (double quotes mark speech;
-    single quotes mark terms, `태풍 '송다'`, and do not count). English: the first word when it is
-    a name, i.e. written with a capital in the lead too (`Tesla shares rise…` over `Tesla stock
-    jumped…`), not a sentence's capitalised first word (`Strong quake hits…`)."""
-    text = _TAG.sub(" ", plain(title))
-    match = _SUBJECT.match(text.casefold())
-    if match is not None:
-        found = _strip_particle(match.group(1))
-        return "" if found in _COLLECTIVE_SUBJECTS else found
-    leader = _LATIN_LEADER.match(text)
-    if leader is None or leader.group(1).casefold() in _NOT_LEADERS:
-        return ""
-    name = leader.group(1)
-    return name.casefold() if re.search(rf"\b{re.escape(name)}\b", plain(lead)) else ""

@@ -8,7 +8,8 @@ from dataclasses import replace
 import pytest
 
 from bot.stories import StoryFeatures, StoryIndex, StoryInput, explain, features, group, same_story
-from bot.stories.normalize import clean_title, dates, numbers, subject
+from bot.stories.normalize import clean_title, dates, numbers
+from bot.stories.subjects import subject
 
 SAME = [
     (

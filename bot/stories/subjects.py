@@ -1,0 +1,110 @@
+"""A headline's leading subject, and the spellings that name the same subject.
+
+A Korean headline names who acted or spoke first, then a comma or a quote (`이재명, …`, `윤희숙
+“…”`); an English one often opens with the name (`Tesla shares rise…`). Two headlines led by two
+subjects are two stories unless each item names the other's subject too; `한은` and `한국은행`
+are one subject.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.stories.normalize import plain, strip_labels, strip_particle
+
+_SHORT_NAMES = {
+    "한은": "한국은행",
+    "산은": "산업은행",
+    "금감원": "금융감독원",
+    "금융위": "금융위원회",
+    "공정위": "공정거래위원회",
+    "방통위": "방송통신위원회",
+    "선관위": "선거관리위원회",
+    "권익위": "국민권익위원회",
+    "인권위": "국가인권위원회",
+    "개인정보위": "개인정보보호위원회",
+    "기재부": "기획재정부",
+    "국토부": "국토교통부",
+    "산업부": "산업통상자원부",
+    "산자부": "산업통상자원부",
+    "과기정통부": "과학기술정보통신부",
+    "과기부": "과학기술정보통신부",
+    "복지부": "보건복지부",
+    "행안부": "행정안전부",
+    "고용부": "고용노동부",
+    "노동부": "고용노동부",
+    "문체부": "문화체육관광부",
+    "농식품부": "농림축산식품부",
+    "해수부": "해양수산부",
+    "중기부": "중소벤처기업부",
+    "여가부": "여성가족부",
+    "질병청": "질병관리청",
+    "식약처": "식품의약품안전처",
+    "공수처": "고위공직자범죄수사처",
+    "중대본": "중앙재난안전대책본부",
+    "헌재": "헌법재판소",
+    "대법": "대법원",
+    "국힘": "국민의힘",
+    "민주당": "더불어민주당",
+    "전경련": "전국경제인연합회",
+    "대한상의": "대한상공회의소",
+    "한전": "한국전력",
+    "현대차": "현대자동차",
+}
+"""The short names headlines give agencies, parties and companies (`한은`, `금감원`, `국힘`) and
+the names their leads spell out: headlines led by `한은` and by `한국은행` have one subject."""
+
+
+def spellings(name: str) -> tuple[str, ...]:
+    """Every spelling of `name`: its full name and each short one (`한국은행`, `한은`); `name`
+    alone when it has no other."""
+    full = _SHORT_NAMES.get(name, name)
+    return (full, *(short for short, long in _SHORT_NAMES.items() if long == full))
+
+
+_SUBJECT = re.compile(r"^\s*([가-힣a-z一-鿿][가-힣a-z0-9一-鿿]{1,9})\s*(?:,|(?=[\"“]))")
+"""A first word, Hangul, Latin or a Hanja abbreviation (`尹대통령`), before a comma or a quote."""
+_LATIN_LEADER = re.compile(r"^\s*([A-Z][A-Za-z0-9&]*[a-z][A-Za-z0-9&]*)\b(?![’']s\b)")
+"""An English headline's first word when it is a capitalised word (`Tesla`, `OpenAI`), and not a
+possessive, which qualifies the subject that follows (`Alphabet's Google`, `Musk's xAI`)."""
+# fmt: off
+_NOT_LEADERS = frozenset({
+    "a", "an", "the", "this", "that", "these", "why", "how", "what", "when", "who", "after",
+    "before", "in", "on", "at", "as", "for", "with", "from", "by", "new", "more", "most", "top",
+    "breaking", "watch", "live", "exclusive", "update", "opinion", "analysis", "report",
+    "reports", "study", "stocks", "shares", "markets", "oil", "gold", "police", "officials",
+    "lawmakers", "scientists", "researchers", "experts", "investors", "court", "judge",
+    "government", "voters",
+})
+# fmt: on
+"""Capitalised first words of English headlines that are no name (articles, labels, the generic
+actors of market and court reports)."""
+
+
+# fmt: off
+_COLLECTIVE_SUBJECTS = frozenset({
+    "정부", "당국", "금융당국", "방역당국", "보건당국", "당정", "당정대", "여야", "여당", "야당",
+    "정치권", "업계", "재계", "경제계", "전문가", "전문가들", "외신", "증권가", "시장", "학계",
+    "시민단체", "노동계",
+})
+# fmt: on
+"""Subjects that stand for a ministry, a party or a company the other headline names (`정부, …`
+beside `국토부, …`): no one subject, so never a reason to split."""
+
+
+def subject(title: str, lead: str = "") -> str:
+    """The leading subject of a headline, "" when it has none. Korean: the first word when a comma
+    or a quoted statement follows it, `이재명, …` or `윤희숙 “…”` (double quotes mark speech;
+    single quotes mark terms, `태풍 '송다'`, and do not count). English: the first word when it is
+    a name, i.e. written with a capital in the lead too (`Tesla shares rise…` over `Tesla stock
+    jumped…`), not a sentence's capitalised first word (`Strong quake hits…`)."""
+    text = strip_labels(plain(title))
+    match = _SUBJECT.match(text.casefold())
+    if match is not None:
+        found = strip_particle(match.group(1))
+        return "" if found in _COLLECTIVE_SUBJECTS else found
+    leader = _LATIN_LEADER.match(text)
+    if leader is None or leader.group(1).casefold() in _NOT_LEADERS:
+        return ""
+    name = leader.group(1)
+    return name.casefold() if re.search(rf"\b{re.escape(name)}\b", plain(lead)) else ""
