@@ -279,9 +279,10 @@ class Classifier:
 
 @lru_cache(maxsize=4096)
 def is_acronym(phrase: str) -> bool:
-    """A phrase written in capitals only (`AI`, `GPU`, `HUG`) means the acronym only where the
-    text writes it so too: `Ai Weiwei` is a name, `hug` a word."""
-    return 2 <= len(phrase) <= 5 and phrase.isascii() and phrase.isalpha() and phrase.isupper()
+    """A phrase of two or three capitals (`AI`, `GPU`, `HUG`) means the initialism only where the
+    text writes it so too: `Ai Weiwei` is a name, `hug` a word. Longer ones are left alone: house
+    styles write a pronounceable acronym as a word (`Nato`, `Nasa`)."""
+    return 2 <= len(phrase) <= 3 and phrase.isascii() and phrase.isalpha() and phrase.isupper()
 
 
 def _stands_alone(text: str, start: int, end: int) -> bool:
