@@ -62,7 +62,12 @@ class Compiled:
 
 def normalize(text: str) -> str:
     """NFKC, case-folded, every run of whitespace made one space."""
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    return spaced(text).casefold()
+
+
+def spaced(text: str) -> str:
+    """NFKC, every run of whitespace made one space: `normalize` before case folding."""
+    return " ".join(unicodedata.normalize("NFKC", text).split())
 
 
 @lru_cache(maxsize=4096)

@@ -17,13 +17,12 @@ whose score reaches the topic's threshold.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from bot.classify.automaton import FIELDS, compile_rules, is_latin_alnum, normalize
+from bot.classify.automaton import FIELDS, compile_rules, is_latin_alnum, normalize, spaced
 from bot.models import Classification, FeedItem, Reason, Tag, TopicRule, Veto
 
 LEAD_CHARS = 200
@@ -184,8 +183,8 @@ class Classifier:
 
     @staticmethod
     def _scan(automaton: Any, index: int, text: str) -> tuple[list[Any], list[Any], list[Any]]:
-        # `normalize` in two steps, keeping the text's case where folding kept every position
-        cased = " ".join(unicodedata.normalize("NFKC", text).split())
+        # `normalize` in its two steps, keeping the text's case where folding kept every position
+        cased = spaced(text)
         normalized = cased.casefold()
         case_kept = len(cased) == len(normalized)
         # (start, -end, topic, phrase, points, alone): sorted, leftmost-longest

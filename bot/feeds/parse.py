@@ -223,7 +223,7 @@ def _json_item(raw: dict[str, Any], source: str) -> FeedItem:
         title=title,
         summary=summary,
         content=content,
-        published=_iso_date(text("date_published") or text("date_modified")),
+        published=iso_date(text("date_published") or text("date_modified")),
         image=image,
         image_alt=inline.alt if inline else "",
         categories=tuple(str(t) for t in tags) if isinstance(tags, list) else (),
@@ -231,7 +231,8 @@ def _json_item(raw: dict[str, Any], source: str) -> FeedItem:
     )
 
 
-def _iso_date(value: str) -> datetime | None:
+def iso_date(value: str) -> datetime | None:
+    """An ISO 8601 date or time (`2026-03-02`, `…T09:30:00Z`), naive ones taken as UTC."""
     if not value:
         return None
     try:

@@ -17,7 +17,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from bot.feeds.parse import ParsedFeed, ParseError, item_key
+from bot.feeds.parse import ParsedFeed, ParseError, iso_date, item_key
 from bot.models import FeedItem
 from bot.text.html import first_image, html_to_text
 
@@ -94,10 +94,4 @@ def _published(value: Any) -> datetime | None:
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.strip())
-        except ValueError:
-            return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return None
+    return iso_date(value.strip()) if isinstance(value, str) else None

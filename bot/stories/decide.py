@@ -174,7 +174,7 @@ def _other_subjects(a: StoryFeatures, b: StoryFeatures) -> str | None:
 def _other_speakers(a: StoryFeatures, b: StoryFeatures) -> str | None:
     """Headlines led by two subjects (`이재명, …` / `윤희숙 “이재명…”`), one of whom the other item
     never mentions, report two people's (or bodies') statements or acts."""
-    if not a.subject or not b.subject or b.subject in spellings(a.subject):
+    if not a.subject or not b.subject or _one_subject(a, b):
         return None
     if _mentions(b, a.subject) and _mentions(a, b.subject):
         return None
@@ -184,13 +184,18 @@ def _other_speakers(a: StoryFeatures, b: StoryFeatures) -> str | None:
 def _other_acts(a: StoryFeatures, b: StoryFeatures) -> str | None:
     """Headlines without a lead that share their subject and nothing else (`尹대통령, 국무회의
     주재` / `尹대통령, 비상계엄 선포`) report two things one subject did."""
-    if not a.subject or a.subject != b.subject or min(len(a.lead), len(b.lead)) >= MIN_LEAD:
+    if not a.subject or not _one_subject(a, b) or min(len(a.lead), len(b.lead)) >= MIN_LEAD:
         return None
     mine = ngrams(compact(a.title).replace(a.subject, "", 1), 2)
     theirs = ngrams(compact(b.title).replace(b.subject, "", 1), 2)
     if mine and theirs and not mine & theirs:
         return f"one subject, other acts ({a.subject})"
     return None
+
+
+def _one_subject(a: StoryFeatures, b: StoryFeatures) -> bool:
+    """Whether the two headlines are led by one subject, in any of its spellings."""
+    return b.subject in spellings(a.subject)
 
 
 def _mentions(item: StoryFeatures, name: str) -> bool:

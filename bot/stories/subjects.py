@@ -55,11 +55,21 @@ _SHORT_NAMES = {
 the names their leads spell out: headlines led by `한은` and by `한국은행` have one subject."""
 
 
+def _spelling_table() -> dict[str, tuple[str, ...]]:
+    """Each full name and each short one, to all the spellings of that name."""
+    table: dict[str, tuple[str, ...]] = {}
+    for short, full in _SHORT_NAMES.items():
+        table[full] = (*table.get(full, (full,)), short)
+    return {name: table[_SHORT_NAMES.get(name, name)] for name in (*table, *_SHORT_NAMES)}
+
+
+_SPELLINGS = _spelling_table()
+
+
 def spellings(name: str) -> tuple[str, ...]:
     """Every spelling of `name`: its full name and each short one (`한국은행`, `한은`); `name`
-    alone when it has no other."""
-    full = _SHORT_NAMES.get(name, name)
-    return (full, *(short for short, long in _SHORT_NAMES.items() if long == full))
+    alone when it has no other. (Built once: the decision asks for each pair of subjects.)"""
+    return _SPELLINGS.get(name, (name,))
 
 
 _SUBJECT = re.compile(r"^\s*([가-힣a-z一-鿿][가-힣a-z0-9一-鿿]{1,9})\s*(?:,|(?=[\"“]))")
