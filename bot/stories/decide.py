@@ -4,13 +4,15 @@ Vetoes first: different stock tickers; near-identical headlines whose differing 
 subject (a template: `아크 핀테크 ETF` / `아크 차세대 인터넷 ETF`, `[부고] 홍길동씨 별세` / `[부고]
 김철수씨 별세`); headlines led by two subjects (`이재명, …` / `윤희숙 “…”`), or without a lead
 led by one subject and sharing nothing else (`尹대통령, 국무회의 주재` / `尹대통령, 비상계엄 선포`);
-different money figures in the headlines, or different counts with no figure in common (a figure
-one outlet rounds, `14억` for `14억1000만`, is the same figure); different dates in the headlines
-(a daily column, `[오늘의 운세] 12월 2일` / `12월 3일`); a shared boilerplate lead under unrelated
-headlines. Then a linear score over `signals`: similarities of title and lead (character
-n-grams), how much of each headline the other item contains, shared names of title and lead, and
-whether each headline's names appear in the other item at all (a rewritten headline still names
-its subject; another company's similar news does not). The weights were fitted by logistic
+different money figures in the headlines, or different measures (counts, shares, degrees,
+rainfall) with no figure in common (a figure one outlet rounds, `14억` for `14억1000만`, is the
+same figure); different dates in the headlines (a daily column, `[오늘의 운세] 12월 2일` / `12월
+3일`); prices moving opposite ways (`코스피 상승 마감` / `코스피 하락 마감`: two days' closes); a
+shared boilerplate lead under unrelated headlines. Then a linear score over `signals`:
+similarities of title and lead (character n-grams), how much of each headline the other item
+contains, shared names of title and lead, and whether each headline's names appear in the other
+item at all (a rewritten headline still names its subject; another company's similar news does
+not). The weights were fitted by logistic
 regression on the tuning half of `tests/data/stories/labels.jsonl` (same-story pairs weighted 20:1,
 vetoed pairs left out) and rounded; THRESHOLD was chosen on the same half."""
 
@@ -27,8 +29,7 @@ MIN_LEAD = 40
 """Leads shorter than this (empty summaries, photo captions) are not compared."""
 MONEY_UNITS = frozenset({"원", "달러", "유로", "엔", "위안"})
 """Different amounts of money in two headlines are two events (two deals, two insider sales)."""
-COUNT_UNITS = frozenset({"명", "%", ""})
-"""Different counts in two headlines are two events unless the items share some figure."""
+
 
 WEIGHTS = {
     "title": 9.5,
@@ -123,10 +124,13 @@ def _same_figure(x: str, y: str, unit: str) -> bool:
     return _rounds_to(fx, fy) or _rounds_to(fy, fx)
 
 
-def _figures_differ(a: frozenset[str], b: frozenset[str], units: frozenset[str]) -> str | None:
-    if not a or not b:
-        return None
+def _figures_differ(a: frozenset[str], b: frozenset[str], money: bool) -> str | None:
+    """Why the figures of two headlines make two events: different amounts of money (`money`), or
+    different measures of any other unit (`100명`, `35도`, `8만명대`)."""
+    units = {_unit(t) for t in a} & {_unit(t) for t in b}
     for unit in sorted(units):
+        if (unit in MONEY_UNITS) != money:
+            continue
         mine = {t for t in a if _unit(t) == unit}
         theirs = {t for t in b if _unit(t) == unit}
         if mine and theirs and not any(_same_figure(x, y, unit) for x in mine for y in theirs):
@@ -230,11 +234,13 @@ def explain(a: StoryFeatures, b: StoryFeatures) -> Verdict:
     subjects = _other_subjects(a, b) or _other_speakers(a, b) or _other_acts(a, b)
     if subjects:
         return Verdict(False, BIAS, subjects, shared_numbers=shared_numbers)
-    differ = _figures_differ(a.title_numbers, b.title_numbers, MONEY_UNITS)
+    differ = _figures_differ(a.title_numbers, b.title_numbers, money=True)
     if differ is None and not shared_numbers:
-        differ = _figures_differ(a.title_numbers, b.title_numbers, COUNT_UNITS)
+        differ = _figures_differ(a.title_numbers, b.title_numbers, money=False)
     if a.title_dates and b.title_dates and not a.title_dates & b.title_dates:
         differ = f"other days in the titles ({min(a.title_dates)} vs {min(b.title_dates)})"
+    if {a.title_direction, b.title_direction} == {"up", "down"}:
+        differ = f"prices moving opposite ways ({a.title_direction} vs {b.title_direction})"
     if differ:
         return Verdict(False, BIAS, differ, shared_numbers=shared_numbers)
 

@@ -16,6 +16,7 @@ from bot.stories.normalize import (
     clean_title,
     compact,
     dates,
+    direction,
     names,
     ngrams,
     numbers,
@@ -93,6 +94,10 @@ class StoryFeatures:
     @cached_property
     def title_dates(self) -> frozenset[str]:
         return dates(self.title)
+
+    @cached_property
+    def title_direction(self) -> str:
+        return direction(self.title)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-able dict; `from_json` turns it back into an equal value."""

@@ -335,6 +335,25 @@ def dates(text: str) -> frozenset[str]:
     return frozenset(f"{int(m)}/{int(d)}" for m, d in _DATE.findall(text))
 
 
+_RISING = re.compile(
+    r"상승|급등|반등|강세|오름세|higher|\b(?:rises?|rose|gains?|jumps?|surges?|climbs?)\b"
+)
+_FALLING = re.compile(
+    r"하락|급락|약세|내림세|떨어|lower|\b(?:falls?|fell|drops?|slides?|slumps?|declines?|sinks?"
+    r"|tumbles?|plunges?)\b"
+)
+
+
+def direction(title: str) -> str:
+    """Which way a folded headline says prices moved, `up` or `down`, or "" when it says neither
+    or both (`코스피 상승 마감` is up, `Stocks close lower` down). Quantities (`증가`, `감소`) are
+    not prices: a count that grew and one that shrank differ by their figures."""
+    rising, falling = _RISING.search(title), _FALLING.search(title)
+    if bool(rising) == bool(falling):
+        return ""
+    return "up" if rising else "down"
+
+
 def strip_particle(word: str) -> str:
     """`word` without a trailing particle (`한국은행이` -> `한국은행`), keeping two syllables."""
     for particle in _PARTICLES:

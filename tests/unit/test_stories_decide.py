@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from bot.stories import StoryFeatures, StoryIndex, StoryInput, explain, features, group, same_story
-from bot.stories.normalize import clean_title, dates, numbers
+from bot.stories.normalize import clean_title, dates, direction, numbers
 from bot.stories.subjects import subject
 
 SAME = [
@@ -55,6 +55,20 @@ SAME = [
         "Strong quake hits southern Japan, tsunami advisory issued",
         "A strong 7.1-magnitude earthquake hit southern Japan on Thursday, prompting a tsunami "
         "advisory, the Japan Meteorological Agency said.",
+    ),
+    (  # one session's close in two words for the same direction
+        "코스피, 외국인 매수에 상승 마감…2450선 회복",
+        "코스피가 외국인과 기관의 동반 매수에 힘입어 상승 마감했다. 29일 한국거래소에 따르면 "
+        "코스피는 전 거래일보다 15.2포인트 오른 2451.5에 장을 마쳤다.",
+        "코스피 1% 급등…2450선 회복",
+        "29일 코스피는 전 거래일보다 15.2포인트 오른 2451.5에 마감했다. 외국인과 기관이 "
+        "동반 매수에 나섰다.",
+    ),
+    (
+        "Nvidia shares fall after results",
+        "Nvidia stock fell 4% on Thursday after the chipmaker's quarterly results and guidance.",
+        "Nvidia slides as outlook disappoints investors",
+        "Shares of Nvidia slid 4% on Thursday after the chipmaker's results and guidance.",
     ),
 ]
 
@@ -133,6 +147,30 @@ DIFFERENT = [
         "A magnitude 5.2 earthquake struck eastern Turkey on Monday, AFAD said.",
         "Magnitude 6.1 earthquake hits western Turkey",
         "A magnitude 6.1 earthquake struck western Turkey on Monday, AFAD said.",
+    ),
+    (  # two days' closes of one index: the headlines move opposite ways
+        "코스피, 외국인 매수에 상승 마감…2450선 회복",
+        "코스피가 외국인과 기관의 동반 매수에 힘입어 상승 마감했다. 29일 한국거래소에 따르면 "
+        "코스피는 전 거래일보다 15.2포인트 오른 2451.5에 장을 마쳤다.",
+        "코스피, 기관 매도에 하락 마감…2430선 후퇴",
+        "코스피가 기관의 매도세에 하락 마감했다. 30일 한국거래소에 따르면 코스피는 전 "
+        "거래일보다 20.1포인트 내린 2431.4에 장을 마쳤다.",
+    ),
+    (
+        "Stocks close higher as tech rally extends",
+        "Wall Street closed higher on Monday as technology shares extended their rally, with the "
+        "Nasdaq up 1.2%.",
+        "Stocks close lower as tech rally fades",
+        "Wall Street closed lower on Tuesday as technology shares gave back gains, with the Nasdaq "
+        "down 0.8%.",
+    ),
+    (  # two days' forecasts: different measures (degrees) in the headlines
+        "[날씨] 전국 대체로 맑고 무더위…낮 최고 35도",
+        "월요일인 1일은 전국이 대체로 맑고 무더운 날씨가 이어지겠다. 기상청에 따르면 낮 "
+        "최고기온은 29~35도로 예상된다.",
+        "[날씨] 전국 곳곳 소나기…낮 최고 33도",
+        "화요일인 2일은 전국 곳곳에 소나기가 내리겠다. 기상청에 따르면 낮 최고기온은 28~33도로 "
+        "예상된다.",
     ),
     (  # unrelated news of the same day
         "히틀러 손목시계 14억원 낙찰에…유대인 사회 '부글부글'",
@@ -259,6 +297,21 @@ def test_subject_of_an_english_headline_is_a_name_its_lead_capitalises(
 )
 def test_bare_figures_count_only_with_one_decimal(text: str, expected: set[str]) -> None:
     assert numbers(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("코스피 상승 마감", "up"),
+        ("stocks close lower as tech rally fades", "down"),
+        ("nvidia slides as outlook disappoints", "down"),
+        ("코스피 상승 코스닥 하락 엇갈린 마감", ""),  # both ways: says no one direction
+        ("수출 증가 수입 감소", ""),  # quantities, not prices
+        ("한국은행 기준금리 동결", ""),
+    ],
+)
+def test_direction_of_a_headline(title: str, expected: str) -> None:
+    assert direction(title) == expected
 
 
 def test_dates_read_month_and_day() -> None:
