@@ -1,20 +1,25 @@
 """The pure decision: are two items the same story? With the reason, for `/why` and for tests.
 
-Vetoes first: different stock tickers; near-identical headlines whose differing slot names another
-subject (a template: `아크 핀테크 ETF` / `아크 차세대 인터넷 ETF`, `[부고] 홍길동씨 별세` / `[부고]
-김철수씨 별세`); headlines led by two subjects (`이재명, …` / `윤희숙 “…”`), or without a lead
-led by one subject and sharing nothing else (`尹대통령, 국무회의 주재` / `尹대통령, 비상계엄 선포`);
-different money figures in the headlines, or different measures (counts, shares, degrees,
-rainfall) with no figure in common (a figure one outlet rounds, `14억` for `14억1000만`, is the
-same figure); different dates in the headlines (a daily column, `[오늘의 운세] 12월 2일` / `12월
-3일`); prices moving opposite ways (`코스피 상승 마감` / `코스피 하락 마감`: two days' closes); a
-shared boilerplate lead under unrelated headlines. Then a linear score over `signals`:
-similarities of title and lead (character n-grams), how much of each headline the other item
-contains, shared names of title and lead, and whether each headline's names appear in the other
-item at all (a rewritten headline still names its subject; another company's similar news does
-not). The weights were fitted by logistic
-regression on the tuning half of `tests/data/stories/labels.jsonl` (same-story pairs weighted 20:1,
-vetoed pairs left out) and rounded; THRESHOLD was chosen on the same half."""
+Vetoes first, each a kind of news that looks alike and is not one event:
+- different stock tickers;
+- near-identical headlines whose differing slot names another subject (a template: `아크 핀테크
+  ETF` / `아크 차세대 인터넷 ETF`, `[부고] 홍길동씨 별세` / `[부고] 김철수씨 별세`);
+- headlines led by two subjects (`이재명, …` / `윤희숙 “…”`) or two places (`부산 아파트 화재…` /
+  `인천 공장 화재…`), or without a lead, led by one subject and sharing nothing else
+  (`尹대통령, 국무회의 주재` / `尹대통령, 비상계엄 선포`);
+- different money figures in the headlines, or different measures (counts, shares, degrees,
+  rainfall) with no figure in common; a figure one outlet rounds (`14억` for `14억1000만`) is the
+  same figure;
+- different dates in the headlines (a daily column, `[오늘의 운세] 12월 2일` / `12월 3일`), or
+  prices moving opposite ways (`코스피 상승 마감` / `코스피 하락 마감`: two days' closes);
+- a shared boilerplate lead under unrelated headlines.
+
+Then a linear score over `signals`: similarities of title and lead (character n-grams), how much
+of each headline the other item contains, shared names of title and lead, and whether each
+headline's names appear in the other item at all (a rewritten headline still names its subject;
+another company's similar news does not). The weights were fitted by logistic regression on the
+tuning half of `tests/data/stories/labels.jsonl` (same-story pairs weighted 20:1, vetoed pairs left
+out) and rounded; THRESHOLD was chosen on the same half."""
 
 from __future__ import annotations
 
@@ -197,6 +202,16 @@ def _other_acts(a: StoryFeatures, b: StoryFeatures) -> str | None:
     return None
 
 
+def _other_places(a: StoryFeatures, b: StoryFeatures) -> str | None:
+    """Headlines led by two places neither item mentions again (`부산 아파트 화재…` / `인천 공장
+    화재…`) report two local events."""
+    if not a.place or not b.place or a.place == b.place:
+        return None
+    if a.place in b.compact_text or b.place in a.compact_text:
+        return None
+    return f"other places ({a.place} vs {b.place})"
+
+
 def _one_subject(a: StoryFeatures, b: StoryFeatures) -> bool:
     """Whether the two headlines are led by one subject, in any of its spellings."""
     return b.subject in spellings(a.subject)
@@ -231,7 +246,9 @@ def explain(a: StoryFeatures, b: StoryFeatures) -> Verdict:
     if a.tickers and b.tickers and not a.tickers & b.tickers:
         return Verdict(False, BIAS, f"different tickers ({min(a.tickers)} vs {min(b.tickers)})")
     shared_numbers = tuple(sorted(a.numbers & b.numbers))
-    subjects = _other_subjects(a, b) or _other_speakers(a, b) or _other_acts(a, b)
+    subjects = (
+        _other_subjects(a, b) or _other_speakers(a, b) or _other_acts(a, b) or _other_places(a, b)
+    )
     if subjects:
         return Verdict(False, BIAS, subjects, shared_numbers=shared_numbers)
     differ = _figures_differ(a.title_numbers, b.title_numbers, money=True)

@@ -23,6 +23,7 @@ from bot.stories.normalize import (
     reclean,
     tickers,
 )
+from bot.stories.places import leading_place
 from bot.stories.subjects import subject
 
 LEAD_CHARS = 200
@@ -98,6 +99,11 @@ class StoryFeatures:
     @cached_property
     def title_direction(self) -> str:
         return direction(self.title)
+
+    @cached_property
+    def place(self) -> str:
+        """The place the headline opens with (`부산 아파트 화재…`), "" if none."""
+        return leading_place(self.title)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-able dict; `from_json` turns it back into an equal value."""

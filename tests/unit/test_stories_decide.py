@@ -9,6 +9,7 @@ import pytest
 
 from bot.stories import StoryFeatures, StoryIndex, StoryInput, explain, features, group, same_story
 from bot.stories.normalize import clean_title, dates, direction, numbers
+from bot.stories.places import leading_place
 from bot.stories.subjects import subject
 
 SAME = [
@@ -55,6 +56,12 @@ SAME = [
         "Strong quake hits southern Japan, tsunami advisory issued",
         "A strong 7.1-magnitude earthquake hit southern Japan on Thursday, prompting a tsunami "
         "advisory, the Japan Meteorological Agency said.",
+    ),
+    (  # a province and its county lead: each item names the other's place
+        "[속보] 경북 영덕 산불 확산…주민 대피령",
+        "경북 영덕군에서 발생한 산불이 강풍을 타고 번지면서 주민 대피령이 내려졌다.",
+        "영덕 산불, 강풍 타고 확산…주민 수백명 대피",
+        "경북 영덕에서 난 산불이 강풍에 번지며 주민 수백 명이 대피했다.",
     ),
     (  # one session's close in two words for the same direction
         "코스피, 외국인 매수에 상승 마감…2450선 회복",
@@ -147,6 +154,14 @@ DIFFERENT = [
         "A magnitude 5.2 earthquake struck eastern Turkey on Monday, AFAD said.",
         "Magnitude 6.1 earthquake hits western Turkey",
         "A magnitude 6.1 earthquake struck western Turkey on Monday, AFAD said.",
+    ),
+    (  # local news, one template, two places
+        "부산 아파트 화재…1명 사망",
+        "2일 오전 3시께 부산 해운대구의 한 아파트에서 불이 나 주민 1명이 숨졌다. 소방당국은 화재 "
+        "원인을 조사하고 있다.",
+        "인천 공장 화재…1명 사망",
+        "2일 오후 인천 서구의 한 공장에서 불이 나 근로자 1명이 숨졌다. 소방당국은 화재 원인을 "
+        "조사하고 있다.",
     ),
     (  # two days' closes of one index: the headlines move opposite ways
         "코스피, 외국인 매수에 상승 마감…2450선 회복",
@@ -312,6 +327,23 @@ def test_bare_figures_count_only_with_one_decimal(text: str, expected: set[str])
 )
 def test_direction_of_a_headline(title: str, expected: str) -> None:
     assert direction(title) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("부산 아파트 화재 1명 사망", "부산"),
+        ("영덕군 산불 확산", "영덕"),
+        ("부산서 규모 3.1 지진", "부산"),
+        ("충청남도 호우경보", "충청남도"),
+        ("화성 탐사선 착륙 성공", ""),  # Mars, not the city
+        ("전주 대비 2% 상승", ""),  # the week before, not the city
+        ("아파트 화재 1명 사망", ""),
+        ("", ""),
+    ],
+)
+def test_leading_place_of_a_headline(title: str, expected: str) -> None:
+    assert leading_place(title) == expected
 
 
 def test_dates_read_month_and_day() -> None:
