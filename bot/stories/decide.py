@@ -6,7 +6,8 @@ Vetoes first, each a kind of news that looks alike and is not one event:
   ETF` / `아크 차세대 인터넷 ETF`, `[부고] 홍길동씨 별세` / `[부고] 김철수씨 별세`);
 - headlines led by two subjects (`이재명, …` / `윤희숙 “…”`) or two places (`부산 아파트 화재…` /
   `인천 공장 화재…`), or without a lead, led by one subject and sharing nothing else
-  (`尹대통령, 국무회의 주재` / `尹대통령, 비상계엄 선포`);
+  (`尹대통령, 국무회의 주재` / `尹대통령, 비상계엄 선포`), or led by one subject and each quoting
+  a term the other item never names (two games of one publisher);
 - different money figures in the headlines, or different measures (counts, shares, degrees,
   rainfall) with no figure in common; a figure one outlet rounds (`14억` for `14억1000만`) is the
   same figure;
@@ -202,6 +203,29 @@ def _other_acts(a: StoryFeatures, b: StoryFeatures) -> str | None:
     return None
 
 
+def _other_things(a: StoryFeatures, b: StoryFeatures) -> str | None:
+    """Headlines led by one subject, each quoting a term the other item never names
+    (`컴투스홀딩스, ‘별이되어라’ 업데이트` / `컴투스홀딩스, ‘슈퍼스타즈’ 이벤트`), report what the
+    subject did with two things: two games, two films, two products."""
+    if not a.subject or not _one_subject(a, b):
+        return None
+    mine = _unnamed(a.quoted, b)
+    theirs = _unnamed(b.quoted, a)
+    if mine and theirs:
+        return f"one subject, other things quoted ({mine} vs {theirs})"
+    return None
+
+
+def _unnamed(terms: tuple[str, ...], other: StoryFeatures) -> str:
+    """The first of `terms` that `other` does not name (some name of the term is missing from it:
+    `마블 퓨처파이트` beside `넷마블`), "" if there is none."""
+    for term in terms:
+        found = names(term)
+        if found and not all(name in other.compact_text for name in found):
+            return term
+    return ""
+
+
 def _other_places(a: StoryFeatures, b: StoryFeatures) -> str | None:
     """Headlines led by two places neither item mentions again (`부산 아파트 화재…` / `인천 공장
     화재…`) report two local events."""
@@ -247,7 +271,11 @@ def explain(a: StoryFeatures, b: StoryFeatures) -> Verdict:
         return Verdict(False, BIAS, f"different tickers ({min(a.tickers)} vs {min(b.tickers)})")
     shared_numbers = tuple(sorted(a.numbers & b.numbers))
     subjects = (
-        _other_subjects(a, b) or _other_speakers(a, b) or _other_acts(a, b) or _other_places(a, b)
+        _other_subjects(a, b)
+        or _other_speakers(a, b)
+        or _other_acts(a, b)
+        or _other_things(a, b)
+        or _other_places(a, b)
     )
     if subjects:
         return Verdict(False, BIAS, subjects, shared_numbers=shared_numbers)

@@ -24,18 +24,19 @@ from bot.stories.normalize import (
     tickers,
 )
 from bot.stories.places import leading_place
-from bot.stories.subjects import subject
+from bot.stories.subjects import quoted, subject
 
 LEAD_CHARS = 200
 """Characters of the body kept as the lead: outlets rewrite headlines but often share the lead."""
-FORMAT = 4
-"""4: counts in words, court-style months and results shorthand in `canonical` wording too
-(`두 배` as `2배`, `징역 6월` as `징역 6개월`, `영업익` as `영업이익`); tickers only of names in the
-headline. 3: title and lead in `canonical` wording (`美` as `미국`, `줄어` as `감소`, `사흘` as
-`3일`) and the headline's subject. 2: no MinHash signature (the index searches by rare tokens).
-Formats 1 to 3 are still read: their title and lead are put in this wording and their names
-recomputed; their figures and tickers stay as stored, and the subject of formats 1 and 2 is unknown
-(never a reason to split)."""
+FORMAT = 5
+"""5: the terms the headline quotes. 4: counts in words, court-style months and results
+shorthand in `canonical` wording too (`두 배` as `2배`, `징역 6월` as `징역 6개월`, `영업익` as
+`영업이익`); tickers only of names in the headline. 3: title and lead in `canonical` wording
+(`美` as `미국`, `줄어` as `감소`, `사흘` as `3일`) and the headline's subject. 2: no MinHash
+signature (the index searches by rare tokens). Formats 1 to 4 are still read: the title and lead
+of 1 to 3 are put in this wording and their names recomputed; figures and tickers stay as stored;
+what an older format lacks (the subject of 1 and 2, the quoted terms of 1 to 4) is unknown, never
+a reason to split."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,8 @@ class StoryFeatures:
     """Stock tickers in parentheses: different tickers are different companies."""
     subject: str = ""
     """The headline's leading subject (`이재명, …`, `윤희숙 “…”`), "" if it has none."""
+    quoted: tuple[str, ...] = ()
+    """The terms the headline sets off in single quotes or title marks (`‘별이되어라’`)."""
 
     @property
     def search_tokens(self) -> frozenset[str]:
@@ -116,11 +119,12 @@ class StoryFeatures:
             "lead_names": sorted(self.lead_names),
             "tickers": sorted(self.tickers),
             "subject": self.subject,
+            "quoted": list(self.quoted),
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> StoryFeatures:
-        """The value `to_json` wrote; formats 1 to 3 are brought to this one's wording (FORMAT).
+        """The value `to_json` wrote; older formats are brought to this one's wording (FORMAT).
 
         Raises ValueError for an unknown format, so that the caller recomputes from the text.
         """
@@ -135,7 +139,7 @@ class StoryFeatures:
                 tickers=frozenset(data["tickers"]),
                 subject=str(data["subject"]) if data.get("v") == 3 else "",
             )
-        if data.get("v") != FORMAT:
+        if data.get("v") not in (4, FORMAT):
             raise ValueError(f"stories: unknown features format {data.get('v')!r}")
         return cls(
             title=str(data["title"]),
@@ -145,6 +149,7 @@ class StoryFeatures:
             lead_names=frozenset(data["lead_names"]),
             tickers=frozenset(data["tickers"]),
             subject=str(data["subject"]),
+            quoted=tuple(str(term) for term in data.get("quoted", ())),
         )
 
 
@@ -161,4 +166,5 @@ def features(title: str, text: str) -> StoryFeatures:
         lead_names=names(lead),
         tickers=tickers(title, title) | tickers(text[: LEAD_CHARS + 80], title),
         subject=subject(title, text[: LEAD_CHARS + 80]),
+        quoted=quoted(title),
     )

@@ -1,9 +1,10 @@
-"""A headline's leading subject, and the spellings that name the same subject.
+"""A headline's leading subject, the spellings that name the same subject, and the terms it quotes.
 
 A Korean headline names who acted or spoke first, then a comma or a quote (`이재명, …`, `윤희숙
 “…”`); an English one often opens with the name (`Tesla shares rise…`). Two headlines led by two
 subjects are two stories unless each item names the other's subject too; `한은` and `한국은행`
-are one subject.
+are one subject. Single quotes and title marks set off what the subject acted on, a product, a
+game, a film or a term (`컴투스홀딩스, ‘별이되어라’ 업데이트`).
 """
 
 from __future__ import annotations
@@ -118,3 +119,12 @@ def subject(title: str, lead: str = "") -> str:
         return ""
     name = leader.group(1)
     return name.casefold() if re.search(rf"\b{re.escape(name)}\b", plain(lead)) else ""
+
+
+_QUOTED = re.compile(r"(?<![A-Za-z])[‘'「『《〈<]([^‘’'」』》〉<>]{2,40})[’'」』》〉>](?![A-Za-z])")
+"""A term in single quotes or title marks; an apostrophe inside a word (`Apple's`) opens none."""
+
+
+def quoted(title: str) -> tuple[str, ...]:
+    """The terms a headline sets off in single quotes or title marks, folded, in order."""
+    return tuple(term.strip().casefold() for term in _QUOTED.findall(plain(title)))

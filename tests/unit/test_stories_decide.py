@@ -10,7 +10,7 @@ import pytest
 from bot.stories import StoryFeatures, StoryIndex, StoryInput, explain, features, group, same_story
 from bot.stories.normalize import clean_title, dates, direction, numbers
 from bot.stories.places import leading_place
-from bot.stories.subjects import subject
+from bot.stories.subjects import quoted, subject
 
 SAME = [
     (
@@ -62,6 +62,12 @@ SAME = [
         "경북 영덕군에서 발생한 산불이 강풍을 타고 번지면서 주민 대피령이 내려졌다.",
         "영덕 산불, 강풍 타고 확산…주민 수백명 대피",
         "경북 영덕에서 난 산불이 강풍에 번지며 주민 수백 명이 대피했다.",
+    ),
+    (  # one subject, two quoted terms, each item naming the other's
+        "삼성전자, ‘갤럭시 S26’ 공개…AI 기능 강화",
+        "삼성전자가 2일 갤럭시 언팩 행사에서 AI폰 갤럭시 S26을 공개했다. AI 기능을 강화했다.",
+        "삼성전자, ‘AI폰’ 시대 연다…갤럭시 S26 공개",
+        "삼성전자가 2일 갤럭시 언팩에서 갤럭시 S26을 공개하며 AI폰 시대를 열었다.",
     ),
     (  # one session's close in two words for the same direction
         "코스피, 외국인 매수에 상승 마감…2450선 회복",
@@ -154,6 +160,13 @@ DIFFERENT = [
         "A magnitude 5.2 earthquake struck eastern Turkey on Monday, AFAD said.",
         "Magnitude 6.1 earthquake hits western Turkey",
         "A magnitude 6.1 earthquake struck western Turkey on Monday, AFAD said.",
+    ),
+    (  # one publisher, two games
+        "넷마블, ‘세븐나이츠’ 출시 5주년 대규모 업데이트",
+        "넷마블이 모바일 게임 세븐나이츠의 출시 5주년을 맞아 신규 영웅과 이벤트를 선보인다고 "
+        "2일 밝혔다.",
+        "넷마블, ‘마블 퓨처파이트’ 신규 캐릭터 업데이트",
+        "넷마블이 모바일 게임 마블 퓨처파이트에 신규 캐릭터와 이벤트를 추가한다고 2일 밝혔다.",
     ),
     (  # local news, one template, two places
         "부산 아파트 화재…1명 사망",
@@ -346,6 +359,20 @@ def test_leading_place_of_a_headline(title: str, expected: str) -> None:
     assert leading_place(title) == expected
 
 
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("컴투스, ‘서머너즈 워’ 업데이트", ("서머너즈 워",)),
+        ("《오징어 게임》 시즌2 공개", ("오징어 게임",)),
+        ("&#039;인사 번복&#039; 경무관 징계", ("인사 번복",)),
+        ("Apple's 'Glowtime' event: what to expect", ("glowtime",)),  # an apostrophe opens none
+        ("Apple's new iPhone", ()),
+    ],
+)
+def test_quoted_terms_of_a_headline(title: str, expected: tuple[str, ...]) -> None:
+    assert quoted(title) == expected
+
+
 def test_dates_read_month_and_day() -> None:
     assert dates("[오늘의 운세] 12월 2일") == {"12/2"}
     assert dates("2022년 7월 29일(금) 아크 ETF") == {"7/29"}
@@ -373,6 +400,13 @@ def test_features_of_older_formats_still_read() -> None:
     assert StoryFeatures.from_json(second) == unknown_subject
     with pytest.raises(ValueError, match="stories: unknown features format"):
         StoryFeatures.from_json(item.to_json() | {"v": 99})
+
+
+def test_format_4_has_no_quoted_terms_and_keeps_the_rest() -> None:
+    item = features("넷마블, ‘세븐나이츠’ 대규모 업데이트", "넷마블이 세븐나이츠를 업데이트했다.")
+    assert item.quoted == ("세븐나이츠",)
+    stored = {k: v for k, v in item.to_json().items() if k != "quoted"} | {"v": 4}
+    assert StoryFeatures.from_json(stored) == replace(item, quoted=())
 
 
 def test_format_3_keeps_its_subject_and_takes_the_new_wording() -> None:
