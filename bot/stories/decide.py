@@ -196,8 +196,8 @@ def _other_acts(a: StoryFeatures, b: StoryFeatures) -> str | None:
     주재` / `尹대통령, 비상계엄 선포`) report two things one subject did."""
     if not a.subject or not _one_subject(a, b) or min(len(a.lead), len(b.lead)) >= MIN_LEAD:
         return None
-    mine = ngrams(compact(a.title).replace(a.subject, "", 1), 2)
-    theirs = ngrams(compact(b.title).replace(b.subject, "", 1), 2)
+    mine = ngrams(compact(a.title).replace(compact(a.subject), "", 1), 2)
+    theirs = ngrams(compact(b.title).replace(compact(b.subject), "", 1), 2)
     if mine and theirs and not mine & theirs:
         return f"one subject, other acts ({a.subject})"
     return None
@@ -237,13 +237,17 @@ def _other_places(a: StoryFeatures, b: StoryFeatures) -> str | None:
 
 
 def _one_subject(a: StoryFeatures, b: StoryFeatures) -> bool:
-    """Whether the two headlines are led by one subject, in any of its spellings."""
-    return b.subject in spellings(a.subject)
+    """Whether the two headlines are led by one subject, in any of its spellings, or by one name
+    and a longer one ending in it (`Milton`, `Hurricane Milton`)."""
+    if b.subject in spellings(a.subject):
+        return True
+    shorter, longer = sorted((a.subject, b.subject), key=len)
+    return " " in longer and longer.endswith(f" {shorter}")
 
 
 def _mentions(item: StoryFeatures, name: str) -> bool:
-    """Whether `item` names `name` in any of its spellings (`한은` or `한국은행`)."""
-    return any(spelling in item.compact_text for spelling in spellings(name))
+    """Whether `item` names `name` in any of its spellings (`한은` or `한국은행`), any spacing."""
+    return any(compact(spelling) in item.compact_text for spelling in spellings(name))
 
 
 def signals(a: StoryFeatures, b: StoryFeatures) -> dict[str, float]:

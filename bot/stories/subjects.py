@@ -51,9 +51,14 @@ _SHORT_NAMES = {
     "대한상의": "대한상공회의소",
     "한전": "한국전력",
     "현대차": "현대자동차",
+    "fed": "federal reserve",
+    "ecb": "european central bank",
+    "boe": "bank of england",
+    "boj": "bank of japan",
 }
-"""The short names headlines give agencies, parties and companies (`한은`, `금감원`, `국힘`) and
-the names their leads spell out: headlines led by `한은` and by `한국은행` have one subject."""
+"""The short names headlines give agencies, parties and companies (`한은`, `금감원`, `국힘`,
+`Fed`) and the names their leads spell out: headlines led by `한은` and by `한국은행` have one
+subject."""
 
 
 def _spelling_table() -> dict[str, tuple[str, ...]]:
@@ -78,6 +83,9 @@ _SUBJECT = re.compile(r"^\s*([가-힣a-z一-鿿][가-힣a-z0-9一-鿿]{1,9})\s*(
 _LATIN_LEADER = re.compile(r"^\s*([A-Z][A-Za-z0-9&]*[a-z][A-Za-z0-9&]*)\b(?![’']s\b)")
 """An English headline's first word when it is a capitalised word (`Tesla`, `OpenAI`), and not a
 possessive, which qualifies the subject that follows (`Alphabet's Google`, `Musk's xAI`)."""
+_LATIN_NAME_WORD = re.compile(r"\s+((?:of\s+(?:the\s+)?)?[A-Z][A-Za-z0-9&]*)\b(?![’']s\b)")
+"""A further capitalised word of a name (`Federal Reserve`, `Hurricane Milton`, `Bank of
+England`)."""
 # fmt: off
 _NOT_LEADERS = frozenset({
     "a", "an", "the", "this", "that", "these", "why", "how", "what", "when", "who", "after",
@@ -108,7 +116,9 @@ def subject(title: str, lead: str = "") -> str:
     or a quoted statement follows it, `이재명, …` or `윤희숙 “…”` (double quotes mark speech;
     single quotes mark terms, `태풍 '송다'`, and do not count). English: the first word when it is
     a name, i.e. written with a capital in the lead too (`Tesla shares rise…` over `Tesla stock
-    jumped…`), not a sentence's capitalised first word (`Strong quake hits…`)."""
+    jumped…`), not a sentence's capitalised first word (`Strong quake hits…`), with the capitalised
+    words after it that the lead writes with it (`Federal Reserve`, `Hurricane Milton`; a headline
+    in title case, `Fed Cuts Rates`, stops where the lead's wording does)."""
     text = strip_labels(plain(title))
     match = _SUBJECT.match(text.casefold())
     if match is not None:
@@ -117,8 +127,14 @@ def subject(title: str, lead: str = "") -> str:
     leader = _LATIN_LEADER.match(text)
     if leader is None or leader.group(1).casefold() in _NOT_LEADERS:
         return ""
+    lead = plain(lead)
     name = leader.group(1)
-    return name.casefold() if re.search(rf"\b{re.escape(name)}\b", plain(lead)) else ""
+    if not re.search(rf"\b{re.escape(name)}\b", lead):
+        return ""
+    at = leader.end()
+    while (word := _LATIN_NAME_WORD.match(text, at)) and f"{name} {word.group(1)}" in lead:
+        name, at = f"{name} {word.group(1)}", word.end()
+    return name.casefold()
 
 
 _QUOTED = re.compile(r"(?<![A-Za-z])[‘'「『《〈<]([^‘’'」』》〉<>]{2,40})[’'」』》〉>](?![A-Za-z])")

@@ -57,6 +57,22 @@ SAME = [
         "A strong 7.1-magnitude earthquake hit southern Japan on Thursday, prompting a tsunami "
         "advisory, the Japan Meteorological Agency said.",
     ),
+    (  # English: a short name and the full one
+        "Fed cuts rates by a quarter point",
+        "The Fed lowered its benchmark rate by 25 basis points on Wednesday, citing a cooling "
+        "labor market.",
+        "Federal Reserve lowers interest rates for first time this year",
+        "The Federal Reserve cut interest rates on Wednesday for the first time this year as the "
+        "job market slowed.",
+    ),
+    (  # English: a name, and the same name with its title word
+        "Hurricane Milton makes landfall in Florida",
+        "Hurricane Milton made landfall near Siesta Key, Florida, on Wednesday night as a "
+        "Category 3 storm.",
+        "Milton slams into Florida's Gulf Coast",
+        "Milton came ashore near Siesta Key on Wednesday evening, bringing storm surge and "
+        "tornadoes to Florida.",
+    ),
     (  # a province and its county lead: each item names the other's place
         "[속보] 경북 영덕 산불 확산…주민 대피령",
         "경북 영덕군에서 발생한 산불이 강풍을 타고 번지면서 주민 대피령이 내려졌다.",
@@ -167,6 +183,12 @@ DIFFERENT = [
         "2일 밝혔다.",
         "넷마블, ‘마블 퓨처파이트’ 신규 캐릭터 업데이트",
         "넷마블이 모바일 게임 마블 퓨처파이트에 신규 캐릭터와 이벤트를 추가한다고 2일 밝혔다.",
+    ),
+    (  # English: a product line and its maker lead, neither item names the other's
+        "Apple Watch gets blood pressure alerts",
+        "Apple Watch owners will get hypertension notifications in a software update next week.",
+        "Apple unveils thinner iPhone Air",
+        "Apple introduced the iPhone Air on Tuesday, its thinnest phone yet.",
     ),
     (  # local news, one template, two places
         "부산 아파트 화재…1명 사망",
@@ -305,6 +327,9 @@ def test_subject_of_a_headline(title: str, expected: str) -> None:
         ("Strong quake hits southern Japan", "A strong earthquake hit Japan.", ""),  # no name
         ("The Fed holds rates", "The Fed held rates.", ""),
         ("Stocks fall as yields climb", "Stocks fell on Monday.", ""),
+        ("Federal Reserve lowers rates", "The Federal Reserve cut rates.", "federal reserve"),
+        ("Bank of England holds rates", "The Bank of England kept rates.", "bank of england"),
+        ("Fed Cuts Rates By A Quarter Point", "The Fed cut rates.", "fed"),  # title case
     ],
 )
 def test_subject_of_an_english_headline_is_a_name_its_lead_capitalises(
