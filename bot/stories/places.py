@@ -3,12 +3,16 @@
 Local news is written to one template, place first: `부산 아파트 화재…1명 사망` and `인천 공장
 화재…1명 사망` share most of their words and are two fires. A headline led by a province, a city,
 a county or a Seoul district is about that place; two headlines led by two places neither item
-mentions again are two events. Words that are places and also common nouns (`화성` Mars, `예산`
-budget, `전주` the week before, `강화` strengthening) are left out: a headline led by the noun
-must not read as a place.
+mentions again are two events. Weather is the exception: one heat wave or one storm is reported
+from each place it reaches (`서울 36도…`, `동두천 37도…`), so a weather headline has no place.
+
+Words that are places and also common nouns (`화성` Mars, `예산` budget, `전주` the week before,
+`강화` strengthening) are left out: a headline led by the noun must not read as a place.
 """
 
 from __future__ import annotations
+
+import re
 
 from bot.stories.normalize import strip_particle
 
@@ -51,9 +55,17 @@ _SUFFIXES = ("시", "도", "군", "구", "서")
 short `에서` (`부산서`)."""
 
 
+_WEATHER = re.compile(
+    "폭염|더위|더웠|무더|열대야|기온|호우|폭우|장마|태풍|강풍|한파|추위|폭설|대설|미세먼지|황사"
+    "|가뭄|특보|주의보|경보"
+)
+
+
 def leading_place(title: str) -> str:
     """The place a folded headline opens with, without particle or suffix (`부산서 …` -> `부산`),
-    or "" when its first word is no place of the table."""
+    or "" when its first word is no place of the table or the headline is about weather."""
+    if _WEATHER.search(title):
+        return ""
     first = title.split(maxsplit=1)[0] if title.strip() else ""
     for word in (first, strip_particle(first)):
         if word in _PLACES:

@@ -373,10 +373,11 @@ def test_direction_of_a_headline(title: str, expected: str) -> None:
         ("부산 아파트 화재 1명 사망", "부산"),
         ("영덕군 산불 확산", "영덕"),
         ("부산서 규모 3.1 지진", "부산"),
-        ("충청남도 호우경보", "충청남도"),
+        ("충청남도 조류인플루엔자 확진", "충청남도"),
         ("화성 탐사선 착륙 성공", ""),  # Mars, not the city
         ("전주 대비 2% 상승", ""),  # the week before, not the city
         ("아파트 화재 1명 사망", ""),
+        ("서울 36도 올들어 가장 더웠다", ""),  # one heat wave reaches every place
         ("", ""),
     ],
 )
