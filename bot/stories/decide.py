@@ -8,9 +8,9 @@ Vetoes first, each a kind of news that looks alike and is not one event:
   `인천 공장 화재…`), or without a lead, led by one subject and sharing nothing else
   (`尹대통령, 국무회의 주재` / `尹대통령, 비상계엄 선포`), or led by one subject and each quoting
   a term the other item never names (two games of one publisher);
-- different money figures in the headlines, or different measures (counts, shares, degrees,
-  rainfall) with no figure in common; a figure one outlet rounds (`14억` for `14억1000만`) is the
-  same figure;
+- different money figures in the headlines, or different measures (counts, shares, rounds; not
+  the weather's degrees and rainfall) with no figure in common; a figure one outlet rounds (`14억`
+  for `14억1000만`) is the same figure;
 - different dates in the headlines (a daily column, `[오늘의 운세] 12월 2일` / `12월 3일`), or
   prices moving opposite ways (`코스피 상승 마감` / `코스피 하락 마감`: two days' closes);
 - a shared boilerplate lead under unrelated headlines.
@@ -35,6 +35,9 @@ MIN_LEAD = 40
 """Leads shorter than this (empty summaries, photo captions) are not compared."""
 MONEY_UNITS = frozenset({"원", "달러", "유로", "엔", "위안"})
 """Different amounts of money in two headlines are two events (two deals, two insider sales)."""
+WEATHER_UNITS = frozenset({"도", "㎜"})
+"""Temperatures and rainfall differ within one event, from place to place and hour to hour (one
+heat wave: `서울 36도`, `동두천 37도`): never a reason to split."""
 
 
 WEIGHTS = {
@@ -132,10 +135,10 @@ def _same_figure(x: str, y: str, unit: str) -> bool:
 
 def _figures_differ(a: frozenset[str], b: frozenset[str], money: bool) -> str | None:
     """Why the figures of two headlines make two events: different amounts of money (`money`), or
-    different measures of any other unit (`100명`, `35도`, `8만명대`)."""
+    different measures of any other unit but the weather's (`100명`, `1151회`, `8만명대`)."""
     units = {_unit(t) for t in a} & {_unit(t) for t in b}
     for unit in sorted(units):
-        if (unit in MONEY_UNITS) != money:
+        if (unit in MONEY_UNITS) != money or unit.rstrip("~") in WEATHER_UNITS:
             continue
         mine = {t for t in a if _unit(t) == unit}
         theirs = {t for t in b if _unit(t) == unit}

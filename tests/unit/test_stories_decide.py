@@ -73,6 +73,14 @@ SAME = [
         "Milton came ashore near Siesta Key on Wednesday evening, bringing storm surge and "
         "tornadoes to Florida.",
     ),
+    (  # one heat wave, two places' temperatures
+        "서울 36.3도 올해 가장 더웠다…폭염 절정",
+        "2일 서울의 낮 최고기온이 36.3도까지 오르며 올해 가장 더운 날을 기록했다. 폭염경보가 "
+        "내려진 수도권은 열대야도 이어지고 있다.",
+        "동두천 37.1도…수도권 폭염 절정, 올해 가장 더운 날",
+        "2일 경기 동두천의 낮 최고기온이 37.1도를 기록하는 등 수도권에 폭염이 절정에 달했다. "
+        "올해 가장 더운 날이다.",
+    ),
     (  # a province and its county lead: each item names the other's place
         "[속보] 경북 영덕 산불 확산…주민 대피령",
         "경북 영덕군에서 발생한 산불이 강풍을 타고 번지면서 주민 대피령이 내려졌다.",
@@ -214,13 +222,13 @@ DIFFERENT = [
         "Wall Street closed lower on Tuesday as technology shares gave back gains, with the Nasdaq "
         "down 0.8%.",
     ),
-    (  # two days' forecasts: different measures (degrees) in the headlines
-        "[날씨] 전국 대체로 맑고 무더위…낮 최고 35도",
-        "월요일인 1일은 전국이 대체로 맑고 무더운 날씨가 이어지겠다. 기상청에 따르면 낮 "
-        "최고기온은 29~35도로 예상된다.",
-        "[날씨] 전국 곳곳 소나기…낮 최고 33도",
-        "화요일인 2일은 전국 곳곳에 소나기가 내리겠다. 기상청에 따르면 낮 최고기온은 28~33도로 "
-        "예상된다.",
+    (  # two weeks' draws: different measures (rounds) in the headlines
+        "로또 제1151회 1등 당첨번호 3·7·12·25·33·41",
+        "동행복권은 제1151회 로또 추첨 결과 1등 당첨번호가 3, 7, 12, 25, 33, 41로 결정됐다고 "
+        "밝혔다. 1등 당첨자는 12명이다.",
+        "로또 제1152회 1등 당첨번호 5·9·17·22·30·44",
+        "동행복권은 제1152회 로또 추첨 결과 1등 당첨번호가 5, 9, 17, 22, 30, 44로 결정됐다고 "
+        "밝혔다. 1등 당첨자는 9명이다.",
     ),
     (  # unrelated news of the same day
         "히틀러 손목시계 14억원 낙찰에…유대인 사회 '부글부글'",
