@@ -74,7 +74,7 @@ def perturbation(rng: random.Random, item: Item, vocabulary: list[str]) -> Pertu
 
     The same function applied to two reports of one event keeps them one event.
     """
-    own = sorted(names(item[0]) | names(item[1]), key=len, reverse=True)
+    own = sorted(names(item[0]) | names(item[1]), key=lambda word: (-len(word), word))
     swaps = {w: rng.choice(vocabulary) for w in own if rng.random() < RENAMED}
     digits: dict[str, str] = {}
 

@@ -149,19 +149,19 @@ class StoryIndex:
         total = len(self._members) + 1
         headline = features.headline_tokens
         own_weight = 0.0
-        found: list[list[int]] = []
+        found: list[tuple[int, str, list[int]]] = []
         for token in features.search_tokens:
             postings = self._postings.get(token)
             count = 0 if postings is None else len(postings)
             if token in headline:
                 own_weight += _rarity(total, count)
             if postings is not None:
-                found.append(postings)
-        found.sort(key=len)
+                found.append((count, token, postings))
+        found.sort()  # rarest first; ties by token, so that a restart finds the same candidates
         overlap: dict[int, float] = {}
         get = overlap.get
         budget = POSTINGS_BUDGET
-        for postings in found:
+        for _, _, postings in found:
             count = len(postings)
             if count > budget:
                 break
