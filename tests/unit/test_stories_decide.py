@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from dataclasses import replace
 
 import pytest
@@ -536,3 +539,34 @@ def test_index_finds_a_headline_only_report_from_an_item_with_a_long_lead() -> N
         "해당 제품은 회수 대상이 아니라고 설명했다.",
     )
     assert index.match(later, at=2.0) == 3
+
+
+_GROUP_WITH_A_SMALL_BUDGET = """
+import random
+import bot.stories.index as index
+index.POSTINGS_BUDGET = 6
+from bot.stories import StoryInput, group
+draw = random.Random(3)
+words = "반도체 수출 증가 감소 정부 발표 금리 인상 동결 시장 기업 투자 확대 축소".split()
+items = [
+    StoryInput(" ".join(draw.sample(words, 4)), " ".join(draw.sample(words, 8)), float(n))
+    for n in range(300)
+]
+print(group(items))
+"""
+
+
+def test_grouping_is_the_same_whatever_the_hash_seed() -> None:
+    """A restart must group as the last run did: the index's budget cuts common tokens in a fixed
+    order, not in the set order that each interpreter's hash seed picks."""
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", _GROUP_WITH_A_SMALL_BUDGET],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(runs) == 1
