@@ -133,18 +133,30 @@ def _same_figure(x: str, y: str, unit: str) -> bool:
     return _rounds_to(fx, fy) or _rounds_to(fy, fx)
 
 
-def _figures_differ(a: frozenset[str], b: frozenset[str], money: bool) -> str | None:
+def _figures_differ(a: StoryFeatures, b: StoryFeatures, money: bool) -> str | None:
     """Why the figures of two headlines make two events: different amounts of money (`money`), or
-    different measures of any other unit but the weather's (`100명`, `1151회`, `8만명대`)."""
-    units = {_unit(t) for t in a} & {_unit(t) for t in b}
+    different measures of any other unit but the weather's (`100명`, `1151회`, `8만명대`). Not
+    when each item also gives the figure the other's headline leads with: one results release
+    headlined by its profit and by its revenue."""
+    units = {_unit(t) for t in a.title_numbers} & {_unit(t) for t in b.title_numbers}
     for unit in sorted(units):
         if (unit in MONEY_UNITS) != money or unit.rstrip("~") in WEATHER_UNITS:
             continue
-        mine = {t for t in a if _unit(t) == unit}
-        theirs = {t for t in b if _unit(t) == unit}
-        if mine and theirs and not any(_same_figure(x, y, unit) for x in mine for y in theirs):
-            return f"different figures in the titles ({min(mine)} vs {min(theirs)})"
+        mine = {t for t in a.title_numbers if _unit(t) == unit}
+        theirs = {t for t in b.title_numbers if _unit(t) == unit}
+        if any(_same_figure(x, y, unit) for x in mine for y in theirs):
+            continue
+        if _gives(b, mine, unit) and _gives(a, theirs, unit):
+            continue
+        return f"different figures in the titles ({min(mine)} vs {min(theirs)})"
     return None
+
+
+def _gives(item: StoryFeatures, figures: set[str], unit: str) -> bool:
+    """Whether `item` (title or lead) gives every one of `figures`, in any rounding."""
+    return all(
+        any(_same_figure(f, n, unit) for n in item.numbers if _unit(n) == unit) for f in figures
+    )
 
 
 def _covered(a: StoryFeatures, b: StoryFeatures) -> float:
@@ -286,9 +298,9 @@ def explain(a: StoryFeatures, b: StoryFeatures) -> Verdict:
     )
     if subjects:
         return Verdict(False, BIAS, subjects, shared_numbers=shared_numbers)
-    differ = _figures_differ(a.title_numbers, b.title_numbers, money=True)
+    differ = _figures_differ(a, b, money=True)
     if differ is None and not shared_numbers:
-        differ = _figures_differ(a.title_numbers, b.title_numbers, money=False)
+        differ = _figures_differ(a, b, money=False)
     if a.title_dates and b.title_dates and not a.title_dates & b.title_dates:
         differ = f"other days in the titles ({min(a.title_dates)} vs {min(b.title_dates)})"
     if {a.title_direction, b.title_direction} == {"up", "down"}:

@@ -60,6 +60,13 @@ SAME = [
         "A strong 7.1-magnitude earthquake hit southern Japan on Thursday, prompting a tsunami "
         "advisory, the Japan Meteorological Agency said.",
     ),
+    (  # one results release, headlined by its profit and by its revenue
+        "삼성전자, 3분기 영업이익 9.1조원…전년比 274% 증가",
+        "삼성전자는 3분기 연결 기준 매출 79조원, 영업이익 9조1000억원을 기록했다고 31일 공시했다.",
+        "삼성전자 3분기 매출 79조원 역대 최대",
+        "삼성전자가 3분기 매출 79조원으로 분기 기준 역대 최대를 기록했다. 영업이익은 "
+        "9조1000억원이다.",
+    ),
     (  # English: a short name and the full one
         "Fed cuts rates by a quarter point",
         "The Fed lowered its benchmark rate by 25 basis points on Wednesday, citing a cooling "
@@ -155,6 +162,12 @@ DIFFERENT = [
         "한국은행은 가계부채 증가세가 여전히 높다고 경고했다.",
         "금감원, “가계부채 관리 강화”…은행 점검",
         "금융감독원은 가계부채 관리를 위해 은행 점검에 나선다고 밝혔다.",
+    ),
+    (  # two funding rounds: the later item recalls the earlier amount, not the other way round
+        "토스, 500억원 투자 유치",
+        "비바리퍼블리카가 운영하는 토스가 500억원 규모의 투자를 유치했다고 2일 밝혔다.",
+        "토스, 1000억원 투자 유치…기업가치 10조원",
+        "토스가 1000억원 규모의 추가 투자를 유치했다. 지난달 500억원 유치에 이은 것이다.",
     ),
     (  # a series' standing introduction under two unrelated headlines
         "신사임당 주언규 “먹튀했냐고요?” [한판승부]",
