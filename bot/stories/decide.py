@@ -39,7 +39,6 @@ WEATHER_UNITS = frozenset({"도", "㎜"})
 """Temperatures and rainfall differ within one event, from place to place and hour to hour (one
 heat wave: `서울 36도`, `동두천 37도`): never a reason to split."""
 
-
 WEIGHTS = {
     "title": 9.5,
     "lead": 12.0,

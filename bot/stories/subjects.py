@@ -142,5 +142,6 @@ _QUOTED = re.compile(r"(?<![A-Za-z])[‘'「『《〈<]([^‘’'」』》〉<>]
 
 
 def quoted(title: str) -> tuple[str, ...]:
-    """The terms a headline sets off in single quotes or title marks, folded, in order."""
-    return tuple(term.strip().casefold() for term in _QUOTED.findall(plain(title)))
+    """The terms a headline sets off in single quotes or title marks, folded, in order; outlet
+    labels (`<단독>`) are none."""
+    return tuple(term.strip().casefold() for term in _QUOTED.findall(strip_labels(plain(title))))

@@ -414,6 +414,7 @@ def test_leading_place_of_a_headline(title: str, expected: str) -> None:
     [
         ("컴투스, ‘서머너즈 워’ 업데이트", ("서머너즈 워",)),
         ("《오징어 게임》 시즌2 공개", ("오징어 게임",)),
+        ("<단독> 넷마블, ‘세븐나이츠’ 업데이트", ("세븐나이츠",)),  # a label quotes nothing
         ("&#039;인사 번복&#039; 경무관 징계", ("인사 번복",)),
         ("Apple's 'Glowtime' event: what to expect", ("glowtime",)),  # an apostrophe opens none
         ("Apple's new iPhone", ()),
