@@ -252,11 +252,12 @@ def _other_places(a: StoryFeatures, b: StoryFeatures) -> str | None:
 
 def _one_subject(a: StoryFeatures, b: StoryFeatures) -> bool:
     """Whether the two headlines are led by one subject, in any of its spellings, or by one name
-    and a longer one ending in it (`Milton`, `Hurricane Milton`)."""
+    and a longer one that starts or ends with it (`Microsoft`, `Microsoft Teams`; `Milton`,
+    `Hurricane Milton`)."""
     if b.subject in spellings(a.subject):
         return True
     shorter, longer = sorted((a.subject, b.subject), key=len)
-    return " " in longer and longer.endswith(f" {shorter}")
+    return longer.startswith(f"{shorter} ") or longer.endswith(f" {shorter}")
 
 
 def _mentions(item: StoryFeatures, name: str) -> bool:

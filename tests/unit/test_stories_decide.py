@@ -91,6 +91,14 @@ SAME = [
         "2일 경기 동두천의 낮 최고기온이 37.1도를 기록하는 등 수도권에 폭염이 절정에 달했다. "
         "올해 가장 더운 날이다.",
     ),
+    (  # English: a maker and its product lead
+        "Microsoft Teams down for thousands of users",
+        "Microsoft Teams stopped working for thousands of users on Wednesday morning, according "
+        "to outage trackers.",
+        "Microsoft outage hits Teams and Outlook",
+        "A Microsoft outage knocked out Teams and Outlook for thousands of users on Wednesday "
+        "morning, outage trackers showed.",
+    ),
     (  # a province and its county lead: each item names the other's place
         "[속보] 경북 영덕 산불 확산…주민 대피령",
         "경북 영덕군에서 발생한 산불이 강풍을 타고 번지면서 주민 대피령이 내려졌다.",
