@@ -125,10 +125,21 @@ def _rounds_to(coarse: str, fine: str) -> bool:
         return False
 
 
+def _decade(figure: str) -> tuple[Decimal, Decimal]:
+    """The range a figure with `대` spans: `1300원대` from 1300 up to 1400, `1290원대` up to 1300,
+    `8만명대` from 80000 up to 90000."""
+    low = Decimal(figure)
+    exponent = low.normalize().as_tuple().exponent
+    return low, low + Decimal(1).scaleb(exponent if isinstance(exponent, int) else 0)
+
+
 def _same_figure(x: str, y: str, unit: str) -> bool:
     if x == y:
         return True
     fx, fy = x[: len(x) - len(unit)], y[: len(y) - len(unit)]
+    if unit.endswith("~대"):
+        (low_x, high_x), (low_y, high_y) = _decade(fx), _decade(fy)
+        return max(low_x, low_y) < min(high_x, high_y)
     return _rounds_to(fx, fy) or _rounds_to(fy, fx)
 
 
@@ -139,7 +150,7 @@ def _figures_differ(a: StoryFeatures, b: StoryFeatures, money: bool) -> str | No
     headlined by its profit and by its revenue."""
     units = {_unit(t) for t in a.title_numbers} & {_unit(t) for t in b.title_numbers}
     for unit in sorted(units):
-        if (unit in MONEY_UNITS) != money or unit.rstrip("~") in WEATHER_UNITS:
+        if (unit in MONEY_UNITS) != money or unit.split("~")[0] in WEATHER_UNITS:
             continue
         mine = {t for t in a.title_numbers if _unit(t) == unit}
         theirs = {t for t in b.title_numbers if _unit(t) == unit}

@@ -29,14 +29,14 @@ from bot.stories.subjects import quoted, subject
 LEAD_CHARS = 200
 """Characters of the body kept as the lead: outlets rewrite headlines but often share the lead."""
 FORMAT = 5
-"""5: the terms the headline quotes. 4: counts in words, court-style months and results
-shorthand in `canonical` wording too (`두 배` as `2배`, `징역 6월` as `징역 6개월`, `영업익` as
-`영업이익`); tickers only of names in the headline. 3: title and lead in `canonical` wording
-(`美` as `미국`, `줄어` as `감소`, `사흘` as `3일`) and the headline's subject. 2: no MinHash
-signature (the index searches by rare tokens). Formats 1 to 4 are still read: the title and lead
-of 1 to 3 are put in this wording and their names recomputed; figures and tickers stay as stored;
-what an older format lacks (the subject of 1 and 2, the quoted terms of 1 to 4) is unknown, never
-a reason to split."""
+"""5: the terms the headline quotes; a decade (`1300원대`) as a range of its own. 4: counts in
+words, court-style months and results shorthand in `canonical` wording too (`두 배` as `2배`,
+`징역 6월` as `징역 6개월`, `영업익` as `영업이익`); tickers only of names in the headline. 3:
+title and lead in `canonical` wording (`美` as `미국`, `줄어` as `감소`, `사흘` as `3일`) and the
+headline's subject. 2: no MinHash signature (the index searches by rare tokens). Formats 1 to 4
+are still read: the title and lead of 1 to 3 are put in this wording and their names recomputed;
+figures and tickers stay as stored; what an older format lacks (the subject of 1 and 2, the quoted
+terms of 1 to 4) is unknown, never a reason to split."""
 
 
 @dataclass(frozen=True)

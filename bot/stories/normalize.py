@@ -321,8 +321,10 @@ def numbers(text: str) -> frozenset[str]:
         bare = unit in _IGNORED_UNITS and not has_mult
         if bare and not _BARE_DECIMAL.match(folded, match.start(1)):
             continue
-        # a hedged figure (`8만명대`) only matches the same hedge, never contradicts an exact one
-        found.add(f"{value:.6g}{unit}" + ("~" if about or hedge else ""))
+        # a hedged figure (`100여명`) only meets another hedged one, never contradicts an exact
+        # one; a decade (`8만명대`, `1300원대`) is a range of its own kind
+        hedged = "~대" if hedge == "대" else "~" if about or hedge else ""
+        found.add(f"{value:.6g}{unit}{hedged}")
     return frozenset(found)
 
 

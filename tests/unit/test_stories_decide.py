@@ -439,10 +439,28 @@ def test_dates_read_month_and_day() -> None:
 
 
 def test_hedged_figure_never_contradicts_the_exact_one() -> None:
-    assert numbers("신규확진 8만명대") == {"80000명~"}
+    assert numbers("신규확진 8만명대") == {"80000명~대"}
+    assert numbers("100여명 대피") == {"100명~"}
     a = features("코로나19 확진 사흘째 8만명대", "30일 0시 기준 신규 확진자가 8만2002명 발생했다.")
     b = features("코로나19 신규 확진 8만2002명", "30일 0시 기준 신규 확진자가 8만2002명 발생했다.")
     assert not explain(a, b).reason.startswith("different figures")
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "vetoed"),
+    [
+        ("1300원대", "1290원대", True),  # 1300 up to 1400 and 1290 up to 1300 do not meet
+        ("1300원대", "1350원대", False),  # 1350 up to 1360 lies in 1300 up to 1400
+        ("8만명대", "7만명대", True),
+        ("8만명대", "8만명대", False),
+    ],
+)
+def test_decades_in_titles_differ_when_their_ranges_do_not_meet(
+    one: str, other: str, vetoed: bool
+) -> None:
+    a = features(f"원/달러 환율 {one} 마감", "")
+    b = features(f"원/달러 환율 {other} 마감", "")
+    assert explain(a, b).reason.startswith("different figures") is vetoed
 
 
 def test_features_round_trip_through_json() -> None:
