@@ -63,6 +63,9 @@ MAX_SHARED_NUMBERS = 3
 BOILERPLATE_LEAD = 0.6
 """Leads this alike under unrelated headlines are an outlet's boilerplate (a series' standing
 introduction, a newsletter's opening), not one event."""
+NEXT_EDITION_HOURS = 18.0
+"""An item with the very headline of one this many hours older, over another lead, is a daily
+column's next edition (`오늘의 주요 일정`, `[표] 외국인 순매수 상위 종목`), not a later report."""
 TEMPLATE_SHARE = 0.75
 """Headlines sharing this share of their words around one differing slot are a template (daily ETF
 reports, `X, 장중 3% 이상 급등`): what fills the slot names the subject."""
@@ -341,6 +344,14 @@ def explain(a: StoryFeatures, b: StoryFeatures) -> Verdict:
         shared_numbers=shared_numbers,
         shared_names=tuple(sorted(shared_names)),
     )
+
+
+def next_edition(a: StoryFeatures, b: StoryFeatures, hours_apart: float) -> bool:
+    """Whether `a` and `b`, published `hours_apart`, are two editions of one recurring column: the
+    same headline a day apart over leads that are not alike (or absent)."""
+    if abs(hours_apart) < NEXT_EDITION_HOURS or a.title != b.title:
+        return False
+    return jaccard(a.lead_grams, b.lead_grams) < BOILERPLATE_LEAD
 
 
 def same_story(a: StoryFeatures, b: StoryFeatures) -> bool:

@@ -17,7 +17,7 @@ import heapq
 import math
 from dataclasses import dataclass, field
 
-from bot.stories.decide import explain
+from bot.stories.decide import explain, next_edition
 from bot.stories.features import StoryFeatures
 
 DEFAULT_WINDOW_SECONDS = 36 * 3600.0
@@ -47,6 +47,7 @@ class _Member:
     story_id: int
     features: StoryFeatures
     tokens: tuple[str, ...]
+    at: float
 
 
 class StoryIndex:
@@ -68,7 +69,8 @@ class StoryIndex:
         return story_id in self._stories
 
     def match(self, features: StoryFeatures, at: float) -> int | None:
-        """The story `features` belongs to, or None; stories older than the window never match."""
+        """The story `features` belongs to, or None; stories older than the window never match,
+        and a recurring column's edition of a day before is no earlier report (`next_edition`)."""
         oldest = at - self.window_seconds
         best: tuple[float, int] | None = None
         for key in self._candidates(features):
@@ -77,7 +79,9 @@ class StoryIndex:
             if story.last_at < oldest:
                 continue
             verdict = explain(features, member.features)
-            if verdict.same and (best is None or verdict.score > best[0]):
+            if not verdict.same or next_edition(features, member.features, (at - member.at) / 3600):
+                continue
+            if best is None or verdict.score > best[0]:
                 best = (verdict.score, member.story_id)
         return None if best is None else best[1]
 
@@ -87,7 +91,7 @@ class StoryIndex:
         key = self._next_key
         self._next_key += 1
         tokens = tuple(features.search_tokens)
-        self._members[key] = _Member(story_id, features, tokens)
+        self._members[key] = _Member(story_id, features, tokens, at)
         for token in tokens:
             postings = self._postings.get(token)
             if postings is None:

@@ -610,3 +610,17 @@ def test_grouping_is_the_same_whatever_the_hash_seed() -> None:
         for seed in ("1", "2", "3")
     }
     assert len(runs) == 1
+
+
+def test_a_daily_column_s_next_edition_is_a_new_story() -> None:
+    day = 24 * 3600.0
+    column = "오늘의 주요 일정"
+    monday = "▲10:00 국무회의 ▲14:00 한미 외교장관 회담 ▲16:00 경제관계장관회의"
+    tuesday = "▲09:30 국회 본회의 ▲11:00 산업활동동향 발표 ▲15:00 시도지사 회의"
+    items = [
+        StoryInput(column, monday, 0.0),
+        StoryInput(column, monday, 600.0),
+        StoryInput(column, tuesday, day),
+        StoryInput(column, "", day + 600.0),  # a headline alone, minutes after the day's edition
+    ]
+    assert group(items) == [0, 0, 1, 1]
