@@ -165,8 +165,7 @@ class StoryIndex:
         overlap: dict[int, float] = {}
         get = overlap.get
         budget = POSTINGS_BUDGET
-        for _, _, postings in found:
-            count = len(postings)
+        for count, _, postings in found:
             if count > budget:
                 break
             budget -= count
