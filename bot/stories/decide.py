@@ -112,12 +112,9 @@ def _rounds_to(coarse: str, fine: str) -> bool:
     """Whether figure `coarse` is `fine` rounded or cut to coarse's last significant digit, when
     coarse has at least two: `14억` for `14억1000만`, `4.7조` for `4조7408억`; never `100명` for
     `120명`."""
-    written = Decimal(coarse).normalize().as_tuple()
-    if len(written.digits) < 2 or not isinstance(written.exponent, int):
+    digits, place = _last_place(coarse)
+    if digits < 2 or not Decimal(fine).is_finite():
         return False
-    if not Decimal(fine).is_finite():
-        return False
-    place = Decimal(1).scaleb(written.exponent)
     value, other = Decimal(coarse), Decimal(fine)
     try:
         return value in (
@@ -128,12 +125,20 @@ def _rounds_to(coarse: str, fine: str) -> bool:
         return False
 
 
+def _last_place(figure: str) -> tuple[int, Decimal]:
+    """How many significant digits `figure` is written with, and the place of the last one
+    (`1300`: 2 and 100; `1290`: 3 and 10); 0 and 1 for a figure that is no finite number."""
+    written = Decimal(figure).normalize().as_tuple()
+    if not isinstance(written.exponent, int):
+        return 0, Decimal(1)
+    return len(written.digits), Decimal(1).scaleb(written.exponent)
+
+
 def _decade(figure: str) -> tuple[Decimal, Decimal]:
     """The range a figure with `대` spans: `1300원대` from 1300 up to 1400, `1290원대` up to 1300,
     `8만명대` from 80000 up to 90000."""
     low = Decimal(figure)
-    exponent = low.normalize().as_tuple().exponent
-    return low, low + Decimal(1).scaleb(exponent if isinstance(exponent, int) else 0)
+    return low, low + _last_place(figure)[1]
 
 
 def _same_figure(x: str, y: str, unit: str) -> bool:
