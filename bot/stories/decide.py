@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
 from bot.stories.features import StoryFeatures
-from bot.stories.normalize import compact, names, ngrams
+from bot.stories.normalize import compact, names
 from bot.stories.subjects import spellings
+from bot.stories.tokens import ngrams
 
 MIN_LEAD = 40
 """Leads shorter than this (empty summaries, photo captions) are not compared."""
@@ -181,8 +182,7 @@ def _covered(a: StoryFeatures, b: StoryFeatures) -> float:
     """Share of `a`'s title names that `b` mentions anywhere (title or lead, any spacing)."""
     if not a.names:
         return 0.0
-    hay = b.compact_text
-    return sum(1 for w in a.names if w in hay) / len(a.names)
+    return sum(1 for w in a.names if b.mentions(w)) / len(a.names)
 
 
 def _slots(a: str, b: str) -> tuple[list[str], list[str], float]:
@@ -207,8 +207,8 @@ def _other_subjects(a: StoryFeatures, b: StoryFeatures) -> str | None:
     one_word_each = len(mine) == len(theirs) == 1 and share >= SHORT_TEMPLATE_SHARE
     if not mine or not theirs or (share < TEMPLATE_SHARE and not one_word_each):
         return None
-    only_mine = sorted(w for w in names(" ".join(mine)) if w not in b.compact_text)
-    only_theirs = sorted(w for w in names(" ".join(theirs)) if w not in a.compact_text)
+    only_mine = sorted(w for w in names(" ".join(mine)) if not b.mentions(w))
+    only_theirs = sorted(w for w in names(" ".join(theirs)) if not a.mentions(w))
     if only_mine and only_theirs:
         return f"same headline, other subjects ({only_mine[0]} vs {only_theirs[0]})"
     return None
@@ -229,11 +229,17 @@ def _other_acts(a: StoryFeatures, b: StoryFeatures) -> str | None:
     주재` / `尹대통령, 비상계엄 선포`) report two things one subject did."""
     if not a.subject or not _one_subject(a, b) or min(len(a.lead), len(b.lead)) >= MIN_LEAD:
         return None
-    mine = ngrams(compact(a.title).replace(compact(a.subject), "", 1), 2)
-    theirs = ngrams(compact(b.title).replace(compact(b.subject), "", 1), 2)
+    mine, theirs = ngrams(_rest(a), 2), ngrams(_rest(b), 2)
     if mine and theirs and not mine & theirs:
         return f"one subject, other acts ({a.subject})"
     return None
+
+
+def _rest(item: StoryFeatures) -> str:
+    """The headline without its subject (spelled as the headline spaces it, or spaced otherwise)."""
+    if item.subject in item.title:
+        return item.title.replace(item.subject, " ", 1)
+    return compact(item.title).replace(compact(item.subject), "", 1)
 
 
 def _other_things(a: StoryFeatures, b: StoryFeatures) -> str | None:
@@ -254,7 +260,7 @@ def _unnamed(terms: tuple[str, ...], other: StoryFeatures) -> str:
     `마블 퓨처파이트` beside `넷마블`), "" if there is none."""
     for term in terms:
         found = names(term)
-        if found and not all(name in other.compact_text for name in found):
+        if found and not all(other.mentions(name) for name in found):
             return term
     return ""
 
@@ -264,7 +270,7 @@ def _other_places(a: StoryFeatures, b: StoryFeatures) -> str | None:
     화재…`) report two local events."""
     if not a.place or not b.place or a.place == b.place:
         return None
-    if a.place in b.compact_text or b.place in a.compact_text:
+    if b.mentions(a.place) or a.mentions(b.place):
         return None
     return f"other places ({a.place} vs {b.place})"
 
@@ -281,7 +287,7 @@ def _one_subject(a: StoryFeatures, b: StoryFeatures) -> bool:
 
 def _mentions(item: StoryFeatures, name: str) -> bool:
     """Whether `item` names `name` in any of its spellings (`한은` or `한국은행`), any spacing."""
-    return any(compact(spelling) in item.compact_text for spelling in spellings(name))
+    return any(item.mentions(spelling) for spelling in spellings(name))
 
 
 def signals(a: StoryFeatures, b: StoryFeatures) -> dict[str, float]:

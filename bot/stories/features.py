@@ -18,13 +18,13 @@ from bot.stories.normalize import (
     dates,
     direction,
     names,
-    ngrams,
     numbers,
     reclean,
     tickers,
 )
 from bot.stories.places import leading_place
-from bot.stories.subjects import quoted, subject
+from bot.stories.subjects import quoted, spelled_out, subject
+from bot.stories.tokens import ngrams, unspaced
 
 LEAD_CHARS = 200
 """Characters of the body kept as the lead: outlets rewrite headlines but often share the lead."""
@@ -76,7 +76,7 @@ class StoryFeatures:
 
     @cached_property
     def title_grams(self) -> frozenset[str]:
-        return ngrams(self.title, 2)
+        return ngrams(self.title if not self.alphabetic else spelled_out(self.title), 2)
 
     @cached_property
     def lead_grams(self) -> frozenset[str]:
@@ -90,6 +90,23 @@ class StoryFeatures:
     def compact_text(self) -> str:
         """Title and lead without spaces, for substring tests of names."""
         return compact(self.title) + " " + compact(self.lead)
+
+    @cached_property
+    def spaced_text(self) -> str:
+        """Title and lead between spaces, for whole-word tests of names."""
+        return f" {self.title} {self.lead} "
+
+    @cached_property
+    def alphabetic(self) -> bool:
+        """Whether the item is written in an alphabetic script (not Korean, Chinese, Japanese)."""
+        return not unspaced(self.title + self.lead)
+
+    def mentions(self, name: str) -> bool:
+        """Whether title or lead name `name`: as whole words in an alphabetic item (`art` is not in
+        `start`), in any spacing in a Korean one (`4개월 연속`, `4개월연속`)."""
+        if self.alphabetic:
+            return f" {name} " in self.spaced_text
+        return compact(name) in self.compact_text
 
     @cached_property
     def title_numbers(self) -> frozenset[str]:

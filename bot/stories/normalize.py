@@ -10,6 +10,8 @@ import re
 import sys
 import unicodedata
 
+from bot.stories.tokens import stop_words, unspaced
+
 _TAG = re.compile(
     r"\[[^\]]{0,20}\]|【[^】]{0,20}】|\((?:종합|속보|단독|1보|2보|3보|영상|사진|상보)[^)]{0,6}\)"
     r"|[<〈](?:속보|단독|종합|영상|사진|포토)[>〉]"
@@ -196,6 +198,8 @@ _PARTICLES = (
 )
 _HANGUL_WORD = re.compile(r"[가-힣]{2,}")
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9&.\-]*[a-z0-9]|[a-z]")
+_ALPHABETIC_WORD = re.compile(r"[^\W\d_]+")
+"""A word of any alphabetic script: `miljöbov`, `цитата`."""
 _TICKER = re.compile(r"([가-힣A-Za-z0-9&]+)\s?\(([A-Z]{1,5}(?:\.[A-Z])?)\)")
 """A capitalised code in parentheses after a word: `테슬라(TSLA)`, also `유럽연합(EU)`."""
 _NOT_TICKERS = frozenset(
@@ -281,15 +285,6 @@ def compact(text: str) -> str:
     return text.replace(" ", "")
 
 
-def ngrams(text: str, n: int) -> frozenset[str]:
-    """Character n-grams of `text` with spaces removed."""
-    squeezed = compact(text)
-    if len(squeezed) < n:
-        return frozenset({squeezed}) if squeezed else frozenset()
-    # interned: an index of many items then holds each n-gram once, not once per item
-    return frozenset(sys.intern(squeezed[i : i + n]) for i in range(len(squeezed) - n + 1))
-
-
 def _number_value(figure: str) -> tuple[float, bool]:
     """`8만2002` -> 82002, `4조7408억` -> 4.7408e12, `3천만` -> 3e7, `1조2천억` -> 1.2e12, `4.2` ->
     4.2; and whether it had a multiplier. Digits without any multiplier count only the first run
@@ -365,15 +360,19 @@ def strip_particle(word: str) -> str:
 
 
 def names(text: str) -> frozenset[str]:
-    """Proper-noun-like words: Latin words (`skt`, `lg`, `s&p`) and Hangul words of 2+ syllables
-    with a trailing particle removed, minus a short list of newsroom words.
+    """Proper-noun-like words: Latin words (`skt`, `lg`, `s&p`; in text of an alphabetic script,
+    its words that are no function word) and Hangul words of 2+ syllables with a trailing particle
+    removed, minus a short list of newsroom words.
 
     Korean headlines are mostly names and key nouns, so these stand in for named entities (people,
     companies, agencies) without a morphological analyser.
     """
     folded = fold(text)
     found = {strip_particle(w) for w in _HANGUL_WORD.findall(folded)}
-    found |= set(_LATIN_WORD.findall(folded))
+    if unspaced(folded):
+        found |= set(_LATIN_WORD.findall(folded))
+    else:
+        found |= set(_ALPHABETIC_WORD.findall(folded)) - stop_words()
     return frozenset(sys.intern(w) for w in found if w not in _STOP_NAMES and len(w) >= 2)
 
 

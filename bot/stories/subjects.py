@@ -78,6 +78,17 @@ def spellings(name: str) -> tuple[str, ...]:
     return _SPELLINGS.get(name, (name,))
 
 
+_LATIN_SHORT_NAME = re.compile(
+    r"(?<!\S)(" + "|".join(n for n in _SHORT_NAMES if n.isascii()) + r")(?!\S)"
+)
+
+
+def spelled_out(text: str) -> str:
+    """A cleaned English text with each short name followed by its full name (`boe trims rates`
+    as `boe bank of england trims rates`), so that wording by either name compares alike."""
+    return _LATIN_SHORT_NAME.sub(lambda m: f"{m.group(1)} {_SHORT_NAMES[m.group(1)]}", text)
+
+
 _SUBJECT = re.compile(r"^\s*([가-힣a-z一-鿿][가-힣a-z0-9一-鿿]{1,9})\s*(?:,|(?=[\"“]))")
 """A first word, Hangul, Latin or a Hanja abbreviation (`尹대통령`), before a comma or a quote."""
 _LATIN_LEADER = re.compile(r"^\s*([A-Z][A-Za-z0-9&]*[a-z][A-Za-z0-9&]*)\b(?![’']s\b)")
