@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from html import unescape
 from html.parser import HTMLParser
 
+from ftfy import fix_encoding
+
 _BLOCK = frozenset(
     [
         "p",
@@ -89,10 +91,14 @@ def _parse(html: str) -> _TextExtractor:
 def html_to_text(html: str) -> str:
     """Readable plain text of an HTML fragment: tags dropped, entities decoded, blank runs folded.
 
-    Paragraph breaks survive as single newlines; other whitespace becomes one space.
+    Paragraph breaks survive as single newlines; other whitespace becomes one space. Mojibake,
+    UTF-8 decoded as Windows-1252 by the publisher, is repaired.
     """
     raw = "".join(_parse(html).parts) if "<" in html or "&" in html else html
-    raw = _CONTROL.sub("", unescape(raw) if "&" in raw else raw).replace("\xa0", " ")
+    # text a publisher encoded twice (`Ð’ ÐœÐ¾ÑÐºÐ²Ðµ` for `В Москве`, `â€™` for `’`) is read back
+    # before control characters go, as some of its bytes read as such
+    raw = fix_encoding(unescape(raw) if "&" in raw else raw)
+    raw = _CONTROL.sub("", raw).replace("\xa0", " ")
     lines = (" ".join(line.split()) for line in raw.splitlines())
     return "\n".join(line for line in lines if line)
 

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import ftfy.bad_codecs  # noqa: F401  (registers the sloppy-windows-1252 codec)
 import pytest
 
 from bot.feeds.parse import ParseError, parse_feed, strip_doctype_subset
@@ -51,3 +52,17 @@ def test_doctype_subset_is_cut_before_parsing() -> None:
 def test_non_feeds_are_refused_with_a_reason(body: bytes) -> None:
     with pytest.raises(ParseError, match="not a"):
         parse_feed(body)
+
+
+@pytest.mark.parametrize("text", ["В Москве выпал снег", "Côte d’Ivoire : l’armée", "속보: 금리 동결"])
+def test_text_its_publisher_encoded_twice_is_read_back(text: str) -> None:
+    # as a publisher's pipeline does it: UTF-8 bytes read as Windows-1252, the bytes it leaves
+    # undefined read as Latin-1
+    twice = text.encode("utf-8").decode("sloppy-windows-1252")
+    body = (
+        f"<rss version='2.0'><channel><title>t</title><item><title>{twice}</title>"
+        f"<link>https://daily.example/1</link><description>{twice}</description></item>"
+        "</channel></rss>"
+    ).encode()
+    item = parse_feed(body, source="twice", base_url="https://daily.example/feed").items[0]
+    assert (item.title, item.summary) == (text, text)
