@@ -54,7 +54,9 @@ def test_non_feeds_are_refused_with_a_reason(body: bytes) -> None:
         parse_feed(body)
 
 
-@pytest.mark.parametrize("text", ["В Москве выпал снег", "Côte d’Ivoire : l’armée", "속보: 금리 동결"])
+@pytest.mark.parametrize(
+    "text", ["В Москве выпал снег", "Côte d’Ivoire : l’armée", "속보: 금리 동결"]
+)
 def test_text_its_publisher_encoded_twice_is_read_back(text: str) -> None:
     # as a publisher's pipeline does it: UTF-8 bytes read as Windows-1252, the bytes it leaves
     # undefined read as Latin-1
