@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
 from bot.stories.features import StoryFeatures
-from bot.stories.normalize import compact, names
+from bot.stories.normalize import compact, names, numbers
 from bot.stories.subjects import spellings
 from bot.stories.tokens import ngrams
 
@@ -214,6 +214,21 @@ def _other_subjects(a: StoryFeatures, b: StoryFeatures) -> str | None:
     return None
 
 
+def _other_editions(a: StoryFeatures, b: StoryFeatures) -> str | None:
+    """Near-identical headlines differing only in bare numbers (`Quote #17705` / `Quote #17707`,
+    `Episode 3` / `Episode 4`) are two numbered editions of a series. Figures with units are
+    weighed by `_figures_differ`, which knows one figure written two ways."""
+    mine, theirs, share = _slots(a.title, b.title)
+    if not mine or not theirs or share < SHORT_TEMPLATE_SHARE:
+        return None
+    slots = (" ".join(mine), " ".join(theirs))
+    if not all(any(c.isdigit() for c in word) for word in (*mine, *theirs)):
+        return None
+    if numbers(slots[0]) or numbers(slots[1]):
+        return None
+    return f"same headline, other numbers ({slots[0]} vs {slots[1]})"
+
+
 def _other_speakers(a: StoryFeatures, b: StoryFeatures) -> str | None:
     """Headlines led by two subjects (`이재명, …` / `윤희숙 “이재명…”`), one of whom the other item
     never mentions, report two people's (or bodies') statements or acts."""
@@ -316,6 +331,7 @@ def explain(a: StoryFeatures, b: StoryFeatures) -> Verdict:
     shared_numbers = tuple(sorted(a.numbers & b.numbers))
     subjects = (
         _other_subjects(a, b)
+        or _other_editions(a, b)
         or _other_speakers(a, b)
         or _other_acts(a, b)
         or _other_things(a, b)

@@ -128,6 +128,18 @@ SAME = [
 ]
 
 DIFFERENT = [
+    (  # one headline, numbered editions of a series
+        "Quote #17705",
+        "",
+        "Quote #17707",
+        "",
+    ),
+    (  # the same, with a lead that repeats the series' standing line
+        "The Weekly Briefing, episode 41",
+        "Our weekly look at the week's technology news, with the editors of the desk.",
+        "The Weekly Briefing, episode 42",
+        "Our weekly look at the week's technology news, with the editors of the desk.",
+    ),
     (  # same template, another company (tickers differ)
         "테슬라, 장중 3% 이상 급등",
         "첨단 모빌리티 및 신재생에너지 기업 테슬라(TSLA) 주식이 3거래일 연속 상승세다.",
