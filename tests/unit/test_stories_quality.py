@@ -38,6 +38,10 @@ recall 0.792; baseline 0.568 / 0.493), so a few more wrong pairs do not fail but
 Recall is below its target of 0.85 (the tuning half reaches 0.915): see the printed figures."""
 
 
+OTHER_FLOORS = {"precision": 0.85, "recall": 0.45}
+"""Floors on the other outlets, below the figures measured when they were set (precision 0.907,
+recall 0.500; baseline 0.927 / 0.388). Comparing English by character pairs gave 0.138 / 0.745."""
+
 Grouper = Callable[[Sequence[StoryInput]], list[int]]
 
 
@@ -186,6 +190,10 @@ def _load_parsed(labels: Path) -> tuple[list[StoryInput], list[str]]:
 
 def test_story_grouping_quality_on_other_outlets() -> None:
     items, truth = _load_parsed(OTHER_OUTLETS)
+    figures = {}
     for name, grouper in (("stories", group), ("baseline", baseline)):
-        precision, recall = pairwise(truth, grouper(items))
+        figures[name] = pairwise(truth, grouper(items))
+        precision, recall = figures[name]
         print(f"\nother outlets {name:9} {len(items)} items  P {precision:.3f}  R {recall:.3f}")
+    precision, recall = figures["stories"]
+    assert precision >= OTHER_FLOORS["precision"] and recall >= OTHER_FLOORS["recall"], figures
