@@ -28,15 +28,16 @@ from bot.stories.tokens import ngrams, unspaced
 
 LEAD_CHARS = 200
 """Characters of the body kept as the lead: outlets rewrite headlines but often share the lead."""
-FORMAT = 5
-"""5: the terms the headline quotes; a decade (`1300원대`) as a range of its own. 4: counts in
-words, court-style months and results shorthand in `canonical` wording too (`두 배` as `2배`,
-`징역 6월` as `징역 6개월`, `영업익` as `영업이익`); tickers only of names in the headline. 3:
-title and lead in `canonical` wording (`美` as `미국`, `줄어` as `감소`, `사흘` as `3일`) and the
-headline's subject. 2: no MinHash signature (the index searches by rare tokens). Formats 1 to 4
-are still read: the title and lead of 1 to 3 are put in this wording and their names recomputed;
-figures and tickers stay as stored; what an older format lacks (the subject of 1 and 2, the quoted
-terms of 1 to 4) is unknown, never a reason to split."""
+FORMAT = 6
+"""6: the names of text in an alphabetic script are its words that are no function word. 5: the
+terms the headline quotes; a decade (`1300원대`) as a range of its own. 4: counts in words,
+court-style months and results shorthand in `canonical` wording too (`두 배` as `2배`, `징역 6월` as
+`징역 6개월`, `영업익` as `영업이익`); tickers only of names in the headline. 3: title and lead in
+`canonical` wording (`美` as `미국`, `줄어` as `감소`, `사흘` as `3일`) and the headline's subject.
+2: no MinHash signature (the index searches by rare tokens). Formats 1 to 5 are still read: the
+title and lead of 1 to 3 are put in this wording and their names recomputed, as are the names of an
+alphabetic item of 4 and 5; figures and tickers stay as stored; what an older format lacks (the
+subject of 1 and 2, the quoted terms of 1 to 4) is unknown, never a reason to split."""
 
 
 @dataclass(frozen=True)
@@ -76,15 +77,17 @@ class StoryFeatures:
 
     @cached_property
     def title_grams(self) -> frozenset[str]:
-        return ngrams(self.title if not self.alphabetic else spelled_out(self.title), 2)
+        if self.alphabetic:
+            return ngrams(spelled_out(self.title), 2, words=True)
+        return ngrams(self.title, 2)
 
     @cached_property
     def lead_grams(self) -> frozenset[str]:
-        return ngrams(self.lead, 3)
+        return ngrams(self.lead, 3, words=self.alphabetic)
 
     @cached_property
     def lead_bigrams(self) -> frozenset[str]:
-        return ngrams(self.lead, 2)
+        return ngrams(self.lead, 2, words=self.alphabetic)
 
     @cached_property
     def compact_text(self) -> str:
@@ -156,14 +159,16 @@ class StoryFeatures:
                 tickers=frozenset(data["tickers"]),
                 subject=str(data["subject"]) if data.get("v") == 3 else "",
             )
-        if data.get("v") not in (4, FORMAT):
+        if data.get("v") not in (4, 5, FORMAT):
             raise ValueError(f"stories: unknown features format {data.get('v')!r}")
+        title, lead = str(data["title"]), str(data["lead"])
+        renamed = data["v"] != FORMAT and not unspaced(title + lead)
         return cls(
-            title=str(data["title"]),
-            lead=str(data["lead"]),
+            title=title,
+            lead=lead,
             numbers=frozenset(data["numbers"]),
-            names=frozenset(data["names"]),
-            lead_names=frozenset(data["lead_names"]),
+            names=names(title) if renamed else frozenset(data["names"]),
+            lead_names=names(lead) if renamed else frozenset(data["lead_names"]),
             tickers=frozenset(data["tickers"]),
             subject=str(data["subject"]),
             quoted=tuple(str(term) for term in data.get("quoted", ())),

@@ -42,16 +42,16 @@ def unspaced(text: str) -> bool:
     return _UNSPACED.search(text) is not None
 
 
-def ngrams(text: str, n: int) -> frozenset[str]:
-    """The comparison units of a cleaned `text` (words separated by single spaces): for Korean (any
-    unspaced script in it), the character n-grams of the text with its spaces removed; otherwise
-    each word or figure of two characters or more that is no function word, English words by
-    their stem (`17705` and `17707` are two units, not two alike strings of digits)."""
-    if unspaced(text):
-        units = _char_grams(text.replace(" ", ""), n)
-    else:
+def ngrams(text: str, n: int, *, words: bool = False) -> frozenset[str]:
+    """The comparison units of a cleaned `text` (words separated by single spaces): its character
+    n-grams with the spaces removed, or with `words` (an item in an alphabetic script) each word
+    or figure of two characters or more that is no function word, English words by their stem
+    (`17705` and `17707` are then two units, not two alike strings of digits)."""
+    if words:
         ignored = stop_words()
         units = {_stem(w) for w in text.split(" ") if len(w) > 1 and w not in ignored}
+    else:
+        units = _char_grams(text.replace(" ", ""), n)
     # interned: an index of many items then holds each unit once, not once per item
     return frozenset(sys.intern(unit) for unit in units)
 

@@ -481,6 +481,24 @@ def test_format_4_has_no_quoted_terms_and_keeps_the_rest() -> None:
     assert StoryFeatures.from_json(stored) == replace(item, quoted=())
 
 
+def test_format_5_names_of_english_lose_their_function_words() -> None:
+    item = features("The Fed holds rates", "The Federal Reserve held its rate on Wednesday.")
+    assert "the" not in item.names | item.lead_names
+    stored = item.to_json() | {"v": 5, "names": ["the", "fed", "holds", "rates"]}
+    assert StoryFeatures.from_json(stored) == item
+    korean = features("한은, 기준금리 동결", "한국은행이 기준금리를 동결했다.")
+    stored = korean.to_json() | {"v": 5, "names": ["한은", "기준금리"]}
+    assert StoryFeatures.from_json(stored).names == {"한은", "기준금리"}
+
+
+def test_a_korean_item_is_compared_by_characters_even_under_an_english_headline() -> None:
+    english_headline = features("Samsung Q2 results", "삼성전자가 2분기 잠정 실적을 발표했다.")
+    assert not english_headline.alphabetic
+    assert {"sa", "am", "ms"} <= english_headline.title_grams
+    english = features("Samsung Q2 results", "Samsung Electronics reported its results.")
+    assert english.alphabetic and "samsung" in english.title_grams
+
+
 def test_format_3_keeps_its_subject_and_takes_the_new_wording() -> None:
     stored = features("이재명, 매출 두 배", "").to_json() | {"v": 3, "title": "이재명 매출 두 배"}
     read = StoryFeatures.from_json(stored)
