@@ -40,6 +40,14 @@ _BLOCK = frozenset(
     ]
 )
 _SKIP = frozenset(("script", "style", "noscript", "template", "head", "title", "iframe", "svg"))
+_TWICE_ENCODED = re.compile(
+    "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6"
+    "\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
+)
+"""Two characters that a UTF-8 sequence read as Windows-1252 (or Latin-1) becomes: its lead byte
+(`Ã`, `Ð`, `â`), then a continuation byte (`©`, `’`, `€`). ftfy reads a megabyte in about a
+quarter of a second; only text with such a pair, which Korean or plain English never has, goes
+to it."""
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
 
 
@@ -95,9 +103,11 @@ def html_to_text(html: str) -> str:
     UTF-8 decoded as Windows-1252 by the publisher, is repaired.
     """
     raw = "".join(_parse(html).parts) if "<" in html or "&" in html else html
+    raw = unescape(raw) if "&" in raw else raw
     # text a publisher encoded twice (`Ð’ ÐœÐ¾ÑÐºÐ²Ðµ` for `В Москве`, `â€™` for `’`) is read back
     # before control characters go, as some of its bytes read as such
-    raw = fix_encoding(unescape(raw) if "&" in raw else raw)
+    if _TWICE_ENCODED.search(raw):
+        raw = fix_encoding(raw)
     raw = _CONTROL.sub("", raw).replace("\xa0", " ")
     lines = (" ".join(line.split()) for line in raw.splitlines())
     return "\n".join(line for line in lines if line)

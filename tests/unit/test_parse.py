@@ -68,3 +68,13 @@ def test_text_its_publisher_encoded_twice_is_read_back(text: str) -> None:
     ).encode()
     item = parse_feed(body, source="twice", base_url="https://daily.example/feed").items[0]
     assert (item.title, item.summary) == (text, text)
+
+
+@pytest.mark.parametrize("text", ["Café «fête» à Genève", "Straße über Köln", "naïve ‘résumé’"])
+def test_text_encoded_once_is_left_as_it_is(text: str) -> None:
+    body = (
+        f"<rss version='2.0'><channel><title>t</title><item><title>{text}</title>"
+        "<link>https://daily.example/1</link></item></channel></rss>"
+    ).encode()
+    item = parse_feed(body, source="once", base_url="https://daily.example/feed").items[0]
+    assert item.title == text
