@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
 from bot.stories.features import StoryFeatures
-from bot.stories.normalize import compact, names, numbers
+from bot.stories.figures import numbers
+from bot.stories.normalize import compact, names
 from bot.stories.subjects import spellings
 from bot.stories.tokens import ngrams
 

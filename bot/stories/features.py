@@ -11,17 +11,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from bot.stories.normalize import (
-    clean_lead,
-    clean_title,
-    compact,
-    dates,
-    direction,
-    names,
-    numbers,
-    reclean,
-    tickers,
-)
+from bot.stories.figures import dates, direction, numbers
+from bot.stories.normalize import clean_lead, clean_title, compact, names, reclean, tickers
 from bot.stories.places import leading_place
 from bot.stories.subjects import quoted, spelled_out, subject
 from bot.stories.tokens import ngrams, unspaced

@@ -11,7 +11,8 @@ from dataclasses import replace
 import pytest
 
 from bot.stories import StoryFeatures, StoryIndex, StoryInput, explain, features, group, same_story
-from bot.stories.normalize import clean_title, dates, direction, numbers
+from bot.stories.figures import dates, direction, numbers
+from bot.stories.normalize import clean_title
 from bot.stories.places import leading_place
 from bot.stories.subjects import quoted, subject
 

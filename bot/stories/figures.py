@@ -1,0 +1,107 @@
+"""Figures in headlines and leads: numbers with their units (`7922억 원`, `$1.2 billion`), dates
+(`12월 2일`, `Aug. 23`, `17.08.2018`) and which way a headline says prices moved.
+
+Two reports of one event agree on these; two days' editions of one report, two deals or two
+insider sales do not.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.stories.normalize import fold
+
+_MULTIPLIERS = {"조": 10**12, "억": 10**8, "만": 10**4}
+_SMALL_MULTIPLIERS = {"천": 10**3, "백": 10**2}
+_UNITS = (
+    r"%p|%포인트|%|퍼센트|포인트|p|원|달러|유로|엔|위안|명|건|개월|개|배|gb|tb|mb|㎜|mm|도|가구|곳|대"
+    r"|채|회|호|주|bp|t|톤|km|㎞|kg|세|기|척|발"
+)
+_GROUP = r"\d[\d,]*(?:\.\d+)?(?:\s*[천백])?(?:\s*[조억만])?"
+_NUMBER = re.compile(
+    rf"(?<![a-z0-9.,])({_GROUP}(?:\s*{_GROUP})*)(?!\s*[조억만천백])"
+    rf"(여(?=\s*(?:{_UNITS})))?\s*({_UNITS})?"
+    r"(대(?![가-힣]{2})|\s*(?:가량|안팎|이상|이하|넘게|넘는|미만|남짓))?",
+)
+"""A figure with its multipliers (`4조 7408억`, `3천만`), its unit, and a hedge (`8만명대`,
+`100여 명`, `1000명 이상`)."""
+_NUMBER_PART = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*([천백])?\s*([조억만])?")
+_UNIT_ALIASES = {
+    "퍼센트": "%",
+    "%포인트": "%p",
+    "포인트": "p",
+    "mm": "㎜",
+    "km": "㎞",
+    "톤": "t",
+}
+_IGNORED_UNITS = frozenset({""})
+"""Bare numbers (no unit, no 만/억 multiplier) are mostly dates and times: left out."""
+_BARE_DECIMAL = re.compile(r"\d{1,2}\.\d(?!\.?\d)")
+"""Except a figure with one decimal (a quake's magnitude `5.2`, a version `18.1`): no date or time
+is written so (`7.29`, `2022.07.30`, `5.1.3`)."""
+
+
+def _number_value(figure: str) -> tuple[float, bool]:
+    """`8만2002` -> 82002, `4조7408억` -> 4.7408e12, `3천만` -> 3e7, `1조2천억` -> 1.2e12, `4.2` ->
+    4.2; and whether it had a multiplier. Digits without any multiplier count only the first run
+    (`7 29` is not one figure)."""
+    parts = _NUMBER_PART.findall(figure)
+    if len(parts) > 1 and not any(small or big for _, small, big in parts):
+        parts = parts[:1]
+    total = 0.0
+    for digits, small, big in parts:
+        value = float(digits.replace(",", ""))
+        value *= _SMALL_MULTIPLIERS.get(small, 1) * _MULTIPLIERS.get(big, 1)
+        total += value
+    return total, any(small or big for _, small, big in parts)
+
+
+def numbers(text: str) -> frozenset[str]:
+    """Numbers with their units, normalised: `7922억 원` and `7922억원` are both `792200000000원`.
+
+    A number with a 만/억/조 multiplier keeps its value even without a unit (`7922억`); a bare
+    number without unit or multiplier (a date, an hour) is left out, unless it has one decimal
+    (`magnitude 5.2`).
+    """
+    found: set[str] = set()
+    folded = fold(text)
+    for match in _NUMBER.finditer(folded):
+        figure, about, unit, hedge = match.groups()
+        unit = _UNIT_ALIASES.get(unit or "", unit or "")
+        value, has_mult = _number_value(figure)
+        bare = unit in _IGNORED_UNITS and not has_mult
+        if bare and not _BARE_DECIMAL.match(folded, match.start(1)):
+            continue
+        # a hedged figure (`100여명`) only meets another hedged one, never contradicts an exact
+        # one; a decade (`8만명대`, `1300원대`) is a range of its own kind
+        hedged = "~대" if hedge == "대" else "~" if about or hedge else ""
+        found.add(f"{value:.6g}{unit}{hedged}")
+    return frozenset(found)
+
+
+_DATE = re.compile(r"(?<!\d)(1[0-2]|0?[1-9])\s*월\s*(3[01]|[12]\d|0?[1-9])\s*일")
+
+
+def dates(text: str) -> frozenset[str]:
+    """Calendar dates written with month and day (`12월 2일` as `12/2`): a daily column's
+    headlines differ only by them."""
+    return frozenset(f"{int(m)}/{int(d)}" for m, d in _DATE.findall(text))
+
+
+_RISING = re.compile(
+    r"상승|급등|반등|강세|오름세|higher|\b(?:rises?|rose|gains?|jumps?|surges?|climbs?)\b"
+)
+_FALLING = re.compile(
+    r"하락|급락|약세|내림세|떨어|lower|\b(?:falls?|fell|drops?|slides?|slumps?|declines?|sinks?"
+    r"|tumbles?|plunges?)\b"
+)
+
+
+def direction(title: str) -> str:
+    """Which way a folded headline says prices moved, `up` or `down`, or "" when it says neither
+    or both (`코스피 상승 마감` is up, `Stocks close lower` down). Quantities (`증가`, `감소`) are
+    not prices: a count that grew and one that shrank differ by their figures."""
+    rising, falling = _RISING.search(title), _FALLING.search(title)
+    if bool(rising) == bool(falling):
+        return ""
+    return "up" if rising else "down"
