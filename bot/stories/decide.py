@@ -35,7 +35,7 @@ from bot.stories.tokens import ngrams
 
 MIN_LEAD = 40
 """Leads shorter than this (empty summaries, photo captions) are not compared."""
-MONEY_UNITS = frozenset({"원", "달러", "유로", "엔", "위안"})
+MONEY_UNITS = frozenset({"원", "달러", "유로", "엔", "위안", "파운드"})
 """Different amounts of money in two headlines are two events (two deals, two insider sales)."""
 WEATHER_UNITS = frozenset({"도", "㎜"})
 """Temperatures and rainfall differ within one event, from place to place and hour to hour (one

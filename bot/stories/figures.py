@@ -56,6 +56,17 @@ def _number_value(figure: str) -> tuple[float, bool]:
     return total, any(small or big for _, small, big in parts)
 
 
+_CURRENCIES = {"$": "달러", "€": "유로", "£": "파운드", "¥": "엔"}
+_SCALES = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9}
+_SCALES |= {"bn": 1e9, "b": 1e9, "trillion": 1e12, "tn": 1e12}
+_SYMBOL_MONEY = re.compile(
+    r"([$€£¥])\s?(\d[\d,]*(?:\.\d+)?)(?:\s?(thousand|million|billion|trillion|mn|bn|tn|[kmb]))?"
+    r"(?![a-z0-9])"
+)
+"""An amount written with a currency sign (`$60 million`, `£30m`, `$39655442.33`), in the units
+of the Korean amounts: two different ones are two deals, two sales."""
+
+
 def numbers(text: str) -> frozenset[str]:
     """Numbers with their units, normalised: `7922억 원` and `7922억원` are both `792200000000원`.
 
@@ -76,16 +87,30 @@ def numbers(text: str) -> frozenset[str]:
         # one; a decade (`8만명대`, `1300원대`) is a range of its own kind
         hedged = "~대" if hedge == "대" else "~" if about or hedge else ""
         found.add(f"{value:.6g}{unit}{hedged}")
+    for sign, figure, scale in _SYMBOL_MONEY.findall(folded):
+        value = float(figure.replace(",", "")) * _SCALES.get(scale, 1)
+        found.add(f"{value:.6g}{_CURRENCIES[sign]}")
     return frozenset(found)
 
 
 _DATE = re.compile(r"(?<!\d)(1[0-2]|0?[1-9])\s*월\s*(3[01]|[12]\d|0?[1-9])\s*일")
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)(?:[a-z]{0,6})\.?"
+_DAY = r"(3[01]|[12]\d|0?[1-9])"
+_ENGLISH_DATE = re.compile(rf"(?<![a-z]){_MONTH}\s+{_DAY}(?!\d)|(?<!\d){_DAY}\s+{_MONTH}(?![a-z])")
+"""`Aug. 23`, `January 6`, `6 January` (in a folded headline)."""
+_NUMERIC_DATE = re.compile(r"(?<![\d.])(3[01]|[12]\d|0?[1-9])\.(1[0-2]|0?[1-9])\.\d{4}(?!\d)")
+"""`17.08.2018`: day, month and year."""
 
 
 def dates(text: str) -> frozenset[str]:
-    """Calendar dates written with month and day (`12월 2일` as `12/2`): a daily column's
-    headlines differ only by them."""
-    return frozenset(f"{int(m)}/{int(d)}" for m, d in _DATE.findall(text))
+    """Calendar dates written with month and day (`12월 2일`, `Aug. 2`, `2 August`, `02.08.2022`,
+    each as `12/2` or `8/2`): a daily column's headlines differ only by them."""
+    found = {(int(m), int(d)) for m, d in _DATE.findall(text)}
+    for month, day, day_first, month_after in _ENGLISH_DATE.findall(text):
+        found.add((_MONTHS.index(month or month_after) + 1, int(day or day_first)))
+    found |= {(int(m), int(d)) for d, m in _NUMERIC_DATE.findall(text)}
+    return frozenset(f"{m}/{d}" for m, d in found)
 
 
 _RISING = re.compile(

@@ -1,4 +1,4 @@
-"""Text normalisation for story matching: titles, leads, numbers with their units, names.
+"""Text normalisation for story matching: titles, leads, canonical wording, names, tickers.
 
 Everything here is pure string work on already plain text (markup is removed by the parser).
 """
@@ -26,9 +26,9 @@ _BYLINE = re.compile(
 _PHOTO = re.compile(
     r"사진\s*=\s*[^\s\[\]]{1,20}(?:\[[^\]]{0,40}\])?|\|[A-Z]+연합뉴스|연합뉴스(?=\s)"
 )
-_NON_WORD = re.compile(r"[^\w%.,]+|(?<!\d)[.,]|[.,](?!\d)")
-"""Anything but word characters, `%`, a decimal point and a thousands separator (an ellipsis `…`
-is NFKC `...`): `7,922억` must stay one figure in a cleaned title."""
+_NON_WORD = re.compile(r"[^\w%.,$€£¥]+|(?<!\d)[.,]|[.,](?!\d)")
+"""Anything but word characters, `%`, currency signs, a decimal point and a thousands separator (an
+ellipsis `…` is NFKC `...`): `7,922억` and `$39.7m` must stay figures in a cleaned title."""
 _SPACE = re.compile(r"\s+")
 
 _MONTH_WORDS = re.compile(r"(?<![가-힣])(한|두|세|석|네|넉|다섯|여섯|일곱|여덟|아홉|열)\s*달")

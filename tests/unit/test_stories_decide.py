@@ -17,6 +17,12 @@ from bot.stories.places import leading_place
 from bot.stories.subjects import quoted, subject
 
 SAME = [
+    (  # one deal, its amount written two ways
+        "Acme buys Widgets for $2bn",
+        "Acme agreed to buy Widgets Inc in a deal worth $2 billion, the companies said.",
+        "Acme to acquire Widgets in $2 billion deal",
+        "Acme agreed to buy Widgets Inc for $2 billion, the companies said on Monday.",
+    ),
     (
         "LG전자, 2분기 영업이익 7922억 원…전년比 12% 줄어",
         "올 2분기(4~6월) 실적을 발표한 LG전자의 TV 사업이 분기 기준으로 7년 만에 적자로 집계됐다.",
@@ -129,6 +135,18 @@ SAME = [
 ]
 
 DIFFERENT = [
+    (  # one company's insiders, two sales (the amounts differ)
+        "Slack director sells $40m of stock",
+        "A director of Slack Technologies sold shares of the company on Monday, a filing shows.",
+        "Slack insider unloads shares worth $14m",
+        "An insider of Slack Technologies sold shares of the company on Monday, a filing shows.",
+    ),
+    (  # a lottery's two draws
+        "EuroMillions results: winning numbers for Friday, January 6",
+        "Here are the winning EuroMillions numbers for tonight's draw and the jackpot on offer.",
+        "EuroMillions draw: the numbers for Tuesday, January 10",
+        "Here are the winning EuroMillions numbers for tonight's draw and the jackpot on offer.",
+    ),
     (  # one headline, numbered editions of a series
         "Quote #17705",
         "",
@@ -445,7 +463,18 @@ def test_quoted_terms_of_a_headline(title: str, expected: tuple[str, ...]) -> No
     assert quoted(title) == expected
 
 
+def test_amounts_with_a_currency_sign_are_money() -> None:
+    assert numbers("Lotto jackpot of $60 million") == numbers("$60m jackpot") == {"6e+07달러"}
+    assert numbers("MoD spends £30 million") == {"3e+07파운드"}
+    assert numbers("Director sells $39,655,442.33 in stock") == {"3.96554e+07달러"}
+    assert numbers("EU fines Google €2.4bn") >= {"2.4e+09유로"}
+
+
 def test_dates_read_month_and_day() -> None:
+    assert dates(clean_title("Fairfax wellness calendar, Aug. 9-15")) == {"8/9"}
+    assert dates(clean_title("EuroMillions results for Friday, January 6")) == {"1/6"}
+    assert dates(clean_title("6 January: what happened")) == {"1/6"}
+    assert dates(clean_title("[17.08.2018 - 20:35 Uhr] Brandmeldeanlagenalarm")) == {"8/17"}
     assert dates("[오늘의 운세] 12월 2일") == {"12/2"}
     assert dates("2022년 7월 29일(금) 아크 ETF") == {"7/29"}
     assert dates("30일 신규 확진 8만명") == frozenset(), "a day alone may be a count of days"
