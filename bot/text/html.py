@@ -105,7 +105,6 @@ def html_to_text(html: str) -> str:
     raw = "".join(_parse(html).parts) if "<" in html or "&" in html else html
     raw = unescape(raw) if "&" in raw else raw
     # text a publisher encoded twice (`Ð’ ÐœÐ¾ÑÐºÐ²Ðµ` for `В Москве`, `â€™` for `’`) is read back
-    # before control characters go, as some of its bytes read as such
     if _TWICE_ENCODED.search(raw):
         raw = fix_encoding(raw)
     raw = _CONTROL.sub("", raw).replace("\xa0", " ")
