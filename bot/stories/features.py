@@ -90,10 +90,12 @@ class StoryFeatures:
         """Title and lead between spaces, for whole-word tests of names."""
         return f" {self.title} {self.lead} "
 
-    @cached_property
+    @property
     def alphabetic(self) -> bool:
-        """Whether the item is written in an alphabetic script (not Korean, Chinese, Japanese)."""
-        return not unspaced(self.title + self.lead)
+        """Whether the item is written in an alphabetic script (not Korean, Chinese, Japanese).
+        Not cached: for a Korean item the search stops at the first syllable, and one more cached
+        value per item grows every remembered item's attribute table."""
+        return not (unspaced(self.title) or unspaced(self.lead))
 
     def mentions(self, name: str) -> bool:
         """Whether title or lead name `name`: as whole words in an alphabetic item (`art` is not in
