@@ -245,8 +245,8 @@ def _other_acts(a: StoryFeatures, b: StoryFeatures) -> str | None:
     주재` / `尹대통령, 비상계엄 선포`) report two things one subject did."""
     if not a.subject or not _one_subject(a, b) or min(len(a.lead), len(b.lead)) >= MIN_LEAD:
         return None
-    mine = ngrams(_rest(a), 2, words=a.alphabetic)
-    theirs = ngrams(_rest(b), 2, words=b.alphabetic)
+    mine = ngrams(_rest(a), 2, words=a.language if a.alphabetic else None)
+    theirs = ngrams(_rest(b), 2, words=b.language if b.alphabetic else None)
     if mine and theirs and not mine & theirs:
         return f"one subject, other acts ({a.subject})"
     return None

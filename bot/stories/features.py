@@ -15,7 +15,7 @@ from bot.stories.figures import dates, direction, numbers
 from bot.stories.normalize import clean_lead, clean_title, compact, names, reclean, tickers
 from bot.stories.places import leading_place
 from bot.stories.subjects import quoted, spelled_out, subject
-from bot.stories.tokens import ngrams, unspaced
+from bot.stories.tokens import Language, language, ngrams, unspaced
 
 LEAD_CHARS = 200
 """Characters of the body kept as the lead: outlets rewrite headlines but often share the lead."""
@@ -69,16 +69,21 @@ class StoryFeatures:
     @cached_property
     def title_grams(self) -> frozenset[str]:
         if self.alphabetic:
-            return ngrams(spelled_out(self.title), 2, words=True)
+            return ngrams(spelled_out(self.title), 2, words=self.language)
         return ngrams(self.title, 2)
 
     @cached_property
     def lead_grams(self) -> frozenset[str]:
-        return ngrams(self.lead, 3, words=self.alphabetic)
+        return ngrams(self.lead, 3, words=self.language if self.alphabetic else None)
 
     @cached_property
     def lead_bigrams(self) -> frozenset[str]:
-        return ngrams(self.lead, 2, words=self.alphabetic)
+        return ngrams(self.lead, 2, words=self.language if self.alphabetic else None)
+
+    @cached_property
+    def language(self) -> Language:
+        """The language of an alphabetic item (asked of those only: a Korean item caches none)."""
+        return language(f"{self.title} {self.lead}")
 
     @cached_property
     def compact_text(self) -> str:

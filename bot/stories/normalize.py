@@ -10,7 +10,7 @@ import re
 import sys
 import unicodedata
 
-from bot.stories.tokens import stop_words, unspaced
+from bot.stories.tokens import language, unspaced
 
 _TAG = re.compile(
     r"\[[^\]]{0,20}\]|【[^】]{0,20}】|\((?:종합|속보|단독|1보|2보|3보|영상|사진|상보)[^)]{0,6}\)"
@@ -277,7 +277,7 @@ def names(text: str) -> frozenset[str]:
     if unspaced(folded):
         found |= set(_LATIN_WORD.findall(folded))
     else:
-        found |= set(_ALPHABETIC_WORD.findall(folded)) - stop_words()
+        found |= set(_ALPHABETIC_WORD.findall(folded)) - language(folded).function_words
     return frozenset(sys.intern(w) for w in found if w not in _STOP_NAMES and len(w) >= 2)
 
 

@@ -17,6 +17,12 @@ from bot.stories.places import leading_place
 from bot.stories.subjects import quoted, subject
 
 SAME = [
+    (  # Russian, read by the Russian stems of its words
+        "Пожар в гостинице на северо-востоке Москвы",
+        "В гостинице на северо-востоке Москвы произошел пожар, эвакуированы 70 человек.",
+        "Из горящей гостиницы в Москве эвакуировали 70 человек",
+        "Из гостиницы на северо-востоке Москвы эвакуировали 70 человек из-за пожара.",
+    ),
     (  # one deal, its amount written two ways
         "Acme buys Widgets for $2bn",
         "Acme agreed to buy Widgets Inc in a deal worth $2 billion, the companies said.",
@@ -135,6 +141,12 @@ SAME = [
 ]
 
 DIFFERENT = [
+    (  # one statistic of two countries: `UK` and `US` are names, not function words
+        "UK inflation falls to 2.1% in June",
+        "Consumer prices rose 2.1% in the year to June, the Office for National Statistics said.",
+        "US inflation falls to 2.1% in June",
+        "Consumer prices rose 2.1% in the year to June, the Labor Department said.",
+    ),
     (  # one company's insiders, two sales (the amounts differ)
         "Slack director sells $40m of stock",
         "A director of Slack Technologies sold shares of the company on Monday, a filing shows.",
@@ -461,6 +473,22 @@ def test_leading_place_of_a_headline(title: str, expected: str) -> None:
 )
 def test_quoted_terms_of_a_headline(title: str, expected: tuple[str, ...]) -> None:
     assert quoted(title) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "lead", "expected"),
+    [
+        ("AI startup raises funds", "The startup raised money for its AI chips.", "english"),
+        ("Le nouveau président investi", "Le président a prêté serment à Accra.", "french"),
+        ("Пожар в гостинице Москвы", "Число жертв пожара в гостинице выросло до трех", "russian"),
+        ("Antalet döda i trafiken ökar", "Fler har dött i trafiken i år än förra året.", "swedish"),
+    ],
+)
+def test_an_alphabetic_item_is_read_in_its_language(title: str, lead: str, expected: str) -> None:
+    item = features(title, lead)
+    assert item.alphabetic and item.language.name == expected
+    if expected == "english":
+        assert "ai" in item.title_grams and "the" not in item.lead_grams
 
 
 def test_amounts_with_a_currency_sign_are_money() -> None:
