@@ -211,6 +211,42 @@ async def test_a_report_that_adds_breaking_alerts_again(
     assert tg.edits == []
 
 
+ENGLISH_REPORTS = {
+    "hani": {
+        "title": "Nvidia unveils Blackwell Ultra AI chip",
+        "description": "Nvidia unveiled its Blackwell Ultra chip on Tuesday, saying the processor "
+        "trains large AI models twice as fast as the chips it replaces.",
+    },
+    "seoul": {
+        "title": "Nvidia's Blackwell Ultra doubles AI training speed",
+        "description": "The Blackwell Ultra, which Nvidia showed on Tuesday, trains large AI "
+        "models twice as fast as its predecessor, the company said.",
+    },
+    "kmib": {
+        "title": "OpenAI opens its AI coding agent to all ChatGPT users",
+        "description": "The ChatGPT maker said its Codex agent, which writes and reviews "
+        "software, would be available to every paying subscriber from Thursday.",
+    },
+}
+"""One English event under two headlines, and another company's AI news the same day."""
+
+
+async def test_english_reports_of_one_event_are_one_alert_and_other_news_its_own(
+    bot: ChatBot, feed_server: FeedServer, tg: FakeTelegram
+) -> None:
+    for number, feed in enumerate(("hani", "seoul", "kmib")):
+        item = {**ENGLISH_REPORTS[feed], "link": f"https://{feed}.example/en", "guid": f"{feed}-en"}
+        feed_server.publish(f"{feed}.xml", rss([item, *old_items(feed)]))
+        bot.clock.advance(120 * number)
+        await bot.once()
+
+    titles = [message.plain_text.split("\n", 1)[0] for message in tg.sent_to(USER)]
+    assert titles == [ENGLISH_REPORTS["hani"]["title"], ENGLISH_REPORTS["kmib"]["title"]]
+    [edit] = tg.edits
+    assert edit.message_id == tg.sent_to(USER)[0].message_id
+    assert "also: seoul" in edit.plain_text
+
+
 async def test_slack_a_second_report_updates_the_first_message_even_across_a_restart(
     slack_bot: ChatBot, feed_server: FeedServer, slack: FakeSlack
 ) -> None:
