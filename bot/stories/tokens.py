@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -101,15 +102,19 @@ def ngrams(text: str, n: int, *, words: Language | None = None) -> frozenset[str
 
 
 @cache
-def _stemmer(name: str) -> snowballstemmer.stemmer | None:
-    return snowballstemmer.stemmer(name) if name in snowballstemmer.algorithms() else None
+def _stemmer(name: str) -> Callable[[str], str] | None:
+    """Language `name`'s Snowball stemmer, None where Snowball has none (Bulgarian, Vietnamese)."""
+    if name not in snowballstemmer.algorithms():
+        return None
+    stem_word: Callable[[str], str] = snowballstemmer.stemmer(name).stemWord
+    return stem_word
 
 
 @lru_cache(maxsize=65536)
 def _stem(name: str, word: str) -> str:
-    """`word`'s stem in language `name` (Snowball), the word itself where Snowball has none."""
-    stemmer = _stemmer(name)
-    return word if stemmer is None else str(stemmer.stemWord(word))
+    """`word`'s stem in language `name`, the word itself where Snowball has no stemmer for it."""
+    stem_word = _stemmer(name)
+    return word if stem_word is None else stem_word(word)
 
 
 def _char_grams(squeezed: str, n: int) -> set[str]:
