@@ -186,7 +186,10 @@ def _covered(a: StoryFeatures, b: StoryFeatures) -> float:
     return sum(1 for w in a.names if b.mentions(w)) / len(a.names)
 
 
-def _slots(a: str, b: str) -> tuple[list[str], list[str], float]:
+Slots = tuple[list[str], list[str], float]
+
+
+def _slots(a: str, b: str) -> Slots:
     """The words where two headlines differ once their common opening and ending are removed, and
     the share of the longer headline those common words make up."""
     x, y = a.split(), b.split()
@@ -200,11 +203,11 @@ def _slots(a: str, b: str) -> tuple[list[str], list[str], float]:
     return x[start : len(x) - end], y[start : len(y) - end], (start + end) / max(len(x), len(y), 1)
 
 
-def _other_subjects(a: StoryFeatures, b: StoryFeatures) -> str | None:
-    """Near-identical headlines whose differing slots each hold a name the other item never
+def _other_subjects(a: StoryFeatures, b: StoryFeatures, slots: Slots) -> str | None:
+    """Near-identical headlines whose differing `slots` each hold a name the other item never
     mentions (`아크 핀테크 ETF` / `아크 차세대 인터넷 ETF`) report the same kind of news about two
     subjects."""
-    mine, theirs, share = _slots(a.title, b.title)
+    mine, theirs, share = slots
     one_word_each = len(mine) == len(theirs) == 1 and share >= SHORT_TEMPLATE_SHARE
     if not mine or not theirs or (share < TEMPLATE_SHARE and not one_word_each):
         return None
@@ -215,19 +218,19 @@ def _other_subjects(a: StoryFeatures, b: StoryFeatures) -> str | None:
     return None
 
 
-def _other_editions(a: StoryFeatures, b: StoryFeatures) -> str | None:
-    """Near-identical headlines differing only in bare numbers (`Quote #17705` / `Quote #17707`,
-    `Episode 3` / `Episode 4`) are two numbered editions of a series. Figures with units are
-    weighed by `_figures_differ`, which knows one figure written two ways."""
-    mine, theirs, share = _slots(a.title, b.title)
+def _other_editions(slots: Slots) -> str | None:
+    """Near-identical headlines whose differing `slots` hold only bare numbers (`Quote #17705` /
+    `Quote #17707`, `Episode 3` / `Episode 4`) are two numbered editions of a series. Figures
+    with units are weighed by `_figures_differ`, which knows one figure written two ways."""
+    mine, theirs, share = slots
     if not mine or not theirs or share < SHORT_TEMPLATE_SHARE:
         return None
-    slots = (" ".join(mine), " ".join(theirs))
     if not all(any(c.isdigit() for c in word) for word in (*mine, *theirs)):
         return None
-    if numbers(slots[0]) or numbers(slots[1]):
+    one, other = " ".join(mine), " ".join(theirs)
+    if numbers(one) or numbers(other):
         return None
-    return f"same headline, other numbers ({slots[0]} vs {slots[1]})"
+    return f"same headline, other numbers ({one} vs {other})"
 
 
 def _other_speakers(a: StoryFeatures, b: StoryFeatures) -> str | None:
@@ -331,9 +334,10 @@ def explain(a: StoryFeatures, b: StoryFeatures) -> Verdict:
     if a.tickers and b.tickers and not a.tickers & b.tickers:
         return Verdict(False, BIAS, f"different tickers ({min(a.tickers)} vs {min(b.tickers)})")
     shared_numbers = tuple(sorted(a.numbers & b.numbers))
+    slots = _slots(a.title, b.title)
     subjects = (
-        _other_subjects(a, b)
-        or _other_editions(a, b)
+        _other_subjects(a, b, slots)
+        or _other_editions(slots)
         or _other_speakers(a, b)
         or _other_acts(a, b)
         or _other_things(a, b)

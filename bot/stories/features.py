@@ -78,7 +78,9 @@ class StoryFeatures:
 
     @cached_property
     def lead_bigrams(self) -> frozenset[str]:
-        return ngrams(self.lead, 2, words=self.language if self.alphabetic else None)
+        if self.alphabetic:  # compared by words, whatever the n: the lead's words once
+            return self.lead_grams
+        return ngrams(self.lead, 2)
 
     @cached_property
     def language(self) -> Language:
