@@ -48,6 +48,15 @@ _TWICE_ENCODED = re.compile(
 (`Ã`, `Ð`, `â`), then a continuation byte (`©`, `’`, `€`). ftfy reads a megabyte in about a
 quarter of a second; only text with such a pair, which Korean or plain English never has, goes
 to it."""
+_BARE_ENTITY = re.compile(
+    r"(?<![&A-Za-z])(?:quot|nbsp|hellip|middot|[lr][sd]quo);"
+    r"|(?<![&#])gt;"
+    r"|(?<![&\w])(?:lt|amp|apos|#\d{2,5});"
+)
+"""An entity whose `&` a publisher's pipeline dropped (`quot;학생때 술먹고quot;`, `lt;노틀담의
+꼽추gt;`). `gt;` is read anywhere (no word ends in `gt`); `quot;`, `nbsp;` and the like anywhere but
+after a Latin letter; `lt;`, `amp;`, `apos;` and numbers only after a space or a sign, as words
+end with them (`result;`, `camp;`)."""
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
 
 
@@ -100,10 +109,13 @@ def html_to_text(html: str) -> str:
     """Readable plain text of an HTML fragment: tags dropped, entities decoded, blank runs folded.
 
     Paragraph breaks survive as single newlines; other whitespace becomes one space. Mojibake,
-    UTF-8 decoded as Windows-1252 by the publisher, is repaired.
+    UTF-8 decoded as Windows-1252 by the publisher, and entities that lost their `&` are
+    repaired.
     """
     raw = "".join(_parse(html).parts) if "<" in html or "&" in html else html
     raw = unescape(raw) if "&" in raw else raw
+    if ";" in raw:
+        raw = _BARE_ENTITY.sub(lambda found: unescape("&" + found[0]), raw)
     # text a publisher encoded twice (`Ð’ ÐœÐ¾ÑÐºÐ²Ðµ` for `В Москве`, `â€™` for `’`) is read back
     if _TWICE_ENCODED.search(raw):
         raw = fix_encoding(raw)

@@ -78,3 +78,22 @@ def test_text_encoded_once_is_left_as_it_is(text: str) -> None:
     ).encode()
     item = parse_feed(body, source="once", base_url="https://daily.example/feed").items[0]
     assert item.title == text
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("尹대통령 지구대 방문 quot;학생때 파출소quot;", '尹대통령 지구대 방문 "학생때 파출소"'),
+        ("2차 대전 전야hellip;'윤핵관' nbsp;", "2차 대전 전야…'윤핵관'"),
+        ("원곡은 lt;노틀담의 꼽추gt;의 사운드", "원곡은 <노틀담의 꼽추>의 사운드"),
+        ("The result; a camp; default; amp", "The result; a camp; default; amp"),
+    ],
+)
+def test_entities_that_lost_their_ampersand_are_read(title: str, expected: str) -> None:
+    # a publisher's pipeline that stripped `&` from `&amp;quot;` sends `quot;` in its titles
+    body = (
+        f"<rss version='2.0'><channel><title>t</title><item><title>{title}</title>"
+        "<link>https://daily.example/1</link></item></channel></rss>"
+    ).encode()
+    item = parse_feed(body, source="bare", base_url="https://daily.example/feed").items[0]
+    assert item.title == expected
