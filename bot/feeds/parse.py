@@ -24,6 +24,9 @@ from bot.models import FeedItem
 from bot.text.html import first_image, html_to_text
 
 MAX_KEY_LENGTH = 512
+_DOUBLED_ORIGIN = re.compile(r"https?://[^/?#]*?(?=https?://)", re.IGNORECASE)
+"""A site's address glued before an address that was absolute already
+(`http://daily.example.comhttp://daily.example.com/news/1`): only the second is a page."""
 _DOCTYPE_SUBSET = re.compile(rb"<!DOCTYPE[^>\[]*\[.*?\]\s*>", re.DOTALL | re.IGNORECASE)
 
 
@@ -142,7 +145,10 @@ def _absolute(base_url: str, url: str | None) -> str | None:
     """`url` made absolute against the feed's address; only http(s) results are kept."""
     if not url:
         return None
-    absolute = urljoin(base_url, url.strip()) if base_url else url.strip()
+    url = url.strip()
+    if doubled := _DOUBLED_ORIGIN.match(url):
+        url = url[doubled.end() :]
+    absolute = urljoin(base_url, url) if base_url else url
     return absolute if absolute.startswith(("http://", "https://")) else None
 
 

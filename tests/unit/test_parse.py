@@ -97,3 +97,33 @@ def test_entities_that_lost_their_ampersand_are_read(title: str, expected: str) 
     ).encode()
     item = parse_feed(body, source="bare", base_url="https://daily.example/feed").items[0]
     assert item.title == expected
+
+
+@pytest.mark.parametrize(
+    ("link", "expected"),
+    [
+        (
+            "http://daily.example.comhttp://daily.example.com/news/1",
+            "http://daily.example.com/news/1",
+        ),
+        (
+            "https://daily.example.comhttps://daily.example.com/a?b=1",
+            "https://daily.example.com/a?b=1",
+        ),
+        (
+            "https://alerts.example/url?url=https://daily.example/a",
+            "https://alerts.example/url?url=https://daily.example/a",
+        ),
+        (
+            "https://redir.example/online/*https://daily.example/a",
+            "https://redir.example/online/*https://daily.example/a",
+        ),
+    ],
+)
+def test_a_site_address_glued_before_an_absolute_link_is_dropped(link: str, expected: str) -> None:
+    body = (
+        "<rss version='2.0'><channel><title>t</title><item><title>a</title>"
+        f"<link>{link.replace('&', '&amp;')}</link></item></channel></rss>"
+    ).encode()
+    item = parse_feed(body, source="glued", base_url="https://daily.example/feed").items[0]
+    assert (item.link, item.key) == (expected, link)  # the key stays what it was
