@@ -89,8 +89,12 @@ def spelled_out(text: str) -> str:
     return _LATIN_SHORT_NAME.sub(lambda m: f"{m.group(1)} {_SHORT_NAMES[m.group(1)]}", text)
 
 
-_SUBJECT = re.compile(r"^\s*([가-힣a-z一-鿿][가-힣a-z0-9一-鿿]{1,9})\s*(?:,|(?=[\"“]))")
-"""A first word, Hangul, Latin or a Hanja abbreviation (`尹대통령`), before a comma or a quote."""
+_SUBJECT = re.compile(
+    r"^\s*(?:(?:미국|중국|일본|북한|영국|독일|프랑스|러시아|대만|인도|호주)\s+)?"
+    r"([가-힣a-z一-鿿][가-힣a-z0-9一-鿿]{1,9})\s*(?:,|(?=[\"“]))"
+)
+"""A first word, Hangul, Latin or a Hanja abbreviation (`尹대통령`), before a comma or a quote; a
+country before it qualifies it (`美연준,`, which reads `미국 연준,`, is led by `연준`)."""
 _LATIN_LEADER = re.compile(r"^\s*([A-Z][A-Za-z0-9&]*[a-z][A-Za-z0-9&]*)\b(?![’']s\b)")
 """An English headline's first word when it is a capitalised word (`Tesla`, `OpenAI`), and not a
 possessive, which qualifies the subject that follows (`Alphabet's Google`, `Musk's xAI`)."""

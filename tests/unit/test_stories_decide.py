@@ -138,7 +138,14 @@ SAME = [
         "Nvidia slides as outlook disappoints investors",
         "Shares of Nvidia slid 4% on Thursday after the chipmaker's results and guidance.",
     ),
+    (  # one central bank's decision, its name qualified by its country or not
+        "[속보] 美연준, 기준금리 0.75%p 인상",
+        "",
+        "연준, 기준금리 0.75%p 올려…3연속 자이언트스텝",
+        "",
+    ),
 ]
+
 
 DIFFERENT = [
     (  # one statistic of two countries: `UK` and `US` are names, not function words
@@ -297,6 +304,12 @@ DIFFERENT = [
         "동행복권은 제1152회 로또 추첨 결과 1등 당첨번호가 5, 9, 17, 22, 30, 44로 결정됐다고 "
         "밝혔다. 1등 당첨자는 9명이다.",
     ),
+    (  # one decision of two central banks, headlines only
+        "[속보] 한은, 기준금리 0.25%p 인상…연 3.5%",
+        "",
+        "[속보] 美연준, 기준금리 0.25%p 인상",
+        "",
+    ),
     (  # unrelated news of the same day
         "히틀러 손목시계 14억원 낙찰에…유대인 사회 '부글부글'",
         "히틀러의 것으로 알려진 손목시계가 미국 경매에서 낙찰되자 유대인 사회가 반발했다.",
@@ -387,6 +400,8 @@ def test_headline_wordings_read_alike(one: str, other: str) -> None:
         ("소비 4개월 연속 감소", ""),
         ("[속보] 尹대통령, 비상계엄 선포", "尹대통령"),  # a Hanja abbreviation leads too
         ("정부 “수도권에 5만가구 추가 공급”", ""),  # a collective subject names no one
+        ("[속보] 美연준, 기준금리 0.75%p 인상", "연준"),  # a country before the name qualifies it
+        ("일본 기시다 “추가 경제대책 검토”", "기시다"),
     ],
 )
 def test_subject_of_a_headline(title: str, expected: str) -> None:
