@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from bot.stories.figures import dates, direction, numbers
+from bot.stories.figures import dates, direction, numbers, spell_figures
 from bot.stories.normalize import clean_lead, clean_title, compact, names, reclean, tickers
 from bot.stories.places import leading_place
 from bot.stories.subjects import quoted, spelled_out, subject
@@ -19,16 +19,17 @@ from bot.stories.tokens import Language, language, ngrams, unspaced
 
 LEAD_CHARS = 200
 """Characters of the body kept as the lead: outlets rewrite headlines but often share the lead."""
-FORMAT = 6
-"""6: the names of text in an alphabetic script are its words that are no function word. 5: the
-terms the headline quotes; a decade (`1300원대`) as a range of its own. 4: counts in words,
-court-style months and results shorthand in `canonical` wording too (`두 배` as `2배`, `징역 6월` as
-`징역 6개월`, `영업익` as `영업이익`); tickers only of names in the headline. 3: title and lead in
-`canonical` wording (`美` as `미국`, `줄어` as `감소`, `사흘` as `3일`) and the headline's subject.
-2: no MinHash signature (the index searches by rare tokens). Formats 1 to 5 are still read: the
-title and lead of 1 to 3 are put in this wording and their names recomputed, as are the names of an
-alphabetic item of 4 and 5; figures and tickers stay as stored; what an older format lacks (the
-subject of 1 and 2, the quoted terms of 1 to 4) is unknown, never a reason to split."""
+FORMAT = 7
+"""7: figures with 조, 억, 만 or 천 in one spelling (`3.5조` as `3조5000억`). 6: the names of text
+in an alphabetic script are its words that are no function word. 5: the terms the headline quotes; a
+decade (`1300원대`) as a range of its own. 4: counts in words, court-style months and results
+shorthand in `canonical` wording too (`두 배` as `2배`, `징역 6월` as `징역 6개월`, `영업익` as
+`영업이익`); tickers only of names in the headline. 3: title and lead in `canonical` wording (`美`
+as `미국`, `줄어` as `감소`, `사흘` as `3일`) and the headline's subject. 2: no MinHash signature
+(the index searches by rare tokens). Formats 1 to 6 are still read: their figures are spelled so;
+the title and lead of 1 to 3 are put in this wording and their names recomputed, as are the names
+of an alphabetic item of 4 and 5; figures and tickers stay as stored; what an older format lacks
+(the subject of 1 and 2, the quoted terms of 1 to 4) is unknown, never a reason to split."""
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,7 @@ class StoryFeatures:
         """
         if data.get("v") in (1, 2, 3):
             title, lead = reclean(str(data["title"])), reclean(str(data["lead"]))
+            title, lead = spell_figures(title), spell_figures(lead)
             return cls(
                 title=title,
                 lead=lead,
@@ -159,10 +161,12 @@ class StoryFeatures:
                 tickers=frozenset(data["tickers"]),
                 subject=str(data["subject"]) if data.get("v") == 3 else "",
             )
-        if data.get("v") not in (4, 5, FORMAT):
+        if data.get("v") not in (4, 5, 6, FORMAT):
             raise ValueError(f"stories: unknown features format {data.get('v')!r}")
         title, lead = str(data["title"]), str(data["lead"])
-        renamed = data["v"] != FORMAT and not unspaced(title + lead)
+        if data["v"] != FORMAT:
+            title, lead = spell_figures(title), spell_figures(lead)
+        renamed = data["v"] in (4, 5) and not unspaced(title + lead)
         return cls(
             title=title,
             lead=lead,
@@ -177,8 +181,8 @@ class StoryFeatures:
 
 def features(title: str, text: str) -> StoryFeatures:
     """Features of one item from its plain-text title and body (summary or content)."""
-    clean = clean_title(title)
-    lead = clean_lead(text, LEAD_CHARS)
+    clean = spell_figures(clean_title(title))
+    lead = spell_figures(clean_lead(text, LEAD_CHARS))
     nums = numbers(title) | numbers(text[: LEAD_CHARS + 80])
     return StoryFeatures(
         title=clean,

@@ -18,8 +18,11 @@ _UNITS = (
     r"|채|회|호|주|bp|t|톤|km|㎞|kg|세|기|척|발"
 )
 _GROUP = r"\d[\d,]*(?:\.\d+)?(?:\s*[천백])?(?:\s*[조억만])?"
+_FIGURE = rf"(?<![a-z0-9.,])({_GROUP}(?:\s*{_GROUP})*)(?!\s*[조억만천백](?![가-힣]))"
+"""A figure with all its multipliers (`4조 7408억`), never cut before one; a word that starts with
+a multiplier's syllable (`5000억 조성`, `100만 만족`) is no multiplier."""
 _NUMBER = re.compile(
-    rf"(?<![a-z0-9.,])({_GROUP}(?:\s*{_GROUP})*)(?!\s*[조억만천백])"
+    rf"{_FIGURE}"
     rf"(여(?=\s*(?:{_UNITS})))?\s*({_UNITS})?"
     r"(대(?![가-힣]{2})|\s*(?:가량|안팎|이상|이하|넘게|넘는|미만|남짓))?",
 )
@@ -54,6 +57,28 @@ def _number_value(figure: str) -> tuple[float, bool]:
         value *= _SMALL_MULTIPLIERS.get(small, 1) * _MULTIPLIERS.get(big, 1)
         total += value
     return total, any(small or big for _, small, big in parts)
+
+
+_MULTIPLIED = re.compile(_FIGURE)
+_SPELLING = (("조", 10**12), ("억", 10**8), ("만", 10**4))
+
+
+def spell_figures(text: str) -> str:
+    """`text` with each figure that has a 조, 억, 만 or 천 in one spelling (`3.5조`, `3조 5000억`
+    and `3조5천억` all as `3조5000억`), so that two outlets' headlines share its characters."""
+    return _MULTIPLIED.sub(_spelled, text)
+
+
+def _spelled(match: re.Match[str]) -> str:
+    value, multiplied = _number_value(match.group(1))
+    rest = round(value)
+    if not multiplied or abs(value - rest) > 1e-9 * value:  # `1.234567만` is no whole figure
+        return match.group(0)
+    spelled = ""
+    for word, size in _SPELLING:
+        count, rest = divmod(rest, size)
+        spelled += f"{count}{word}" if count else ""
+    return spelled + (str(rest) if rest or not spelled else "")
 
 
 _CURRENCIES = {"$": "달러", "€": "유로", "£": "파운드", "¥": "엔"}

@@ -144,6 +144,13 @@ SAME = [
         "연준, 기준금리 0.75%p 올려…3연속 자이언트스텝",
         "",
     ),
+    (  # one amount written two ways (`3조5000억`, `3.5조`) in headlines that share little else
+        "[속보] 정부, AI 분야에 3조5000억 정책금융 지원",
+        "정부가 인공지능(AI) 분야에 3조5000억원 규모의 정책금융을 지원한다.",
+        "AI 정책금융 3.5조 투입…로봇·자율주행 육성",
+        "금융당국이 AI 산업 육성을 위해 3조5000억원을 공급하기로 했다. 로봇과 자율주행, 클라우드 "
+        "분야가 대상이다.",
+    ),
 ]
 
 
@@ -354,6 +361,9 @@ def test_numbers_keep_units_and_values() -> None:
     assert numbers("금리 0.5%p 상승") == numbers("금리 0.5%포인트 상승") == {"0.5%p"}
     assert numbers("사망35명") == {"35명"}
     assert numbers("100여 명") == numbers("100여명") == {"100명~"}
+    # a word after the figure that starts with a multiplier's syllable is no multiplier
+    assert numbers("펀드 5천억 조성") == numbers("펀드 5000억 조성") == {"5e+11"}
+    assert numbers("100만 만족") == {"1e+06"}
 
 
 @pytest.mark.parametrize(
@@ -389,6 +399,19 @@ def test_numbers_read_the_same_figure_in_other_wordings(one: str, other: str) ->
 )
 def test_headline_wordings_read_alike(one: str, other: str) -> None:
     assert clean_title(one) == clean_title(other)
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("AI 정책금융 3.5조 투입", "AI 정책금융 3조5천억 투입"),
+        ("영업이익 10.4조", "영업이익 10조 4000억"),
+        ("펀드 5천억 조성", "펀드 5000억 조성"),
+        ("순이익 14.1억", "순이익 14억1000만"),
+    ],
+)
+def test_figures_are_spelled_alike(one: str, other: str) -> None:
+    assert features(one, "").title == features(other, "").title
 
 
 @pytest.mark.parametrize(
@@ -570,6 +593,13 @@ def test_a_korean_item_is_compared_by_characters_even_under_an_english_headline(
     assert {"sa", "am", "ms"} <= english_headline.title_grams
     english = features("Samsung Q2 results", "Samsung Electronics reported its results.")
     assert english.alphabetic and "samsung" in english.title_grams
+
+
+def test_format_6_figures_are_spelled_when_read() -> None:
+    item = features("AI 정책금융 3.5조 투입", "금융당국이 3.5조를 공급한다.")
+    stored = item.to_json() | {"v": 6, "title": "ai 정책금융 3.5조 투입", "lead": "3.5조를 공급"}
+    read = StoryFeatures.from_json(stored)
+    assert (read.title, read.lead) == ("ai 정책금융 3조5000억 투입", "3조5000억를 공급")
 
 
 def test_format_3_keeps_its_subject_and_takes_the_new_wording() -> None:
