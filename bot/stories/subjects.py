@@ -131,9 +131,10 @@ def subject(title: str, lead: str = "") -> str:
     or a quoted statement follows it, `이재명, …` or `윤희숙 “…”` (double quotes mark speech;
     single quotes mark terms, `태풍 '송다'`, and do not count). English: the first word when it is
     a name, i.e. written with a capital in the lead too (`Tesla shares rise…` over `Tesla stock
-    jumped…`), not a sentence's capitalised first word (`Strong quake hits…`), with the capitalised
-    words after it that the lead writes with it (`Federal Reserve`, `Hurricane Milton`; a headline
-    in title case, `Fed Cuts Rates`, stops where the lead's wording does)."""
+    jumped…`) or spelt out there (`Fed` over `The Federal Reserve…`), not a sentence's capitalised
+    first word (`Strong quake hits…`), with the capitalised words after it that the lead writes
+    with it (`Federal Reserve`, `Hurricane Milton`; a headline in title case, `Fed Cuts Rates`,
+    stops where the lead's wording does)."""
     text = strip_labels(plain(title))
     match = _SUBJECT.match(text.casefold())
     if match is not None:
@@ -145,7 +146,10 @@ def subject(title: str, lead: str = "") -> str:
     lead = plain(lead)
     name = leader.group(1)
     if not re.search(rf"\b{re.escape(name)}\b", lead):
-        return ""
+        # a short name the lead spells out (`Fed` over `The Federal Reserve left…`) leads too
+        folded = name.casefold()
+        spelled = (f" {full} " for full in spellings(folded) if full != folded)
+        return folded if any(full in f" {lead.casefold()} " for full in spelled) else ""
     at = leader.end()
     while (word := _LATIN_NAME_WORD.match(text, at)) and f"{name} {word.group(1)}" in lead:
         name, at = f"{name} {word.group(1)}", word.end()

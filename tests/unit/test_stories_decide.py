@@ -311,6 +311,12 @@ DIFFERENT = [
         "동행복권은 제1152회 로또 추첨 결과 1등 당첨번호가 5, 9, 17, 22, 30, 44로 결정됐다고 "
         "밝혔다. 1등 당첨자는 9명이다.",
     ),
+    (  # one decision of two central banks, one named by its short name
+        "Fed holds interest rates steady",
+        "The Federal Reserve left its benchmark rate unchanged on Wednesday.",
+        "Bank of England holds interest rates steady",
+        "The Bank of England left its benchmark rate unchanged on Thursday.",
+    ),
     (  # one decision of two central banks, headlines only
         "[속보] 한은, 기준금리 0.25%p 인상…연 3.5%",
         "",
@@ -443,6 +449,8 @@ def test_subject_of_a_headline(title: str, expected: str) -> None:
         ("Federal Reserve lowers rates", "The Federal Reserve cut rates.", "federal reserve"),
         ("Bank of England holds rates", "The Bank of England kept rates.", "bank of england"),
         ("Fed Cuts Rates By A Quarter Point", "The Fed cut rates.", "fed"),  # title case
+        ("Fed holds rates steady", "The Federal Reserve left rates unchanged.", "fed"),  # spelt out
+        ("Fed holds rates steady", "Policymakers left rates unchanged.", ""),
     ],
 )
 def test_subject_of_an_english_headline_is_a_name_its_lead_capitalises(
