@@ -15,6 +15,7 @@ import ftfy.bad_codecs  # noqa: F401  (registers the sloppy-windows-1252 codec)
 import pytest
 
 from bot.feeds.parse import ParseError, parse_feed, strip_doctype_subset
+from bot.models import FeedItem
 from tests.helpers import check_goldens
 
 FEEDS = Path(__file__).resolve().parents[1] / "data" / "feeds"
@@ -54,6 +55,15 @@ def test_non_feeds_are_refused_with_a_reason(body: bytes) -> None:
         parse_feed(body)
 
 
+def _one_item(title: str, link: str = "https://daily.example/1", description: str = "") -> FeedItem:
+    """The item of an RSS document that holds one, as written (its text not escaped)."""
+    body = (
+        f"<rss version='2.0'><channel><title>t</title><item><title>{title}</title>"
+        f"<link>{link}</link><description>{description}</description></item></channel></rss>"
+    ).encode()
+    return parse_feed(body, source="one", base_url="https://daily.example/feed").items[0]
+
+
 @pytest.mark.parametrize(
     "text", ["В Москве выпал снег", "Côte d’Ivoire : l’armée", "속보: 금리 동결"]
 )
@@ -61,23 +71,13 @@ def test_text_its_publisher_encoded_twice_is_read_back(text: str) -> None:
     # as a publisher's pipeline does it: UTF-8 bytes read as Windows-1252, the bytes it leaves
     # undefined read as Latin-1
     twice = text.encode("utf-8").decode("sloppy-windows-1252")
-    body = (
-        f"<rss version='2.0'><channel><title>t</title><item><title>{twice}</title>"
-        f"<link>https://daily.example/1</link><description>{twice}</description></item>"
-        "</channel></rss>"
-    ).encode()
-    item = parse_feed(body, source="twice", base_url="https://daily.example/feed").items[0]
+    item = _one_item(twice, description=twice)
     assert (item.title, item.summary) == (text, text)
 
 
 @pytest.mark.parametrize("text", ["Café «fête» à Genève", "Straße über Köln", "naïve ‘résumé’"])
 def test_text_encoded_once_is_left_as_it_is(text: str) -> None:
-    body = (
-        f"<rss version='2.0'><channel><title>t</title><item><title>{text}</title>"
-        "<link>https://daily.example/1</link></item></channel></rss>"
-    ).encode()
-    item = parse_feed(body, source="once", base_url="https://daily.example/feed").items[0]
-    assert item.title == text
+    assert _one_item(text).title == text
 
 
 @pytest.mark.parametrize(
@@ -91,12 +91,7 @@ def test_text_encoded_once_is_left_as_it_is(text: str) -> None:
 )
 def test_entities_that_lost_their_ampersand_are_read(title: str, expected: str) -> None:
     # a publisher's pipeline that stripped `&` from `&amp;quot;` sends `quot;` in its titles
-    body = (
-        f"<rss version='2.0'><channel><title>t</title><item><title>{title}</title>"
-        "<link>https://daily.example/1</link></item></channel></rss>"
-    ).encode()
-    item = parse_feed(body, source="bare", base_url="https://daily.example/feed").items[0]
-    assert item.title == expected
+    assert _one_item(title).title == expected
 
 
 @pytest.mark.parametrize(
@@ -121,9 +116,5 @@ def test_entities_that_lost_their_ampersand_are_read(title: str, expected: str) 
     ],
 )
 def test_a_site_address_glued_before_an_absolute_link_is_dropped(link: str, expected: str) -> None:
-    body = (
-        "<rss version='2.0'><channel><title>t</title><item><title>a</title>"
-        f"<link>{link.replace('&', '&amp;')}</link></item></channel></rss>"
-    ).encode()
-    item = parse_feed(body, source="glued", base_url="https://daily.example/feed").items[0]
+    item = _one_item("a", link=link.replace("&", "&amp;"))
     assert (item.link, item.key) == (expected, link)  # the key stays what it was
