@@ -50,13 +50,14 @@ quarter of a second; only text with such a pair, which Korean or plain English n
 to it."""
 _BARE_ENTITY = re.compile(
     r"(?<![&A-Za-z])(?:quot|nbsp|hellip|middot|[lr][sd]quo);"
-    r"|(?<![&#])gt;"
-    r"|(?<![&\w])(?:lt|amp|apos|#\d{2,5});"
+    r"|(?<![&#])(?:gt|#0?39);"
+    r"|(?<![&\w])(?:lt|amp|apos);"
 )
 """An entity whose `&` a publisher's pipeline dropped (`quot;학생때 술먹고quot;`, `lt;노틀담의
-꼽추gt;`). `gt;` is read anywhere (no word ends in `gt`); `quot;`, `nbsp;` and the like anywhere but
-after a Latin letter; `lt;`, `amp;`, `apos;` and numbers only after a space or a sign, as words
-end with them (`result;`, `camp;`)."""
+꼽추gt;`). `gt;` and the apostrophe's number `#039;` are read anywhere (no word ends in `gt`;
+other numbers may be an issue's, `#34;`); `quot;`, `nbsp;` and the like anywhere but
+after a Latin letter; `lt;`, `amp;` and `apos;` only after a space or a sign, as words end with
+them (`result;`, `camp;`)."""
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
 
 

@@ -86,7 +86,8 @@ def test_text_encoded_once_is_left_as_it_is(text: str) -> None:
         ("尹대통령 지구대 방문 quot;학생때 파출소quot;", '尹대통령 지구대 방문 "학생때 파출소"'),
         ("2차 대전 전야hellip;'윤핵관' nbsp;", "2차 대전 전야…'윤핵관'"),
         ("원곡은 lt;노틀담의 꼽추gt;의 사운드", "원곡은 <노틀담의 꼽추>의 사운드"),
-        ("The result; a camp; default; amp", "The result; a camp; default; amp"),
+        ("Trump#039;s #039;칠성시장#039;", "Trump's '칠성시장'"),
+        ("The result; a camp; issue #34; amp", "The result; a camp; issue #34; amp"),
     ],
 )
 def test_entities_that_lost_their_ampersand_are_read(title: str, expected: str) -> None:
