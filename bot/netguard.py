@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from bot.feeds.fetch import FetchLimits, FetchResult, URLRefused, fetch_feed, make_client
+from bot.text.urls import web_url_problem
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 """(host, port) -> IP addresses as text."""
@@ -59,12 +60,10 @@ class URLGuard:
         self.approved: dict[str, list[str]] = {}
 
     async def __call__(self, url: str) -> None:
+        if problem := web_url_problem(url):
+            raise URLRefused(f"{url}: {problem}")
         parts = urlsplit(url)
-        if parts.scheme not in ("http", "https"):
-            raise URLRefused(f"{url}: only http and https feeds are allowed")
-        host = parts.hostname
-        if not host:
-            raise URLRefused(f"{url}: no host")
+        host = parts.hostname or ""
         port = parts.port or (443 if parts.scheme == "https" else 80)
         try:
             literal: IPAddress | None = ipaddress.ip_address(host)

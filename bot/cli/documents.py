@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bot.feeds.parse import ParsedFeed, ParseError, parse_feed
 from bot.feeds.post import looks_like_post, parse_post
+from bot.text.urls import web_url_problem
 
 _OTHER_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")
 """`ftp://...`, `file://...`: a URL the bot does not fetch, not a file name."""
@@ -27,6 +28,8 @@ def read_document(source: str) -> ParsedFeed:
     """Fetch (URL), read (path) or take from standard input (`-`), then parse `source`."""
     try:
         if source.startswith(("http://", "https://")):
+            if problem := web_url_problem(source):
+                raise DocumentError(f"{source}: {problem}")
             import asyncio
 
             return asyncio.run(_fetch_document(source))

@@ -11,6 +11,7 @@ from bot.feeds.identity import feed_identity
 from bot.opml import OPMLError, Outline, read_opml, slug, write_opml
 from bot.store import NoDatabaseYet, connect
 from bot.store.records import FeedSpec
+from bot.text.urls import web_url_problem
 
 DEFAULT_IMPORT_INTERVAL = 600.0
 """Poll interval of feeds imported from OPML (they can be tuned by listing them in the config)."""
@@ -32,8 +33,8 @@ async def import_opml(database_url: str, path: Path) -> int:
         known = {feed_identity(f.url): f.name for f in feeds}
         names = {f.name for f in feeds}
         for outline in outlines:
-            if not outline.url.startswith(("http://", "https://")):
-                refused.append(f"{outline.url} (not http or https)")
+            if problem := web_url_problem(outline.url):
+                refused.append(f"{outline.url} ({problem})")
                 continue
             identity = feed_identity(outline.url)
             if identity in known:

@@ -198,7 +198,7 @@ async def fetch_feed(
         raise FetchTimeout(f"{url}: no complete answer within {limits.total_timeout:g}s") from None
     except httpx.TimeoutException as exc:
         raise FetchTimeout(f"{url}: timed out ({type(exc).__name__})") from None
-    except (httpx.HTTPError, aiohttp.ClientError) as exc:
+    except (httpx.HTTPError, httpx.InvalidURL, aiohttp.ClientError) as exc:
         raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from None
 
 

@@ -142,13 +142,17 @@ def _xml_item(entry: Any, source: str, base_url: str) -> FeedItem:
 
 
 def _absolute(base_url: str, url: str | None) -> str | None:
-    """`url` made absolute against the feed's address; only http(s) results are kept."""
+    """`url` made absolute against the feed's address; only http(s) results are kept, None for
+    anything else (a malformed address among them)."""
     if not url:
         return None
     url = url.strip()
     if doubled := _DOUBLED_ORIGIN.match(url):
         url = url[doubled.end() :]
-    absolute = urljoin(base_url, url) if base_url else url
+    try:
+        absolute = urljoin(base_url, url) if base_url else url
+    except ValueError:  # `http://[::1`: no address, and no reason to lose the item
+        return None
     return absolute if absolute.startswith(("http://", "https://")) else None
 
 

@@ -57,3 +57,16 @@ async def test_check_config_warns_about_one_feed_listed_twice(tmp_path: Path) ->
         "it is polled once, as yonhap"
     ) in output
     assert output.count("warning") == 1, output
+
+
+async def test_a_malformed_opml_address_is_refused_and_the_others_are_added(
+    tmp_path: Path, feed_server: FeedServer, database_url: str
+) -> None:
+    (tmp_path / "feeds.opml").write_text(
+        opml("http://[::1/feed", feed_server.url("feed.xml")), encoding="utf-8"
+    )
+    env = {"NEWSBOT_DATABASE_URL": database_url}
+    code, output = await newsbot("feeds", "import", "feeds.opml", env=env, cwd=tmp_path)
+    assert code == 0, output
+    assert "added: 1" in output and "refused: 1" in output, output
+    assert "http://[::1/feed (invalid IPv6 URL)" in output and "Traceback" not in output

@@ -75,6 +75,9 @@ def test_public_addresses_pass(address: str) -> None:
         ("http://internal.example/feed", "private"),
         ("http://mixed.example/feed", "private"),
         ("http://nowhere.example/feed", "cannot resolve"),
+        ("http://[::1/feed", "invalid IPv6 URL"),  # malformed: one line, not a crash
+        ("http://news.example:99999/feed", "port out of range"),
+        ("http:///feed", "no host"),
     ],
 )
 async def test_the_guard_refuses_urls_reaching_inside(url: str, message: str) -> None:

@@ -119,3 +119,13 @@ def test_entities_that_lost_their_ampersand_are_read(title: str, expected: str) 
 def test_a_site_address_glued_before_an_absolute_link_is_dropped(link: str, expected: str) -> None:
     item = _one_item("a", link=link.replace("&", "&amp;"))
     assert (item.link, item.key) == (expected, link)  # the key stays what it was
+
+
+def test_a_malformed_link_loses_the_link_not_the_feed() -> None:
+    body = (
+        b"<rss version='2.0'><channel><title>t</title>"
+        b"<item><title>a</title><link>http://[::1/a</link></item>"
+        b"<item><title>b</title><link>https://daily.example/b</link></item></channel></rss>"
+    )
+    items = parse_feed(body, source="broken", base_url="https://daily.example/feed").items
+    assert [(i.title, i.link) for i in items] == [("a", None), ("b", "https://daily.example/b")]

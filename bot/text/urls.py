@@ -1,0 +1,25 @@
+"""Web addresses that people give: config lines, environment values, chat commands and the
+command line. `web_url_problem` names what keeps one from being an address the bot can fetch or
+serve, so the one who gave it reads that in a line instead of a failure deeper in."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+
+def web_url_problem(url: str) -> str | None:
+    """What is wrong with `url` as an http(s) address, in a few words (`no host`, `invalid IPv6
+    URL`, `port out of range 0-65535`), or None when nothing is."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (a port that is no number, or out of range, raises here)
+    except ValueError as exc:  # `Invalid IPv6 URL`, `Port out of range 0-65535`
+        reason = str(exc)
+        return reason[:1].lower() + reason[1:]
+    if parts.scheme not in ("http", "https"):
+        return "only http and https URLs"
+    if not parts.hostname:
+        return "no host"
+    if any(character.isspace() for character in url):
+        return "a space in the address"
+    return None
