@@ -129,6 +129,9 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
             raise SettingsError(
                 f"{name}: {get(name)!r} is not an http:// or https:// URL ({problem})"
             )
+    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY"):
+        if get(name) and (problem := web_url_problem(get(name))):  # its value may hold a password
+            raise SettingsError(f"{name}: not an http:// or https:// proxy URL ({problem})")
     public = urlsplit(get("NEWSBOT_PUBLIC_URL"))
     if public.query or public.fragment:
         raise SettingsError("NEWSBOT_PUBLIC_URL: a base URL has no ?query or #fragment")

@@ -24,6 +24,7 @@ import httpx
 
 from bot import __version__
 from bot.feeds.proxy import ProxyRoute
+from bot.text.urls import web_url_problem
 
 _REDIRECTS = frozenset((301, 302, 303, 307, 308))
 USER_AGENT = f"newsbot/{__version__} (+feed alerts; RSS/Atom/JSON Feed reader)"
@@ -259,6 +260,8 @@ async def _fetch(
     current = url
     all_permanent = True
     for _hop in range(limits.max_redirects + 1):
+        if problem := web_url_problem(current):  # a redirect's `http://host:99999/`
+            raise FetchError(f"{current}: {problem}")
         if guard is not None:
             await guard(current)
         async with _exchange(client, current, headers, proxy) as reply:
@@ -267,7 +270,10 @@ async def _fetch(
                 if not location:
                     raise HTTPStatusError(current, reply.status, None)
                 all_permanent = all_permanent and reply.status in (301, 308)
-                current = urljoin(current, location)
+                try:
+                    current = urljoin(current, location)
+                except ValueError as exc:  # `Location: http://[::1`
+                    raise FetchError(f"{current}: redirected to {location!r} ({exc})") from None
                 continue
             retry_after = parse_retry_after(reply.headers.get("retry-after"), time.time())
             if reply.status == 304:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bot.feeds.proxy import DIRECT
+from bot.text.urls import web_url_problem
 
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 RESERVED_HEADERS = frozenset(
@@ -35,9 +36,13 @@ class FeedOptions:
 
 
 def check_proxy(value: str | None) -> str | None:
-    if value is not None and value != DIRECT and not _PROXY_URL.fullmatch(value):
+    if value is None or value == DIRECT:
+        return value
+    problem = web_url_problem(value)
+    if not _PROXY_URL.fullmatch(value) or problem:
         raise ValueError(
             f"give `{DIRECT}` or an http:// or https:// proxy URL such as http://proxy:3128"
+            + (f" ({problem})" if problem else "")
         )
     return value
 

@@ -33,10 +33,18 @@ def discover(
         for link in httpx.Response(200, headers={"link": header}).links.values():
             for word in str(link.get("rel", "")).lower().split():
                 found[word] = link.get("url", "")
-    hub = urljoin(url, found.get("hub", "").strip())
-    if not hub.startswith(("http://", "https://")) or not found.get("hub"):
+    hub = _absolute(url, found.get("hub", ""))
+    if not hub or not found.get("hub"):
         return None
-    topic = urljoin(url, found.get("self", "").strip()) if found.get("self") else url
-    if not topic.startswith(("http://", "https://")):
-        topic = url
-    return HubLinks(hub, topic)
+    topic = _absolute(url, found.get("self", "")) if found.get("self") else url
+    return HubLinks(hub, topic or url)
+
+
+def _absolute(base: str, href: str) -> str:
+    """`href` made absolute against `base` when it is an http(s) address, else "" (a malformed
+    one, `http://[::1`, among them)."""
+    try:
+        absolute = urljoin(base, href.strip())
+    except ValueError:
+        return ""
+    return absolute if absolute.startswith(("http://", "https://")) else ""

@@ -115,3 +115,12 @@ async def test_a_closed_port_is_a_fetch_error(client: FeedClient) -> None:
         url = gone.url("feed.xml")
     with pytest.raises(FetchError, match=r"^http://127\.0\.0\.1:\d+/feed\.xml: "):
         await fetch_feed(client, url, limits=LIMITS)
+
+
+@pytest.mark.parametrize("location", ["http://[::1/feed.xml", "http://127.0.0.1:99999/feed.xml"])
+async def test_a_redirect_to_a_malformed_address_is_a_fetch_error(
+    client: FeedClient, feed_server: FeedServer, location: str
+) -> None:
+    feed_server.fault("moved.xml", Fault(status=302, redirect_to=location))
+    with pytest.raises(FetchError, match=r"^http://127\.0\.0\.1:\d+/"):
+        await fetch_feed(client, feed_server.url("moved.xml"), limits=LIMITS)

@@ -60,11 +60,18 @@ def test_settings_repr_and_describe_hide_secrets() -> None:
 
 @pytest.mark.parametrize(
     ("env", "message"),
-    [({"NEWSBOT_HTTP_PORT": "http"}, "not a TCP port"), ({"NEWSBOT_LOG_FORMAT": "xml"}, "json")],
+    [
+        ({"NEWSBOT_HTTP_PORT": "http"}, "not a TCP port"),
+        ({"NEWSBOT_LOG_FORMAT": "xml"}, "json"),
+        ({"HTTPS_PROXY": "http://bot:s3cret@[proxy.internal:3128"}, "HTTPS_PROXY: .*IPv6"),
+        ({"http_proxy": "http://bot:s3cret@proxy.internal:99999"}, "http_proxy: .*out of range"),
+        ({"HTTP_PROXY": "proxy.internal:3128"}, "HTTP_PROXY: not an http:// or https:// proxy"),
+    ],
 )
 def test_bad_settings_are_named(env: dict[str, str], message: str) -> None:
-    with pytest.raises(SettingsError, match=message):
+    with pytest.raises(SettingsError, match=message) as refused:
         settings_from_env(env)
+    assert "s3cret" not in str(refused.value), "a proxy's password was echoed"
 
 
 def test_port_falls_back_to_procfile_port() -> None:

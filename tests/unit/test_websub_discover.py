@@ -49,6 +49,13 @@ PLAIN_RSS = (
         # only http(s) hubs
         (PLAIN_RSS, {"link": '<javascript:alert(1)>; rel="hub"'}, None),
         (PLAIN_RSS, {"link": '<https://x.example/>; rel="alternate"'}, None),
+        # a malformed hub is none; a malformed self leaves the fetched URL
+        (PLAIN_RSS, {"link": '<http://[::1/hub>; rel="hub"'}, None),
+        (
+            PLAIN_RSS,
+            {"link": f'<{HUB}>; rel="hub", <http://[::1/f>; rel="self"'},
+            HubLinks(HUB, URL),
+        ),
     ],
 )
 def test_discovery_reads_the_document_and_the_link_header(
