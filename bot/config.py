@@ -44,6 +44,8 @@ from bot.text.urls import web_url_problem
 
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
 Word = Annotated[str, Field(min_length=1, max_length=MAX_WORD)]
+TelegramId = Annotated[int, Field(ge=-(2**52), le=2**52)]
+"""A Telegram chat or user id: at most 52 significant bits, as the Bot API documents."""
 """A topic id or a chat's keyword: no longer than the store keeps."""
 ClassifyField = Literal["title", "lead", "summary", "content", "categories"]
 HostName = Annotated[str, AfterValidator(check_host_name)]
@@ -168,10 +170,10 @@ class TopicConfig(_Strict):
 
 
 class SubscriptionConfig(_Strict):
-    telegram: int | None = None
+    telegram: TelegramId | None = None
     slack: str | None = Field(default=None, max_length=64, pattern=r"^[CDGUW][A-Z0-9]{2,}$")
     """A channel id (C..., G...), or a user id (U..., W...) for the bot's DM with them."""
-    thread: int | None = None
+    thread: int | None = Field(default=None, ge=1, le=2**52)
     """Telegram forum topic (message_thread_id) the alerts go to."""
     topics: tuple[str, ...] = ()
     keywords: tuple[Word, ...] = ()
@@ -211,7 +213,7 @@ class SubscriptionConfig(_Strict):
 
 
 class Admins(_Strict):
-    telegram: tuple[int, ...] = ()
+    telegram: tuple[TelegramId, ...] = ()
     slack: tuple[str, ...] = ()
 
 

@@ -86,6 +86,10 @@ def test_empty_sections_are_valid() -> None:
             "test.yaml:9: topics.ai.exclud",
         ),
         (VALID.replace("version: 1", "version: 2"), "test.yaml:1: version:"),
+        (  # more than the 52 bits a Telegram id has
+            VALID.replace("-1001234567890", "-99999999999999999999"),
+            "test.yaml:11: subscriptions[0].telegram: Input should be greater than or equal to",
+        ),
         (VALID.replace("{slack: C0123ABC,", "{"), "test.yaml:12: subscriptions[1]:"),
         (VALID + "  - {telegram: 5, topics: [ai]\n", "test.yaml:14: invalid YAML"),
     ],
