@@ -217,6 +217,10 @@ class Admins(_Strict):
     slack: tuple[str, ...] = ()
 
 
+MAX_STORY_WINDOW = 7 * 86400.0
+"""Reports of one event come within hours or days; each story of the window is in memory."""
+
+
 class StoriesConfig(_Strict):
     enabled: bool = True
     """Group reports of one event from many feeds: one alert, then edits naming more sources."""
@@ -224,6 +228,13 @@ class StoriesConfig(_Strict):
     """How long after its latest report a story can still be joined."""
     realert: tuple[str, ...] = ("breaking",)
     """Topics that make a later report a new alert when the story did not have them yet."""
+
+    @field_validator("window")
+    @classmethod
+    def _days_at_most(cls, value: float) -> float:
+        if value > MAX_STORY_WINDOW:
+            raise ValueError("at most 7d: the stories of the window are held in memory")
+        return value
 
 
 class Config(_Strict):

@@ -86,6 +86,10 @@ def test_empty_sections_are_valid() -> None:
             "test.yaml:9: topics.ai.exclud",
         ),
         (VALID.replace("version: 1", "version: 2"), "test.yaml:1: version:"),
+        (
+            VALID.replace("version: 1", "version: 1\nstories: {window: 30d}"),
+            "test.yaml:2: stories.window: at most 7d",
+        ),
         (  # more than the 52 bits a Telegram id has
             VALID.replace("-1001234567890", "-99999999999999999999"),
             "test.yaml:11: subscriptions[0].telegram: Input should be greater than or equal to",
