@@ -40,7 +40,7 @@ from bot.models import (
     Recipient,
     TopicRule,
 )
-from bot.text.urls import web_url_problem
+from bot.text.urls import web_url_refusal
 
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
 Word = Annotated[str, Field(min_length=1, max_length=MAX_WORD)]
@@ -126,10 +126,8 @@ class FeedConfig(_Strict):
     @field_validator("url")
     @classmethod
     def _web_url(cls, value: str) -> str:
-        if not re.fullmatch(r"https?://\S+", value):
-            raise ValueError(f"{value!r} is not an http:// or https:// URL")
-        if problem := web_url_problem(value):
-            raise ValueError(f"{value!r} is not an http:// or https:// URL ({problem})")
+        if refusal := web_url_refusal(value):
+            raise ValueError(f"{value!r} {refusal}")
         return value
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bot.durations import parse_duration
-from bot.text.urls import web_url_problem
+from bot.text.urls import web_url_refusal
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///newsbot.db"
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
@@ -125,13 +125,13 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
             f"NEWSBOT_LOG_LEVEL: {log_level!r} is not one of {', '.join(LOG_LEVELS)}"
         )
     for name in ("TELEGRAM_API_URL", "SLACK_API_URL", "TELEGRAM_WEBHOOK_URL", "NEWSBOT_PUBLIC_URL"):
-        if get(name) and (problem := web_url_problem(get(name))):
-            raise SettingsError(
-                f"{name}: {get(name)!r} is not an http:// or https:// URL ({problem})"
-            )
+        if get(name) and (refusal := web_url_refusal(get(name))):
+            raise SettingsError(f"{name}: {get(name)!r} {refusal}")
     for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY"):
-        if get(name) and (problem := web_url_problem(get(name))):  # its value may hold a password
-            raise SettingsError(f"{name}: not an http:// or https:// proxy URL ({problem})")
+        if get(name) and (
+            refusal := web_url_refusal(get(name))
+        ):  # not shown: it may hold a password
+            raise SettingsError(f"{name}: the proxy URL {refusal}")
     public = urlsplit(get("NEWSBOT_PUBLIC_URL"))
     if public.query or public.fragment:
         raise SettingsError("NEWSBOT_PUBLIC_URL: a base URL has no ?query or #fragment")

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bot.feeds.proxy import DIRECT
-from bot.text.urls import web_url_problem
+from bot.text.urls import web_url_refusal
 
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 RESERVED_HEADERS = frozenset(
@@ -38,12 +38,12 @@ class FeedOptions:
 def check_proxy(value: str | None) -> str | None:
     if value is None or value == DIRECT:
         return value
-    problem = web_url_problem(value)
-    if not _PROXY_URL.fullmatch(value) or problem:
+    if not _PROXY_URL.fullmatch(value):
         raise ValueError(
             f"give `{DIRECT}` or an http:// or https:// proxy URL such as http://proxy:3128"
-            + (f" ({problem})" if problem else "")
         )
+    if refusal := web_url_refusal(value):  # not shown: it may hold a password
+        raise ValueError(f"the proxy URL {refusal}")
     return value
 
 

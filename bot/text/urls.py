@@ -23,3 +23,14 @@ def web_url_problem(url: str) -> str | None:
     if any(character.isspace() for character in url):
         return "a space in the address"
     return None
+
+
+def web_url_refusal(url: str) -> str | None:
+    """What to say after a setting's name and value when `url` is no usable http(s) address
+    (`is not an http:// or https:// URL`, `is not a usable URL: invalid IPv6 URL`), or None."""
+    problem = web_url_problem(url)
+    if problem is None:
+        return None
+    if not url.lower().startswith(("http://", "https://")):
+        return "is not an http:// or https:// URL"
+    return f"is not a usable URL: {problem}"

@@ -65,13 +65,12 @@ def test_empty_sections_are_valid() -> None:
         ),
         (  # malformed: named in the line, not a traceback later
             VALID.replace("https://news.example/x", "http://[::1/x"),
-            "test.yaml:7: feeds[2].url: 'http://[::1/x' is not an http:// or https:// URL "
-            "(invalid IPv6 URL)",
+            "test.yaml:7: feeds[2].url: 'http://[::1/x' is not a usable URL: invalid IPv6 URL",
         ),
         (
             VALID.replace("https://news.example/x", "https://news.example:99999/x"),
-            "test.yaml:7: feeds[2].url: 'https://news.example:99999/x' is not an http:// or "
-            "https:// URL (port out of range 0-65535)",
+            "test.yaml:7: feeds[2].url: 'https://news.example:99999/x' is not a usable URL: port "
+            "out of range 0-65535",
         ),
         (
             VALID.replace("name: three", "name: three and four"),

@@ -65,7 +65,7 @@ def test_settings_repr_and_describe_hide_secrets() -> None:
         ({"NEWSBOT_LOG_FORMAT": "xml"}, "json"),
         ({"HTTPS_PROXY": "http://bot:s3cret@[proxy.internal:3128"}, "HTTPS_PROXY: .*IPv6"),
         ({"http_proxy": "http://bot:s3cret@proxy.internal:99999"}, "http_proxy: .*out of range"),
-        ({"HTTP_PROXY": "proxy.internal:3128"}, "HTTP_PROXY: not an http:// or https:// proxy"),
+        ({"HTTP_PROXY": "proxy.internal:3128"}, "HTTP_PROXY: the proxy URL is not an http://"),
     ],
 )
 def test_bad_settings_are_named(env: dict[str, str], message: str) -> None:

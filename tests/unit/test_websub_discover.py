@@ -124,7 +124,7 @@ def test_the_public_url_and_push_poll_interval_come_from_the_environment() -> No
     [
         ({"NEWSBOT_PUBLIC_URL": "bot.example"}, "NEWSBOT_PUBLIC_URL: 'bot.example' is not an http"),
         ({"NEWSBOT_PUBLIC_URL": "https://bot.example/?a=1"}, "no ?query"),
-        ({"NEWSBOT_PUBLIC_URL": "https://[bot.example/"}, "is not an http.*invalid IPv6 URL"),
+        ({"NEWSBOT_PUBLIC_URL": "https://[bot.example/"}, "is not a usable URL: invalid IPv6 URL"),
         ({"NEWSBOT_PUBLIC_URL": "https://bot.example:0x50/"}, "port could not be cast"),
         ({"NEWSBOT_PUSH_POLL_INTERVAL": "soon"}, "NEWSBOT_PUSH_POLL_INTERVAL: 'soon' is not"),
     ],
