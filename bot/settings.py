@@ -128,9 +128,8 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         if get(name) and (refusal := web_url_refusal(get(name))):
             raise SettingsError(f"{name}: {get(name)!r} {refusal}")
     for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY"):
-        if get(name) and (
-            refusal := web_url_refusal(get(name))
-        ):  # not shown: it may hold a password
+        # the value is not shown: a proxy URL may hold a password
+        if get(name) and (refusal := web_url_refusal(get(name))):
             raise SettingsError(f"{name}: the proxy URL {refusal}")
     public = urlsplit(get("NEWSBOT_PUBLIC_URL"))
     if public.query or public.fragment:

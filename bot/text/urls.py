@@ -1,6 +1,7 @@
 """Web addresses that people give: config lines, environment values, chat commands and the
 command line. `web_url_problem` names what keeps one from being an address the bot can fetch or
-serve, so the one who gave it reads that in a line instead of a failure deeper in."""
+serve, and `web_url_refusal` puts it after a setting's value, so the one who gave it reads that in
+a line instead of a failure deeper in."""
 
 from __future__ import annotations
 
