@@ -3,7 +3,8 @@
 RSS, Atom and RDF go through feedparser (never letting it fetch); JSON Feed 1.0/1.1, which
 feedparser does not read, is handled here. A DOCTYPE internal subset is cut out first: entity
 expansion inside it can make feedparser quadratic in time and memory. `bozo` is not failure: an
-ill-formed feed still yields what feedparser could read.
+ill-formed feed still yields what feedparser could read. A body its server gzipped without
+saying so (no Content-Encoding) is inflated first, up to MAX_INFLATED_BYTES.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import calendar
 import hashlib
 import json
 import re
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +26,9 @@ from bot.models import FeedItem
 from bot.text.html import first_image, html_to_text
 
 MAX_KEY_LENGTH = 512
+MAX_INFLATED_BYTES = 10 * 1024 * 1024
+"""A gzipped body inflates to at most this (the fetcher's own cap on a body): a gzip bomb stops."""
+_GZIP_MAGIC = b"\x1f\x8b"
 _DOUBLED_ORIGIN = re.compile(r"https?://[^/?#]*?(?=https?://)", re.IGNORECASE)
 """A site's address glued before an address that was absolute already
 (`http://daily.example.comhttp://daily.example.com/news/1`): only the second is a page."""
@@ -51,6 +56,8 @@ def parse_feed(
 ) -> ParsedFeed:
     """Parse a fetched document into items, newest first as the feed lists them."""
     headers = {k.lower(): v for k, v in (headers or {}).items()}
+    if body.startswith(_GZIP_MAGIC):
+        body = _inflated(body)
     if _looks_like_json(body, headers.get("content-type", "")):
         return _parse_json_feed(body, source)
     return _parse_xml_feed(strip_doctype_subset(body), headers, source, base_url)
@@ -63,6 +70,18 @@ def strip_doctype_subset(body: bytes) -> bytes:
         return body
     cleaned, count = _DOCTYPE_SUBSET.subn(b"", body, count=1)
     return cleaned if count else body
+
+
+def _inflated(body: bytes) -> bytes:
+    """A gzipped body inflated, at most MAX_INFLATED_BYTES of it."""
+    inflater = zlib.decompressobj(47)  # a gzip or zlib header, detected
+    try:
+        inflated = inflater.decompress(body, MAX_INFLATED_BYTES + 1)
+    except zlib.error as exc:
+        raise ParseError(f"not a feed: a corrupt gzip body ({exc})") from None
+    if len(inflated) > MAX_INFLATED_BYTES:
+        raise ParseError(f"not a feed: its gzip body inflates beyond {MAX_INFLATED_BYTES} bytes")
+    return inflated
 
 
 def item_key(guid: str | None, link: str | None, title: str, content: str) -> str:
@@ -189,11 +208,12 @@ def _parse_json_feed(body: bytes, source: str) -> ParsedFeed:
         document = json.loads(body.decode("utf-8-sig", errors="replace"))
     except ValueError as exc:
         raise ParseError(f"not a JSON Feed: {exc}") from None
-    if not isinstance(document, dict) or not str(document.get("version", "")).startswith(
-        "https://jsonfeed.org/version/"
-    ):
-        raise ParseError("not a JSON Feed: no jsonfeed.org version")
+    if not isinstance(document, dict):
+        raise ParseError("not a JSON Feed: not a JSON object")
     raw_items = document.get("items")
+    versioned = str(document.get("version", "")).startswith("https://jsonfeed.org/version/")
+    if not versioned and not isinstance(raw_items, list):  # `"version": "1.1"` with items is one
+        raise ParseError("not a JSON Feed: no jsonfeed.org version and no items")
     items = []
     for raw in raw_items if isinstance(raw_items, list) else []:
         if isinstance(raw, dict):

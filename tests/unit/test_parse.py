@@ -7,6 +7,7 @@ naming what it rewrote), read the diff, and run again without it.
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import json
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import ftfy.bad_codecs  # noqa: F401  (registers the sloppy-windows-1252 codec)
 import pytest
 
-from bot.feeds.parse import ParseError, parse_feed, strip_doctype_subset
+from bot.feeds.parse import MAX_INFLATED_BYTES, ParseError, parse_feed, strip_doctype_subset
 from bot.models import FeedItem
 from tests.helpers import check_goldens
 
@@ -48,11 +49,30 @@ def test_doctype_subset_is_cut_before_parsing() -> None:
 
 
 @pytest.mark.parametrize(
-    "body", [b"", b"<html><body>hello</body></html>", b"{}", b'{"version": "x"}', b"\x00\x01"]
+    "body",
+    [
+        b"",
+        b"<html><body>hello</body></html>",
+        b"{}",
+        b'{"version": "x"}',
+        b"\x00\x01",
+        b"\x1f\x8b\x08\x00broken",  # a gzip header over no gzip data
+        gzip.compress(b" " * (MAX_INFLATED_BYTES + 1)),  # inflates beyond the cap
+    ],
 )
 def test_non_feeds_are_refused_with_a_reason(body: bytes) -> None:
     with pytest.raises(ParseError, match="not a"):
         parse_feed(body)
+
+
+def test_a_body_gzipped_without_saying_so_is_read() -> None:
+    feed = b"<rss version='2.0'><channel><title>t</title><item><title>a</title></item></channel>"
+    assert [item.title for item in parse_feed(gzip.compress(feed + b"</rss>")).items] == ["a"]
+
+
+def test_a_json_feed_with_a_bare_version_number_is_read() -> None:
+    body = b'{"version": "1.1", "title": "t", "items": [{"id": "1", "title": "a"}]}'
+    assert [item.title for item in parse_feed(body).items] == ["a"]
 
 
 def _one_item(title: str, link: str = "https://daily.example/1", description: str = "") -> FeedItem:
