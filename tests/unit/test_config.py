@@ -89,6 +89,10 @@ def test_empty_sections_are_valid() -> None:
             VALID.replace("version: 1", "version: 1\nstories: {window: 30d}"),
             "test.yaml:2: stories.window: at most 7d",
         ),
+        (
+            VALID.replace("{telegram: -1001234567890,", "{telegram: -1001234567890, thread: 0,"),
+            "test.yaml:11: subscriptions[0].thread: Input should be greater than or equal to 1",
+        ),
         (  # more than the 52 bits a Telegram id has
             VALID.replace("-1001234567890", "-99999999999999999999"),
             "test.yaml:11: subscriptions[0].telegram: Input should be greater than or equal to",
