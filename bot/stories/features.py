@@ -19,17 +19,18 @@ from bot.stories.tokens import Language, language, ngrams, unspaced
 
 LEAD_CHARS = 200
 """Characters of the body kept as the lead: outlets rewrite headlines but often share the lead."""
-FORMAT = 7
-"""7: figures with 조, 억, 만 or 천 in one spelling (`3.5조` as `3조5000억`). 6: the names of text
-in an alphabetic script are its words that are no function word. 5: the terms the headline quotes; a
+FORMAT = 8
+"""8: a term and its Latin acronym in one wording (`인공지능` as `ai`, `국내총생산` as `gdp`), and
+crypto assets by one name; a headline opening with a list (`로봇, 자율주행, …`) has no subject. 7:
+figures with 조, 억, 만 or 천 in one spelling (`3.5조` as `3조5000억`). 6: the names of text in
+an alphabetic script are its words that are no function word. 5: the terms the headline quotes; a
 decade (`1300원대`) as a range of its own. 4: counts in words, court-style months and results
-shorthand in `canonical` wording too (`두 배` as `2배`, `징역 6월` as `징역 6개월`, `영업익` as
-`영업이익`); tickers only of names in the headline. 3: title and lead in `canonical` wording (`美`
-as `미국`, `줄어` as `감소`, `사흘` as `3일`) and the headline's subject. 2: no MinHash signature
-(the index searches by rare tokens). Formats 1 to 6 are still read: their figures are spelled so;
-the title and lead of 1 to 3 are put in this wording and their names recomputed, as are the names
-of an alphabetic item of 4 and 5; figures and tickers stay as stored; what an older format lacks
-(the subject of 1 and 2, the quoted terms of 1 to 4) is unknown, never a reason to split."""
+shorthand in `canonical` wording too; tickers only of names in the headline. 3: title and lead in
+`canonical` wording and the headline's subject. 2: no MinHash signature (the index searches by
+rare tokens). Every older format is still read: its title and lead are put in this wording (and
+its figures spelled so), its names recomputed from them; figures, tickers and subject stay as
+stored, and what an older format lacks (the subject of 1 and 2, the quoted terms of 1 to 4) is
+unknown, never a reason to split."""
 
 
 @dataclass(frozen=True)
@@ -149,32 +150,21 @@ class StoryFeatures:
 
         Raises ValueError for an unknown format, so that the caller recomputes from the text.
         """
-        if data.get("v") in (1, 2, 3):
-            title, lead = reclean(str(data["title"])), reclean(str(data["lead"]))
-            title, lead = spell_figures(title), spell_figures(lead)
-            return cls(
-                title=title,
-                lead=lead,
-                numbers=frozenset(data["numbers"]),
-                names=names(title),
-                lead_names=names(lead),
-                tickers=frozenset(data["tickers"]),
-                subject=str(data["subject"]) if data.get("v") == 3 else "",
-            )
-        if data.get("v") not in (4, 5, 6, FORMAT):
-            raise ValueError(f"stories: unknown features format {data.get('v')!r}")
+        version = data.get("v")
+        if not isinstance(version, int) or not 1 <= version <= FORMAT:
+            raise ValueError(f"stories: unknown features format {version!r}")
         title, lead = str(data["title"]), str(data["lead"])
-        if data["v"] != FORMAT:
-            title, lead = spell_figures(title), spell_figures(lead)
-        renamed = data["v"] in (4, 5) and not unspaced(title + lead)
+        older = version != FORMAT
+        if older:
+            title, lead = spell_figures(reclean(title)), spell_figures(reclean(lead))
         return cls(
             title=title,
             lead=lead,
             numbers=frozenset(data["numbers"]),
-            names=names(title) if renamed else frozenset(data["names"]),
-            lead_names=names(lead) if renamed else frozenset(data["lead_names"]),
+            names=names(title) if older else frozenset(data["names"]),
+            lead_names=names(lead) if older else frozenset(data["lead_names"]),
             tickers=frozenset(data["tickers"]),
-            subject=str(data["subject"]),
+            subject=str(data.get("subject", "")) if version >= 3 else "",
             quoted=tuple(str(term) for term in data.get("quoted", ())),
         )
 

@@ -95,6 +95,9 @@ _SUBJECT = re.compile(
 )
 """A first word, Hangul, Latin or a Hanja abbreviation (`尹대통령`), before a comma or a quote; a
 country before it qualifies it (`美연준,`, which reads `미국 연준,`, is led by `연준`)."""
+_LIST = re.compile(r",\s*[^\s,\"“”]{1,10}(?:\s*,|\s+등(?![가-힣]))")
+"""A first word's comma, one more word and a comma or `등`: the headline opens with
+a list (`로봇, 자율주행, 클라우드 AI 분야…`, `반도체, 배터리 등 수출…`), not with a subject."""
 _LATIN_LEADER = re.compile(r"^\s*([A-Z][A-Za-z0-9&]*[a-z][A-Za-z0-9&]*)\b(?![’']s\b)")
 """An English headline's first word when it is a capitalised word (`Tesla`, `OpenAI`), and not a
 possessive, which qualifies the subject that follows (`Alphabet's Google`, `Musk's xAI`)."""
@@ -137,6 +140,8 @@ def subject(title: str, lead: str = "") -> str:
     stops where the lead's wording does)."""
     text = strip_labels(plain(title))
     match = _SUBJECT.match(text.casefold())
+    if match is not None and _LIST.match(text.casefold(), match.end() - 1):
+        return ""
     if match is not None:
         found = strip_particle(match.group(1))
         return "" if found in _COLLECTIVE_SUBJECTS else found

@@ -151,6 +151,20 @@ SAME = [
         "금융당국이 AI 산업 육성을 위해 3조5000억원을 공급하기로 했다. 로봇과 자율주행, 클라우드 "
         "분야가 대상이다.",
     ),
+    (  # a term and its acronym (`인공지능`, `AI`), the one amount spelled two ways
+        "로봇, 자율주행, 클라우드  AI 분야 3조 5000억 원 지원",
+        "정부가 3조 5000억 원을 투자한 AI정책금융 프로그램을 통해 클라우드, 로봇, 자율주행 등 AI "
+        "분야를 강화한다.",
+        "정부, 인공지능 산업에 3조5천억원 금융지원",
+        "정부가 인공지능 산업 경쟁력 강화를 위해 3조5천억원 규모 금융지원에 나선다.",
+    ),
+    (  # a headline opening with a list (`로봇, 자율주행, …`) is led by no subject of its own
+        "로봇, 자율주행, 클라우드  AI 분야 3조 5000억 원 지원",
+        "정부가 3조 5000억 원을 투자한 AI정책금융 프로그램을 통해 클라우드, 로봇, 자율주행 등 AI "
+        "분야를 강화한다.",
+        "금융위, AI에 3.5조 푼다…로봇·자율주행 포함",
+        "금융위원회가 인공지능 분야 기업에 3조5000억원을 지원하는 AI 정책금융 프로그램을 내놨다.",
+    ),
 ]
 
 
@@ -431,6 +445,9 @@ def test_figures_are_spelled_alike(one: str, other: str) -> None:
         ("정부 “수도권에 5만가구 추가 공급”", ""),  # a collective subject names no one
         ("[속보] 美연준, 기준금리 0.75%p 인상", "연준"),  # a country before the name qualifies it
         ("일본 기시다 “추가 경제대책 검토”", "기시다"),
+        ("로봇, 자율주행, 클라우드 AI 분야 3조 5000억 원 지원", ""),  # a list opens it
+        ("반도체, 배터리 등 수출 4개월 연속 감소", ""),
+        ("이재명, 윤석열 정부 비판", "이재명"),  # one word after the comma is no list
     ],
 )
 def test_subject_of_a_headline(title: str, expected: str) -> None:
@@ -585,14 +602,14 @@ def test_format_4_has_no_quoted_terms_and_keeps_the_rest() -> None:
     assert StoryFeatures.from_json(stored) == replace(item, quoted=())
 
 
-def test_format_5_names_of_english_lose_their_function_words() -> None:
+def test_names_of_older_formats_are_recomputed_from_their_text() -> None:
     item = features("The Fed holds rates", "The Federal Reserve held its rate on Wednesday.")
     assert "the" not in item.names | item.lead_names
     stored = item.to_json() | {"v": 5, "names": ["the", "fed", "holds", "rates"]}
     assert StoryFeatures.from_json(stored) == item
     korean = features("한은, 기준금리 동결", "한국은행이 기준금리를 동결했다.")
     stored = korean.to_json() | {"v": 5, "names": ["한은", "기준금리"]}
-    assert StoryFeatures.from_json(stored).names == {"한은", "기준금리"}
+    assert StoryFeatures.from_json(stored) == korean
 
 
 def test_a_korean_item_is_compared_by_characters_even_under_an_english_headline() -> None:
@@ -608,6 +625,18 @@ def test_format_6_figures_are_spelled_when_read() -> None:
     stored = item.to_json() | {"v": 6, "title": "ai 정책금융 3.5조 투입", "lead": "3.5조를 공급"}
     read = StoryFeatures.from_json(stored)
     assert (read.title, read.lead) == ("ai 정책금융 3조5000억 투입", "3조5000억를 공급")
+
+
+def test_format_7_terms_take_their_acronym_when_read() -> None:
+    item = features("인공지능 국내총생산 기여 확대", "인공지능이 가상화폐 시장에 미치는 영향")
+    assert (item.title, item.lead) == ("ai gdp 기여 확대", "ai이 가상자산 시장에 미치는 영향")
+    stored = item.to_json() | {
+        "v": 7,
+        "title": "인공지능 국내총생산 기여 확대",
+        "lead": "인공지능이 가상화폐 시장에 미치는 영향",
+        "names": ["인공지능", "국내총생산", "기여", "확대"],
+    }
+    assert StoryFeatures.from_json(stored) == item
 
 
 def test_format_3_keeps_its_subject_and_takes_the_new_wording() -> None:
