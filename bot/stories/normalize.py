@@ -111,6 +111,9 @@ _LATIN_SPELLED = {
 }
 """Company prefixes some outlets spell in Hangul (`엘지전자`) and others in capitals (`LG전자`)."""
 _LATIN_SPELLED_WORD = re.compile("|".join(_LATIN_SPELLED))
+_DOTTED = re.compile(r"(?<![A-Za-z.])((?:[A-Z]\.){2,4})(?![A-Za-z])")
+"""A capitals' abbreviation written with dots (`U.S.`, `U.K.`, `E.U.`, `J.P. Morgan`), which
+other outlets write without (`US`): a cleaned text would keep only the single letters."""
 _SYNONYMS = (
     (re.compile(r"↓|▼|(?<!하)줄(?:어|었)|뚝(?![가-힣])"), " 감소 "),
     (re.compile(r"↑|▲|(?<!하)늘(?:어|었)(?!\s*놓)"), " 증가 "),
@@ -133,8 +136,9 @@ _SYNONYMS = (
 
 
 def canonical(text: str) -> str:
-    """Abbreviations, day and month words, spelled-out Latin names and headline synonyms in the
-    wording of a plain report. Idempotent, and safe on already cleaned text (stored features)."""
+    """Abbreviations, day and month words, spelled-out Latin names, dotted capitals and headline
+    synonyms in the wording of a plain report. Idempotent, and safe on already cleaned text
+    (stored features)."""
     text = _HANJA_DAY.sub("일", text)
     text = _HANJA_WORD.sub(lambda m: f" {_HANJA[m.group(0)]} ", text)
     text = _MONTH_WORDS.sub(lambda m: f"{_MONTH_VALUES[m.group(1)]}개월", text)
@@ -142,6 +146,7 @@ def canonical(text: str) -> str:
     text = _DIGIT_MONTHS.sub(lambda m: f"{m.group(1) or m.group(2)}개월", text)
     text = _DAY_WORDS.sub(lambda m: f"{_DAY_VALUES[m.group(1)]}일", text)
     text = _LATIN_SPELLED_WORD.sub(lambda m: _LATIN_SPELLED[m.group(0)], text)
+    text = _DOTTED.sub(lambda m: m.group(1).replace(".", ""), text)
     for pattern, word in _SYNONYMS:
         text = pattern.sub(word, text)
     return text

@@ -151,6 +151,12 @@ SAME = [
         "금융당국이 AI 산업 육성을 위해 3조5000억원을 공급하기로 했다. 로봇과 자율주행, 클라우드 "
         "분야가 대상이다.",
     ),
+    (  # `U.S.` and `US`, one country
+        "U.S. economy adds 256,000 jobs in December",
+        "U.S. employers added 256,000 jobs last month, the Labor Department said on Friday.",
+        "US jobs growth surges as employers add 256,000",
+        "The US economy added 256,000 jobs in December, beating forecasts.",
+    ),
     (  # a term and its acronym (`인공지능`, `AI`), the one amount spelled two ways
         "로봇, 자율주행, 클라우드  AI 분야 3조 5000억 원 지원",
         "정부가 3조 5000억 원을 투자한 AI정책금융 프로그램을 통해 클라우드, 로봇, 자율주행 등 AI "
@@ -174,6 +180,13 @@ DIFFERENT = [
         "Consumer prices rose 2.1% in the year to June, the Office for National Statistics said.",
         "US inflation falls to 2.1% in June",
         "Consumer prices rose 2.1% in the year to June, the Labor Department said.",
+    ),
+    (  # the same, one outlet writing the country with dots (`U.S.`): the dots keep it a name
+        "U.S. inflation falls to 3.2% in October",
+        "Consumer prices in the U.S. rose 3.2% from a year earlier, the Labor Department said.",
+        "UK inflation falls to 3.2% in October",
+        "Consumer prices in the UK rose 3.2% from a year earlier, the Office for National "
+        "Statistics said.",
     ),
     (  # one company's insiders, two sales (the amounts differ)
         "Slack director sells $40m of stock",
