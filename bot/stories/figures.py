@@ -14,9 +14,11 @@ from bot.stories.normalize import fold
 _MULTIPLIERS = {"조": 10**12, "억": 10**8, "만": 10**4}
 _SMALL_MULTIPLIERS = {"천": 10**3, "백": 10**2}
 _UNITS = (
-    r"%p|%포인트|%|퍼센트|포인트|p|원|달러|유로|엔|위안|명|건|개월|개|배|gb|tb|mb|㎜|mm|도|가구|곳|대"
-    r"|채|회|호|주|bp|t|톤|km|㎞|kg|세|기|척|발"
+    r"%p|%포인트|%|퍼센트|per\s?cent|pct|포인트|원|달러|유로|엔|위안|명|people|건|개월|개|배|㎜|도|가구"
+    r"|곳|대|채|회|호|주|톤|㎞|세|기|척|발|(?:p|gb|tb|mb|mm|bp|t|km|kg)(?![a-z])"
 )
+"""Units of Korean figures and their Latin abbreviations; an abbreviation is no unit when a word
+goes on after it (`25 percent` is `25%`, `3 times` has no unit `t`)."""
 _GROUP = r"\d[\d,]*(?:\.\d+)?(?:\s*[천백])?(?:\s*[조억만])?"
 _FIGURE = rf"(?<![a-z0-9.,])({_GROUP}(?:\s*{_GROUP})*)(?!\s*[조억만천백](?![가-힣]))"
 """A figure with all its multipliers (`4조 7408억`), never cut before one; a word that starts with
@@ -31,6 +33,10 @@ _NUMBER = re.compile(
 _NUMBER_PART = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*([천백])?\s*([조억만])?")
 _UNIT_ALIASES = {
     "퍼센트": "%",
+    "percent": "%",
+    "per cent": "%",
+    "pct": "%",
+    "people": "명",
     "%포인트": "%p",
     "포인트": "p",
     "mm": "㎜",

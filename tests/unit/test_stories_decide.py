@@ -151,6 +151,12 @@ SAME = [
         "금융당국이 AI 산업 육성을 위해 3조5000억원을 공급하기로 했다. 로봇과 자율주행, 클라우드 "
         "분야가 대상이다.",
     ),
+    (  # two hours of one landfall: `3 pm` and `5 pm` are no figures that differ
+        "Storm to make landfall at 3 pm",
+        "The storm is expected to hit the coast on Tuesday.",
+        "Storm makes landfall at 5 pm, earlier than forecast",
+        "The storm hit the coast on Tuesday.",
+    ),
     (  # `U.S.` and `US`, one country
         "U.S. economy adds 256,000 jobs in December",
         "U.S. employers added 256,000 jobs last month, the Labor Department said on Friday.",
@@ -397,6 +403,8 @@ def test_numbers_keep_units_and_values() -> None:
     # a word after the figure that starts with a multiplier's syllable is no multiplier
     assert numbers("펀드 5천억 조성") == numbers("펀드 5000억 조성") == {"5e+11"}
     assert numbers("100만 만족") == {"1e+06"}
+    # a Latin unit's letters that start a word are no unit: an hour, a count of times
+    assert not numbers("landfall at 3 pm") and not numbers("raised 3 times")
 
 
 @pytest.mark.parametrize(
@@ -407,6 +415,9 @@ def test_numbers_keep_units_and_values() -> None:
         ("매출 1,234억 원", "매출 1234억원"),  # thousands separators
         ("&#039;법카&#039; 참고인 1,000명", "'법카' 참고인 1000명"),  # double-escaped entities
         ("수출 3.2%↓", "수출 3.2% 줄어"),  # arrows and verbs of direction
+        ("shares jump 12 percent", "shares jump 12%"),  # English spells the sign out
+        ("shares jump 12 per cent", "shares jump 12 pct"),
+        ("5 people killed", "5명 사망"),
     ],
 )
 def test_numbers_read_the_same_figure_in_other_wordings(one: str, other: str) -> None:
