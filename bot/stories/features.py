@@ -22,7 +22,8 @@ LEAD_CHARS = 200
 FORMAT = 8
 """8: a term and its Latin acronym in one wording (`인공지능` as `ai`, `국내총생산` as `gdp`), and
 crypto assets by one name; dotted capitals as one word (`U.S.` as `us`, not lost); `percent` is
-`%` and `people` counts as `명`, while `3 pm` and `3 times` hold no figure (they read `3p`, `3t`);
+`%`, `people` counts as `명` and `3 billion pounds` is money as `£3bn` is, while `3 pm` and `3
+times` hold no figure (they read `3p`, `3t`);
 a headline opening with a list (`로봇, 자율주행, …`) has no subject. 7:
 figures with 조, 억, 만 or 천 in one spelling (`3.5조` as `3조5000억`). 6: the names of text in
 an alphabetic script are its words that are no function word. 5: the terms the headline quotes; a

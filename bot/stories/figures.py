@@ -96,6 +96,13 @@ _SYMBOL_MONEY = re.compile(
 )
 """An amount written with a currency sign (`$60 million`, `£30m`, `$39655442.33`), in the units
 of the Korean amounts: two different ones are two deals, two sales."""
+_WORDS_MONEY = re.compile(
+    r"(?<![\d.,$€£¥])(\d[\d,]*(?:\.\d+)?)\s?(thousand|million|billion|trillion|mn|bn|tn|[kmb])?"
+    r"\s(dollars?|euros?|pounds?|yen|yuan|won)(?![a-z])"
+)
+"""An amount whose currency is a word (`3 billion pounds`, `1.5 trillion won`), as a sign's."""
+_CURRENCY_WORDS = {"dollar": "달러", "euro": "유로", "pound": "파운드", "yen": "엔", "yuan": "위안"}
+_CURRENCY_WORDS |= {"won": "원"}
 
 
 def numbers(text: str) -> frozenset[str]:
@@ -121,6 +128,11 @@ def numbers(text: str) -> frozenset[str]:
     for sign, figure, scale in _SYMBOL_MONEY.findall(folded):
         value = float(figure.replace(",", "")) * _SCALES.get(scale, 1)
         found.add(f"{value:.6g}{_CURRENCIES[sign]}")
+    for figure, scale, currency in _WORDS_MONEY.findall(folded):
+        value = float(figure.replace(",", "")) * _SCALES.get(scale, 1)
+        if currency == "won" and value < 1000:  # `2 won` is a count and a verb, no sum
+            continue
+        found.add(f"{value:.6g}{_CURRENCY_WORDS[currency.removesuffix('s')]}")
     return frozenset(found)
 
 

@@ -405,6 +405,7 @@ def test_numbers_keep_units_and_values() -> None:
     assert numbers("100만 만족") == {"1e+06"}
     # a Latin unit's letters that start a word are no unit: an hour, a count of times
     assert not numbers("landfall at 3 pm") and not numbers("raised 3 times")
+    assert not numbers("the team 2 won awards")  # `won` after a small count is the verb
 
 
 @pytest.mark.parametrize(
@@ -418,6 +419,8 @@ def test_numbers_keep_units_and_values() -> None:
         ("shares jump 12 percent", "shares jump 12%"),  # English spells the sign out
         ("shares jump 12 per cent", "shares jump 12 pct"),
         ("5 people killed", "5명 사망"),
+        ("deal worth £3bn", "deal worth 3 billion pounds"),  # a currency sign or its word
+        ("a fund of 500 billion won", "5000억원 펀드"),
     ],
 )
 def test_numbers_read_the_same_figure_in_other_wordings(one: str, other: str) -> None:
