@@ -30,7 +30,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from bot.stories.features import StoryFeatures
 from bot.stories.figures import numbers
 from bot.stories.normalize import compact, names
-from bot.stories.subjects import spellings
+from bot.stories.subjects import abbreviates, spellings
 from bot.stories.tokens import ngrams
 
 MIN_LEAD = 40
@@ -296,12 +296,14 @@ def _other_places(a: StoryFeatures, b: StoryFeatures) -> str | None:
 
 
 def _one_subject(a: StoryFeatures, b: StoryFeatures) -> bool:
-    """Whether the two headlines are led by one subject, in any of its spellings, or by one name
-    and a longer one that starts or ends with it (`Microsoft`, `Microsoft Teams`; `Milton`,
-    `Hurricane Milton`)."""
+    """Whether the two headlines are led by one subject, in any of its spellings or shortened
+    (`카뱅`, `카카오뱅크`), or by one name and a longer one that starts or ends with it
+    (`Microsoft`, `Microsoft Teams`; `Milton`, `Hurricane Milton`)."""
     if b.subject in spellings(a.subject):
         return True
     shorter, longer = sorted((a.subject, b.subject), key=len)
+    if abbreviates(shorter, longer):
+        return True
     return longer.startswith(f"{shorter} ") or longer.endswith(f" {shorter}")
 
 

@@ -26,10 +26,10 @@ a multiplier's syllable (`5000억 조성`, `100만 만족`) is no multiplier."""
 _NUMBER = re.compile(
     rf"{_FIGURE}"
     rf"(여(?=\s*(?:{_UNITS})))?\s*({_UNITS})?"
-    r"(대(?![가-힣]{2})|\s*(?:가량|안팎|이상|이하|넘게|넘는|미만|남짓))?",
+    r"(대(?![가-힣]{2})|\s*(?:가량|안팎|이상|이하|넘게|넘는|넘어|넘었|넘겨|넘긴|돌파|육박|미만|남짓))?",
 )
 """A figure with its multipliers (`4조 7408억`, `3천만`), its unit, and a hedge (`8만명대`,
-`100여 명`, `1000명 이상`)."""
+`100여 명`, `1000명 이상`, `1000억 돌파`: a round threshold, not the figure itself)."""
 _NUMBER_PART = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*([천백])?\s*([조억만])?")
 _UNIT_ALIASES = {
     "퍼센트": "%",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from bot.stories.normalize import plain, strip_labels, strip_particle
+from bot.stories.tokens import unspaced
 
 _SHORT_NAMES = {
     "한은": "한국은행",
@@ -51,6 +52,7 @@ _SHORT_NAMES = {
     "대한상의": "대한상공회의소",
     "한전": "한국전력",
     "현대차": "현대자동차",
+    "lg엔솔": "lg에너지솔루션",
     "fed": "federal reserve",
     "ecb": "european central bank",
     "boe": "bank of england",
@@ -76,6 +78,19 @@ def spellings(name: str) -> tuple[str, ...]:
     """Every spelling of `name`: its full name and each short one (`한국은행`, `한은`); `name`
     alone when it has no other. (Built once: the decision asks for each pair of subjects.)"""
     return _SPELLINGS.get(name, (name,))
+
+
+def abbreviates(short: str, full: str) -> bool:
+    """Whether `short` is Korean name `full` cut to some of its syllables, in order and from the
+    first (`카뱅` for `카카오뱅크`, `삼바` for `삼성바이오로직스`), as outlets shorten names the
+    table does not hold. A name's mere start (`서울시` of `서울시교육청`) is another
+    body, and a name the table holds is only what the table says (`한은` is no `한국수출입은행`)."""
+    if short in _SPELLINGS or full in _SPELLINGS or not 1 < len(short) < len(full):
+        return False
+    if short[0] != full[0] or full.startswith(short) or not unspaced(short):
+        return False
+    rest = iter(full)
+    return all(syllable in rest for syllable in short)
 
 
 _LATIN_SHORT_NAME = re.compile(

@@ -151,6 +151,25 @@ SAME = [
         "금융당국이 AI 산업 육성을 위해 3조5000억원을 공급하기로 했다. 로봇과 자율주행, 클라우드 "
         "분야가 대상이다.",
     ),
+    (  # a company's short name (`LG엔솔`) and its full one lead one subject
+        "LG엔솔, 美 애리조나에 배터리 공장…7조 투자",
+        "LG에너지솔루션이 미국 애리조나주에 7조2000억원을 투자해 배터리 공장을 짓는다.",
+        "LG에너지솔루션, 애리조나 배터리 공장에 7.2조 투입",
+        "LG에너지솔루션은 24일 이사회를 열고 미국 애리조나 단독 공장 건설에 7조2000억원을 투자하기로 "
+        "의결했다.",
+    ),
+    (  # a name cut to some of its syllables (`삼바`) names the company its lead spells out
+        "삼바, 1조7000억 규모 위탁생산 계약",
+        "삼성바이오로직스가 글로벌 제약사와 1조7000억원 규모 위탁생산 계약을 맺었다.",
+        "삼성바이오로직스, 창사 이래 최대 1.7조 수주",
+        "삼성바이오로직스는 미국 제약사와 1조7028억원 규모의 위탁생산 계약을 체결했다고 공시했다.",
+    ),
+    (  # a round threshold crossed (`1000억 돌파`) is no other figure than the exact one
+        "카뱅, 2분기 순이익 1000억 돌파",
+        "카카오뱅크의 2분기 당기순이익이 1000억원을 넘어섰다.",
+        "카카오뱅크 2분기 순익 1022억…사상 최대",
+        "카카오뱅크는 2분기 당기순이익이 1022억원으로 집계됐다고 밝혔다.",
+    ),
     (  # two hours of one landfall: `3 pm` and `5 pm` are no figures that differ
         "Storm to make landfall at 3 pm",
         "The storm is expected to hit the coast on Tuesday.",
@@ -181,6 +200,12 @@ SAME = [
 
 
 DIFFERENT = [
+    (  # a name's start is another body: the city and its education office
+        "서울시, 폭염 대비 무더위쉼터 확대",
+        "",
+        "서울시교육청, 폭염 대비 단축수업 확대",
+        "",
+    ),
     (  # one statistic of two countries: `UK` and `US` are names, not function words
         "UK inflation falls to 2.1% in June",
         "Consumer prices rose 2.1% in the year to June, the Office for National Statistics said.",
