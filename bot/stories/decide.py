@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
 from bot.stories.features import StoryFeatures
-from bot.stories.figures import numbers
+from bot.stories.figures import numbers, updates_toll
 from bot.stories.normalize import compact, names
 from bot.stories.subjects import abbreviates, spellings
 from bot.stories.tokens import ngrams
@@ -156,11 +156,14 @@ def _same_figure(x: str, y: str, unit: str) -> bool:
 def _figures_differ(a: StoryFeatures, b: StoryFeatures, money: bool) -> str | None:
     """Why the figures of two headlines make two events: different amounts of money (`money`), or
     different measures of any other unit but the weather's (`100명`, `1151회`, `8만명대`). Not
-    when each item also gives the figure the other's headline leads with: one results release
-    headlined by its profit and by its revenue."""
+    when each item also gives the figure the other's headline leads with (one results release
+    headlined by its profit and by its revenue), nor a casualty count and its update."""
     units = {_unit(t) for t in a.title_numbers} & {_unit(t) for t in b.title_numbers}
+    updated = updates_toll(a.title) or updates_toll(b.title)
     for unit in sorted(units):
         if (unit in MONEY_UNITS) != money or unit.split("~")[0] in WEATHER_UNITS:
+            continue
+        if updated and not money:
             continue
         mine = {t for t in a.title_numbers if _unit(t) == unit}
         theirs = {t for t in b.title_numbers if _unit(t) == unit}

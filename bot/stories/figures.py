@@ -173,3 +173,17 @@ def direction(title: str) -> str:
     if bool(rising) == bool(falling):
         return ""
     return "up" if rising else "down"
+
+
+_TOLL_UPDATE = re.compile(
+    r"(?:사망자|부상자|사상자|실종자|희생자|이재민)\D{0,6}\d[\d,.]*\s*[만천]?\s*명\s*(?:으로|로)?\s*증가"
+    r"|(?:death|casualty) toll\b.{0,40}?\b(?:rises|rose|climbs|climbed|jumps|reaches|hits) to"
+)
+"""A casualty count rising to a figure (`사망자 5명으로 늘어`, read `증가`; `death toll rises to
+20`): the update of an incident whose first report gave fewer."""
+
+
+def updates_toll(title: str) -> bool:
+    """Whether a folded headline updates an incident's casualty count: its count does not
+    contradict the smaller one of an earlier report (`화재…3명 사망` / `사망자 5명으로 늘어`)."""
+    return _TOLL_UPDATE.search(title) is not None

@@ -170,6 +170,12 @@ SAME = [
         "카카오뱅크 2분기 순익 1022억…사상 최대",
         "카카오뱅크는 2분기 당기순이익이 1022억원으로 집계됐다고 밝혔다.",
     ),
+    (  # a fire's casualty count and its update: the later count rose from the first
+        "[속보] 이천 물류센터 화재…3명 사망",
+        "경기 이천시의 한 물류센터에서 불이 나 3명이 숨졌다.",
+        "이천 물류창고 화재 사망자 5명으로 늘어",
+        "경기 이천시 물류창고 화재로 인한 사망자가 5명으로 늘었다고 소방당국이 밝혔다.",
+    ),
     (  # two hours of one landfall: `3 pm` and `5 pm` are no figures that differ
         "Storm to make landfall at 3 pm",
         "The storm is expected to hit the coast on Tuesday.",
@@ -200,6 +206,12 @@ SAME = [
 
 
 DIFFERENT = [
+    (  # two days' counts of one statistic: no casualty count rising to a figure
+        "[속보] 신규확진 8만2002명…위중증 242명·사망 35명",
+        "",
+        "신규확진 8만5320명으로 증가…위중증 234명",
+        "",
+    ),
     (  # a name's start is another body: the city and its education office
         "서울시, 폭염 대비 무더위쉼터 확대",
         "",
