@@ -13,6 +13,7 @@ import json
 import random
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -99,6 +100,18 @@ def recall_interval(
     return figures[int(0.025 * rounds)], figures[int(0.975 * rounds) - 1]
 
 
+def alerts_for_stories(truth: Sequence[str], predicted: Sequence[int]) -> tuple[int, int, int]:
+    """What a subscriber to every feed gets for the labelled stories of two or more items: the
+    alerts sent (one per group the grouper made of a story's items; a later item of a group edits
+    its alert), the stories, and their items (one alert each without grouping)."""
+    groups: dict[str, set[int]] = {}
+    for story, made in zip(truth, predicted, strict=True):
+        groups.setdefault(story, set()).add(made)
+    sizes = Counter(truth)
+    multi = [story for story, size in sizes.items() if size > 1]
+    return sum(len(groups[story]) for story in multi), len(multi), sum(sizes[s] for s in multi)
+
+
 def _bigrams(title: str) -> frozenset[str]:
     text = unicodedata.normalize("NFKC", title).casefold()
     text = re.sub(r"\[[^\]]*\]|\([^)]*\)", "", text)
@@ -150,6 +163,12 @@ def test_story_grouping_quality() -> None:
     for half, name, count, precision, recall, low, high in rows:
         print(f"{half:5} {name:9} {count:5}  {precision:9.3f}  {recall:6.3f}  {low:.3f}-{high:.3f}")
     test_items, test_truth = _load(LABELS, "test")
+    for name, grouper in (("stories", group), ("baseline", baseline)):
+        alerts, stories, reports = alerts_for_stories(test_truth, grouper(test_items))
+        print(
+            f"test half, {name}: {alerts} alerts for the {reports} reports of its {stories} "
+            f"stories of two or more (one alert per story at best, one per report without stories)"
+        )
     assert meets_floors(group, test_items, test_truth), rows
 
 
