@@ -25,10 +25,9 @@ out) and rounded; THRESHOLD was chosen on the same half."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
 from bot.stories.features import StoryFeatures
-from bot.stories.figures import numbers, updates_toll
+from bot.stories.figures import numbers, same_figure, unit_of, updates_toll
 from bot.stories.normalize import compact, names
 from bot.stories.subjects import abbreviates, spellings
 from bot.stories.tokens import ngrams
@@ -106,68 +105,21 @@ def contained(a: StoryFeatures, b: StoryFeatures) -> float:
     return len((mine & b.title_grams) | (mine & b.lead_bigrams)) / len(mine)
 
 
-def _unit(token: str) -> str:
-    return token.lstrip("0123456789.e+-")
-
-
-def _rounds_to(coarse: str, fine: str) -> bool:
-    """Whether figure `coarse` is `fine` rounded or cut to coarse's last significant digit, when
-    coarse has at least two: `14억` for `14억1000만`, `4.7조` for `4조7408억`; never `100명` for
-    `120명`."""
-    digits, place = _last_place(coarse)
-    if digits < 2 or not Decimal(fine).is_finite():
-        return False
-    value, other = Decimal(coarse), Decimal(fine)
-    try:
-        return value in (
-            other.quantize(place, rounding=ROUND_HALF_UP),
-            other.quantize(place, rounding=ROUND_DOWN),
-        )
-    except InvalidOperation:  # more digits than the context holds: far apart anyway
-        return False
-
-
-def _last_place(figure: str) -> tuple[int, Decimal]:
-    """How many significant digits `figure` is written with, and the place of the last one
-    (`1300`: 2 and 100; `1290`: 3 and 10); 0 and 1 for a figure that is no finite number."""
-    written = Decimal(figure).normalize().as_tuple()
-    if not isinstance(written.exponent, int):
-        return 0, Decimal(1)
-    return len(written.digits), Decimal(1).scaleb(written.exponent)
-
-
-def _decade(figure: str) -> tuple[Decimal, Decimal]:
-    """The range a figure with `대` spans: `1300원대` from 1300 up to 1400, `1290원대` up to 1300,
-    `8만명대` from 80000 up to 90000."""
-    low = Decimal(figure)
-    return low, low + _last_place(figure)[1]
-
-
-def _same_figure(x: str, y: str, unit: str) -> bool:
-    if x == y:
-        return True
-    fx, fy = x[: len(x) - len(unit)], y[: len(y) - len(unit)]
-    if unit.endswith("~대"):
-        (low_x, high_x), (low_y, high_y) = _decade(fx), _decade(fy)
-        return max(low_x, low_y) < min(high_x, high_y)
-    return _rounds_to(fx, fy) or _rounds_to(fy, fx)
-
-
 def _figures_differ(a: StoryFeatures, b: StoryFeatures, money: bool) -> str | None:
     """Why the figures of two headlines make two events: different amounts of money (`money`), or
     different measures of any other unit but the weather's (`100명`, `1151회`, `8만명대`). Not
     when each item also gives the figure the other's headline leads with (one results release
     headlined by its profit and by its revenue), nor a casualty count and its update."""
-    units = {_unit(t) for t in a.title_numbers} & {_unit(t) for t in b.title_numbers}
+    units = {unit_of(t) for t in a.title_numbers} & {unit_of(t) for t in b.title_numbers}
     updated = updates_toll(a.title) or updates_toll(b.title)
     for unit in sorted(units):
         if (unit in MONEY_UNITS) != money or unit.split("~")[0] in WEATHER_UNITS:
             continue
         if updated and not money:
             continue
-        mine = {t for t in a.title_numbers if _unit(t) == unit}
-        theirs = {t for t in b.title_numbers if _unit(t) == unit}
-        if any(_same_figure(x, y, unit) for x in mine for y in theirs):
+        mine = {t for t in a.title_numbers if unit_of(t) == unit}
+        theirs = {t for t in b.title_numbers if unit_of(t) == unit}
+        if any(same_figure(x, y, unit) for x in mine for y in theirs):
             continue
         if _gives(b, mine, unit) and _gives(a, theirs, unit):
             continue
@@ -178,7 +130,7 @@ def _figures_differ(a: StoryFeatures, b: StoryFeatures, money: bool) -> str | No
 def _gives(item: StoryFeatures, figures: set[str], unit: str) -> bool:
     """Whether `item` (title or lead) gives every one of `figures`, in any rounding."""
     return all(
-        any(_same_figure(f, n, unit) for n in item.numbers if _unit(n) == unit) for f in figures
+        any(same_figure(f, n, unit) for n in item.numbers if unit_of(n) == unit) for f in figures
     )
 
 

@@ -8,6 +8,7 @@ insider sales do not.
 from __future__ import annotations
 
 import re
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
 from bot.stories.normalize import fold
 
@@ -134,6 +135,66 @@ def numbers(text: str) -> frozenset[str]:
             continue
         found.add(f"{value:.6g}{_CURRENCY_WORDS[currency.removesuffix('s')]}")
     return frozenset(found)
+
+
+def unit_of(token: str) -> str:
+    """The unit of a token of `numbers` (`7.922e+11원`: `원`; `100명~`: `명~`)."""
+    return token.lstrip("0123456789.e+-")
+
+
+CONVERTED_SUM = Decimal("0.01")
+"""Sums in won this close are one sum: a foreign amount converted at each outlet's rate of the
+day (`326억` and `324억` for one lawsuit of $25 million)."""
+
+
+def same_figure(x: str, y: str, unit: str) -> bool:
+    """Whether tokens `x` and `y` of `unit` give one figure: equal, one rounding or cutting the
+    other (`14억` and `14억1000만`), decades that meet (`1300원대`, `1290원대`), or sums in won
+    within CONVERTED_SUM of each other."""
+    if x == y:
+        return True
+    fx, fy = x[: len(x) - len(unit)], y[: len(y) - len(unit)]
+    if unit.endswith("~대"):
+        (low_x, high_x), (low_y, high_y) = _decade(fx), _decade(fy)
+        return max(low_x, low_y) < min(high_x, high_y)
+    if unit == "원" and abs(Decimal(fx) - Decimal(fy)) <= CONVERTED_SUM * max(
+        Decimal(fx), Decimal(fy)
+    ):
+        return True
+    return _rounds_to(fx, fy) or _rounds_to(fy, fx)
+
+
+def _rounds_to(coarse: str, fine: str) -> bool:
+    """Whether figure `coarse` is `fine` rounded or cut to coarse's last significant digit, when
+    coarse has at least two: `14억` for `14억1000만`, `4.7조` for `4조7408억`; never `100명` for
+    `120명`."""
+    digits, place = _last_place(coarse)
+    if digits < 2 or not Decimal(fine).is_finite():
+        return False
+    value, other = Decimal(coarse), Decimal(fine)
+    try:
+        return value in (
+            other.quantize(place, rounding=ROUND_HALF_UP),
+            other.quantize(place, rounding=ROUND_DOWN),
+        )
+    except InvalidOperation:  # more digits than the context holds: far apart anyway
+        return False
+
+
+def _last_place(figure: str) -> tuple[int, Decimal]:
+    """How many significant digits `figure` is written with, and the place of the last one
+    (`1300`: 2 and 100; `1290`: 3 and 10); 0 and 1 for a figure that is no finite number."""
+    written = Decimal(figure).normalize().as_tuple()
+    if not isinstance(written.exponent, int):
+        return 0, Decimal(1)
+    return len(written.digits), Decimal(1).scaleb(written.exponent)
+
+
+def _decade(figure: str) -> tuple[Decimal, Decimal]:
+    """The range a figure with `대` spans: `1300원대` from 1300 up to 1400, `1290원대` up to 1300,
+    `8만명대` from 80000 up to 90000."""
+    low = Decimal(figure)
+    return low, low + _last_place(figure)[1]
 
 
 _DATE = re.compile(r"(?<!\d)(1[0-2]|0?[1-9])\s*월\s*(3[01]|[12]\d|0?[1-9])\s*일")

@@ -176,6 +176,12 @@ SAME = [
         "이천 물류창고 화재 사망자 5명으로 늘어",
         "경기 이천시 물류창고 화재로 인한 사망자가 5명으로 늘었다고 소방당국이 밝혔다.",
     ),
+    (  # one lawsuit of $25 million, converted to won at two outlets' rates
+        "“세서미 테마파크서 인종차별”… 가족 326억원 소송 제기",
+        "미국 세서미 플레이스 테마파크에서 인종차별을 당했다며 흑인 가족이 소송을 냈다.",
+        "“세서미가 인종차별”…흑인아이 아빠 324억원 소송",
+        "흑인 아이의 아빠가 세서미 플레이스를 상대로 2500만 달러 소송을 제기했다.",
+    ),
     (  # two hours of one landfall: `3 pm` and `5 pm` are no figures that differ
         "Storm to make landfall at 3 pm",
         "The storm is expected to hit the coast on Tuesday.",
