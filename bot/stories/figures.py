@@ -15,7 +15,7 @@ from bot.stories.normalize import fold
 _MULTIPLIERS = {"조": 10**12, "억": 10**8, "만": 10**4}
 _SMALL_MULTIPLIERS = {"천": 10**3, "백": 10**2}
 _UNITS = (
-    r"%p|%포인트|%|퍼센트|per\s?cent|pct|포인트|원|달러|유로|엔|위안|명|people|건|개월|개|배|㎜|도|가구"
+    r"%p|%포인트|%|퍼센트|per\s?cent|pct|포인트|원|달러|유로|엔|위안|명|건|개월|개|배|㎜|도|가구"
     r"|곳|대|채|회|호|주|톤|㎞|세|기|척|발|(?:p|gb|tb|mb|mm|bp|t|km|kg)(?![a-z])"
 )
 """Units of Korean figures and their Latin abbreviations; an abbreviation is no unit when a word
@@ -37,7 +37,6 @@ _UNIT_ALIASES = {
     "percent": "%",
     "per cent": "%",
     "pct": "%",
-    "people": "명",
     "%포인트": "%p",
     "포인트": "p",
     "mm": "㎜",
@@ -102,6 +101,17 @@ _WORDS_MONEY = re.compile(
     r"\s(dollars?|euros?|pounds?|yen|yuan|won)(?![a-z])"
 )
 """An amount whose currency is a word (`3 billion pounds`, `1.5 trillion won`), as a sign's."""
+_COUNT = re.compile(
+    r"(?:(over|more than|nearly|almost|about|around|at least|some|up to|roughly|tops?)\s)?"
+    r"(?<![\d.,$€£¥])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?\s(?:thousand|million|billion))"
+    r"(?=\s+[a-z]|\s*[^\w\s%]|\s*$)"
+    r"(?!\s+(?:dollars?|euros?|pounds?|yen|yuan|won|percent|per cent|pct)(?![a-z]))"
+)
+"""A count in English words (`2 million cars`, `120,000 vehicles`, `more than 1,500 people`): what
+a Korean headline writes with a counter (`200만대`), here without one; a hedge before it makes it
+a hedged figure (never another than an exact one)."""
+COUNT = "#"
+"""The unit of an English count."""
 _CURRENCY_WORDS = {"dollar": "달러", "euro": "유로", "pound": "파운드", "yen": "엔", "yuan": "위안"}
 _CURRENCY_WORDS |= {"won": "원"}
 
@@ -134,6 +144,10 @@ def numbers(text: str) -> frozenset[str]:
         if currency == "won" and value < 1000:  # `2 won` is a count and a verb, no sum
             continue
         found.add(f"{value:.6g}{_CURRENCY_WORDS[currency.removesuffix('s')]}")
+    for hedge, figure in _COUNT.findall(folded):
+        digits, _, scale = figure.partition(" ")
+        value = float(digits.replace(",", "")) * _SCALES.get(scale, 1)
+        found.add(f"{value:.6g}{COUNT}{'~' if hedge else ''}")
     return frozenset(found)
 
 

@@ -212,6 +212,12 @@ SAME = [
 
 
 DIFFERENT = [
+    (  # one company's two recalls: English counts are figures too
+        "Tesla recalls 2 million cars over Autopilot",
+        "Tesla is recalling more than 2 million vehicles to fix its Autopilot system.",
+        "Tesla recalls 120,000 Model S and X vehicles",
+        "Tesla is recalling about 120,000 Model S and Model X vehicles because doors may open.",
+    ),
     (  # two days' counts of one statistic: no casualty count rising to a figure
         "[속보] 신규확진 8만2002명…위중증 242명·사망 35명",
         "",
@@ -449,6 +455,8 @@ def test_numbers_keep_units_and_values() -> None:
     # a Latin unit's letters that start a word are no unit: an hour, a count of times
     assert not numbers("landfall at 3 pm") and not numbers("raised 3 times")
     assert not numbers("the team 2 won awards")  # `won` after a small count is the verb
+    assert numbers("more than 1,500 people") == {"1500#~"}  # a hedged count
+    assert numbers("quake kills 1,500") == {"1500#"} and not numbers("5 people, in 2024")
 
 
 @pytest.mark.parametrize(
@@ -461,7 +469,7 @@ def test_numbers_keep_units_and_values() -> None:
         ("수출 3.2%↓", "수출 3.2% 줄어"),  # arrows and verbs of direction
         ("shares jump 12 percent", "shares jump 12%"),  # English spells the sign out
         ("shares jump 12 per cent", "shares jump 12 pct"),
-        ("5 people killed", "5명 사망"),
+        ("recalls 2 million cars", "recalls 2,000,000 cars"),  # an English count
         ("deal worth £3bn", "deal worth 3 billion pounds"),  # a currency sign or its word
         ("a fund of 500 billion won", "5000억원 펀드"),
     ],
