@@ -180,7 +180,16 @@ _QUOTED = re.compile(r"(?<![A-Za-z])[‘'「『《〈<]([^‘’'」』》〉<>]
 """A term in single quotes or title marks; an apostrophe inside a word (`Apple's`) opens none."""
 
 
+_MODEL_NAME = re.compile(r"(?<![\w.$€£¥-])[a-z]+-?\d[a-z0-9]*(?:[-.][a-z0-9]+)*(?![\w-])")
+"""A word of letters then digits in an English headline (`GPT-5`, `o3-mini`, `M4`, `A380`, `Q2`):
+the name of a model, a product, a quarter or a summit, which needs no quotes to be set off."""
+
+
 def quoted(title: str) -> tuple[str, ...]:
-    """The terms a headline sets off in single quotes or title marks, folded, in order; outlet
-    labels (`<단독>`) are none."""
-    return tuple(term.strip().casefold() for term in _QUOTED.findall(strip_labels(plain(title))))
+    """The terms a headline sets off in single quotes or title marks, folded, in order, then an
+    English headline's model names; outlet labels (`<단독>`) are none."""
+    text = strip_labels(plain(title))
+    terms = [term.strip().casefold() for term in _QUOTED.findall(text)]
+    if not unspaced(text):
+        terms += _MODEL_NAME.findall(text.casefold())
+    return tuple(terms)

@@ -182,6 +182,12 @@ SAME = [
         "“세서미가 인종차별”…흑인아이 아빠 324억원 소송",
         "흑인 아이의 아빠가 세서미 플레이스를 상대로 2500만 달러 소송을 제기했다.",
     ),
+    (  # one model under two verbs: its name in both
+        "OpenAI releases GPT-5",
+        "OpenAI on Thursday released GPT-5, its newest model.",
+        "OpenAI unveils GPT-5, its most capable model yet",
+        "OpenAI has launched GPT-5, the company said on Thursday.",
+    ),
     (  # two hours of one landfall: `3 pm` and `5 pm` are no figures that differ
         "Storm to make landfall at 3 pm",
         "The storm is expected to hit the coast on Tuesday.",
@@ -212,6 +218,12 @@ SAME = [
 
 
 DIFFERENT = [
+    (  # one company's two models: a model name is set off as a quoted term is
+        "OpenAI releases GPT-5",
+        "OpenAI released GPT-5 on Thursday.",
+        "OpenAI releases o3-mini reasoning model",
+        "OpenAI released o3-mini, a smaller reasoning model, on Friday.",
+    ),
     (  # one company's two recalls: English counts are figures too
         "Tesla recalls 2 million cars over Autopilot",
         "Tesla is recalling more than 2 million vehicles to fix its Autopilot system.",
@@ -610,6 +622,9 @@ def test_leading_place_of_a_headline(title: str, expected: str) -> None:
         ("&#039;인사 번복&#039; 경무관 징계", ("인사 번복",)),
         ("Apple's 'Glowtime' event: what to expect", ("glowtime",)),  # an apostrophe opens none
         ("Apple's new iPhone", ()),
+        ("OpenAI releases GPT-5 and o3-mini", ("gpt-5", "o3-mini")),  # model names need none
+        ("Apple Q2 revenue tops $90bn", ("q2",)),
+        ("시즌2 공개", ()),  # only an English headline's
     ],
 )
 def test_quoted_terms_of_a_headline(title: str, expected: tuple[str, ...]) -> None:
