@@ -23,16 +23,17 @@ FORMAT = 8
 """8: a term and its Latin acronym in one wording (`인공지능` as `ai`, `국내총생산` as `gdp`), and
 crypto assets by one name; dotted capitals as one word (`U.S.` as `us`, not lost); `percent` is `%`,
 an English count (`2 million cars`) is a figure and `3 billion pounds` is money as `£3bn` is, while
-`3 pm` and `3 times` hold no figure (they read `3p`, `3t`); a headline opening with a list (`로봇,
-자율주행, …`) has no subject. 7: figures with 조, 억, 만 or 천 in one spelling (`3.5조` as
-`3조5000억`). 6: the names of text in an alphabetic script are its words that are no function word.
-5: the terms the headline quotes; a decade (`1300원대`) as a range of its own. 4: counts in words,
-court-style months and results shorthand in `canonical` wording too; tickers only of names in the
-headline. 3: title and lead in `canonical` wording and the headline's subject. 2: no MinHash
-signature (the index searches by rare tokens). Every older format is still read: its title and lead
-are put in this wording (and its figures spelled so), its names recomputed from them; figures,
-tickers and subject stay as stored, and what an older format lacks (the subject of 1 and 2, the
-quoted terms of 1 to 4) is unknown, never a reason to split."""
+`3 pm` and `3 times` hold no figure (they read `3p`, `3t`); an English headline's model names
+(`GPT-5`, `o3-mini`) are its quoted terms; a headline opening with a list (`로봇, 자율주행, …`) has
+no subject. 7: figures with 조, 억, 만 or 천 in one spelling (`3.5조` as `3조5000억`). 6: the names
+of text in an alphabetic script are its words that are no function word. 5: the terms the headline
+quotes; a decade (`1300원대`) as a range of its own. 4: counts in words, court-style months and
+results shorthand in `canonical` wording too; tickers only of names in the headline. 3: title and
+lead in `canonical` wording and the headline's subject. 2: no MinHash signature (the index searches
+by rare tokens). Every older format is still read: its title and lead are put in this wording (and
+its figures spelled so), its names recomputed from them; figures, tickers and subject stay as
+stored, and what an older format lacks (the subject of 1 and 2, the quoted terms of 1 to 4) is
+unknown, never a reason to split."""
 
 
 @dataclass(frozen=True)
