@@ -110,12 +110,11 @@ def _figures_differ(a: StoryFeatures, b: StoryFeatures, money: bool) -> str | No
     different measures of any other unit but the weather's (`100명`, `1151회`, `8만명대`). Not
     when each item also gives the figure the other's headline leads with (one results release
     headlined by its profit and by its revenue), nor a casualty count and its update."""
+    if not money and (updates_toll(a.title) or updates_toll(b.title)):
+        return None
     units = {unit_of(t) for t in a.title_numbers} & {unit_of(t) for t in b.title_numbers}
-    updated = updates_toll(a.title) or updates_toll(b.title)
     for unit in sorted(units):
         if (unit in MONEY_UNITS) != money or unit.split("~")[0] in WEATHER_UNITS:
-            continue
-        if updated and not money:
             continue
         mine = {t for t in a.title_numbers if unit_of(t) == unit}
         theirs = {t for t in b.title_numbers if unit_of(t) == unit}

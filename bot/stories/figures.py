@@ -112,8 +112,14 @@ a Korean headline writes with a counter (`200만대`), here without one; a hedge
 a hedged figure (never another than an exact one)."""
 COUNT = "#"
 """The unit of an English count."""
-_CURRENCY_WORDS = {"dollar": "달러", "euro": "유로", "pound": "파운드", "yen": "엔", "yuan": "위안"}
-_CURRENCY_WORDS |= {"won": "원"}
+_CURRENCY_WORDS = {
+    "dollar": "달러",
+    "euro": "유로",
+    "pound": "파운드",
+    "yen": "엔",
+    "yuan": "위안",
+    "won": "원",
+}
 
 
 def numbers(text: str) -> frozenset[str]:
@@ -171,10 +177,10 @@ def same_figure(x: str, y: str, unit: str) -> bool:
     if unit.endswith("~대"):
         (low_x, high_x), (low_y, high_y) = _decade(fx), _decade(fy)
         return max(low_x, low_y) < min(high_x, high_y)
-    if unit == "원" and abs(Decimal(fx) - Decimal(fy)) <= CONVERTED_SUM * max(
-        Decimal(fx), Decimal(fy)
-    ):
-        return True
+    if unit == "원":
+        low, high = sorted((Decimal(fx), Decimal(fy)))
+        if high - low <= CONVERTED_SUM * high:
+            return True
     return _rounds_to(fx, fy) or _rounds_to(fy, fx)
 
 
