@@ -111,9 +111,21 @@ _LATIN_SPELLED = {
 }
 """Company prefixes some outlets spell in Hangul (`엘지전자`) and others in capitals (`LG전자`)."""
 _LATIN_SPELLED_WORD = re.compile("|".join(_LATIN_SPELLED))
-_DOTTED = re.compile(r"(?<![A-Za-z.])((?:[A-Z]\.){2,4})(?![A-Za-z])")
+_DOTTED = re.compile(r"[A-Z]\.(?:[A-Z]\.){1,3}(?![A-Za-z])")
 """A capitals' abbreviation written with dots (`U.S.`, `U.K.`, `E.U.`, `J.P. Morgan`), which
-other outlets write without (`US`): a cleaned text would keep only the single letters."""
+other outlets write without (`US`): a cleaned text would keep only the single letters. (What
+comes before it is tested by `_undotted`: a pattern that opens with a capital scans fastest.)"""
+
+
+def _undotted(match: re.Match[str]) -> str:
+    """A dotted abbreviation without its dots, unless a Latin letter or a dot comes right before
+    it (it is then the end of something else)."""
+    before = match.string[match.start() - 1 : match.start()]
+    if before == "." or (before.isascii() and before.isalpha()):
+        return match.group(0)
+    return match.group(0).replace(".", "")
+
+
 _SYNONYMS = (
     (re.compile(r"↓|▼|(?<!하)줄(?:어|었)|뚝(?![가-힣])"), " 감소 "),
     (re.compile(r"↑|▲|(?<!하)늘(?:어|었)(?!\s*놓)"), " 증가 "),
@@ -146,7 +158,7 @@ def canonical(text: str) -> str:
     text = _DIGIT_MONTHS.sub(lambda m: f"{m.group(1) or m.group(2)}개월", text)
     text = _DAY_WORDS.sub(lambda m: f"{_DAY_VALUES[m.group(1)]}일", text)
     text = _LATIN_SPELLED_WORD.sub(lambda m: _LATIN_SPELLED[m.group(0)], text)
-    text = _DOTTED.sub(lambda m: m.group(1).replace(".", ""), text)
+    text = _DOTTED.sub(_undotted, text)
     for pattern, word in _SYNONYMS:
         text = pattern.sub(word, text)
     return text
