@@ -96,20 +96,25 @@ _SYMBOL_MONEY = re.compile(
 )
 """An amount written with a currency sign (`$60 million`, `£30m`, `$39655442.33`), in the units
 of the Korean amounts: two different ones are two deals, two sales."""
+_FIRST_DIGIT = r"\d(?<![\d.,$€£¥]\d)"
+"""A figure's first digit, after no other digit, decimal point or currency sign (the pattern opens
+with the digit, which scans fastest)."""
 _WORDS_MONEY = re.compile(
-    r"(?<![\d.,$€£¥])(\d[\d,]*(?:\.\d+)?)\s?(thousand|million|billion|trillion|mn|bn|tn|[kmb])?"
+    rf"({_FIRST_DIGIT}[\d,]*(?:\.\d+)?)\s?(thousand|million|billion|trillion|mn|bn|tn|[kmb])?"
     r"\s(dollars?|euros?|pounds?|yen|yuan|won)(?![a-z])"
 )
 """An amount whose currency is a word (`3 billion pounds`, `1.5 trillion won`), as a sign's."""
 _COUNT = re.compile(
-    r"(?:(over|more than|nearly|almost|about|around|at least|some|up to|roughly|tops?)\s)?"
-    r"(?<![\d.,$€£¥])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?\s(?:thousand|million|billion))"
+    rf"{_FIRST_DIGIT}(?:\d{{0,2}}(?:,\d{{3}})+|\d*(?:\.\d+)?\s(?:thousand|million|billion))"
     r"(?=\s+[a-z]|\s*[^\w\s%]|\s*$)"
     r"(?!\s+(?:dollars?|euros?|pounds?|yen|yuan|won|percent|per cent|pct)(?![a-z]))"
 )
 """A count in English words (`2 million cars`, `120,000 vehicles`, `more than 1,500 people`): what
-a Korean headline writes with a counter (`200만대`), here without one; a hedge before it makes it
-a hedged figure (never another than an exact one)."""
+a Korean headline writes with a counter (`200만대`), here without one; a hedge before it
+(`_HEDGED`) makes it a hedged figure (never another than an exact one)."""
+_HEDGED = re.compile(
+    r"\b(?:over|more than|nearly|almost|about|around|at least|some|up to|roughly|tops?)\s$"
+)
 COUNT = "#"
 """The unit of an English count."""
 _CURRENCY_WORDS = {
@@ -150,10 +155,11 @@ def numbers(text: str) -> frozenset[str]:
         if currency == "won" and value < 1000:  # `2 won` is a count and a verb, no sum
             continue
         found.add(f"{value:.6g}{_CURRENCY_WORDS[currency.removesuffix('s')]}")
-    for hedge, figure in _COUNT.findall(folded):
-        digits, _, scale = figure.partition(" ")
+    for count in _COUNT.finditer(folded):
+        digits, _, scale = count.group(0).partition(" ")
         value = float(digits.replace(",", "")) * _SCALES.get(scale, 1)
-        found.add(f"{value:.6g}{COUNT}{'~' if hedge else ''}")
+        hedged_by = _HEDGED.search(folded, max(0, count.start() - 12), count.start())
+        found.add(f"{value:.6g}{COUNT}{'~' if hedged_by else ''}")
     return frozenset(found)
 
 
