@@ -72,10 +72,15 @@ def corpus() -> tuple[dict[tuple[str, int], Item], list[tuple[Item, Item]]]:
 def perturbation(rng: random.Random, item: Item, vocabulary: list[str]) -> Perturb:
     """Another event of the same kind: every figure changed, RENAMED of the names swapped.
 
-    The same function applied to two reports of one event keeps them one event.
+    The same function applied to two reports of one event keeps them one event. Each word's swap
+    is drawn from its own generator, seeded by the word and one draw of `rng`: how many names the
+    product reads in an item never shifts the draws of the other stories, so the stories stay the
+    same from one version of the reading to the next.
     """
     own = sorted(names(item[0]) | names(item[1]), key=lambda word: (-len(word), word))
-    swaps = {w: rng.choice(vocabulary) for w in own if rng.random() < RENAMED}
+    seed = rng.random()
+    draws = {w: random.Random(f"{seed}:{w}") for w in own}
+    swaps = {w: draw.choice(vocabulary) for w, draw in draws.items() if draw.random() < RENAMED}
     digits: dict[str, str] = {}
 
     def new_digits(match: re.Match[str]) -> str:
