@@ -159,6 +159,7 @@ def subject(title: str, lead: str = "") -> str:
         return ""
     if match is not None:
         found = strip_particle(match.group(1))
+        found = found.removesuffix("그룹") if len(found) > 3 else found  # `현대차그룹`: `현대차`
         return "" if found in _COLLECTIVE_SUBJECTS else found
     leader = _LATIN_LEADER.match(text)
     if leader is None or leader.group(1).casefold() in _NOT_LEADERS:

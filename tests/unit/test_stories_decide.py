@@ -188,6 +188,12 @@ SAME = [
         "OpenAI unveils GPT-5, its most capable model yet",
         "OpenAI has launched GPT-5, the company said on Thursday.",
     ),
+    (  # a company and its group (`현대차`, `현대차그룹`) lead one subject
+        "현대차, 美 조지아에 전기차 공장 착공",
+        "현대자동차그룹이 미국 조지아주에서 전기차 전용 공장 기공식을 열었다.",
+        "현대차그룹, 조지아 전기차 전용공장 기공식…6조3000억 투자",
+        "현대차그룹은 25일 미국 조지아주 브라이언카운티에서 전기차 전용공장 기공식을 개최했다.",
+    ),
     (  # two hours of one landfall: `3 pm` and `5 pm` are no figures that differ
         "Storm to make landfall at 3 pm",
         "The storm is expected to hit the coast on Tuesday.",
@@ -538,6 +544,7 @@ def test_figures_are_spelled_alike(one: str, other: str) -> None:
         ("로봇, 자율주행, 클라우드 AI 분야 3조 5000억 원 지원", ""),  # a list opens it
         ("반도체, 배터리 등 수출 4개월 연속 감소", ""),
         ("이재명, 윤석열 정부 비판", "이재명"),  # one word after the comma is no list
+        ("현대차그룹, 조지아 전기차 공장 기공식", "현대차"),  # a company and its group lead alike
     ],
 )
 def test_subject_of_a_headline(title: str, expected: str) -> None:
