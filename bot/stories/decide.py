@@ -7,10 +7,12 @@ Vetoes first, each a kind of news that looks alike and is not one event:
 - headlines led by two subjects (`이재명, …` / `윤희숙 “…”`) or two places (`부산 아파트 화재…` /
   `인천 공장 화재…`), or without a lead, led by one subject and sharing nothing else
   (`尹대통령, 국무회의 주재` / `尹대통령, 비상계엄 선포`), or led by one subject and each quoting
-  a term the other item never names (two games of one publisher);
+  a term the other item never names (two games of one publisher; an English headline's model
+  names, `GPT-5` / `o3-mini`, count as quoted);
 - different money figures in the headlines, or different measures (counts, shares, rounds; not
   the weather's degrees and rainfall) with no figure in common; a figure one outlet rounds (`14억`
-  for `14억1000만`) is the same figure;
+  for `14억1000만`) is the same figure (see `same_figure`), and a casualty count that rises
+  (`사망자 5명으로 늘어`) updates, never contradicts, an earlier one;
 - different dates in the headlines (a daily column, `[오늘의 운세] 12월 2일` / `12월 3일`), or
   prices moving opposite ways (`코스피 상승 마감` / `코스피 하락 마감`: two days' closes);
 - a shared boilerplate lead under unrelated headlines.
