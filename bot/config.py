@@ -44,9 +44,9 @@ from bot.text.urls import web_url_refusal
 
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
 Word = Annotated[str, Field(min_length=1, max_length=MAX_WORD)]
+"""A topic id or a chat's keyword: no longer than the store keeps."""
 TelegramId = Annotated[int, Field(ge=-(2**52), le=2**52)]
 """A Telegram chat or user id: at most 52 significant bits, as the Bot API documents."""
-"""A topic id or a chat's keyword: no longer than the store keeps."""
 ClassifyField = Literal["title", "lead", "summary", "content", "categories"]
 HostName = Annotated[str, AfterValidator(check_host_name)]
 

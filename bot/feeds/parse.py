@@ -18,12 +18,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin
 
 import feedparser
 
 from bot.models import FeedItem
 from bot.text.html import first_image, html_to_text
+from bot.text.urls import absolute_web_url
 
 MAX_KEY_LENGTH = 512
 MAX_INFLATED_BYTES = 10 * 1024 * 1024
@@ -168,11 +168,7 @@ def _absolute(base_url: str, url: str | None) -> str | None:
     url = url.strip()
     if doubled := _DOUBLED_ORIGIN.match(url):
         url = url[doubled.end() :]
-    try:
-        absolute = urljoin(base_url, url) if base_url else url
-    except ValueError:  # `http://[::1`: no address, and no reason to lose the item
-        return None
-    return absolute if absolute.startswith(("http://", "https://")) else None
+    return absolute_web_url(base_url, url)  # a malformed one is no link, and no reason to fail
 
 
 def _xml_image(entry: Any, summary_html: str, content_html: str) -> tuple[str | None, str]:

@@ -83,8 +83,8 @@ def spellings(name: str) -> tuple[str, ...]:
 def abbreviates(short: str, full: str) -> bool:
     """Whether `short` is Korean name `full` cut to some of its syllables, in order and from the
     first (`카뱅` for `카카오뱅크`, `삼바` for `삼성바이오로직스`), as outlets shorten names the
-    table does not hold. A name's mere start (`서울시` of `서울시교육청`) is another
-    body, and a name the table holds is only what the table says (`한은` is no `한국수출입은행`)."""
+    table does not hold. A name's mere start (`서울시` of `서울시교육청`) is another body, and a
+    name the table holds is only what the table says (`한은` is no `한국수출입은행`)."""
     if short in _SPELLINGS or full in _SPELLINGS or not 1 < len(short) < len(full):
         return False
     if short[0] != full[0] or full.startswith(short) or not unspaced(short):
@@ -154,10 +154,11 @@ def subject(title: str, lead: str = "") -> str:
     with it (`Federal Reserve`, `Hurricane Milton`; a headline in title case, `Fed Cuts Rates`,
     stops where the lead's wording does)."""
     text = strip_labels(plain(title))
-    match = _SUBJECT.match(text.casefold())
-    if match is not None and _LIST.match(text.casefold(), match.end() - 1):
-        return ""
+    folded = text.casefold()
+    match = _SUBJECT.match(folded)
     if match is not None:
+        if _LIST.match(folded, match.end() - 1):
+            return ""
         found = strip_particle(match.group(1))
         found = found.removesuffix("그룹") if len(found) > 3 else found  # `현대차그룹`: `현대차`
         return "" if found in _COLLECTIVE_SUBJECTS else found

@@ -1,11 +1,12 @@
 """Web addresses that people give: config lines, environment values, chat commands and the
 command line. `web_url_problem` names what keeps one from being an address the bot can fetch or
 serve, and `web_url_refusal` puts it after a setting's value, so the one who gave it reads that in
-a line instead of a failure deeper in."""
+a line instead of a failure deeper in. `absolute_web_url` reads the addresses documents give
+(a feed's links, a hub's): relative or malformed ones among them."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 
 def web_url_problem(url: str) -> str | None:
@@ -35,3 +36,14 @@ def web_url_refusal(url: str) -> str | None:
     if not url.lower().startswith(("http://", "https://")):
         return "is not an http:// or https:// URL"
     return f"is not a usable URL: {problem}"
+
+
+def absolute_web_url(base: str, href: str) -> str | None:
+    """`href` made absolute against the address `base` of the document that gives it, when that
+    is an http(s) address; None for anything else, a malformed address (`http://[::1`) among
+    them."""
+    try:
+        absolute = urljoin(base, href.strip())
+    except ValueError:
+        return None
+    return absolute if absolute.startswith(("http://", "https://")) else None

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from urllib.parse import urljoin
 
 import httpx
+
+from bot.text.urls import absolute_web_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,18 +34,8 @@ def discover(
         for link in httpx.Response(200, headers={"link": header}).links.values():
             for word in str(link.get("rel", "")).lower().split():
                 found[word] = link.get("url", "")
-    hub = _absolute(url, found.get("hub", ""))
-    if not hub or not found.get("hub"):
+    hub = absolute_web_url(url, found["hub"]) if found.get("hub") else None
+    if hub is None:
         return None
-    topic = _absolute(url, found.get("self", "")) if found.get("self") else url
+    topic = absolute_web_url(url, found["self"]) if found.get("self") else None
     return HubLinks(hub, topic or url)
-
-
-def _absolute(base: str, href: str) -> str:
-    """`href` made absolute against `base` when it is an http(s) address, else "" (a malformed
-    one, `http://[::1`, among them)."""
-    try:
-        absolute = urljoin(base, href.strip())
-    except ValueError:
-        return ""
-    return absolute if absolute.startswith(("http://", "https://")) else ""
