@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.stories.features import StoryFeatures
-from bot.stories.figures import numbers, same_figure, unit_of, updates_toll
+from bot.stories.figures import numbers, same_figure, unit_of
 from bot.stories.normalize import compact, names
 from bot.stories.subjects import abbreviates, spellings
 from bot.stories.tokens import ngrams
@@ -112,7 +112,7 @@ def _figures_differ(a: StoryFeatures, b: StoryFeatures, money: bool) -> str | No
     different measures of any other unit but the weather's (`100명`, `1151회`, `8만명대`). Not
     when each item also gives the figure the other's headline leads with (one results release
     headlined by its profit and by its revenue), nor a casualty count and its update."""
-    if not money and (updates_toll(a.title) or updates_toll(b.title)):
+    if not money and (a.title_updates_toll or b.title_updates_toll):
         return None
     units = {unit_of(t) for t in a.title_numbers} & {unit_of(t) for t in b.title_numbers}
     for unit in sorted(units):

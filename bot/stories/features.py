@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from bot.stories.figures import dates, direction, numbers, spell_figures
+from bot.stories.figures import dates, direction, numbers, spell_figures, updates_toll
 from bot.stories.normalize import clean_lead, clean_title, compact, names, reclean, tickers
 from bot.stories.places import leading_place
 from bot.stories.subjects import quoted, spelled_out, subject
@@ -127,6 +127,10 @@ class StoryFeatures:
     @cached_property
     def title_direction(self) -> str:
         return direction(self.title)
+
+    @cached_property
+    def title_updates_toll(self) -> bool:
+        return updates_toll(self.title)
 
     @cached_property
     def place(self) -> str:
