@@ -19,6 +19,9 @@ from bot.stories.tokens import Language, language, ngrams, unspaced
 
 LEAD_CHARS = 200
 """Characters of the body kept as the lead: outlets rewrite headlines but often share the lead."""
+TITLE_CHARS = 300
+"""Characters of the headline read: more than any outlet's headline, so that a broken feed's item
+with a whole article for its title is read (and stored) no longer than a headline is."""
 FORMAT = 8
 """8: a term and its Latin acronym in one wording (`인공지능` as `ai`, `국내총생산` as `gdp`), and
 crypto assets by one name; dotted capitals as one word (`U.S.` as `us`, not lost); `percent` is `%`,
@@ -178,6 +181,7 @@ class StoryFeatures:
 
 def features(title: str, text: str) -> StoryFeatures:
     """Features of one item from its plain-text title and body (summary or content)."""
+    title = title[:TITLE_CHARS]
     clean = spell_figures(clean_title(title))
     lead = spell_figures(clean_lead(text, LEAD_CHARS))
     nums = numbers(title) | numbers(text[: LEAD_CHARS + 80])

@@ -7,6 +7,7 @@ insider sales do not.
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -77,8 +78,10 @@ def spell_figures(text: str) -> str:
 
 def _spelled(match: re.Match[str]) -> str:
     value, multiplied = _number_value(match.group(1))
+    if not multiplied or not math.isfinite(value):
+        return match.group(0)
     rest = round(value)
-    if not multiplied or abs(value - rest) > 1e-9 * value:  # `1.234567만` is no whole figure
+    if abs(value - rest) > 1e-9 * value:  # `1.234567만` is no whole figure
         return match.group(0)
     spelled = ""
     for word, size in _SPELLING:
@@ -134,7 +137,7 @@ def numbers(text: str) -> frozenset[str]:
     number without unit or multiplier (a date, an hour) is left out, unless it has one decimal
     (`magnitude 5.2`).
     """
-    found: set[str] = set()
+    found: set[tuple[float, str]] = set()
     folded = fold(text)
     for match in _NUMBER.finditer(folded):
         figure, about, unit, hedge = match.groups()
@@ -146,21 +149,22 @@ def numbers(text: str) -> frozenset[str]:
         # a hedged figure (`100여명`) only meets another hedged one, never contradicts an exact
         # one; a decade (`8만명대`, `1300원대`) is a range of its own kind
         hedged = "~대" if hedge == "대" else "~" if about or hedge else ""
-        found.add(f"{value:.6g}{unit}{hedged}")
+        found.add((value, f"{unit}{hedged}"))
     for sign, figure, scale in _SYMBOL_MONEY.findall(folded):
         value = float(figure.replace(",", "")) * _SCALES.get(scale, 1)
-        found.add(f"{value:.6g}{_CURRENCIES[sign]}")
+        found.add((value, _CURRENCIES[sign]))
     for figure, scale, currency in _WORDS_MONEY.findall(folded):
         value = float(figure.replace(",", "")) * _SCALES.get(scale, 1)
         if currency == "won" and value < 1000:  # `2 won` is a count and a verb, no sum
             continue
-        found.add(f"{value:.6g}{_CURRENCY_WORDS[currency.removesuffix('s')]}")
+        found.add((value, _CURRENCY_WORDS[currency.removesuffix("s")]))
     for count in _COUNT.finditer(folded):
         digits, _, scale = count.group(0).partition(" ")
         value = float(digits.replace(",", "")) * _SCALES.get(scale, 1)
         hedged_by = _HEDGED.search(folded, max(0, count.start() - 12), count.start())
-        found.add(f"{value:.6g}{COUNT}{'~' if hedged_by else ''}")
-    return frozenset(found)
+        found.add((value, f"{COUNT}{'~' if hedged_by else ''}"))
+    # a run of digits too long for a float is a broken feed's, never a figure of the news
+    return frozenset(f"{value:.6g}{unit}" for value, unit in found if math.isfinite(value))
 
 
 def unit_of(token: str) -> str:

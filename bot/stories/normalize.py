@@ -193,8 +193,9 @@ _HANGUL_WORD = re.compile(r"[가-힣]{2,}")
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9&.\-]*[a-z0-9]|[a-z]")
 _ALPHABETIC_WORD = re.compile(r"[^\W\d_]+")
 """A word of any alphabetic script: `miljöbov`, `цитата`."""
-_TICKER = re.compile(r"([가-힣A-Za-z0-9&]+)\s?\(([A-Z]{1,5}(?:\.[A-Z])?)\)")
-"""A capitalised code in parentheses after a word: `테슬라(TSLA)`, also `유럽연합(EU)`."""
+_TICKER = re.compile(r"(?<![가-힣A-Za-z0-9&])([가-힣A-Za-z0-9&]+)\s?\(([A-Z]{1,5}(?:\.[A-Z])?)\)")
+"""A capitalised code in parentheses after a word: `테슬라(TSLA)`, also `유럽연합(EU)`. The match
+opens only where a word does: tried inside one, a long word without a code took quadratic time."""
 _NOT_TICKERS = frozenset(
     {"CEO", "CFO", "COO", "AI", "IT", "TK", "PK", "SNS", "ESG", "ETF", "ETN", "GB"}
 )

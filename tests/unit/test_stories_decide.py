@@ -11,6 +11,7 @@ from dataclasses import replace
 import pytest
 
 from bot.stories import StoryFeatures, StoryIndex, StoryInput, explain, features, group, same_story
+from bot.stories.features import TITLE_CHARS
 from bot.stories.figures import dates, direction, numbers
 from bot.stories.normalize import clean_title
 from bot.stories.places import leading_place
@@ -455,6 +456,19 @@ def test_different_events(title_a: str, text_a: str, title_b: str, text_b: str) 
 )
 def test_clean_title(title: str, expected: str) -> None:
     assert clean_title(title) == expected
+
+
+def test_a_broken_feeds_item_is_read_like_any_other() -> None:
+    """Digits too long for a float are no figure (reading them raised), and a whole article given
+    as an item's title is read, and stored, no longer than a headline."""
+    digits = "1" * 400 + "억원"
+    assert numbers(digits) == frozenset()
+    broken = features(digits, f"{digits} {digits}")
+    assert StoryFeatures.from_json(json.loads(json.dumps(broken.to_json()))) == broken
+    article = "정부, 인공지능 산업에 3조5천억원 금융지원 (TSLA) " * 20000
+    read = features(article, "")
+    assert len(read.title) <= TITLE_CHARS
+    assert read == features(article[:TITLE_CHARS], "")
 
 
 def test_numbers_keep_units_and_values() -> None:
