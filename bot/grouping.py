@@ -8,6 +8,7 @@ after a restart), so every process groups against the same stories. The store ke
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ from bot.config import StoriesConfig
 from bot.models import FeedItem
 from bot.store.stories import StoryStore
 from bot.stories import StoryFeatures, StoryIndex, features
+
+log = logging.getLogger(__name__)
 
 CATCH_UP_SECONDS = 0.5
 """How stale the items other processes filed may be when an item is grouped: reports of one
@@ -64,11 +67,23 @@ class StoryTracker:
 
     async def assign(
         self, item: FeedItem, feed_name: str, topics: Iterable[str], now: float
-    ) -> StoryAssignment:
-        found = item_features(item)
+    ) -> StoryAssignment | None:
+        """The story `item` joined or started; None when it could not be read for grouping (a bug
+        on one odd item): it then alerts on its own instead of holding back its feed."""
         await self._catch_up(now)
         # no await between the match and the index's add: no other item sees the index between
-        match = self._index.match(found, now)
+        try:
+            found = item_features(item)
+            match = self._index.match(found, now)
+        except Exception as exc:
+            log.warning(
+                "stories: item %s of feed %s not grouped (%s: %s); it alerts on its own",
+                item.key,
+                feed_name,
+                type(exc).__name__,
+                str(exc)[:200],
+            )
+            return None
         key = match if match is not None else self._start_story()
         self._index.add(key, found, now)
         try:

@@ -19,6 +19,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import event, select, update
 
+from bot import grouping
 from bot.models import OutboxKind, OutboxStatus, Platform, Recipient
 from bot.store import Store
 from bot.store.outbox import outbox_rows
@@ -179,6 +180,36 @@ async def test_edits_come_at_most_once_a_minute_and_carry_every_source_found_mea
     assert len(tg.sent_to(USER)) == 1
     assert len(tg.edits) == 2
     assert "also: seoul · kmib" in tg.edits[-1].plain_text
+
+
+async def test_a_report_the_grouping_cannot_read_alerts_on_its_own_and_holds_back_nothing(
+    bot: ChatBot,
+    feed_server: FeedServer,
+    tg: FakeTelegram,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    read = grouping.features
+
+    def fails_on_one_headline(title: str, text: str) -> Any:
+        if title == REPORTS["seoul"]["title"]:
+            raise OverflowError("cannot convert float infinity to integer")
+        return read(title, text)
+
+    monkeypatch.setattr(grouping, "features", fails_on_one_headline)
+    publish(feed_server, "hani")
+    await bot.once()
+    publish(feed_server, "seoul")
+    await bot.once()
+    titles = [message.plain_text.split("\n", 1)[0] for message in tg.sent_to(USER)]
+    assert titles == [REPORTS["hani"]["title"], REPORTS["seoul"]["title"]]
+    assert "stories: item seoul-1 of feed seoul not grouped (OverflowError" in caplog.text
+
+    bot.clock.advance(120)
+    publish(feed_server, "kmib")
+    await bot.once()
+    assert len(tg.sent_to(USER)) == 2, "the grouping goes on for the next report"
+    assert "also: kmib" in tg.edits[-1].plain_text
 
 
 async def test_stories_off_brings_back_one_alert_per_report(
