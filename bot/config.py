@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
@@ -41,6 +40,7 @@ from bot.models import (
     TopicRule,
 )
 from bot.text.urls import web_url_refusal
+from bot.text.zones import known_zone
 
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
 Word = Annotated[str, Field(min_length=1, max_length=MAX_WORD)]
@@ -52,10 +52,8 @@ HostName = Annotated[str, AfterValidator(check_host_name)]
 
 
 def _known_timezone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown timezone {value!r} (use an IANA name like Asia/Seoul)") from None
+    if known_zone(value) is None:
+        raise ValueError(f"unknown timezone {value!r} (use an IANA name like Asia/Seoul)")
     return value
 
 

@@ -12,7 +12,9 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
+
+from bot.text.zones import zone_or_utc
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 BREAKING = "breaking"
@@ -132,14 +134,6 @@ def stored_quiet(text: str) -> QuietHours | None:
     return parse_quiet(text.split()) if text else None
 
 
-def zone(name: str) -> ZoneInfo:
-    """The IANA zone `name` (UTC when empty or unknown)."""
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
 def _instant(day: date, at: time, tz: ZoneInfo) -> float:
     """Epoch seconds of wall time `at` on `day` in `tz` (a time skipped by DST counts as the
     same wall time on the other side of the change)."""
@@ -152,7 +146,7 @@ def _local(epoch: float, tz: ZoneInfo) -> datetime:
 
 def next_digest(mode: DeliveryMode, after: float, timezone: str) -> float | None:
     """The first digest strictly after `after` (None: `instant` has no digests)."""
-    tz = zone(timezone)
+    tz = zone_or_utc(timezone)
     local = _local(after, tz)
     if mode.cadence is Cadence.INSTANT:
         return None
@@ -173,7 +167,7 @@ def next_digest(mode: DeliveryMode, after: float, timezone: str) -> float | None
 
 def quiet_end(quiet: QuietHours, when: float, timezone: str) -> float | None:
     """When the quiet hours that `when` falls in end (None: `when` is not in quiet hours)."""
-    tz = zone(timezone)
+    tz = zone_or_utc(timezone)
     local = _local(when, tz)
     now = local.time().replace(tzinfo=None)
     if quiet.start < quiet.end:

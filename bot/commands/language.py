@@ -4,12 +4,11 @@ operator's (`defaults.language`, a subscription's `language`)."""
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 from bot.commands.context import CommandContext
 from bot.commands.preferences import choose, shown_preferences
 from bot.commands.requests import CommandReply, CommandRequest, usage
 from bot.i18n import LANGUAGES, _, speaking, supported
+from bot.text.zones import known_zone
 
 LANGUAGE_NAMES = {"en": "English", "ko": "한국어"}
 
@@ -20,11 +19,7 @@ def language_name(language: str) -> str:
 
 
 def _known_zone(name: str) -> str | None:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-    return name
+    return name if known_zone(name) is not None else None
 
 
 class LanguageCommands(CommandContext):

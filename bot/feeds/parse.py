@@ -33,6 +33,18 @@ _DOUBLED_ORIGIN = re.compile(r"https?://[^/?#]*?(?=https?://)", re.IGNORECASE)
 """A site's address glued before an address that was absolute already
 (`http://daily.example.comhttp://daily.example.com/news/1`): only the second is a page."""
 _DOCTYPE_SUBSET = re.compile(rb"<!DOCTYPE[^>\[]*\[.*?\]\s*>", re.DOTALL | re.IGNORECASE)
+MAX_TITLE_CHARS = 1000
+"""An item's title is cut here: no headline is longer, and a broken feed that gives a whole
+article as a title gets an alert that reads like one (the rest stays in no message anyway)."""
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+"""Publication dates outside these are a broken feed's (`31 Dec 9999`): the item is undated."""
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+"""JSON may escape half a UTF-16 pair (`"\\ud800"`), which no UTF-8 text, database or chat API
+takes: it becomes U+FFFD. (A whole pair is decoded into its one character.)"""
+_TTL = re.compile(r"\s*(\d{1,7})\s*")
+"""RSS `<ttl>`: minutes in ASCII digits (`²` is a digit to `str.isdigit`, not to `float`)."""
 
 
 class ParseError(Exception):
@@ -66,10 +78,12 @@ def parse_feed(
 def strip_doctype_subset(body: bytes) -> bytes:
     """The document without a DOCTYPE internal subset (only the prolog is searched)."""
     head = body[:4096]
-    if b"<!DOCTYPE" not in head.upper() or b"[" not in head:
+    start = head.upper().find(b"<!DOCTYPE")
+    if start < 0 or b"[" not in head:
         return body
-    cleaned, count = _DOCTYPE_SUBSET.subn(b"", body, count=1)
-    return cleaned if count else body
+    # matched at the first DOCTYPE only: tried at each of many, the search took quadratic time
+    found = _DOCTYPE_SUBSET.match(body, start)
+    return body[:start] + body[found.end() :] if found else body
 
 
 def _inflated(body: bytes) -> bytes:
@@ -118,8 +132,8 @@ def _parse_xml_feed(
         reason = parsed.get("bozo_exception") or "no RSS, Atom or RDF document recognised"
         raise ParseError(f"not a feed: {reason!s:.200}")
     items = tuple(_xml_item(entry, source, base_url) for entry in parsed.entries)
-    ttl = parsed.feed.get("ttl")
-    ttl_seconds = float(ttl) * 60 if isinstance(ttl, str) and ttl.strip().isdigit() else None
+    ttl = _TTL.fullmatch(str(parsed.feed.get("ttl") or ""))
+    ttl_seconds = float(ttl[1]) * 60 if ttl else None
     bozo = str(parsed.get("bozo_exception"))[:200] if parsed.bozo else None
     links = tuple(
         (str(link.get("rel", "")), str(link["href"]))
@@ -130,7 +144,7 @@ def _parse_xml_feed(
 
 
 def _xml_item(entry: Any, source: str, base_url: str) -> FeedItem:
-    title = html_to_text(entry.get("title", "") or "")
+    title = html_to_text(entry.get("title", "") or "")[:MAX_TITLE_CHARS]
     summary_html = entry.get("summary", "") or ""
     contents = entry.get("content") or []
     content_html = "\n".join(c.get("value", "") for c in contents if c.get("value"))
@@ -194,16 +208,25 @@ def _struct_time(value: Any) -> datetime | None:
     if not value:
         return None
     try:
-        return datetime.fromtimestamp(calendar.timegm(value), UTC)
+        return _plausible(datetime.fromtimestamp(calendar.timegm(value), UTC))
     except (OverflowError, ValueError, TypeError):
         return None
 
 
+def _plausible(when: datetime) -> datetime | None:
+    return when if EARLIEST <= when < LATEST else None
+
+
 def _parse_json_feed(body: bytes, source: str) -> ParsedFeed:
     try:
-        document = json.loads(body.decode("utf-8-sig", errors="replace"))
+        text = body.decode("utf-8-sig", errors="replace")
+        document = json.loads(text)
     except ValueError as exc:
         raise ParseError(f"not a JSON Feed: {exc}") from None
+    except RecursionError:
+        raise ParseError("not a JSON Feed: nested too deep") from None
+    if _SURROGATE_ESCAPE.search(text):
+        document = _without_lone_surrogates(document)
     if not isinstance(document, dict):
         raise ParseError("not a JSON Feed: not a JSON object")
     raw_items = document.get("items")
@@ -231,7 +254,7 @@ def _json_item(raw: dict[str, Any], source: str) -> FeedItem:
         value = raw.get(name)
         return value if isinstance(value, str) else ""
 
-    title = html_to_text(text("title"))
+    title = html_to_text(text("title"))[:MAX_TITLE_CHARS]
     body_html = text("content_html")
     content = html_to_text(body_html) if body_html else text("content_text")
     summary = text("summary") or content
@@ -257,6 +280,16 @@ def _json_item(raw: dict[str, Any], source: str) -> FeedItem:
     )
 
 
+def _without_lone_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_without_lone_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_lone_surrogates(k): _without_lone_surrogates(v) for k, v in value.items()}
+    return value
+
+
 def iso_date(value: str) -> datetime | None:
     """An ISO 8601 date or time (`2026-03-02`, `…T09:30:00Z`), naive ones taken as UTC."""
     if not value:
@@ -265,4 +298,4 @@ def iso_date(value: str) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return _plausible(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))

@@ -59,6 +59,12 @@ other numbers may be an issue's, `#34;`); `quot;`, `nbsp;` and the like anywhere
 after a Latin letter; `lt;`, `amp;` and `apos;` only after a space or a sign, as words end with
 them (`result;`, `camp;`)."""
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
+MAX_MARKUP_CHARS = 100_000
+"""Markup read per field: far more than the excerpt an alert shows and the lead tagging and
+grouping read, so that a broken feed's megabyte of markup costs what a long article does."""
+_COMMENT_OR_UNCLOSED = re.compile(r"(<!--.*?-->)|<(?=[^<>]*(?:<|\Z))", re.DOTALL)
+"""A comment, kept whatever it holds, or a `<` that no `>` closes before the next `<`: that one
+opens no tag, it is text."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,11 +105,21 @@ class _TextExtractor(HTMLParser):
 def _parse(html: str) -> _TextExtractor:
     extractor = _TextExtractor()
     try:
-        extractor.feed(html)
+        extractor.feed(_closed_markup(html[:MAX_MARKUP_CHARS]))
         extractor.close()
     except (AssertionError, ValueError):  # html.parser gives up on some broken markup
         pass
     return extractor
+
+
+def _closed_markup(html: str) -> str:
+    """`html` with each `<` that opens no complete tag or comment written as text (`&lt;`).
+    html.parser looks for the end of each such `<` through all the rest of the input, which takes
+    quadratic time (a minute for 100,000 characters of `<a/<a/…`); text it is read in one pass."""
+    closed = html.rfind("-->") + 3 if "-->" in html else 0
+    if "<!--" in html[closed:]:  # comments no `-->` ends are text (and each comment left ends)
+        html = html[:closed] + html[closed:].replace("<!--", "&lt;!--")
+    return _COMMENT_OR_UNCLOSED.sub(lambda found: found[1] or "&lt;", html)
 
 
 def html_to_text(html: str) -> str:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from urllib.parse import quote, urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.text.zones import zone_or_utc
 
 _CONTROL_OR_BREAK = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b\ufeff]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -76,8 +77,4 @@ def local_time(when: datetime | None, timezone: str) -> str:
     """`2024-06-12 14:03 KST` in the IANA zone `timezone` (UTC when it is empty or unknown)."""
     if when is None:
         return ""
-    try:
-        zone = ZoneInfo(timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    return when.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+    return when.astimezone(zone_or_utc(timezone)).strftime("%Y-%m-%d %H:%M %Z")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import textwrap
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from bot.config import ConfigError, load_config, parse_config
 from bot.durations import format_duration, parse_duration
+from bot.text.plain import local_time
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -132,6 +134,27 @@ def test_durations(text: int | str, seconds: float) -> None:
 def test_bad_durations(text: str) -> None:
     with pytest.raises(ValueError):
         parse_duration(text)
+
+
+@pytest.mark.parametrize(
+    "value", ["1" + "0" * 309 + "s", "1" * 5000, "1" * 400 + "m", "3651d", 10**400, float("inf")]
+)
+def test_a_duration_no_one_means_is_refused_with_its_limit(value: str | float) -> None:
+    """Digits beyond a float's range raised OverflowError (a `/mute` reply was "something went
+    wrong"); ten years and more are a typo."""
+    with pytest.raises(ValueError, match="at most 3650d"):
+        parse_duration(value)
+    assert parse_duration("3650d") == 3650 * 86400
+
+
+@pytest.mark.parametrize("timezone", ["America", "Asia", "x" * 300])
+def test_a_timezone_that_names_a_folder_or_nothing_is_a_config_error(timezone: str) -> None:
+    with pytest.raises(ConfigError, match="unknown timezone"):
+        parse_config(
+            f"version: 1\ndefaults: {{timezone: {timezone}}}\nfeeds: []\ntopics: {{}}\n"
+            "subscriptions: []\n"
+        )
+    assert local_time(datetime(2026, 1, 2, 3, 4, tzinfo=UTC), timezone) == "2026-01-02 03:04 UTC"
 
 
 def test_format_duration_round_trips() -> None:

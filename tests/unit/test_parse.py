@@ -15,8 +15,15 @@ from typing import Any
 import ftfy.bad_codecs  # noqa: F401  (registers the sloppy-windows-1252 codec)
 import pytest
 
-from bot.feeds.parse import MAX_INFLATED_BYTES, ParseError, parse_feed, strip_doctype_subset
+from bot.feeds.parse import (
+    MAX_INFLATED_BYTES,
+    MAX_TITLE_CHARS,
+    ParseError,
+    parse_feed,
+    strip_doctype_subset,
+)
 from bot.models import FeedItem
+from bot.text.html import html_to_text
 from tests.helpers import check_goldens
 
 FEEDS = Path(__file__).resolve().parents[1] / "data" / "feeds"
@@ -149,3 +156,61 @@ def test_a_malformed_link_loses_the_link_not_the_feed() -> None:
     )
     items = parse_feed(body, source="broken", base_url="https://daily.example/feed").items
     assert [(i.title, i.link) for i in items] == [("a", None), ("b", "https://daily.example/b")]
+
+
+def rss_item(inner: str, channel: str = "") -> bytes:
+    return (
+        f'<rss version="2.0"><channel><title>t</title>{channel}'
+        f"<item><guid>g1</guid>{inner}</item></channel></rss>"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        rss_item("<title>t</title><pubDate>Fri, 31 Dec 9999 23:59:59 GMT</pubDate>"),
+        rss_item("<title>t</title><pubDate>Mon, 01 Jan 0001 00:00:00 GMT</pubDate>"),
+        b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"id": "g1", "title": "t",'
+        b' "date_published": "9999-12-31T23:59:59Z"}]}',
+    ],
+)
+def test_a_date_no_news_has_leaves_the_item_undated(body: bytes) -> None:
+    """A year 9999 or 1 is a broken feed's: shown in a chat's zone it overflowed the renderer."""
+    [item] = parse_feed(body).items
+    assert item.published is None
+
+
+def test_a_ttl_of_other_digits_than_ascii_is_no_ttl() -> None:
+    assert parse_feed(rss_item("<title>t</title>", "<ttl>\u00b2</ttl>")).ttl is None
+    assert parse_feed(rss_item("<title>t</title>", "<ttl> 15 </ttl>")).ttl == 900
+
+
+def test_half_a_utf16_pair_in_a_json_feed_is_a_replacement_character() -> None:
+    body = b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"title": "AI \\ud800"}]}'
+    [item] = parse_feed(body).items
+    assert item.title == "AI \ufffd"
+    assert item.key.startswith("sha256:")
+
+
+def test_a_json_feed_nested_too_deep_is_refused_with_a_reason() -> None:
+    with pytest.raises(ParseError, match="nested too deep"):
+        parse_feed(b'{"items":' + b"[" * 5000 + b"]" * 5000 + b"}")
+
+
+def test_a_whole_article_given_as_a_title_is_cut_to_a_headline() -> None:
+    [item] = parse_feed(rss_item(f"<title>{'정부 AI 지원 ' * 2000}</title>")).items
+    assert len(item.title) == MAX_TITLE_CHARS and item.title.startswith("정부 AI 지원")
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ("1 <a/ 2 <b>bold</b>", "1 <a/ 2 bold"),
+        ("x <!-- c --> y <!-- d", "x y <!-- d"),
+        ("<p>AI</p><!-- <script> --><p>chips</p>", "AI\nchips"),
+    ],
+)
+def test_a_sign_that_opens_no_tag_is_text(html: str, text: str) -> None:
+    """`<` without its `>` before the next `<` is no tag (html.parser searched all the rest of the
+    input for its end, quadratic time, and dropped the text after it)."""
+    assert html_to_text(html) == text
