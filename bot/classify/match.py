@@ -27,6 +27,9 @@ from bot.models import Classification, FeedItem, Reason, Tag, TopicRule, Veto
 
 LEAD_CHARS = 200
 """How much of the body's opening counts as its lead (where outlets put a "속보" marker)."""
+FIELD_CHARS = 20_000
+"""How much of a summary or content topic rules read: a long article whole, and a broken feed's
+megabyte no further (dense hits and exceptions in one field cost their product)."""
 PERSONAL_PREFIX = "kw:"
 """Topic ids of a chat's own keywords: `kw:반도체`."""
 ALONE_RULE = "alone: needs another hit"
@@ -310,9 +313,9 @@ def item_fields(item: FeedItem, wanted: Container[str]) -> list[tuple[str, str]]
         )
         out.append(("lead", lead))
     if "summary" in wanted:
-        out.append(("summary", item.summary))
+        out.append(("summary", item.summary[:FIELD_CHARS]))
     if "content" in wanted:
-        out.append(("content", item.content))
+        out.append(("content", item.content[:FIELD_CHARS]))
     if "categories" in wanted and item.categories:
         out.append(("categories", " | ".join(item.categories)))
     return out

@@ -27,7 +27,7 @@ from bot.classify import (
 from bot.classify.automaton import _Table
 from bot.classify.context import Spelling, lexicon_adjusters
 from bot.classify.lexicon import parse_lexicon
-from bot.classify.match import ALONE_RULE
+from bot.classify.match import ALONE_RULE, FIELD_CHARS
 from bot.config import ConfigError, load_config, parse_config
 from bot.feeds.parse import parse_feed
 from bot.models import FeedItem, Reason, Veto
@@ -758,3 +758,11 @@ def test_joined_keys_match_the_normalised_phrase_where_unicode_joins_parts(
 ) -> None:
     spelling = Spelling(word, (separator,), head)
     assert _Table()._keys(spelling) == [normalize(word + separator + head)]
+
+
+def test_a_summary_is_read_up_to_its_field_limit() -> None:
+    """A broken feed's megabyte of summary is read no further than a long article (its hits and
+    exceptions cost their product): a keyword past the limit tags nothing."""
+    filler = "가" * FIELD_CHARS
+    assert not AI.classify(item("x", filler + " AI")).topics
+    assert AI.classify(item("x", filler[:-10] + " AI")).topics == ("ai",)
