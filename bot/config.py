@@ -321,7 +321,7 @@ def parse_config(text: str, *, source: str = "subscriptions.yaml") -> Config:
     # knows each key's line, reads it again only to name the lines of its problems
     document = load_yaml(text, source, round_trip=False)
     try:
-        config = Config.model_validate(plain(document))
+        config = Config.model_validate(plain(document, source))
     except ValidationError as exc:
         located = load_yaml(text, source, round_trip=True)
         problems = [

@@ -12,6 +12,9 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
 SUPPORTED_VERSION = 1
+MAX_VALUES = 1_000_000
+"""Values a config may hold once its aliases (`*defaults`) are expanded: a hundred times a large
+bot's, and far below what a few lines of aliases of aliases expand to (2^40 values)."""
 
 
 class ConfigError(Exception):
@@ -35,13 +38,25 @@ def load_yaml(text: str, source: str, *, round_trip: bool) -> Any:
     return document
 
 
-def plain(node: Any) -> Any:
-    """ruamel's round-trip containers as plain dicts and lists (pydantic wants those)."""
-    if isinstance(node, dict):
-        return {str(k): plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [plain(v) for v in node]
-    return node
+def plain(document: Any, source: str) -> Any:
+    """ruamel's containers as plain dicts and lists (pydantic wants those), aliases expanded;
+    ConfigError past MAX_VALUES values."""
+    count = 0
+
+    def convert(node: Any) -> Any:
+        nonlocal count
+        count += 1
+        if count > MAX_VALUES:
+            raise ConfigError(
+                [f"{source}:1: its aliases expand to more than {MAX_VALUES:,} values"]
+            )
+        if isinstance(node, dict):
+            return {str(k): convert(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [convert(v) for v in node]
+        return node
+
+    return convert(document)
 
 
 def locate(source: str, document: Any, loc: Sequence[str | int], message: str) -> str:

@@ -25,7 +25,7 @@ def read_opml(data: bytes) -> list[Outline]:
         raise OPMLError("OPML with a DOCTYPE is refused (entity expansion)")
     try:
         root = ET.fromstring(data)
-    except ET.ParseError as exc:
+    except (ET.ParseError, LookupError, ValueError) as exc:  # an unknown encoding is LookupError
         raise OPMLError(f"not well-formed XML: {exc}") from None
     if root.tag.lower() != "opml":
         raise OPMLError(f"root element is <{root.tag}>, not <opml>")

@@ -98,14 +98,13 @@ class PushReceiver:
             return web.Response(status=400, text="hub.challenge missing\n")
         if mode == "subscribe":
             asked = sub.pending_mode == "subscribe" or sub.state is PushState.ACTIVE
-            lease_text = query.get("hub.lease_seconds", "")
+            lease = lease_seconds(query.get("hub.lease_seconds", ""))
             if not (asked and sub.feed_wanted):
                 return web.Response(status=404, text="not asked for\n")
-            if not lease_text.isdigit() or int(lease_text) <= 0:
+            if lease is None:
                 return web.Response(
                     status=400, text="hub.lease_seconds must be a positive integer\n"
                 )
-            lease = float(lease_text)
             await self.store.verified(sub.id, lease, now, self.timing.renew_at(now, lease))
             log.info("websub: %s pushes %s for %.0fs", sub.hub, sub.topic, lease)
         elif mode == "unsubscribe":
@@ -178,3 +177,11 @@ async def _read_capped(request: web.Request, cap: int) -> bytes:
             raise BodyTooLarge
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def lease_seconds(text: str) -> float | None:
+    """A hub's `hub.lease_seconds`: a positive number in ASCII digits (`²` is a digit to
+    `isdigit`, not to `int`), ten at most (no lease outlasts what a date holds); else None."""
+    if text.isascii() and text.isdigit() and len(text) <= 10 and int(text) > 0:
+        return float(text)
+    return None

@@ -9,10 +9,11 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from bot.app import App
 from bot.config import load_config
-from bot.opml import read_opml, write_opml
+from bot.opml import OPMLError, read_opml, write_opml
 from bot.settings import Settings
 from bot.status import collect_status, format_status
 from tests.fakes.feed_server import Fault, FeedServer, rss
@@ -180,6 +181,16 @@ def test_opml_reader_flattens_folders_and_reads_1_0() -> None:
     flat = read_opml((DATA / "opml" / "flat-1.0.opml").read_bytes())
     assert (flat[0].name, flat[0].url) == ("Café News", "http://cafe.example.org/rss")
     assert read_opml(write_opml(flat).encode()) == flat
+
+
+@pytest.mark.parametrize(
+    "document",
+    [b'<?xml version="1.0" encoding="x-bogus"?><opml/>', b"<opml>\xff</opml>", b"<opml"],
+)
+def test_an_opml_file_that_cannot_be_read_is_refused_with_a_reason(document: bytes) -> None:
+    """An unknown encoding raised LookupError past the reader: now one line, like broken XML."""
+    with pytest.raises(OPMLError, match="not well-formed XML"):
+        read_opml(document)
 
 
 async def test_opml_import_then_export_round_trip(tmp_path: Path, database_url: str) -> None:

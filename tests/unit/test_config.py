@@ -157,6 +157,13 @@ def test_a_timezone_that_names_a_folder_or_nothing_is_a_config_error(timezone: s
     assert local_time(datetime(2026, 1, 2, 3, 4, tzinfo=UTC), timezone) == "2026-01-02 03:04 UTC"
 
 
+def test_aliases_of_aliases_are_refused_before_they_expand() -> None:
+    """Forty lines of aliases of aliases are 2^40 values: refused, not expanded for hours."""
+    levels = "".join(f"x{i}: &a{i} [*a{i - 1}, *a{i - 1}]\n" for i in range(1, 40))
+    with pytest.raises(ConfigError, match="aliases expand to more than 1,000,000 values"):
+        parse_config(f"version: 1\nx0: &a0 [1, 1]\n{levels}")
+
+
 def test_format_duration_round_trips() -> None:
     for seconds in (1, 59, 60, 3600, 5400, 86400, 90061):
         assert parse_duration(format_duration(seconds)) == seconds

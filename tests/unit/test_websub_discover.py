@@ -9,6 +9,7 @@ import pytest
 
 from bot.feeds.parse import parse_feed
 from bot.settings import SettingsError, require_web_server, settings_from_env
+from bot.websub.callback import lease_seconds
 from bot.websub.discover import HubLinks, discover
 from bot.websub.signature import SignatureRefused, check_signature
 
@@ -141,3 +142,21 @@ def test_a_public_url_needs_the_web_server_it_names() -> None:
     require_web_server(
         settings_from_env({**{"NEWSBOT_PUBLIC_URL": "https://b.example"}, "PORT": "8080"})
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "lease"),
+    [
+        ("86400", 86400.0),
+        ("1", 1.0),
+        ("0", None),
+        ("-5", None),
+        ("", None),
+        ("\u00b2", None),
+        ("1" * 400, None),
+        ("4.5", None),
+    ],
+)
+def test_a_hubs_lease_is_positive_ascii_digits(text: str, lease: float | None) -> None:
+    """`²` passed isdigit and broke int(); 400 digits made a lease no date holds."""
+    assert lease_seconds(text) == lease
