@@ -43,6 +43,9 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 """JSON may escape half a UTF-16 pair (`"\\ud800"`), which no UTF-8 text, database or chat API
 takes: it becomes U+FFFD. (A whole pair is decoded into its one character.)"""
+_CHAR_REF = re.compile(rb"&#(?:[xX]0*([0-9a-fA-F]{1,8})|0*([0-9]{1,10}));")
+"""A numeric character reference: one that names no character (`&#x110000;`, a surrogate) broke
+feedparser's reading of the whole document; it is read as U+FFFD."""
 _TTL = re.compile(r"\s*(\d{1,7})\s*")
 """RSS `<ttl>`: minutes in ASCII digits (`²` is a digit to `str.isdigit`, not to `float`)."""
 
@@ -72,7 +75,14 @@ def parse_feed(
         body = _inflated(body)
     if _looks_like_json(body, headers.get("content-type", "")):
         return _parse_json_feed(body, source)
-    return _parse_xml_feed(strip_doctype_subset(body), headers, source, base_url)
+    body = _CHAR_REF.sub(_character_or_replacement, strip_doctype_subset(body))
+    return _parse_xml_feed(body, headers, source, base_url)
+
+
+def _character_or_replacement(found: re.Match[bytes]) -> bytes:
+    code = int(found[1], 16) if found[1] else int(found[2])
+    named = code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF
+    return found[0] if named else b"&#xFFFD;"
 
 
 def strip_doctype_subset(body: bytes) -> bytes:
@@ -124,9 +134,15 @@ def _parse_xml_feed(
     # no HTML leaves this module: `html_to_text` keeps text and image addresses only (scripts
     # dropped, links made absolute by `_absolute`), so feedparser's sanitizer and URI rewriting,
     # a third of its time, would clean markup nobody sees
-    parsed = feedparser.parse(
-        body, response_headers=response_headers, sanitize_html=False, resolve_relative_uris=False
-    )
+    try:
+        parsed = feedparser.parse(
+            body,
+            response_headers=response_headers,
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except Exception as exc:  # feedparser's fallback parser gives up on some broken documents
+        raise ParseError(f"not a feed: {type(exc).__name__}: {exc!s:.200}") from None
     if not parsed.entries and (not parsed.get("version") or (parsed.bozo and not parsed.feed)):
         # an HTML page, a JSON error, an empty body: nothing feed-like was recognised
         reason = parsed.get("bozo_exception") or "no RSS, Atom or RDF document recognised"

@@ -214,3 +214,13 @@ def test_a_sign_that_opens_no_tag_is_text(html: str, text: str) -> None:
     """`<` without its `>` before the next `<` is no tag (html.parser searched all the rest of the
     input for its end, quadratic time, and dropped the text after it)."""
     assert html_to_text(html) == text
+
+
+def test_a_reference_to_no_character_loses_that_character_not_the_feed() -> None:
+    feed = parse_feed(rss_item("<title>AI &#x110000; &#55296; &#65; &#x1F600;</title>"))
+    assert [item.title for item in feed.items] == ["AI \ufffd \ufffd A \U0001f600"]
+
+
+def test_a_document_feedparser_gives_up_on_is_refused_with_a_reason() -> None:
+    with pytest.raises(ParseError, match="not a feed: UnicodeDecodeError"):
+        parse_feed(b'<?xml version="1.0" encoding="\xe8"?><rss/>')
