@@ -62,9 +62,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
 MAX_MARKUP_CHARS = 100_000
 """Markup read per field: far more than the excerpt an alert shows and the lead tagging and
 grouping read, so that a broken feed's megabyte of markup costs what a long article does."""
-_COMMENT_OR_UNCLOSED = re.compile(r"(<!--.*?-->)|<(?=[^<>]*(?:<|\Z))", re.DOTALL)
-"""A comment, kept whatever it holds, or a `<` that no `>` closes before the next `<`: that one
-opens no tag, it is text."""
+_MARKUP = re.compile(r"""(<!--.*?-->|<(?:=\s*"[^"]*"|=\s*'[^']*'|[^<>])*+>)|<""", re.DOTALL)
+"""A comment, or a tag (an attribute's quoted value may hold `<` and `>`), both kept; else a `<`
+that opens neither: text. (The possessive `*+` never tries the loop's choices again.)"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +119,7 @@ def _closed_markup(html: str) -> str:
     closed = html.rfind("-->") + 3 if "-->" in html else 0
     if "<!--" in html[closed:]:  # comments no `-->` ends are text (and each comment left ends)
         html = html[:closed] + html[closed:].replace("<!--", "&lt;!--")
-    return _COMMENT_OR_UNCLOSED.sub(lambda found: found[1] or "&lt;", html)
+    return _MARKUP.sub(lambda found: found[1] or "&lt;", html)
 
 
 def html_to_text(html: str) -> str:

@@ -208,6 +208,8 @@ def test_a_whole_article_given_as_a_title_is_cut_to_a_headline() -> None:
         ("1 <a/ 2 <b>bold</b>", "1 <a/ 2 bold"),
         ("x <!-- c --> y <!-- d", "x y <!-- d"),
         ("<p>AI</p><!-- <script> --><p>chips</p>", "AI\nchips"),
+        ('<img alt="cat<br />dog" src="x.jpg">AI', "AI"),  # a quoted value may hold `<`
+        ('<a href=http://example.com/">example</a>', "example"),  # a quote after no `=`
     ],
 )
 def test_a_sign_that_opens_no_tag_is_text(html: str, text: str) -> None:
