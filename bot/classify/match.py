@@ -17,6 +17,7 @@ whose score reaches the topic's threshold.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -235,13 +236,14 @@ class Classifier:
         # so one ending no later than the furthest kept hit of its topic lies inside that hit;
         # tracked per topic, so other topics' hits (everyone's personal keywords) cannot matter.
         hits.sort()
+        covering = _Covering(adjust)
         reach: dict[str, int] = {}
         for start, negative_end, topic, phrase, points, alone in hits:
             end = -negative_end
             factor, label = field_wide.get(topic, (1.0, ""))
-            for a_start, a_end, a_topic, a_factor, a_label in adjust:
-                if a_topic == topic and a_start <= start <= a_end and a_factor < factor:
-                    factor, label = a_factor, a_label
+            strongest = covering.strongest(topic, start)
+            if strongest is not None and strongest[0] < factor:
+                factor, label = strongest
             if factor == 0.0:
                 vetoes.append(Veto(phrase, label, field_name))
                 counted.append((topic, Hit(phrase, field_name, 0.0, label)))
@@ -277,6 +279,37 @@ class Classifier:
                     counted.append((topic, hit))
                 else:
                     counted.append((topic, Hit(phrase, hit.field, 0.0, hit.rule or ALONE_RULE)))
+
+
+class _Covering:
+    """The context rules (`adjust`: start, end, topic, factor, label) that cover each hit, found
+    in one sweep over hits that come by start: of those of the hit's topic covering its start,
+    the lowest factor, the first found on a tie. (Compared with every rule per hit, a broken
+    feed's field dense with hits and rules took their product.)"""
+
+    def __init__(self, adjust: Iterable[tuple[int, int, str, float, str]]) -> None:
+        self._waiting: dict[str, list[tuple[int, int, int, float, str]]] = {}
+        """By topic, the rules not yet reached, as (start, order found, end, factor, label)."""
+        for order, (start, end, topic, factor, label) in enumerate(adjust):
+            self._waiting.setdefault(topic, []).append((start, order, end, factor, label))
+        for rules in self._waiting.values():
+            rules.sort(reverse=True)  # popped from the end: the earliest start first
+        self._open: dict[str, list[tuple[float, int, int, str]]] = {}
+        """By topic, a heap of the rules reached, as (factor, order found, end, label)."""
+
+    def strongest(self, topic: str, at: int) -> tuple[float, str] | None:
+        """(factor, label) of the strongest rule of `topic` covering position `at`, if any;
+        `at` never decreases from one call to the next."""
+        waiting = self._waiting.get(topic)
+        if waiting is None:
+            return None
+        reached = self._open.setdefault(topic, [])
+        while waiting and waiting[-1][0] <= at:
+            _, order, end, factor, label = waiting.pop()
+            heapq.heappush(reached, (factor, order, end, label))
+        while reached and reached[0][2] < at:  # ended before `at`: before every later hit too
+            heapq.heappop(reached)
+        return (reached[0][0], reached[0][3]) if reached else None
 
 
 @lru_cache(maxsize=4096)
