@@ -119,6 +119,21 @@ def publish(feed_server: FeedServer, feed: str) -> None:
     feed_server.publish(f"{feed}.xml", rss([report(feed), *old_items(feed)]))
 
 
+TWO_ALERTS = [REPORTS["hani"]["title"], REPORTS["seoul"]["title"]]
+"""The headlines a chat sees when the first two reports alert on their own."""
+
+
+async def headlines_of_two_reports(
+    bot: ChatBot, feed_server: FeedServer, tg: FakeTelegram
+) -> list[str]:
+    """Publish hani's report, then seoul's, a poll after each: the headlines the chat then has."""
+    publish(feed_server, "hani")
+    await bot.once()
+    publish(feed_server, "seoul")
+    await bot.once()
+    return [message.plain_text.split("\n", 1)[0] for message in tg.sent_to(USER)]
+
+
 async def test_a_second_report_edits_the_first_alert_even_across_a_restart(
     bot: ChatBot, feed_server: FeedServer, tg: FakeTelegram
 ) -> None:
@@ -197,12 +212,7 @@ async def test_a_report_the_grouping_cannot_read_alerts_on_its_own_and_holds_bac
         return read(title, text)
 
     monkeypatch.setattr(grouping, "features", fails_on_one_headline)
-    publish(feed_server, "hani")
-    await bot.once()
-    publish(feed_server, "seoul")
-    await bot.once()
-    titles = [message.plain_text.split("\n", 1)[0] for message in tg.sent_to(USER)]
-    assert titles == [REPORTS["hani"]["title"], REPORTS["seoul"]["title"]]
+    assert await headlines_of_two_reports(bot, feed_server, tg) == TWO_ALERTS
     assert "stories: item seoul-1 of feed seoul not grouped (OverflowError" in caplog.text
 
     bot.clock.advance(120)
@@ -217,13 +227,7 @@ async def test_stories_off_brings_back_one_alert_per_report(
 ) -> None:
     assert "every report alerts" in await bot.command("/stories off")
     assert "Stories: off" in await bot.command("/list")
-    publish(feed_server, "hani")
-    await bot.once()
-    publish(feed_server, "seoul")
-    await bot.once()
-
-    titles = [message.plain_text.split("\n", 1)[0] for message in tg.sent_to(USER)]
-    assert titles == [REPORTS["hani"]["title"], REPORTS["seoul"]["title"]]
+    assert await headlines_of_two_reports(bot, feed_server, tg) == TWO_ALERTS
     assert tg.edits == []
 
 
