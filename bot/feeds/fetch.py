@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import re
 import time
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -106,12 +107,17 @@ Guard = Callable[[str], Awaitable[None]]
 """Checks a URL before each request; raises URLRefused to stop."""
 
 
+_HEADER_COUNT = re.compile(r"[0-9]{1,12}")
+"""A count in a header (seconds, bytes): ASCII digits (`²` is a digit to `isdigit`, not to
+`float`; a poll that read it failed, every time), twelve at most."""
+
+
 def parse_retry_after(value: str | None, now: float) -> float | None:
     """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if _HEADER_COUNT.fullmatch(value):
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
@@ -125,7 +131,7 @@ def max_age_seconds(cache_control: str | None) -> float | None:
         return None
     for part in cache_control.split(","):
         name, _, value = part.strip().partition("=")
-        if name.lower() == "max-age" and value.strip().isdigit():
+        if name.lower() == "max-age" and _HEADER_COUNT.fullmatch(value.strip()):
             return float(value.strip())
     return None
 
@@ -302,7 +308,7 @@ async def _read_capped(reply: _Reply, url: str, cap: int) -> bytes:
     one 64 KB chunk of a gzip bomb inflates to 64 MB, and that must never be held at once."""
     declared = reply.headers.get("content-length", "")
     encoding = reply.headers.get("content-encoding", "identity").strip().lower()
-    if declared.isdigit() and int(declared) > cap and encoding == "identity":
+    if _HEADER_COUNT.fullmatch(declared) and int(declared) > cap and encoding == "identity":
         raise BodyTooLarge(f"{url}: body of {int(declared)} bytes exceeds the {cap}-byte cap")
     if encoding in ("gzip", "x-gzip", "deflate"):
         # wbits 47: gzip or zlib header, detected; raw deflate is tried when that fails

@@ -39,10 +39,11 @@ article as a title gets an alert that reads like one (the rest stays in no messa
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 """Publication dates outside these are a broken feed's (`31 Dec 9999`): the item is undated."""
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-"""JSON may escape half a UTF-16 pair (`"\\ud800"`), which no UTF-8 text, database or chat API
-takes: it becomes U+FFFD. (A whole pair is decoded into its one character.)"""
+_UNSTORABLE_ESCAPE = re.compile(r"\\u(?:[dD][89a-fA-F]|0000)")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+"""What no PostgreSQL text holds: NUL, which goes, and half a UTF-16 pair (JSON may escape one,
+`"\\ud800"`), which no UTF-8 text or chat API takes either and becomes U+FFFD. (A whole pair is
+one character.) A guid or link with a NUL failed every poll of its feed on PostgreSQL."""
 _CHAR_REF = re.compile(rb"&#(?:[xX]0*([0-9a-fA-F]{1,8})|0*([0-9]{1,10}));")
 """A numeric character reference: one that names no character (`&#x110000;`, a surrogate) broke
 feedparser's reading of the whole document; it is read as U+FFFD."""
@@ -81,7 +82,7 @@ def parse_feed(
 
 def _character_or_replacement(found: re.Match[bytes]) -> bytes:
     code = int(found[1], 16) if found[1] else int(found[2])
-    named = code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF
+    named = 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF
     return found[0] if named else b"&#xFFFD;"
 
 
@@ -168,8 +169,8 @@ def _xml_item(entry: Any, source: str, base_url: str) -> FeedItem:
     content = html_to_text(content_html) if content_html != summary_html else ""
     if not summary and content:
         summary, content = content, ""
-    guid = entry.get("id") or None
-    raw_link = entry.get("link") or None
+    guid = _storable(entry.get("id") or "") or None
+    raw_link = _storable(entry.get("link") or "") or None
     image_url, image_alt = _xml_image(entry, summary_html, content_html)
     return FeedItem(
         key=item_key(guid, raw_link, title, summary + content),
@@ -195,7 +196,7 @@ def _absolute(base_url: str, url: str | None) -> str | None:
     anything else (a malformed address among them)."""
     if not url:
         return None
-    url = url.strip()
+    url = _storable(url).strip()
     if doubled := _DOUBLED_ORIGIN.match(url):
         url = url[doubled.end() :]
     return absolute_web_url(base_url, url)  # a malformed one is no link, and no reason to fail
@@ -241,8 +242,8 @@ def _parse_json_feed(body: bytes, source: str) -> ParsedFeed:
         raise ParseError(f"not a JSON Feed: {exc}") from None
     except RecursionError:
         raise ParseError("not a JSON Feed: nested too deep") from None
-    if _SURROGATE_ESCAPE.search(text):
-        document = _without_lone_surrogates(document)
+    if _UNSTORABLE_ESCAPE.search(text):
+        document = _storable_json(document)
     if not isinstance(document, dict):
         raise ParseError("not a JSON Feed: not a JSON object")
     raw_items = document.get("items")
@@ -296,13 +297,17 @@ def _json_item(raw: dict[str, Any], source: str) -> FeedItem:
     )
 
 
-def _without_lone_surrogates(value: Any) -> Any:
+def _storable(text: str) -> str:
+    return _UNSTORABLE.sub(lambda found: "" if found[0] == "\x00" else "\ufffd", text)
+
+
+def _storable_json(value: Any) -> Any:
     if isinstance(value, str):
-        return _LONE_SURROGATE.sub("\ufffd", value)
+        return _storable(value)
     if isinstance(value, list):
-        return [_without_lone_surrogates(v) for v in value]
+        return [_storable_json(v) for v in value]
     if isinstance(value, dict):
-        return {_without_lone_surrogates(k): _without_lone_surrogates(v) for k, v in value.items()}
+        return {_storable(k): _storable_json(v) for k, v in value.items()}
     return value
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import io
+import json
 import tracemalloc
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -156,6 +157,28 @@ async def test_truncated_and_entity_bomb_documents_are_survived(
     assert outcomes["bomb"].status == "primed"
     assert peak < 50_000_000, f"peak Python memory {peak / 1e6:.1f} MB"
     assert await store.polls.seen_keys(feeds[0].id, ["n-1"]) == {"n-1"}
+
+
+async def test_a_nul_in_a_guid_or_link_is_no_reason_to_lose_a_feed(
+    store: Store, feed_server: FeedServer
+) -> None:
+    """PostgreSQL keeps no NUL in text: a guid or link with one failed every poll of its feed."""
+    feed_server.publish(
+        "nul.xml", rss([{"title": "a", "guid": "g-\x00-1", "link": "https://x.example/\x00"}])
+    )
+    json_feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "items": [{"id": "j-\u0000-1", "url": "https://x.example/\u0000", "title": "b"}],
+    }
+    feed_server.publish("nul.json", json.dumps(json_feed), content_type="application/feed+json")
+    feeds = [
+        await add(store, "nul-rss", feed_server.url("nul.xml")),
+        await add(store, "nul-json", feed_server.url("nul.json")),
+    ]
+    outcomes = await poll(store, *feeds)
+    assert {o.status for o in outcomes} == {"primed"}, outcomes
+    assert await store.polls.seen_keys(feeds[0].id, ["g--1"]) == {"g--1"}
+    assert await store.polls.seen_keys(feeds[1].id, ["j--1"]) == {"j--1"}
 
 
 async def test_redirect_chains_are_capped(store: Store, feed_server: FeedServer) -> None:

@@ -185,11 +185,22 @@ def test_a_ttl_of_other_digits_than_ascii_is_no_ttl() -> None:
     assert parse_feed(rss_item("<title>t</title>", "<ttl> 15 </ttl>")).ttl == 900
 
 
-def test_half_a_utf16_pair_in_a_json_feed_is_a_replacement_character() -> None:
+def test_half_a_utf16_pair_in_a_json_feed_is_a_replacement_character_and_a_nul_goes() -> None:
     body = b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"title": "AI \\ud800"}]}'
     [item] = parse_feed(body).items
     assert item.title == "AI \ufffd"
     assert item.key.startswith("sha256:")
+    body = b'{"items": [{"id": "j-\\u0000-1", "url": "https://x.example/\\u0000a", "title": "b"}]}'
+    [item] = parse_feed(body).items
+    assert (item.key, item.link) == ("j--1", "https://x.example/a")
+
+
+@pytest.mark.parametrize(("nul", "read"), [("\x00", ""), ("&#0;", "\ufffd")])
+def test_a_nul_leaves_an_rss_guid_and_link(nul: str, read: str) -> None:
+    inner = f"<title>t</title><link>https://x.example/{nul}a</link>"
+    [item] = parse_feed(rss_item(inner).replace(b"<guid>g1", f"<guid>g{nul}1".encode())).items
+    assert (item.guid, item.key) == (f"g{read}1", f"g{read}1")
+    assert item.link is not None and "\x00" not in item.link
 
 
 def test_a_json_feed_nested_too_deep_is_refused_with_a_reason() -> None:

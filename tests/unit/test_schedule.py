@@ -6,6 +6,7 @@ import random
 
 import pytest
 
+from bot.feeds.fetch import max_age_seconds, parse_retry_after
 from bot.feeds.schedule import FAILING_RETRY, Hints, next_delay, on_slot, slot_offset
 
 
@@ -73,3 +74,15 @@ def test_polls_off_their_slot_come_to_it_within_ten_polls_never_sooner_than_the_
         assert 300.0 <= upcoming - polled <= 330.0
         polled = upcoming
     assert (polled - slot_offset(url, 300.0)) % 300.0 == pytest.approx(0.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "\u0661\u0662", "1" * 400, "-5", "1.5"])
+def test_a_header_count_in_other_digits_is_no_count(value: str) -> None:
+    """`²` passed isdigit and broke float(): the poll that read it failed, every time."""
+    assert parse_retry_after(value, now=0.0) is None
+    assert max_age_seconds(f"public, max-age={value}") is None
+
+
+def test_header_counts_in_ascii_digits_are_read() -> None:
+    assert parse_retry_after(" 120 ", now=0.0) == 120.0
+    assert max_age_seconds("public, max-age=300") == 300.0
