@@ -309,6 +309,23 @@ async def test_set_my_commands_failure_is_not_fatal(
     assert "setMyCommands failed" in caplog.text
 
 
+async def test_a_get_me_answer_no_bot_api_gives_is_one_line_and_the_start_goes_on(
+    tg: PickyTelegram,
+    channel: TelegramChannel,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A server that is not quite a Bot API (its getMe user lacks `is_bot`) raised a traceback
+    out of the start; now it is said in one line and retried, like an unreachable one."""
+    user = dict(tg.bot_user)
+    del user["is_bot"]
+    monkeypatch.setattr(type(tg), "bot_user", property(lambda _: user))
+    await channel.start()
+    [line] = [r.getMessage() for r in caplog.records if "no usable Bot API" in r.getMessage()]
+    assert "getMe answered with no user the Bot API gives (TypeError" in line
+    assert "Traceback" not in caplog.text
+
+
 # --------------------------------------------------------------------------------------------
 # groups, forums, buttons
 

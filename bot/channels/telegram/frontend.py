@@ -85,7 +85,7 @@ class TelegramFrontEnd(TelegramSender):
             raise
         except (TimedOut, NetworkError) as exc:
             log.warning(
-                "telegram: Bot API unreachable (%s); retrying every %.0fs",
+                "telegram: no usable Bot API (%s); retrying every %.0fs",
                 self._mask(exc.message),
                 START_RETRY,
             )
@@ -93,8 +93,8 @@ class TelegramFrontEnd(TelegramSender):
 
     async def _start(self) -> None:
         app = self.application
+        await self._ready()
         await app.initialize()
-        self._bot_ready = True
         await self._set_commands()
         if self.webhook_url:
             await app.bot.set_webhook(
@@ -124,7 +124,7 @@ class TelegramFrontEnd(TelegramSender):
                 log.error("%s; commands are not received", TOKEN_REFUSED)
                 return
             except (TimedOut, NetworkError) as exc:
-                log.warning("telegram: Bot API still unreachable: %s", self._mask(exc.message))
+                log.warning("telegram: still no usable Bot API: %s", self._mask(exc.message))
 
     async def stop(self) -> None:
         """Stop receiving, then close the HTTP connections (also after sends-only use)."""

@@ -15,6 +15,7 @@ from telegram.error import (
     ChatMigrated,
     Forbidden,
     InvalidToken,
+    NetworkError,
     RetryAfter,
     TelegramError,
 )
@@ -213,7 +214,15 @@ class TelegramSender:
             return
         async with self._bot_lock:
             if not self._bot_ready:
-                await self.application.bot.initialize()
+                try:
+                    await self.application.bot.initialize()  # getMe
+                except (TypeError, KeyError, ValueError) as exc:
+                    # a server that is no Bot API, or not quite one (a getMe user without
+                    # `is_bot`): as unusable as an unreachable one, and said so in one line
+                    raise NetworkError(
+                        f"getMe answered with no user the Bot API gives "
+                        f"({type(exc).__name__}: {exc})"
+                    ) from None
                 self._bot_ready = True
 
     def _mask(self, text: str) -> str:
