@@ -9,6 +9,7 @@ feed's poll. A row whose feed was deleted keeps `feed_id` NULL until its hub let
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from enum import StrEnum
@@ -29,6 +30,9 @@ RESTING = 10 * 365 * 86400.0
 """When an unsubscribed row is next looked at, unless its feed comes back first."""
 SIGNATURE_STRENGTH = {"sha1": 1, "sha256": 2, "sha384": 3, "sha512": 4}
 """The X-Hub-Signature algorithms WebSub names, weakest first."""
+
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+"""The form of a callback token (`secrets.token_urlsafe`)."""
 
 
 class PushState(StrEnum):
@@ -152,7 +156,10 @@ class WebSubStore:
         return float(first[0]) if first else None
 
     async def by_token(self, token: str) -> tuple[PushSubscription, FeedRecord | None] | None:
-        """The subscription whose callback ends in `token`, with its feed (None: deleted)."""
+        """The subscription whose callback ends in `token`, with its feed (None: deleted).
+        A token of another form than the bot makes (a NUL, which PostgreSQL refuses) is none."""
+        if not _TOKEN.fullmatch(token):
+            return None
         async with self._db.reading() as conn:
             row = (await conn.execute(_joined().where(subs.c.callback_token == token))).first()
             if row is None:

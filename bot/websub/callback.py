@@ -27,6 +27,7 @@ from bot.feeds.parse import ParseError
 from bot.poller import PollOutcome
 from bot.store.records import FeedRecord
 from bot.store.websub import PushState, WebSubStore
+from bot.text.plain import clean_line
 from bot.websub.signature import SignatureRefused, check_signature
 from bot.websub.subscriber import CALLBACK_PATH, PushTiming
 
@@ -87,7 +88,7 @@ class PushReceiver:
         mode = query.get("hub.mode", "")
         now = self._clock()
         if mode == "denied":
-            reason = query.get("hub.reason", "no reason given")[:200]
+            reason = clean_line(query.get("hub.reason", "no reason given"))[:200]
             state = PushState.PENDING if sub.feed_wanted else PushState.UNSUBSCRIBING
             error = f"{sub.hub} denied the subscription: {reason}"
             await self.store.failed(sub.id, state, error, self.timing.retry_at(now, sub.failures))

@@ -25,7 +25,10 @@ def check_signature(header: str | None, body: bytes, secret: str, strongest: str
         raise SignatureRefused(f"unknown signature algorithm {algorithm[:16]!r}")
     if algorithm == "sha1" and strongest not in (None, "sha1"):
         raise SignatureRefused(f"sha1 after the hub signed with {strongest}")
+    digest = digest.strip().lower()
+    if not digest.isascii():  # compare_digest takes no other str
+        raise SignatureRefused(f"{algorithm} signature is not hex")
     expected = hmac.new(secret.encode(), body, getattr(hashlib, algorithm)).hexdigest()
-    if not hmac.compare_digest(expected, digest.strip().lower()):
+    if not hmac.compare_digest(expected, digest):
         raise SignatureRefused(f"{algorithm} signature does not match")
     return algorithm

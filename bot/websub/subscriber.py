@@ -46,6 +46,8 @@ class PushTiming:
     """Waits before retrying a failed subscription: doubling from the first to the most."""
     renew_share: float = 0.8
     """Renew once this share of the lease has passed."""
+    longest_renewal: float = 30 * 86400.0
+    """Renew at least this often, whatever lease the hub grants (or whoever claims to be it)."""
     tick: float = 30.0
     """The longest the loop sleeps (it also wakes when a hub is found)."""
     claim_lease: float = 60.0
@@ -58,7 +60,7 @@ class PushTiming:
         return now + min(self.retry_first * 2.0 ** max(0, failures), self.retry_max)
 
     def renew_at(self, now: float, lease: float) -> float:
-        return now + lease * self.renew_share
+        return now + min(lease * self.renew_share, self.longest_renewal)
 
 
 class Subscriber:

@@ -23,6 +23,8 @@ from urllib.parse import urlencode
 import aiohttp
 import pytest
 import pytest_asyncio
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import App
 from bot.channels.base import Fatal
@@ -34,7 +36,7 @@ from bot.settings import Settings, settings_from_env
 from bot.store import Store
 from tests.fakes.feed_server import FeedServer, rss
 from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_signing import signed_headers, signed_slash_command
+from tests.fakes.slack_signing import FORM_CONTENT_TYPE, signed_headers, signed_slash_command
 from tests.helpers import OLD_ITEMS, config_for, eventually, free_port, seed_file, seed_items
 
 TOKEN = "xoxb-test"
@@ -248,6 +250,42 @@ async def test_a_badly_signed_or_stale_request_gets_401_and_does_nothing(
     assert marker["text"].startswith("No subscriptions here yet.")
     assert bot.slack.responses("bad-1") == []
     assert await bot.store.chats.subscriptions() == []
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"payload=%7Bbroken", FORM_CONTENT_TYPE),
+        (b"{broken", "application/json"),
+        (b"[1, 2]", "application/json"),
+        (b"payload=null", FORM_CONTENT_TYPE),
+        (b"[" * 100_000 + b"]" * 100_000, "application/json"),
+    ],
+)
+@pytest.mark.parametrize("signed", [False, True], ids=["unsigned", "signed"])
+async def test_a_body_slack_never_sends_gets_401_unsigned_and_400_signed(
+    bot: Bot, body: bytes, content_type: str, signed: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bolt read the body before it checked the signature: some bodies broke its reading, a 500
+    with a traceback for anyone who could reach the port, and it logged every unsigned body."""
+    headers = signed_headers(SECRET, body) if signed else {}
+    reply = await bot.post(body, {**headers, "Content-Type": content_type})
+    assert reply.status == (400 if signed else 401)
+    assert "Traceback" not in caplog.text
+    assert body[:20].decode() not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    ["abc", "\u00b2", "", "1.7e9", "1" * 5000],
+    ids=["letters", "sup2", "empty", "float", "long"],
+)
+async def test_a_timestamp_that_is_no_count_of_seconds_gets_401(bot: Bot, timestamp: str) -> None:
+    body = b"channel=C1&command=/news&text=list"
+    headers = {**signed_headers(SECRET, body), "X-Slack-Request-Timestamp": timestamp}
+    headers = {k: v.encode("utf-8").decode("latin-1") for k, v in headers.items()}
+    reply = await bot.post(body, headers)
+    assert reply.status == 401
 
 
 async def test_news_alone_is_help_and_an_unknown_verb_points_to_it(bot: Bot) -> None:
@@ -479,6 +517,20 @@ async def test_start_logs_who_the_bot_is(
     assert any("signed in as newsbot (U0BOT)" in r.getMessage() for r in caplog.records)
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], "a clean start"
     assert channel.web_routes()[0].path == "/slack/events"  # type: ignore[attr-defined]
+
+
+async def test_without_a_signing_secret_every_request_gets_401() -> None:
+    """The start says so; the request got a 500 from the SDK's refusal of an empty secret."""
+    async with FakeSlack(token=TOKEN) as slack:
+        channel = SlackChannel(slack_settings(slack, slack_signing_secret=""), NoCommands())
+        server = web.Application()
+        server.add_routes(channel.web_routes())
+        body = b"command=/news&text=list&channel_id=C1"
+        async with TestClient(TestServer(server)) as client:
+            response = await client.post(
+                "/slack/events", data=body, headers=signed_headers("", body)
+            )
+            assert response.status == 401
 
 
 async def test_a_refused_token_stops_the_start(caplog: pytest.LogCaptureFixture) -> None:

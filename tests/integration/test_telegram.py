@@ -452,6 +452,13 @@ async def test_webhook_mode_checks_the_secret_token(
             right = {"X-Telegram-Bot-Api-Secret-Token": webhook.webhook_secret}
             async with http.post(url, data=b"{not json", headers=right) as response:
                 assert response.status == 400
+            # bodies that broke the reading of an update (500 and a traceback)
+            for body in (b'{"update_id": 1, "message": "x"}', b"[" * 100_000 + b"]" * 100_000):
+                async with http.post(url, data=body, headers=right) as response:
+                    assert response.status == 400
+            not_utf8 = {"X-Telegram-Bot-Api-Secret-Token": "\xff\xfe"}  # sent as Latin-1 bytes
+            async with http.post(url, json=update, headers=not_utf8) as response:
+                assert response.status == 401
             async with http.post(url, json=update, headers=right) as response:
                 assert response.status == 200
         await tg.wait_until(lambda: len(tg.sent_to(USER)) == 1)

@@ -239,6 +239,7 @@ async def test_forged_pushes_are_refused_and_counted_and_a_thin_ping_fetches(
             signed(document, "not-the-secret"),
             signed(document, sub.secret, "md5"),  # not an algorithm WebSub names
             signed(document + b" ", sub.secret),  # the body changed after signing
+            {"X-Hub-Signature": "sha256=\u00e9".encode()},  # no hex (compare_digest raised)
         ]
         async with httpx.AsyncClient() as client:
             for headers in forgeries:
@@ -254,6 +255,12 @@ async def test_forged_pushes_are_refused_and_counted_and_a_thin_ping_fetches(
             unknown = f"http://127.0.0.1:{rig.port}/websub/no-such-token"
             response = await client.post(unknown, content=document, headers=signed(document, "x"))
             assert response.status_code == 410
+            # a NUL in the token: PostgreSQL refused the query (500 and a traceback)
+            nul = f"http://127.0.0.1:{rig.port}/websub/a%00b"
+            response = await client.post(nul, content=document, headers=signed(document, "x"))
+            assert response.status_code == 410
+            response = await client.get(nul, params={**challenge, "hub.mode": "subscribe"})
+            assert response.status_code == 404
             # the body is capped like a fetched feed's
             big = b"x" * (10 * 1024 * 1024 + 1)
             response = await client.post(callback, content=big, headers=signed(big, sub.secret))
@@ -261,8 +268,8 @@ async def test_forged_pushes_are_refused_and_counted_and_a_thin_ping_fetches(
         assert rig.chat_texts() == []
         page = await metrics(rig)
         assert 'newsbot_websub_pushes_total{outcome="too_large"} 1.0' in page
-        assert 'newsbot_websub_pushes_total{outcome="bad_signature"} 4.0' in page
-        assert 'newsbot_websub_pushes_total{outcome="gone"} 1.0' in page
+        assert 'newsbot_websub_pushes_total{outcome="bad_signature"} 5.0' in page
+        assert 'newsbot_websub_pushes_total{outcome="gone"} 2.0' in page
 
         # the hub signed with sha512: a sha1 signature is a downgrade, refused even when valid
         async with httpx.AsyncClient() as client:
@@ -282,12 +289,14 @@ async def test_forged_pushes_are_refused_and_counted_and_a_thin_ping_fetches(
         assert rig.bot_fetches() == fetched + 1
         page = await metrics(rig)
         assert 'newsbot_websub_pushes_total{outcome="thin"} 1.0' in page
-        assert 'newsbot_websub_pushes_total{outcome="bad_signature"} 5.0' in page
+        assert 'newsbot_websub_pushes_total{outcome="bad_signature"} 6.0' in page
 
         # a hub that denies the subscription is asked again later (polling meanwhile)
         subscribes = hub.log().count("tasks.subscribe_0[")
         async with httpx.AsyncClient() as client:
-            denied = {"hub.mode": "denied", "hub.topic": rig.topic, "hub.reason": "full"}
+            # its reason is one clean line (a NUL failed on PostgreSQL, a newline forged a line)
+            reason = "full\x00\nWARNING forged"
+            denied = {"hub.mode": "denied", "hub.topic": rig.topic, "hub.reason": reason}
             response = await client.get(callback, params=denied)
         assert response.status_code == 200
 

@@ -12,6 +12,7 @@ from bot.settings import SettingsError, require_web_server, settings_from_env
 from bot.websub.callback import lease_seconds
 from bot.websub.discover import HubLinks, discover
 from bot.websub.signature import SignatureRefused, check_signature
+from bot.websub.subscriber import PushTiming
 
 URL = "https://blog.example/feed"
 HUB = "https://hub.example/"
@@ -160,3 +161,11 @@ def test_a_public_url_needs_the_web_server_it_names() -> None:
 def test_a_hubs_lease_is_positive_ascii_digits(text: str, lease: float | None) -> None:
     """`²` passed isdigit and broke int(); 400 digits made a lease no date holds."""
     assert lease_seconds(text) == lease
+
+
+def test_a_lease_of_centuries_is_renewed_within_a_month() -> None:
+    """A hub (or whoever has the callback) granting 9,999,999,999 s set the renewal 250 years
+    ahead: the bot would never renew, believing pushes still came."""
+    timing = PushTiming()
+    assert timing.renew_at(1000.0, 9_999_999_999.0) == 1000.0 + timing.longest_renewal
+    assert timing.renew_at(1000.0, 86400.0) == 1000.0 + 86400.0 * timing.renew_share

@@ -151,7 +151,10 @@ class TelegramFrontEnd(TelegramSender):
     async def _on_webhook(self, request: web.Request) -> web.Response:
         """Telegram posts one Update; only requests carrying our secret token are taken."""
         given = request.headers.get(SECRET_HEADER, "")
-        if not hmac.compare_digest(given.encode(), self.webhook_secret.encode()):
+        # bytes as they came (aiohttp keeps non-UTF-8 ones as surrogates)
+        if not hmac.compare_digest(
+            given.encode("utf-8", "surrogateescape"), self.webhook_secret.encode()
+        ):
             return web.Response(status=401, text="unauthorized")
         if not self.application.running:
             return web.Response(status=503, text="not running")
@@ -160,7 +163,7 @@ class TelegramFrontEnd(TelegramSender):
             if not isinstance(data, dict):
                 raise ValueError("not an object")
             update = Update.de_json(data, self.application.bot)
-        except (ValueError, TypeError, KeyError) as exc:
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
             log.warning("telegram: webhook: unreadable update: %s", exc)
             return web.Response(status=400, text="bad update")
         await self.application.update_queue.put(update)
