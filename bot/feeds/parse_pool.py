@@ -5,6 +5,8 @@ the memory a large document took goes back to the system.
 
 A worker that dies (killed, out of memory) fails only the documents it held: the pool is built
 anew and the poll of that feed reports a parse error. A worker whose bot process is gone exits.
+A document that takes longer than its deadline is given up (a timer signal in the worker stops
+the parse): one hostile document cannot hold a worker, and every feed behind it, for minutes.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import functools
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -37,6 +40,35 @@ async def parse_in_thread(
     )
 
 
+PARSE_SECONDS = 30.0
+"""A document's deadline in a worker: a 10 MB feed parses in a few seconds; longer is a document
+built to be slow (feedparser reads one tag of a million attributes in quadratic time)."""
+
+
+def parse_within(
+    seconds: float, body: bytes, headers: Mapping[str, str], source: str, base_url: str
+) -> ParsedFeed:
+    """In a worker (its main thread): `parse_feed`, or ParseError once `seconds` have passed."""
+
+    def expired(_signal: int, _frame: object) -> None:
+        raise _Deadline
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return parse_feed(body, headers=headers, source=source, base_url=base_url)
+    except _Deadline:
+        raise ParseError(f"parsing took longer than {seconds:g}s") from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+class _Deadline(BaseException):
+    """Raised into a parse whose time is up: no Exception, so that no `except Exception` on
+    the way (feedparser falls back to its loose parser on any) takes it for a broken document."""
+
+
 def _warm_up() -> None:
     """A worker's first job: nothing, once its imports (this module's, the parser's) are done."""
 
@@ -55,9 +87,16 @@ def _leave_with_parent(parent: int) -> None:
 class ParsePool:
     """``pool = ParsePool()``, ``await pool(body, headers, source, base_url)``, ``pool.close()``."""
 
-    def __init__(self, workers: int | None = None, *, documents_per_worker: int = 500) -> None:
+    def __init__(
+        self,
+        workers: int | None = None,
+        *,
+        documents_per_worker: int = 500,
+        deadline: float = PARSE_SECONDS,
+    ) -> None:
         self.workers = workers or max(1, (os.cpu_count() or 2) - 1)
         self.documents_per_worker = documents_per_worker
+        self.deadline = deadline
         self._executor: ProcessPoolExecutor | None = None
         self._taken = 0
         """Documents given to the current workers."""
@@ -99,9 +138,7 @@ class ParsePool:
     async def __call__(
         self, body: bytes, headers: Mapping[str, str], source: str, base_url: str
     ) -> ParsedFeed:
-        job = functools.partial(
-            parse_feed, body, headers=dict(headers), source=source, base_url=base_url
-        )
+        job = functools.partial(parse_within, self.deadline, body, dict(headers), source, base_url)
         executor = self._pool()
         try:
             return await asyncio.get_running_loop().run_in_executor(executor, job)

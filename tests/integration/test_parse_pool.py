@@ -50,6 +50,26 @@ async def test_workers_parse_like_parse_feed_and_a_dead_one_is_replaced() -> Non
     assert workers() == [], "closing stops the workers"
 
 
+async def test_a_document_past_its_deadline_is_given_up_and_the_worker_goes_on() -> None:
+    """One tag of 400,000 attributes takes feedparser minutes (quadratic time); a worker held
+    that long held every feed behind it."""
+    attributes = " ".join(f'a{n}="1"' for n in range(400_000))
+    slow = rss([{"title": "x", "guid": "g"}]).replace("<item>", f"<item><x {attributes}/>").encode()
+    body = rss(OLD_ITEMS).encode()
+    pool = ParsePool(workers=1, deadline=1.0)
+    pool.warm()
+    try:
+        (worker,) = workers()
+        with pytest.raises(ParseError, match="parsing took longer than 1s"):
+            await pool(slow, HEADERS, "slow", "https://n/slow.xml")
+        assert await pool(body, HEADERS, "local", "https://n/feed.xml") == parse_feed(
+            body, headers=HEADERS, source="local", base_url="https://n/feed.xml"
+        )
+        assert workers() == [worker], "the same worker, not a new one"
+    finally:
+        pool.close()
+
+
 async def test_workers_are_replaced_by_warm_ones_after_their_quota() -> None:
     body = rss(OLD_ITEMS).encode()
     expected = parse_feed(body, headers=HEADERS, source="s", base_url="https://n/f.xml")
