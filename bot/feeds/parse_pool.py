@@ -56,11 +56,13 @@ def parse_within(
     previous = signal.signal(signal.SIGALRM, expired)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        return parse_feed(body, headers=headers, source=source, base_url=base_url)
+        try:
+            return parse_feed(body, headers=headers, source=source, base_url=base_url)
+        finally:  # inside the `except`: a signal that comes just before the timer stops is caught
+            signal.setitimer(signal.ITIMER_REAL, 0)
     except _Deadline:
         raise ParseError(f"parsing took longer than {seconds:g}s") from None
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
 
 
