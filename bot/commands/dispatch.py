@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -53,6 +54,10 @@ class Commands(
 
     async def handle(self, request: CommandRequest) -> CommandReply:
         """Answer one command; errors become a reply, never an exception."""
+        if any("\x00" in arg for arg in request.args):
+            # no keyboard types a NUL, and PostgreSQL keeps none: a lookup by it failed there
+            args = (arg.replace("\x00", "") for arg in request.args)
+            request = dataclasses.replace(request, args=tuple(arg for arg in args if arg))
         try:
             language = await self.language_of(request)
         except Exception:

@@ -169,3 +169,11 @@ async def test_addfeed_says_why_not_in_the_chats_language(
     assert not_a_feed.startswith("피드를 추가하지 못했습니다: 그 주소에는 피드가 없습니다 ("), (
         not_a_feed
     )
+
+
+async def test_a_nul_in_an_argument_is_read_without_it(app: App) -> None:
+    """PostgreSQL keeps no NUL in text: a lookup by an argument with one answered "something went
+    wrong" there."""
+    commands = app.commands_for(Platform.TELEGRAM)
+    assert "No feed named nope" in await say(commands, "/removefeed no\x00pe", user=ADMIN)
+    assert "Subscribed to ai" in await say(commands, "/subscribe \x00ai")
