@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
-import re
 import time
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -25,6 +24,7 @@ import httpx
 
 from bot import __version__
 from bot.feeds.proxy import ProxyRoute
+from bot.text.plain import ascii_count
 from bot.text.urls import web_url_problem
 
 _REDIRECTS = frozenset((301, 302, 303, 307, 308))
@@ -107,18 +107,13 @@ Guard = Callable[[str], Awaitable[None]]
 """Checks a URL before each request; raises URLRefused to stop."""
 
 
-_HEADER_COUNT = re.compile(r"[0-9]{1,12}")
-"""A count in a header (seconds, bytes): ASCII digits (`²` is a digit to `isdigit`, not to
-`float`; a poll that read it failed, every time), twelve at most."""
-
-
 def parse_retry_after(value: str | None, now: float) -> float | None:
     """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
     if not value:
         return None
     value = value.strip()
-    if _HEADER_COUNT.fullmatch(value):
-        return float(value)
+    if (seconds := ascii_count(value)) is not None:  # `²` aborted every poll of its feed
+        return float(seconds)
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -131,8 +126,8 @@ def max_age_seconds(cache_control: str | None) -> float | None:
         return None
     for part in cache_control.split(","):
         name, _, value = part.strip().partition("=")
-        if name.lower() == "max-age" and _HEADER_COUNT.fullmatch(value.strip()):
-            return float(value.strip())
+        if name.lower() == "max-age" and (seconds := ascii_count(value)) is not None:
+            return float(seconds)
     return None
 
 
@@ -308,8 +303,9 @@ async def _read_capped(reply: _Reply, url: str, cap: int) -> bytes:
     one 64 KB chunk of a gzip bomb inflates to 64 MB, and that must never be held at once."""
     declared = reply.headers.get("content-length", "")
     encoding = reply.headers.get("content-encoding", "identity").strip().lower()
-    if _HEADER_COUNT.fullmatch(declared) and int(declared) > cap and encoding == "identity":
-        raise BodyTooLarge(f"{url}: body of {int(declared)} bytes exceeds the {cap}-byte cap")
+    size = ascii_count(declared)
+    if size is not None and size > cap and encoding == "identity":
+        raise BodyTooLarge(f"{url}: body of {size} bytes exceeds the {cap}-byte cap")
     if encoding in ("gzip", "x-gzip", "deflate"):
         # wbits 47: gzip or zlib header, detected; raw deflate is tried when that fails
         inflater = zlib.decompressobj(47)

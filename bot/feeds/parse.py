@@ -23,6 +23,7 @@ import feedparser
 
 from bot.models import FeedItem
 from bot.text.html import first_image, html_to_text
+from bot.text.plain import ascii_count
 from bot.text.urls import absolute_web_url
 
 MAX_KEY_LENGTH = 512
@@ -47,8 +48,6 @@ one character.) A guid or link with a NUL failed every poll of its feed on Postg
 _CHAR_REF = re.compile(rb"&#(?:[xX]0*([0-9a-fA-F]{1,8})|0*([0-9]{1,10}));")
 """A numeric character reference: one that names no character (`&#x110000;`, a surrogate) broke
 feedparser's reading of the whole document; it is read as U+FFFD."""
-_TTL = re.compile(r"\s*(\d{1,7})\s*")
-"""RSS `<ttl>`: minutes in ASCII digits (`²` is a digit to `str.isdigit`, not to `float`)."""
 
 
 class ParseError(Exception):
@@ -149,8 +148,8 @@ def _parse_xml_feed(
         reason = parsed.get("bozo_exception") or "no RSS, Atom or RDF document recognised"
         raise ParseError(f"not a feed: {reason!s:.200}")
     items = tuple(_xml_item(entry, source, base_url) for entry in parsed.entries)
-    ttl = _TTL.fullmatch(str(parsed.feed.get("ttl") or ""))
-    ttl_seconds = float(ttl[1]) * 60 if ttl else None
+    ttl = ascii_count(str(parsed.feed.get("ttl") or ""), most_digits=7)  # minutes
+    ttl_seconds = ttl * 60.0 if ttl is not None else None
     bozo = str(parsed.get("bozo_exception"))[:200] if parsed.bozo else None
     links = tuple(
         (str(link.get("rel", "")), str(link["href"]))

@@ -17,6 +17,16 @@ _URL_SAFE = "!#$%&'()*+,/:;=?@[]~"
 _SENTENCE_END = re.compile(r"[.!?。？！…](?:[\"'”’)\]]*)\s|다\.\s|요\.\s")
 
 
+def ascii_count(text: str, most_digits: int = 12) -> int | None:
+    """The whole number `text` spells in ASCII digits, at most `most_digits` of them (spaces
+    around allowed); None for anything else. A header, a feed or a request gives counts as text,
+    and `str.isdigit` takes `²` and `١٢` too, which `int` and `float` refuse or read."""
+    text = text.strip()
+    if 0 < len(text) <= most_digits and text.isascii() and text.isdigit():
+        return int(text)
+    return None
+
+
 def excerpt(text: str, limit: int) -> str:
     """At most `limit` characters of `text`, cut after a sentence when one ends in the second half
     of the budget, else at a word, with an ellipsis when anything was cut."""

@@ -27,7 +27,7 @@ from bot.feeds.parse import ParseError
 from bot.poller import PollOutcome
 from bot.store.records import FeedRecord
 from bot.store.websub import PushState, WebSubStore
-from bot.text.plain import clean_line
+from bot.text.plain import ascii_count, clean_line
 from bot.websub.signature import SignatureRefused, check_signature
 from bot.websub.subscriber import CALLBACK_PATH, PushTiming
 
@@ -181,8 +181,7 @@ async def _read_capped(request: web.Request, cap: int) -> bytes:
 
 
 def lease_seconds(text: str) -> float | None:
-    """A hub's `hub.lease_seconds`: a positive number in ASCII digits (`²` is a digit to
-    `isdigit`, not to `int`), ten at most (no lease outlasts what a date holds); else None."""
-    if text.isascii() and text.isdigit() and len(text) <= 10 and int(text) > 0:
-        return float(text)
-    return None
+    """A hub's `hub.lease_seconds`: a positive count of ten digits at most (no lease outlasts
+    what a date holds); else None."""
+    lease = ascii_count(text, most_digits=10)
+    return float(lease) if lease else None

@@ -35,13 +35,13 @@ from bot.models import Platform
 from bot.render.slack import (
     render_reply,
 )
+from bot.text.plain import ascii_count
 
 log = logging.getLogger(__name__)
 
 
-_TIMESTAMP = re.compile(r"[0-9]{1,12}")
 _SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
-"""The forms of Slack's signature headers: anything else is refused before it is computed."""
+"""The form of Slack's signature header: anything else is refused before it is computed."""
 
 
 class _Unreachable(Exception):
@@ -180,7 +180,7 @@ class SlackFrontEnd(SlackSender):
         signature = headers.get("X-Slack-Signature", "")
         if not self._signing_secret.strip():
             return False
-        if not (_TIMESTAMP.fullmatch(timestamp) and _SIGNATURE.fullmatch(signature)):
+        if ascii_count(timestamp) is None or not _SIGNATURE.fullmatch(signature):
             return False
         return SignatureVerifier(self._signing_secret).is_valid(body, timestamp, signature)
 
