@@ -22,9 +22,15 @@ _UNITS = (
 """Units of Korean figures and their Latin abbreviations; an abbreviation is no unit when a word
 goes on after it (`25 percent` is `25%`, `3 times` has no unit `t`)."""
 _GROUP = r"\d[\d,]*(?:\.\d+)?(?:\s*[천백])?(?:\s*[조억만])?"
-_FIGURE = rf"(?<![a-z0-9.,])({_GROUP}(?:\s*{_GROUP})*)(?!\s*[조억만천백](?![가-힣]))"
+_NEXT_GROUP = rf"(?:(?<=만)\s*|\s+(?={_GROUP}(?<=[조억만]))|)"
+"""Where a figure goes on: straight after a multiplier (`4조7408억`), after a space only with
+another multiplier (`4조 7408억`) or after 만 (`8만 2002명`); `14조 12%` is two figures."""
+_FIGURE = (
+    rf"(?<![a-z0-9,])(?<!\d\.)({_GROUP}(?:{_NEXT_GROUP}{_GROUP})*)(?!\s*[조억만천백](?![가-힣]))"
+)
 """A figure with all its multipliers (`4조 7408억`), never cut before one; a word that starts with
-a multiplier's syllable (`5000억 조성`, `100만 만족`) is no multiplier."""
+a multiplier's syllable (`5000억 조성`, `100만 만족`) is no multiplier. A figure starts after no
+digit, letter or decimal point; the dots of an ellipsis (`14조…12%`) are no decimal point."""
 _NUMBER = re.compile(
     rf"{_FIGURE}"
     rf"(여(?=\s*(?:{_UNITS})))?\s*({_UNITS})?"

@@ -480,6 +480,9 @@ def test_numbers_keep_units_and_values() -> None:
     assert numbers("1조2천억원") == {"1.2e+12원"}
     assert numbers("금리 0.5%p 상승") == numbers("금리 0.5%포인트 상승") == {"0.5%p"}
     assert numbers("사망35명") == {"35명"}
+    # after a space a figure goes on only with another multiplier, or after 만
+    assert numbers("4조 7408억원") == {"4.7408e+12원"} and numbers("8만 2002명") == {"82002명"}
+    assert numbers("영업익 14조 12%↑") == numbers("영업익 14조…12%↑") == {"1.4e+13", "12%"}
     assert numbers("100여 명") == numbers("100여명") == {"100명~"}
     # a word after the figure that starts with a multiplier's syllable is no multiplier
     assert numbers("펀드 5천억 조성") == numbers("펀드 5000억 조성") == {"5e+11"}
@@ -683,6 +686,16 @@ def test_dates_read_month_and_day() -> None:
     assert dates("[오늘의 운세] 12월 2일") == {"12/2"}
     assert dates("2022년 7월 29일(금) 아크 ETF") == {"7/29"}
     assert dates("30일 신규 확진 8만명") == frozenset(), "a day alone may be a count of days"
+
+
+def test_headlines_alone_agree_on_figures_an_ellipsis_or_a_space_separates() -> None:
+    """`14조…12%` was read as one figure, 14조 and 12 more, in per cent: it contradicted the 12 %
+    of the other headline, and two outlets' reports of one results release were kept apart."""
+    verdict = explain(
+        features("삼성전자, 2분기 영업이익 14조원…전년 대비 12% 증가", ""),
+        features("[속보] 삼성전자 2Q 영업익 14조…12%↑", ""),
+    )
+    assert verdict.same, verdict.reason
 
 
 def test_hedged_figure_never_contradicts_the_exact_one() -> None:
