@@ -98,7 +98,7 @@ def _spelled(match: re.Match[str]) -> str:
 
 _CURRENCIES = {"$": "달러", "€": "유로", "£": "파운드", "¥": "엔"}
 _SCALES = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9}
-_SCALES |= {"bn": 1e9, "b": 1e9, "trillion": 1e12, "tn": 1e12}
+_SCALES |= {"bn": 1e9, "b": 1e9, "trillion": 1e12, "tn": 1e12, "mln": 1e6, "bln": 1e9, "trln": 1e12}
 _SYMBOL_MONEY = re.compile(
     r"([$€£¥])\s?(\d[\d,]*(?:\.\d+)?)(?:\s?(thousand|million|billion|trillion|mn|bn|tn|[kmb]))?"
     r"(?![a-z0-9])"
@@ -109,14 +109,15 @@ _FIRST_DIGIT = r"\d(?<![\d.,$€£¥]\d)"
 """A figure's first digit, after no other digit, decimal point or currency sign (the pattern opens
 with the digit, which scans fastest)."""
 _WORDS_MONEY = re.compile(
-    rf"({_FIRST_DIGIT}[\d,]*(?:\.\d+)?)\s?(thousand|million|billion|trillion|mn|bn|tn|[kmb])?"
-    r"\s(dollars?|euros?|pounds?|yen|yuan|won)(?![a-z])"
+    rf"({_FIRST_DIGIT}[\d,]*(?:\.\d+)?)\s?(thousand|million|billion|trillion|[mbt]ln|mn|bn|tn|[kmb])?"
+    r"\s(dollars?|dlrs?|euros?|pounds?|yen|yuan|won)(?![a-z])"
 )
-"""An amount whose currency is a word (`3 billion pounds`, `1.5 trillion won`), as a sign's."""
+"""An amount whose currency is a word (`3 billion pounds`, `1.5 trillion won`, and the wire's
+`69 bln dlrs`), as a sign's."""
 _COUNT = re.compile(
-    rf"{_FIRST_DIGIT}(?:\d{{0,2}}(?:,\d{{3}})+|\d*(?:\.\d+)?\s(?:thousand|million|billion))"
+    rf"{_FIRST_DIGIT}(?:\d{{0,2}}(?:,\d{{3}})+|\d*(?:\.\d+)?\s(?:thousand|million|billion|mln|bln))"
     r"(?=\s+[a-z]|\s*[^\w\s%]|\s*$)"
-    r"(?!\s+(?:dollars?|euros?|pounds?|yen|yuan|won|percent|per cent|pct)(?![a-z]))"
+    r"(?!\s+(?:dollars?|dlrs?|euros?|pounds?|yen|yuan|won|percent|per cent|pct)(?![a-z]))"
 )
 """A count in English words (`2 million cars`, `120,000 vehicles`, `more than 1,500 people`): what
 a Korean headline writes with a counter (`200만대`), here without one; a hedge before it
@@ -128,6 +129,7 @@ COUNT = "#"
 """The unit of an English count."""
 _CURRENCY_WORDS = {
     "dollar": "달러",
+    "dlr": "달러",
     "euro": "유로",
     "pound": "파운드",
     "yen": "엔",

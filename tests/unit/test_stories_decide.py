@@ -507,6 +507,8 @@ def test_numbers_keep_units_and_values() -> None:
         ("recalls 2 million cars", "recalls 2,000,000 cars"),  # an English count
         ("deal worth £3bn", "deal worth 3 billion pounds"),  # a currency sign or its word
         ("a fund of 500 billion won", "5000억원 펀드"),
+        ("completes $69 billion takeover", "closes 69 bln dlr deal"),  # the wire's shorthand
+        ("recalls 2 million cars", "recalls 2 mln cars"),
     ],
 )
 def test_numbers_read_the_same_figure_in_other_wordings(one: str, other: str) -> None:
