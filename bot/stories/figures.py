@@ -22,9 +22,10 @@ _UNITS = (
 """Units of Korean figures and their Latin abbreviations; an abbreviation is no unit when a word
 goes on after it (`25 percent` is `25%`, `3 times` has no unit `t`)."""
 _GROUP = r"\d[\d,]*(?:\.\d+)?(?:\s*[천백])?(?:\s*[조억만])?"
-_NEXT_GROUP = rf"(?:(?<=만)\s*|\s+(?={_GROUP}(?<=[조억만]))|)"
-"""Where a figure goes on: straight after a multiplier (`4조7408억`), after a space only with
-another multiplier (`4조 7408억`) or after 만 (`8만 2002명`); `14조 12%` is two figures."""
+_NEXT_GROUP = rf"(?:(?<=만)\s*|(?<=[조억])\s+(?={_GROUP}(?<=[조억만]))|)"
+"""Where a figure goes on: straight after a multiplier (`4조7408억`, `1천112억`), after a space
+only from a 조 or 억 to another multiplier (`4조 7408억`) or after 만 (`8만 2002명`): `14조 12%`
+is two figures, and so is a range (`4~5만원`, `4 5만원` once its sign is dropped)."""
 _FIGURE = (
     rf"(?<![a-z0-9,])(?<!\d\.)({_GROUP}(?:{_NEXT_GROUP}{_GROUP})*)(?!\s*[조억만천백](?![가-힣]))"
 )
@@ -58,18 +59,20 @@ is written so (`7.29`, `2022.07.30`, `5.1.3`)."""
 
 
 def _number_value(figure: str) -> tuple[float, bool]:
-    """`8만2002` -> 82002, `4조7408억` -> 4.7408e12, `3천만` -> 3e7, `1조2천억` -> 1.2e12, `4.2` ->
-    4.2; and whether it had a multiplier. Digits without any multiplier count only the first run
-    (`7 29` is not one figure)."""
+    """`8만2002` -> 82002, `4조7408억` -> 4.7408e12, `3천만` -> 3e7, `1조2천억` -> 1.2e12,
+    `1천112억` -> 1.112e11, `4.2` -> 4.2; and whether it had a multiplier. Digits without any
+    multiplier count only the first run (`7 29` is not one figure)."""
     parts = _NUMBER_PART.findall(figure)
     if len(parts) > 1 and not any(small or big for _, small, big in parts):
         parts = parts[:1]
-    total = 0.0
+    total = pending = 0.0
     for digits, small, big in parts:
-        value = float(digits.replace(",", ""))
-        value *= _SMALL_MULTIPLIERS.get(small, 1) * _MULTIPLIERS.get(big, 1)
-        total += value
-    return total, any(small or big for _, small, big in parts)
+        # `1천112억` is 1112억: what comes before a 조, 억 or 만 since the last one is multiplied
+        pending += float(digits.replace(",", "")) * _SMALL_MULTIPLIERS.get(small, 1)
+        if big:
+            total += pending * _MULTIPLIERS[big]
+            pending = 0.0
+    return total + pending, any(small or big for _, small, big in parts)
 
 
 _MULTIPLIED = re.compile(_FIGURE)

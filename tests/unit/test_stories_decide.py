@@ -483,6 +483,7 @@ def test_numbers_keep_units_and_values() -> None:
     # after a space a figure goes on only with another multiplier, or after 만
     assert numbers("4조 7408억원") == {"4.7408e+12원"} and numbers("8만 2002명") == {"82002명"}
     assert numbers("영업익 14조 12%↑") == numbers("영업익 14조…12%↑") == {"1.4e+13", "12%"}
+    assert numbers(clean_title("월 4~5만원대 요금제")) == {"50000원~대"}  # a range: no 9만, no 5만4
     assert numbers("100여 명") == numbers("100여명") == {"100명~"}
     # a word after the figure that starts with a multiplier's syllable is no multiplier
     assert numbers("펀드 5천억 조성") == numbers("펀드 5000억 조성") == {"5e+11"}
@@ -543,6 +544,7 @@ def test_headline_wordings_read_alike(one: str, other: str) -> None:
         ("영업이익 10.4조", "영업이익 10조 4000억"),
         ("펀드 5천억 조성", "펀드 5000억 조성"),
         ("순이익 14.1억", "순이익 14억1000만"),
+        ("순이익 1천112억", "순이익 1112억"),  # the thousands go with the 억 after them
     ],
 )
 def test_figures_are_spelled_alike(one: str, other: str) -> None:
