@@ -292,6 +292,12 @@ DIFFERENT = [
         "AMD, 장중 3% 이상 급등",
         "글로벌 비메모리 반도체 기업 AMD(AMD) 주식이 3거래일 연속 상승세다.",
     ),
+    (  # the same without leads, one subject of several words (share of the shorter headline)
+        "아메리프라이즈 파이낸셜, 장중 3% 이상 급등",
+        "",
+        "램리서치, 장중 3% 이상 급등",
+        "",
+    ),
     (  # same company, another insider sale (different amounts in the titles)
         "액센츄어 경영진 2억1700만원어치 클래스 A 지분 매도",
         "컨설팅 기업 액센츄어 경영진인 운러치 조에가 지난 7월 28일 클래스 A 보통주를 매도했다.",
