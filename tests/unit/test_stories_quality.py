@@ -37,6 +37,11 @@ parser), so a few more wrong pairs do not fail but a regression does. Recall is 
 of 0.85 (the tuning half reaches 0.915): see the printed figures."""
 
 
+HEADLINE_FLOORS = {"precision": 0.88, "recall": 0.58}
+"""Test-half floors when the items have no summary (feeds that give headlines only), below the
+figures measured when they were set (precision 0.921, recall 0.620; baseline 0.572 / 0.500)."""
+
+
 OTHER_FLOORS = {"precision": 0.85, "recall": 0.45}
 """Floors on the other outlets, below the figures measured when they were set (precision 0.907,
 recall 0.500; baseline 0.927 / 0.388; 0.909 / 0.510 since). Comparing English by character pairs,
@@ -137,6 +142,9 @@ def baseline(items: Sequence[StoryInput], threshold: float = 0.35) -> list[int]:
     return [root(i) for i in range(len(items))]
 
 
+GROUPERS: tuple[tuple[str, Grouper], ...] = (("stories", group), ("baseline", baseline))
+
+
 def no_merge(items: Sequence[StoryInput]) -> list[int]:
     return list(range(len(items)))
 
@@ -154,7 +162,7 @@ def test_story_grouping_quality() -> None:
     rows = []
     for half in ("tune", "test"):
         items, truth = _load(LABELS, half)
-        for name, grouper in (("stories", group), ("baseline", baseline)):
+        for name, grouper in GROUPERS:
             predicted = grouper(items)
             precision, recall = pairwise(truth, predicted)
             low, high = recall_interval(truth, predicted)
@@ -163,7 +171,7 @@ def test_story_grouping_quality() -> None:
     for half, name, count, precision, recall, low, high in rows:
         print(f"{half:5} {name:9} {count:5}  {precision:9.3f}  {recall:6.3f}  {low:.3f}-{high:.3f}")
     test_items, test_truth = _load(LABELS, "test")
-    for name, grouper in (("stories", group), ("baseline", baseline)):
+    for name, grouper in GROUPERS:
         alerts, stories, reports = alerts_for_stories(test_truth, grouper(test_items))
         print(
             f"test half, {name}: {alerts} alerts for the {reports} reports of its {stories} "
@@ -178,10 +186,21 @@ def test_floors_reject_degenerate_groupers(grouper: Grouper) -> None:
     assert not meets_floors(grouper, items, truth)
 
 
+def test_story_grouping_quality_from_headlines_alone() -> None:
+    items, truth = _load(LABELS, "test")
+    headlines = [StoryInput(item.title, "", item.published) for item in items]
+    figures = {name: pairwise(truth, grouper(headlines)) for name, grouper in GROUPERS}
+    for name, (precision, recall) in figures.items():
+        print(f"\ntest half, headlines alone, {name:9} P {precision:.3f}  R {recall:.3f}")
+    precision, recall = figures["stories"]
+    assert precision >= HEADLINE_FLOORS["precision"], figures
+    assert recall >= HEADLINE_FLOORS["recall"], figures
+
+
 def test_story_grouping_quality_on_other_outlets() -> None:
     items, truth = _load(OTHER_OUTLETS)
     figures = {}
-    for name, grouper in (("stories", group), ("baseline", baseline)):
+    for name, grouper in GROUPERS:
         figures[name] = pairwise(truth, grouper(items))
         precision, recall = figures[name]
         print(f"\nother outlets {name:9} {len(items)} items  P {precision:.3f}  R {recall:.3f}")
