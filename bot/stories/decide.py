@@ -147,8 +147,9 @@ Slots = tuple[list[str], list[str], float]
 
 def _slots(a: str, b: str) -> Slots:
     """The words where two headlines differ once their common opening and ending are removed, and
-    the share of the shorter headline those common words make up (a subject of several words,
-    `A. O. 스미스, 장중 3% 이상 급등`, still leaves a template's other words in common)."""
+    the share of the longer headline those common words make up; of the shorter one when they
+    differ from their first word, so that a subject of several words (`A. O. 스미스, 장중 3% 이상
+    급등` / `램리서치, 장중 3% 이상 급등`) still leaves the template's words in common."""
     x, y = a.split(), b.split()
     shortest = min(len(x), len(y))
     start = 0
@@ -157,7 +158,8 @@ def _slots(a: str, b: str) -> Slots:
     end = 0
     while end < shortest - start and x[-1 - end] == y[-1 - end]:
         end += 1
-    return x[start : len(x) - end], y[start : len(y) - end], (start + end) / max(shortest, 1)
+    longest = max(len(x), len(y), 1) if start else max(shortest, 1)
+    return x[start : len(x) - end], y[start : len(y) - end], (start + end) / longest
 
 
 def _other_subjects(a: StoryFeatures, b: StoryFeatures, slots: Slots) -> str | None:

@@ -292,7 +292,7 @@ DIFFERENT = [
         "AMD, 장중 3% 이상 급등",
         "글로벌 비메모리 반도체 기업 AMD(AMD) 주식이 3거래일 연속 상승세다.",
     ),
-    (  # the same without leads, one subject of several words (share of the shorter headline)
+    (  # the same without leads, the subject of one of several words
         "아메리프라이즈 파이낸셜, 장중 3% 이상 급등",
         "",
         "램리서치, 장중 3% 이상 급등",

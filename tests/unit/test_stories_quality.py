@@ -39,7 +39,7 @@ of 0.85 (the tuning half reaches 0.915): see the printed figures."""
 
 HEADLINE_FLOORS = {"precision": 0.88, "recall": 0.58}
 """Test-half floors when the items have no summary (feeds that give headlines only), below the
-figures measured when they were set (precision 0.921, recall 0.620; baseline 0.572 / 0.500)."""
+figures measured when they were set (precision 0.922, recall 0.626; baseline 0.572 / 0.500)."""
 
 
 OTHER_FLOORS = {"precision": 0.85, "recall": 0.45}
