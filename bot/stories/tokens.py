@@ -69,6 +69,11 @@ def _languages() -> tuple[Language, ...]:
     return (ENGLISH, *others)
 
 
+MIN_FUNCTION_WORDS = 2
+"""Function words another language needs before it takes over from English: one is chance in a
+headline alone (`pro` is Spanish for `for`, so `Apple unveils Vision Pro` read as Spanish)."""
+
+
 def language(text: str) -> Language:
     """The language whose function words make up most of the words of `text` (an alphabetic item's
     title and lead, folded); English when none does better. Feeds rarely say their language, and
@@ -77,7 +82,7 @@ def language(text: str) -> Language:
     best, hits = ENGLISH, sum(w in ENGLISH.function_words for w in words)
     for candidate in _languages()[1:]:
         count = sum(w in candidate.function_words for w in words)
-        if count > hits:
+        if count > hits and count >= MIN_FUNCTION_WORDS:
             best, hits = candidate, count
     return best
 
@@ -110,11 +115,36 @@ def _stemmer(name: str) -> Callable[[str], str] | None:
     return stem_word
 
 
+_HEADLINESE = {
+    canonical: group.split()
+    for canonical, group in (
+        ("launch", "unveil debut introduc"),
+        ("rais", "hike"),
+        ("cut", "slash trim lower reduc"),
+        ("resign", "quit"),
+        ("acquir", "buy bought purchas takeov"),
+        ("earthquak", "quak tremor"),
+        ("hit", "strike struck slam batter"),
+        ("rise", "rose jump surg soar climb"),
+        ("fall", "fell drop slide slid slump plung tumbl sink sank"),
+        ("investig", "probe"),
+        ("arrest", "detain nab"),
+        ("kill", "dead die death"),
+    )
+}
+_ENGLISH_SYNONYMS = {stem: canonical for canonical, group in _HEADLINESE.items() for stem in group}
+"""English headline verbs and the plain word other outlets write for the same act (`unveils` and
+`launches`, `hikes` and `raises`, `quits` and `resigns`, `probe` and `investigation`), by their
+Snowball stems: two reports of one event then share the word, as `숨져` and `사망` do in Korean."""
+
+
 @lru_cache(maxsize=65536)
 def _stem(name: str, word: str) -> str:
-    """`word`'s stem in language `name`, the word itself where Snowball has no stemmer for it."""
+    """`word`'s stem in language `name`, the word itself where Snowball has no stemmer for it;
+    an English headline verb as its plain synonym's stem."""
     stem_word = _stemmer(name)
-    return word if stem_word is None else stem_word(word)
+    stem = word if stem_word is None else stem_word(word)
+    return _ENGLISH_SYNONYMS.get(stem, stem) if name == "english" else stem
 
 
 def _char_grams(squeezed: str, n: int) -> set[str]:

@@ -16,6 +16,7 @@ from bot.stories.figures import dates, direction, numbers
 from bot.stories.normalize import clean_title
 from bot.stories.places import leading_place
 from bot.stories.subjects import quoted, subject
+from bot.stories.tokens import language
 
 SAME = [
     (  # Russian, read by the Russian stems of its words
@@ -747,6 +748,27 @@ def test_names_of_older_formats_are_recomputed_from_their_text() -> None:
     korean = features("한은, 기준금리 동결", "한국은행이 기준금리를 동결했다.")
     stored = korean.to_json() | {"v": 5, "names": ["한은", "기준금리"]}
     assert StoryFeatures.from_json(stored) == korean
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("Tesla hikes prices", "Tesla raises prices"),
+        ("Apple unveils Vision Pro", "Apple launches Vision Pro"),
+        ("British Museum director quits", "British Museum director resigns"),
+        ("Stocks tumble", "Stocks fall"),
+        ("SEC probe of Binance", "SEC investigation of Binance"),
+    ],
+)
+def test_english_headline_verbs_read_as_their_plain_synonyms(one: str, other: str) -> None:
+    assert features(one, "").title_grams == features(other, "").title_grams
+
+
+def test_one_function_word_of_another_language_leaves_a_headline_english() -> None:
+    """`pro` is a Spanish function word: `Apple unveils Vision Pro` was read, and stemmed, as
+    Spanish; a Russian headline has function words enough."""
+    assert language("apple unveils vision pro").name == "english"
+    assert language("в москве 62 человека пострадали от сильных холодов").name == "russian"
 
 
 def test_a_korean_item_is_compared_by_characters_even_under_an_english_headline() -> None:
