@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from bot.stories.features import StoryFeatures
 from bot.stories.figures import numbers, same_figure, unit_of
 from bot.stories.normalize import compact, names
-from bot.stories.subjects import abbreviates, spellings
+from bot.stories.subjects import abbreviates, collective, spellings
 from bot.stories.tokens import ngrams
 
 MIN_LEAD = 40
@@ -62,6 +62,10 @@ THRESHOLD = 4.2
 """Chosen on the tuning half's grouping (pairwise precision and recall of `group`): the middle of
 the range of thresholds with the best recall at a precision of at least 0.95 (3.6 to 4.8 when
 chosen; 3.6 to 4.4 with the later normalisation)."""
+ATTRIBUTED = 0.9
+"""A headline whose words this share of the other item holds is that item's news with its source
+named (`북한, 동해상으로 탄도미사일 발사` / `[속보] 합참 “북한, 동해상으로 탄도미사일 발사”`), not a
+second speaker's statement (`윤희숙 “이재명, …”` rewords and judges what it quotes)."""
 MAX_SHARED_NUMBERS = 3
 BOILERPLATE_LEAD = 0.6
 """Leads this alike under unrelated headlines are an outlet's boilerplate (a series' standing
@@ -170,11 +174,25 @@ def _other_subjects(a: StoryFeatures, b: StoryFeatures, slots: Slots) -> str | N
     one_word_each = len(mine) == len(theirs) == 1 and share >= SHORT_TEMPLATE_SHARE
     if not mine or not theirs or (share < TEMPLATE_SHARE and not one_word_each):
         return None
-    only_mine = sorted(w for w in names(" ".join(mine)) if not b.mentions(w))
-    only_theirs = sorted(w for w in names(" ".join(theirs)) if not a.mentions(w))
+    only_mine = _unmentioned(mine, b, theirs)
+    only_theirs = _unmentioned(theirs, a, mine)
     if only_mine and only_theirs:
         return f"same headline, other subjects ({only_mine[0]} vs {only_theirs[0]})"
     return None
+
+
+def _unmentioned(words: list[str], other: StoryFeatures, other_words: list[str]) -> list[str]:
+    """The names among `words` that `other` never mentions in any spelling (`한은` is mentioned by
+    `한국은행`), that the `other_words` of its headline do not spell out (`카뱅`, `카카오뱅크`), and
+    that name someone in particular (`정부` beside `기재부` does not)."""
+    spelled = names(" ".join(other_words))
+    return sorted(
+        name
+        for name in names(" ".join(words))
+        if not collective(name)
+        and not _mentions(other, name)
+        and not any(abbreviates(*sorted((name, full), key=len)) for full in spelled)
+    )
 
 
 def _other_editions(slots: Slots) -> str | None:
@@ -198,6 +216,8 @@ def _other_speakers(a: StoryFeatures, b: StoryFeatures) -> str | None:
     if not a.subject or not b.subject or _one_subject(a, b):
         return None
     if _mentions(b, a.subject) and _mentions(a, b.subject):
+        return None
+    if max(contained(a, b), contained(b, a)) >= ATTRIBUTED:
         return None
     return f"other subjects ({a.subject} vs {b.subject})"
 

@@ -144,6 +144,11 @@ _COLLECTIVE_SUBJECTS = frozenset({
 beside `국토부, …`): no one subject, so never a reason to split."""
 
 
+def collective(name: str) -> bool:
+    """Whether `name` stands for whoever the other headline names (`정부`, `당국`, `업계`)."""
+    return name in _COLLECTIVE_SUBJECTS
+
+
 def subject(title: str, lead: str = "") -> str:
     """The leading subject of a headline, "" when it has none. Korean: the first word when a comma
     or a quoted statement follows it, `이재명, …` or `윤희숙 “…”` (double quotes mark speech;
@@ -161,7 +166,7 @@ def subject(title: str, lead: str = "") -> str:
             return ""
         found = strip_particle(match.group(1))
         found = found.removesuffix("그룹") if len(found) > 3 else found  # `현대차그룹`: `현대차`
-        return "" if found in _COLLECTIVE_SUBJECTS else found
+        return "" if collective(found) else found
     leader = _LATIN_LEADER.match(text)
     if leader is None or leader.group(1).casefold() in _NOT_LEADERS:
         return ""

@@ -19,6 +19,24 @@ from bot.stories.subjects import quoted, subject
 from bot.stories.tokens import language
 
 SAME = [
+    (  # the news with its source named before it, in a quote (no second speaker's statement)
+        "[속보] 합참 “북한, 동해상으로 탄도미사일 발사”",
+        "",
+        "북한, 동해상으로 탄도미사일 발사",
+        "",
+    ),
+    (  # one template, its subject in two spellings: no two subjects
+        "[속보] 한은 “기준금리 0.25%p 인상”",
+        "",
+        "한국은행, 기준금리 0.25%p 인상",
+        "",
+    ),
+    (  # `정부` stands for the ministry the other headline names
+        "[속보] 기재부 “내년 성장률 2.2% 전망”",
+        "",
+        "정부, 내년 성장률 2.2% 전망",
+        "",
+    ),
     (  # Russian, read by the Russian stems of its words
         "Пожар в гостинице на северо-востоке Москвы",
         "В гостинице на северо-востоке Москвы произошел пожар, эвакуированы 70 человек.",
