@@ -138,13 +138,15 @@ _SYNONYMS = (
     (re.compile(r"작년"), "지난해"),
     (re.compile(r"인공\s?지능"), "ai"),
     (re.compile(r"국내\s?총생산"), "gdp"),
+    (re.compile(r"소비자\s?물가(?:\s?지수)?"), "cpi"),
+    (re.compile(r"생산자\s?물가(?:\s?지수)?"), "ppi"),
     (re.compile(r"(?:가상|암호)\s?(?:화폐|자산)"), "가상자산"),
 )
 """Headline words and their plain-report equivalents: `줄어`/`뚝`/`↓` is `감소`, `숨져` is `사망`,
 `반토막` is `절반`, `공개` is `발표`; headline shorthand of results (`영업익`, `순익`, `2Q`) and
 `작년` as `지난해`; a term and the Latin acronym outlets write for it (`인공지능` and `AI`,
-`국내총생산` and `GDP`), and the three names of crypto assets (`가상화폐`, `암호화폐`,
-`가상자산`)."""
+`국내총생산` and `GDP`, `소비자물가` and `CPI`), and the three names of crypto assets (`가상화폐`,
+`암호화폐`, `가상자산`)."""
 
 
 def canonical(text: str) -> str:

@@ -556,6 +556,7 @@ def test_numbers_read_the_same_figure_in_other_wordings(one: str, other: str) ->
         ("삼성SDI 2Q 영업익 4290억", "삼성sdi 2분기 영업이익 4290억"),  # results shorthand
         ("작년 순익 감소", "지난해 순이익 감소"),
         ("<속보> 바이든 재확진", "바이든 재확진"),  # angle-bracket labels
+        ("美 1월 CPI 3.1% 상승", "미국 1월 소비자물가지수 3.1% 상승"),  # a term and its acronym
     ],
 )
 def test_headline_wordings_read_alike(one: str, other: str) -> None:
