@@ -77,8 +77,9 @@ TEMPLATE_SHARE = 0.75
 """Headlines sharing this share of their words around one differing slot are a template (daily ETF
 reports, `X, 장중 3% 이상 급등`): what fills the slot names the subject."""
 SHORT_TEMPLATE_SHARE = 0.5
-"""A short headline is a template at this share when one word differs (`[부고] 홍길동씨 별세` /
-`[부고] 김철수씨 별세`, `이재명 사퇴` / `한동훈 사퇴`)."""
+"""A short headline is a template at this share when as many words differ on each side, one or
+two (`[부고] 홍길동씨 별세` / `[부고] 김철수씨 별세`, `이재명 사퇴` / `한동훈 사퇴`, `북한,
+동해상으로 탄도미사일 발사` / `북한, 서해상으로 순항미사일 발사`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,8 +172,8 @@ def _other_subjects(a: StoryFeatures, b: StoryFeatures, slots: Slots) -> str | N
     mentions (`아크 핀테크 ETF` / `아크 차세대 인터넷 ETF`) report the same kind of news about two
     subjects."""
     mine, theirs, share = slots
-    one_word_each = len(mine) == len(theirs) == 1 and share >= SHORT_TEMPLATE_SHARE
-    if not mine or not theirs or (share < TEMPLATE_SHARE and not one_word_each):
+    few_words_each = len(mine) == len(theirs) <= 2 and share >= SHORT_TEMPLATE_SHARE
+    if not mine or not theirs or (share < TEMPLATE_SHARE and not few_words_each):
         return None
     only_mine = _unmentioned(mine, b, theirs)
     only_theirs = _unmentioned(theirs, a, mine)

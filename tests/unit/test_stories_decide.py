@@ -311,6 +311,12 @@ DIFFERENT = [
         "AMD, 장중 3% 이상 급등",
         "글로벌 비메모리 반도체 기업 AMD(AMD) 주식이 3거래일 연속 상승세다.",
     ),
+    (  # one subject, two launches: two words differ on each side
+        "[속보] 북한, 동해상으로 탄도미사일 발사",
+        "",
+        "[속보] 북한, 서해상으로 순항미사일 발사",
+        "",
+    ),
     (  # the same without leads, the subject of one of several words
         "아메리프라이즈 파이낸셜, 장중 3% 이상 급등",
         "",
