@@ -102,17 +102,15 @@ def _spelled(match: re.Match[str]) -> str:
 _CURRENCIES = {"$": "달러", "€": "유로", "£": "파운드", "¥": "엔"}
 _SCALES = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9}
 _SCALES |= {"bn": 1e9, "b": 1e9, "trillion": 1e12, "tn": 1e12, "mln": 1e6, "bln": 1e9, "trln": 1e12}
-_SYMBOL_MONEY = re.compile(
-    r"([$€£¥])\s?(\d[\d,]*(?:\.\d+)?)(?:\s?(thousand|million|billion|trillion|mn|bn|tn|[kmb]))?"
-    r"(?![a-z0-9])"
-)
+_SCALE_WORDS = r"thousand|million|billion|trillion|mln|bln|trln|mn|bn|tn|[kmb]"
+_SYMBOL_MONEY = re.compile(rf"([$€£¥])\s?(\d[\d,]*(?:\.\d+)?)(?:\s?({_SCALE_WORDS}))?(?![a-z0-9])")
 """An amount written with a currency sign (`$60 million`, `£30m`, `$39655442.33`), in the units
 of the Korean amounts: two different ones are two deals, two sales."""
 _FIRST_DIGIT = r"\d(?<![\d.,$€£¥]\d)"
 """A figure's first digit, after no other digit, decimal point or currency sign (the pattern opens
 with the digit, which scans fastest)."""
 _WORDS_MONEY = re.compile(
-    rf"({_FIRST_DIGIT}[\d,]*(?:\.\d+)?)\s?(thousand|million|billion|trillion|[mbt]ln|mn|bn|tn|[kmb])?"
+    rf"({_FIRST_DIGIT}[\d,]*(?:\.\d+)?)\s?({_SCALE_WORDS})?"
     r"\s(dollars?|dlrs?|euros?|pounds?|yen|yuan|won)(?![a-z])"
 )
 """An amount whose currency is a word (`3 billion pounds`, `1.5 trillion won`, and the wire's

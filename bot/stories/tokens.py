@@ -115,25 +115,22 @@ def _stemmer(name: str) -> Callable[[str], str] | None:
     return stem_word
 
 
-_HEADLINESE = {
-    canonical: group.split()
-    for canonical, group in (
-        ("launch", "unveil debut introduc"),
-        ("rais", "hike"),
-        ("cut", "slash trim lower reduc"),
-        ("resign", "quit"),
-        ("acquir", "buy bought purchas takeov"),
-        ("earthquak", "quak tremor"),
-        ("hit", "strike struck slam batter"),
-        ("rise", "rose jump surg soar climb"),
-        ("fall", "fell drop slide slid slump plung tumbl sink sank"),
-        ("investig", "probe"),
-        ("arrest", "detain nab"),
-        ("kill", "dead die death"),
-    )
-}
-_ENGLISH_SYNONYMS = {stem: canonical for canonical, group in _HEADLINESE.items() for stem in group}
-"""English headline verbs and the plain word other outlets write for the same act (`unveils` and
+_HEADLINE_WORDS = (
+    ("launch", "unveil debut introduc"),
+    ("rais", "hike"),
+    ("cut", "slash trim lower reduc"),
+    ("resign", "quit"),
+    ("acquir", "buy bought purchas takeov"),
+    ("earthquak", "quak tremor"),
+    ("hit", "strike struck slam batter"),
+    ("rise", "rose jump surg soar climb"),
+    ("fall", "fell drop slide slid slump plung tumbl sink sank"),
+    ("investig", "probe"),
+    ("arrest", "detain nab"),
+    ("kill", "dead die death"),
+)
+_ENGLISH_SYNONYMS = {stem: plain for plain, stems in _HEADLINE_WORDS for stem in stems.split()}
+"""English headline words and the plain word other outlets write for the same act (`unveils` and
 `launches`, `hikes` and `raises`, `quits` and `resigns`, `probe` and `investigation`), by their
 Snowball stems: two reports of one event then share the word, as `숨져` and `사망` do in Korean."""
 
