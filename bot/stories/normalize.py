@@ -17,6 +17,14 @@ _TAG = re.compile(
     r"|[<〈](?:속보|단독|종합|영상|사진|포토)[>〉]"
 )
 """Bracketed labels that outlets prefix or suffix to headlines: [속보], [단독], (종합), (영상)."""
+_WIRE_LABEL = re.compile(
+    r"^\s*(?:(?:UPDATE|WRAPUP|REFILE|CORRECTED|RPT|EXCLUSIVE|BREAKING)(?:\s?\d+)?\s?[-:]"
+    r"|(?:Breaking|BREAKING|Live|LIVE|Live updates|LIVE UPDATES|Exclusive)\s?:)"
+    r"|\s[-–|]\s(?:[Ll]ive(?: [Uu]pdates)?|LIVE|[Aa]s it happened)\s*$"
+)
+"""The English wire's labels: `UPDATE 2-`, `EXCLUSIVE-`, `BREAKING:`, `Live:` before a headline,
+`- live updates` after it; as [속보] and (종합), the same report. (`ANALYSIS-`, `FACTBOX-` and
+`Explainer:` stay: an analysis is a story of its own.)"""
 _QUOTES = re.compile(r"[\"'“”‘’「」『』<>《》〈〉]|quot;|nbsp;|&[a-z]+;")
 _BYLINE = re.compile(
     r"^\s*(?:\[[^\]]{1,40}\]|【[^】]{1,40}】|\([^)]{1,30}\))?\s*"
@@ -251,8 +259,8 @@ def fold(text: str) -> str:
 
 
 def strip_labels(text: str) -> str:
-    """`text` without the bracketed labels outlets add to headlines (`[속보]`, `(종합)`)."""
-    return _TAG.sub(" ", text)
+    """`text` without the labels outlets add to headlines (`[속보]`, `(종합)`, `UPDATE 2-`)."""
+    return _WIRE_LABEL.sub(" ", _TAG.sub(" ", text))
 
 
 def clean_title(title: str) -> str:

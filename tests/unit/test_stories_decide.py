@@ -563,10 +563,16 @@ def test_numbers_read_the_same_figure_in_other_wordings(one: str, other: str) ->
         ("작년 순익 감소", "지난해 순이익 감소"),
         ("<속보> 바이든 재확진", "바이든 재확진"),  # angle-bracket labels
         ("美 1월 CPI 3.1% 상승", "미국 1월 소비자물가지수 3.1% 상승"),  # a term and its acronym
+        ("UPDATE 2-Tesla recalls cars", "EXCLUSIVE-Tesla recalls cars"),  # the wire's labels
+        ("BREAKING: Fed raises rates", "Fed raises rates - live updates"),
     ],
 )
 def test_headline_wordings_read_alike(one: str, other: str) -> None:
     assert clean_title(one) == clean_title(other)
+
+
+def test_an_analysis_label_stays_a_word_of_the_headline() -> None:
+    assert clean_title("ANALYSIS-Fed faces tricky path") == "analysis fed faces tricky path"
 
 
 @pytest.mark.parametrize(
