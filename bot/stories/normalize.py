@@ -19,7 +19,7 @@ _TAG = re.compile(
 """Bracketed labels that outlets prefix or suffix to headlines: [속보], [단독], (종합), (영상)."""
 _WIRE_LABEL = re.compile(
     r"^\s*(?:(?:UPDATE|WRAPUP|REFILE|CORRECTED|RPT|EXCLUSIVE|BREAKING)(?:\s?\d+)?\s?[-:]"
-    r"|(?:Breaking|BREAKING|Live|LIVE|Live updates|LIVE UPDATES|Exclusive)\s?:)"
+    r"|(?:Breaking|Live|LIVE|Live updates|LIVE UPDATES|Exclusive)\s?:)"
     r"|\s[-–|]\s(?:[Ll]ive(?: [Uu]pdates)?|LIVE|[Aa]s it happened)\s*$"
 )
 """The English wire's labels: `UPDATE 2-`, `EXCLUSIVE-`, `BREAKING:`, `Live:` before a headline,
