@@ -116,13 +116,15 @@ _WORDS_MONEY = re.compile(
 """An amount whose currency is a word (`3 billion pounds`, `1.5 trillion won`, and the wire's
 `69 bln dlrs`), as a sign's."""
 _COUNT = re.compile(
-    rf"{_FIRST_DIGIT}(?:\d{{0,2}}(?:,\d{{3}})+|\d*(?:\.\d+)?\s(?:thousand|million|billion|mln|bln))"
+    rf"{_FIRST_DIGIT}(?:\d{{0,2}}(?:,\d{{3}})+(?![.,]?\d)"
+    r"|\d*(?:\.\d+)?\s(?:thousand|million|billion|mln|bln))"
     r"(?=\s+[a-z]|\s*[^\w\s%]|\s*$)"
     r"(?!\s+(?:dollars?|dlrs?|euros?|pounds?|yen|yuan|won|percent|per cent|pct)(?![a-z]))"
 )
 """A count in English words (`2 million cars`, `120,000 vehicles`, `more than 1,500 people`): what
 a Korean headline writes with a counter (`200만대`), here without one; a hedge before it
-(`_HEDGED`) makes it a hedged figure (never another than an exact one)."""
+(`_HEDGED`) makes it a hedged figure (never another than an exact one). The whole part of a
+decimal (`1,386.5원`) is no count."""
 _HEDGED = re.compile(
     r"\b(?:over|more than|nearly|almost|about|around|at least|some|up to|roughly|tops?)\s$"
 )

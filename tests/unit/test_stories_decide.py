@@ -524,6 +524,7 @@ def test_numbers_keep_units_and_values() -> None:
     assert not numbers("the team 2 won awards")  # `won` after a small count is the verb
     assert numbers("more than 1,500 people") == {"1500#~"}  # a hedged count
     assert numbers("quake kills 1,500") == {"1500#"} and not numbers("5 people, in 2024")
+    assert numbers("환율은 1,386.5원에 마감") == {"1386.5원"}  # no count of 1,386 besides
 
 
 @pytest.mark.parametrize(
