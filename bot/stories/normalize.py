@@ -31,6 +31,12 @@ _BYLINE = re.compile(
     r"(?:[가-힣]{2,4}(?:\s[가-힣]{2,4})*\s*(?:기자|특파원|통신원)\s*=?)?",
 )
 """A wire-copy opening: `[서울=뉴시스] 홍길동 기자 =`, which every item of that agency shares."""
+_DATELINE = re.compile(
+    r"^\s*(?:[A-Z][A-Z.'/ -]{1,40}(?:,[\w. ]{1,20})?\s*)?"
+    r"\((?:Reuters|AP|AFP|Bloomberg|UPI|dpa|Xinhua|CNN)\)\s*[-—–]+"
+)
+"""An English wire's opening: `LONDON (Reuters) -`, `BEIJING, April 16 (Reuters) -`,
+`PORTLAND, Ore. (AP) —`, which every item of that agency shares."""
 _PHOTO = re.compile(
     r"사진\s*=\s*[^\s\[\]]{1,20}(?:\[[^\]]{0,40}\])?|\|[A-Z]+연합뉴스|연합뉴스(?=\s)"
 )
@@ -274,6 +280,7 @@ def clean_lead(text: str, limit: int = 200) -> str:
     """The opening of the body without the wire byline and photo credits, folded like a title."""
     text = plain(text)
     text = _BYLINE.sub(" ", text[: limit + 80], count=1)
+    text = _DATELINE.sub(" ", text, count=1)
     text = _PHOTO.sub(" ", text)
     text = _QUOTES.sub(" ", text.casefold())
     return _SPACE.sub(" ", _NON_WORD.sub(" ", text)).strip()[:limit]

@@ -13,7 +13,7 @@ import pytest
 from bot.stories import StoryFeatures, StoryIndex, StoryInput, explain, features, group, same_story
 from bot.stories.features import TITLE_CHARS
 from bot.stories.figures import dates, direction, numbers
-from bot.stories.normalize import clean_title
+from bot.stories.normalize import clean_lead, clean_title
 from bot.stories.places import leading_place
 from bot.stories.subjects import quoted, subject
 from bot.stories.tokens import language
@@ -570,6 +570,20 @@ def test_numbers_read_the_same_figure_in_other_wordings(one: str, other: str) ->
 )
 def test_headline_wordings_read_alike(one: str, other: str) -> None:
     assert clean_title(one) == clean_title(other)
+
+
+@pytest.mark.parametrize(
+    "lead",
+    [
+        "BEIJING, April 16 (Reuters) - China's economy grew 5.3%",
+        "PORTLAND, Ore. (AP) — China's economy grew 5.3%",
+        "SYDNEY/LONDON (Reuters) - China's economy grew 5.3%",
+    ],
+)
+def test_a_wire_dateline_is_no_part_of_the_lead(lead: str) -> None:
+    """Every item of one agency opens so: it made unrelated leads alike."""
+    assert clean_lead(lead) == "china s economy grew 5.3%"
+    assert "reuters" in clean_lead("Apple said on Monday (Reuters) - no")  # a dateline opens
 
 
 def test_an_analysis_label_stays_a_word_of_the_headline() -> None:
