@@ -27,11 +27,13 @@ _NEXT_GROUP = rf"(?:(?<=만)\s*|(?<=[조억])\s+(?={_GROUP}(?<=[조억만]))|)"
 only from a 조 or 억 to another multiplier (`4조 7408억`) or after 만 (`8만 2002명`): `14조 12%`
 is two figures, and so is a range (`4~5만원`, `4 5만원` once its sign is dropped)."""
 _FIGURE = (
-    rf"(?<![a-z0-9,])(?<!\d\.)({_GROUP}(?:{_NEXT_GROUP}{_GROUP})*)(?!\s*[조억만천백](?![가-힣]))"
+    rf"(?<![a-z0-9,$€£¥])(?<!\d\.)({_GROUP}(?:{_NEXT_GROUP}{_GROUP})*)"
+    r"(?!\s*[조억만천백](?![가-힣]))"
 )
 """A figure with all its multipliers (`4조 7408억`), never cut before one; a word that starts with
 a multiplier's syllable (`5000억 조성`, `100만 만족`) is no multiplier. A figure starts after no
-digit, letter or decimal point; the dots of an ellipsis (`14조…12%`) are no decimal point."""
+digit, letter, currency sign (`_SYMBOL_MONEY` reads those) or decimal point; the dots of an
+ellipsis (`14조…12%`) are no decimal point."""
 _NUMBER = re.compile(
     rf"{_FIGURE}"
     rf"(여(?=\s*(?:{_UNITS})))?\s*({_UNITS})?"
@@ -55,7 +57,9 @@ _IGNORED_UNITS = frozenset({""})
 """Bare numbers (no unit, no 만/억 multiplier) are mostly dates and times: left out."""
 _BARE_DECIMAL = re.compile(r"\d{1,2}\.\d(?!\.?\d)")
 """Except a figure with one decimal (a quake's magnitude `5.2`, a version `18.1`): no date or time
-is written so (`7.29`, `2022.07.30`, `5.1.3`)."""
+is written so (`7.29`, `2022.07.30`, `5.1.3`). Nor with a thousands separator and decimals (an
+index's close, `코스피 2,603.47`)."""
+_SEPARATED = re.compile(r"\d,\d{3}(?:,\d{3})*\.\d").search
 
 
 def _number_value(figure: str) -> tuple[float, bool]:
@@ -155,7 +159,7 @@ def numbers(text: str) -> frozenset[str]:
         unit = _UNIT_ALIASES.get(unit or "", unit or "")
         value, has_mult = _number_value(figure)
         bare = unit in _IGNORED_UNITS and not has_mult
-        if bare and not _BARE_DECIMAL.match(folded, match.start(1)):
+        if bare and not _BARE_DECIMAL.match(folded, match.start(1)) and not _SEPARATED(figure):
             continue
         # a hedged figure (`100여명`) only meets another hedged one, never contradicts an exact
         # one; a decade (`8만명대`, `1300원대`) is a range of its own kind

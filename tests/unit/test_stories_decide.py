@@ -311,6 +311,12 @@ DIFFERENT = [
         "AMD, 장중 3% 이상 급등",
         "글로벌 비메모리 반도체 기업 AMD(AMD) 주식이 3거래일 연속 상승세다.",
     ),
+    (  # two days' closes of an index
+        "코스피, 2,603.47 마감…외국인 순매수",
+        "",
+        "코스피, 2,572.42 마감…외국인 순매수",
+        "",
+    ),
     (  # one subject, two launches: two words differ on each side
         "[속보] 북한, 동해상으로 탄도미사일 발사",
         "",
@@ -525,6 +531,7 @@ def test_numbers_keep_units_and_values() -> None:
     assert numbers("more than 1,500 people") == {"1500#~"}  # a hedged count
     assert numbers("quake kills 1,500") == {"1500#"} and not numbers("5 people, in 2024")
     assert numbers("환율은 1,386.5원에 마감") == {"1386.5원"}  # no count of 1,386 besides
+    assert numbers("코스피, 2,603.47 마감") == {"2603.47"}  # an index's close, though bare
 
 
 @pytest.mark.parametrize(
