@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.stories.features import StoryFeatures
-from bot.stories.figures import numbers, same_figure, unit_of
+from bot.stories.figures import numbers, same_figure, total, unit_of
 from bot.stories.normalize import compact, names
 from bot.stories.subjects import abbreviates, collective, spellings
 from bot.stories.tokens import ngrams
@@ -116,7 +116,8 @@ def _figures_differ(a: StoryFeatures, b: StoryFeatures, money: bool) -> str | No
     """Why the figures of two headlines make two events: different amounts of money (`money`), or
     different measures of any other unit but the weather's (`100명`, `1151회`, `8만명대`). Not
     when each item also gives the figure the other's headline leads with (one results release
-    headlined by its profit and by its revenue), nor a casualty count and its update."""
+    headlined by its profit and by its revenue), nor a casualty count and its update or its
+    breakdown (`2명 사상` / `1명 숨지고 1명 다쳐`)."""
     if not money and (a.title_updates_toll or b.title_updates_toll):
         return None
     units = {unit_of(t) for t in a.title_numbers} & {unit_of(t) for t in b.title_numbers}
@@ -128,6 +129,8 @@ def _figures_differ(a: StoryFeatures, b: StoryFeatures, money: bool) -> str | No
         if any(same_figure(x, y, unit) for x in mine for y in theirs):
             continue
         if _gives(b, mine, unit) and _gives(a, theirs, unit):
+            continue
+        if total(a.title, unit) in theirs or total(b.title, unit) in mine:
             continue
         return f"different figures in the titles ({min(mine)} vs {min(theirs)})"
     return None

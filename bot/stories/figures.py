@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
 from bot.stories.normalize import fold
@@ -152,19 +153,8 @@ def numbers(text: str) -> frozenset[str]:
     number without unit or multiplier (a date, an hour) is left out, unless it has one decimal
     (`magnitude 5.2`).
     """
-    found: set[tuple[float, str]] = set()
     folded = fold(text)
-    for match in _NUMBER.finditer(folded):
-        figure, about, unit, hedge = match.groups()
-        unit = _UNIT_ALIASES.get(unit or "", unit or "")
-        value, has_mult = _number_value(figure)
-        bare = unit in _IGNORED_UNITS and not has_mult
-        if bare and not _BARE_DECIMAL.match(folded, match.start(1)) and not _SEPARATED(figure):
-            continue
-        # a hedged figure (`100여명`) only meets another hedged one, never contradicts an exact
-        # one; a decade (`8만명대`, `1300원대`) is a range of its own kind
-        hedged = "~대" if hedge == "대" else "~" if about or hedge else ""
-        found.add((value, f"{unit}{hedged}"))
+    found = set(_figures(folded))
     for sign, figure, scale in _SYMBOL_MONEY.findall(folded):
         value = float(figure.replace(",", "")) * _SCALES.get(scale, 1)
         found.add((value, _CURRENCIES[sign]))
@@ -180,6 +170,30 @@ def numbers(text: str) -> frozenset[str]:
         found.add((value, f"{COUNT}{'~' if hedged_by else ''}"))
     # a run of digits too long for a float is a broken feed's, never a figure of the news
     return frozenset(f"{value:.6g}{unit}" for value, unit in found if math.isfinite(value))
+
+
+def _figures(folded: str) -> Iterator[tuple[float, str]]:
+    """Each figure of a folded text written with digits, its value and unit, in order."""
+    for match in _NUMBER.finditer(folded):
+        figure, about, unit, hedge = match.groups()
+        unit = _UNIT_ALIASES.get(unit or "", unit or "")
+        value, has_mult = _number_value(figure)
+        bare = unit in _IGNORED_UNITS and not has_mult
+        if bare and not _BARE_DECIMAL.match(folded, match.start(1)) and not _SEPARATED(figure):
+            continue
+        # a hedged figure (`100여명`) only meets another hedged one, never contradicts an exact
+        # one; a decade (`8만명대`, `1300원대`) is a range of its own kind
+        hedged = "~대" if hedge == "대" else "~" if about or hedge else ""
+        yield value, f"{unit}{hedged}"
+
+
+def total(text: str, unit: str) -> str:
+    """The sum of the figures of `unit` in `text` as a token of `numbers` when it has two or more
+    (`1명 숨지고 1명 다쳐`: `2명`, as `2명 사상` says it), else ""."""
+    values = [value for value, found in _figures(fold(text)) if found == unit]
+    if len(values) < 2 or not math.isfinite(sum(values)):
+        return ""
+    return f"{sum(values):.6g}{unit}"
 
 
 def unit_of(token: str) -> str:

@@ -12,13 +12,19 @@ import pytest
 
 from bot.stories import StoryFeatures, StoryIndex, StoryInput, explain, features, group, same_story
 from bot.stories.features import TITLE_CHARS
-from bot.stories.figures import dates, direction, numbers
+from bot.stories.figures import dates, direction, numbers, total
 from bot.stories.normalize import clean_lead, clean_title
 from bot.stories.places import leading_place
 from bot.stories.subjects import quoted, subject
 from bot.stories.tokens import language
 
 SAME = [
+    (  # a casualty count and its breakdown
+        "인천 공사장서 타워크레인 붕괴…작업자 2명 사상",
+        "20일 인천 연수구 공사장에서 타워크레인이 쓰러져 작업자 2명이 숨지거나 다쳤다.",
+        "인천 타워크레인 넘어져 1명 숨지고 1명 다쳐",
+        "20일 인천 연수구의 한 공사현장에서 타워크레인이 붕괴해 근로자 1명이 숨지고 1명이 다쳤다.",
+    ),
     (  # the news with its source named before it, in a quote (no second speaker's statement)
         "[속보] 합참 “북한, 동해상으로 탄도미사일 발사”",
         "",
@@ -532,6 +538,7 @@ def test_numbers_keep_units_and_values() -> None:
     assert numbers("quake kills 1,500") == {"1500#"} and not numbers("5 people, in 2024")
     assert numbers("환율은 1,386.5원에 마감") == {"1386.5원"}  # no count of 1,386 besides
     assert numbers("코스피, 2,603.47 마감") == {"2603.47"}  # an index's close, though bare
+    assert total("3명 사망·2명 부상", "명") == "5명" and total("2명 사상", "명") == ""
 
 
 @pytest.mark.parametrize(
