@@ -116,8 +116,8 @@ def _figures_differ(a: StoryFeatures, b: StoryFeatures, money: bool) -> str | No
     """Why the figures of two headlines make two events: different amounts of money (`money`), or
     different measures of any other unit but the weather's (`100명`, `1151회`, `8만명대`). Not
     when each item also gives the figure the other's headline leads with (one results release
-    headlined by its profit and by its revenue), nor a casualty count and its update or its
-    breakdown (`2명 사상` / `1명 숨지고 1명 다쳐`)."""
+    headlined by its profit and by its revenue), nor a casualty count and its update, nor a
+    figure and the parts one headline gives of it (`2명 사상` / `1명 숨지고 1명 다쳐`)."""
     if not money and (a.title_updates_toll or b.title_updates_toll):
         return None
     units = {unit_of(t) for t in a.title_numbers} & {unit_of(t) for t in b.title_numbers}
@@ -166,8 +166,8 @@ def _slots(a: str, b: str) -> Slots:
     end = 0
     while end < shortest - start and x[-1 - end] == y[-1 - end]:
         end += 1
-    longest = max(len(x), len(y), 1) if start else max(shortest, 1)
-    return x[start : len(x) - end], y[start : len(y) - end], (start + end) / longest
+    measured_by = max(len(x), len(y), 1) if start else max(shortest, 1)
+    return x[start : len(x) - end], y[start : len(y) - end], (start + end) / measured_by
 
 
 def _other_subjects(a: StoryFeatures, b: StoryFeatures, slots: Slots) -> str | None:

@@ -169,7 +169,12 @@ def numbers(text: str) -> frozenset[str]:
         hedged_by = _HEDGED.search(folded, max(0, count.start() - 12), count.start())
         found.add((value, f"{COUNT}{'~' if hedged_by else ''}"))
     # a run of digits too long for a float is a broken feed's, never a figure of the news
-    return frozenset(f"{value:.6g}{unit}" for value, unit in found if math.isfinite(value))
+    return frozenset(_token(value, unit) for value, unit in found if math.isfinite(value))
+
+
+def _token(value: float, unit: str) -> str:
+    """A figure as `numbers` gives it: `7.922e+11원`, `82002명`, `1500#~`."""
+    return f"{value:.6g}{unit}"
 
 
 def _figures(folded: str) -> Iterator[tuple[float, str]]:
@@ -187,13 +192,13 @@ def _figures(folded: str) -> Iterator[tuple[float, str]]:
         yield value, f"{unit}{hedged}"
 
 
-def total(text: str, unit: str) -> str:
+def total(text: str, unit: str) -> str | None:
     """The sum of the figures of `unit` in `text` as a token of `numbers` when it has two or more
-    (`1명 숨지고 1명 다쳐`: `2명`, as `2명 사상` says it), else ""."""
+    (`1명 숨지고 1명 다쳐`: `2명`, as `2명 사상` says it), else None."""
     values = [value for value, found in _figures(fold(text)) if found == unit]
     if len(values) < 2 or not math.isfinite(sum(values)):
-        return ""
-    return f"{sum(values):.6g}{unit}"
+        return None
+    return _token(sum(values), unit)
 
 
 def unit_of(token: str) -> str:

@@ -538,7 +538,7 @@ def test_numbers_keep_units_and_values() -> None:
     assert numbers("quake kills 1,500") == {"1500#"} and not numbers("5 people, in 2024")
     assert numbers("환율은 1,386.5원에 마감") == {"1386.5원"}  # no count of 1,386 besides
     assert numbers("코스피, 2,603.47 마감") == {"2603.47"}  # an index's close, though bare
-    assert total("3명 사망·2명 부상", "명") == "5명" and total("2명 사상", "명") == ""
+    assert total("3명 사망·2명 부상", "명") == "5명" and total("2명 사상", "명") is None
 
 
 @pytest.mark.parametrize(
