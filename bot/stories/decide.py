@@ -13,8 +13,10 @@ Vetoes first, each a kind of news that looks alike and is not one event:
   the weather's degrees and rainfall) with no figure in common; a figure one outlet rounds (`14억`
   for `14억1000만`) is the same figure (see `same_figure`), and a casualty count that rises
   (`사망자 5명으로 늘어`) updates, never contradicts, an earlier one;
-- different dates in the headlines (a daily column, `[오늘의 운세] 12월 2일` / `12월 3일`), or
-  prices moving opposite ways (`코스피 상승 마감` / `코스피 하락 마감`: two days' closes);
+- different dates in the headlines (a daily column, `[오늘의 운세] 12월 2일` / `12월 3일`),
+  prices moving opposite ways (`코스피 상승 마감` / `코스피 하락 마감`: two days' closes), or
+  decisions with other outcomes (`기준금리 인상` / `기준금리 동결`: two meetings; `징역 3년` /
+  `무죄`: two instances of a trial);
 - a shared boilerplate lead under unrelated headlines.
 
 Then a linear score over `signals`: similarities of title and lead (character n-grams), how much
@@ -337,6 +339,10 @@ def explain(a: StoryFeatures, b: StoryFeatures) -> Verdict:
         differ = f"other days in the titles ({min(a.title_dates)} vs {min(b.title_dates)})"
     if {a.title_direction, b.title_direction} == {"up", "down"}:
         differ = f"prices moving opposite ways ({a.title_direction} vs {b.title_direction})"
+    for kind in sorted(a.title_decisions.keys() & b.title_decisions.keys()):
+        mine, theirs = a.title_decisions[kind], b.title_decisions[kind]
+        if mine != theirs:
+            differ = f"other decisions in the titles ({kind} {mine} vs {theirs})"
     if differ:
         return Verdict(False, BIAS, differ, shared_numbers=shared_numbers)
 

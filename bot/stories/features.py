@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from bot.stories.figures import dates, direction, numbers, spell_figures, updates_toll
+from bot.stories.figures import dates, numbers, spell_figures, updates_toll
 from bot.stories.normalize import clean_lead, clean_title, compact, names, reclean, tickers
+from bot.stories.outcomes import decisions, direction
 from bot.stories.places import leading_place
 from bot.stories.subjects import quoted, spelled_out, subject
 from bot.stories.tokens import Language, language, ngrams, unspaced
@@ -130,6 +131,10 @@ class StoryFeatures:
     @cached_property
     def title_direction(self) -> str:
         return direction(self.title)
+
+    @cached_property
+    def title_decisions(self) -> dict[str, str]:
+        return decisions(self.title)
 
     @cached_property
     def title_updates_toll(self) -> bool:

@@ -1,5 +1,5 @@
 """Figures in headlines and leads: numbers with their units (`7922억 원`, `$1.2 billion`), dates
-(`12월 2일`, `Aug. 23`, `17.08.2018`) and which way a headline says prices moved.
+(`12월 2일`, `Aug. 23`, `17.08.2018`) and whether a headline updates a casualty count.
 
 Two reports of one event agree on these; two days' editions of one report, two deals or two
 insider sales do not.
@@ -279,25 +279,6 @@ def dates(text: str) -> frozenset[str]:
         found.add((_MONTHS.index(month or month_after) + 1, int(day or day_first)))
     found |= {(int(m), int(d)) for d, m in _NUMERIC_DATE.findall(text)}
     return frozenset(f"{m}/{d}" for m, d in found)
-
-
-_RISING = re.compile(
-    r"상승|급등|반등|강세|오름세|higher|\b(?:rises?|rose|gains?|jumps?|surges?|climbs?)\b"
-)
-_FALLING = re.compile(
-    r"하락|급락|약세|내림세|떨어|lower|\b(?:falls?|fell|drops?|slides?|slumps?|declines?|sinks?"
-    r"|tumbles?|plunges?)\b"
-)
-
-
-def direction(title: str) -> str:
-    """Which way a folded headline says prices moved, `up` or `down`, or "" when it says neither
-    or both (`코스피 상승 마감` is up, `Stocks close lower` down). Quantities (`증가`, `감소`) are
-    not prices: a count that grew and one that shrank differ by their figures."""
-    rising, falling = _RISING.search(title), _FALLING.search(title)
-    if bool(rising) == bool(falling):
-        return ""
-    return "up" if rising else "down"
 
 
 _TOLL_UPDATE = re.compile(

@@ -12,8 +12,9 @@ import pytest
 
 from bot.stories import StoryFeatures, StoryIndex, StoryInput, explain, features, group, same_story
 from bot.stories.features import TITLE_CHARS
-from bot.stories.figures import dates, direction, numbers, total
+from bot.stories.figures import dates, numbers, total
 from bot.stories.normalize import clean_lead, clean_title
+from bot.stories.outcomes import decisions, direction
 from bot.stories.places import leading_place
 from bot.stories.subjects import quoted, subject
 from bot.stories.tokens import language
@@ -467,6 +468,18 @@ DIFFERENT = [
         "[속보] 美연준, 기준금리 0.25%p 인상",
         "",
     ),
+    (  # two meetings of one central bank: a raise, then a hold at the rate it reached
+        "한국은행, 기준금리 0.25%p 인상…연 3.25%",
+        "",
+        "한은 금통위, 기준금리 동결…연 3.25% 유지",
+        "",
+    ),
+    (  # two instances of one trial
+        "‘회삿돈 횡령’ 기획사 대표, 1심 징역 2년",
+        "",
+        "‘회삿돈 횡령’ 기획사 대표, 항소심서 무죄",
+        "",
+    ),
     (  # unrelated news of the same day
         "히틀러 손목시계 14억원 낙찰에…유대인 사회 '부글부글'",
         "히틀러의 것으로 알려진 손목시계가 미국 경매에서 낙찰되자 유대인 사회가 반발했다.",
@@ -688,6 +701,24 @@ def test_bare_figures_count_only_with_one_decimal(text: str, expected: set[str])
 )
 def test_direction_of_a_headline(title: str, expected: str) -> None:
     assert direction(title) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("한은 기준금리 동결", {"rate": "held"}),
+        ("ecb raises rates by a quarter point", {"rate": "raised"}),
+        ("fed keeps interest rates unchanged", {"rate": "held"}),
+        ("기준금리 동결 대출금리 인상", {}),  # two outcomes: no one decision
+        ("인상적인 무대 인하대 축제", {}),  # impressive; a university
+        ("jury finds him not guilty", {"verdict": "cleared"}),
+        ("법원 징역 3년 선고", {"verdict": "guilty"}),
+        ("senate passes the bill", {"vote": "passed"}),
+        ("개정안 본회의 부결", {"vote": "rejected"}),
+    ],
+)
+def test_decisions_of_a_headline(title: str, expected: dict[str, str]) -> None:
+    assert decisions(title) == expected
 
 
 @pytest.mark.parametrize(
