@@ -39,7 +39,7 @@ from bot.models import (
     Recipient,
     TopicRule,
 )
-from bot.text.urls import web_url_refusal
+from bot.text.urls import web_url_refusal, without_password
 from bot.text.zones import known_zone
 
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
@@ -125,7 +125,7 @@ class FeedConfig(_Strict):
     @classmethod
     def _web_url(cls, value: str) -> str:
         if refusal := web_url_refusal(value):
-            raise ValueError(f"{value!r} {refusal}")
+            raise ValueError(f"{without_password(value)!r} {refusal}")
         return value
 
 
@@ -310,6 +310,9 @@ def load_config(path: str | Path) -> LoadedConfig:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        hint = "name the config with --config PATH or NEWSBOT_CONFIG"
+        raise ConfigError([f"{path}: cannot read: no such file ({hint})"]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([f"{path}: cannot read: {exc}"]) from None
     return LoadedConfig(parse_config(text, source=str(path)), path)

@@ -1,7 +1,8 @@
 """Logging set-up: text or JSON lines, with every secret masked whatever the level.
 
-python-telegram-bot and httpx log request URLs, and Telegram's URLs carry the bot token; the
-filter here rewrites any record that contains a secret before a handler sees it.
+python-telegram-bot and httpx log request URLs, and Telegram's URLs carry the bot token; a feed's
+or a database's URL may carry a password. The filter here rewrites any record that contains a
+secret before a handler sees it.
 """
 
 from __future__ import annotations
@@ -12,19 +13,18 @@ import sys
 from collections.abc import Iterable
 from typing import TextIO
 
-MASK = "***"
+from bot.text.urls import MASK, without_password
 
 
 class SecretFilter(logging.Filter):
-    """Replaces every occurrence of a secret in a record's message with `***`."""
+    """Replaces every occurrence of a secret, and every password of a URL, in a record's message
+    with `***`."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
         self.secrets = tuple(s for s in secrets if len(s) >= 4)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
         message = record.getMessage()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
@@ -38,7 +38,7 @@ class SecretFilter(logging.Filter):
     def mask(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, MASK)
-        return text
+        return without_password(text)
 
 
 class JsonFormatter(logging.Formatter):

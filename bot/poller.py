@@ -37,6 +37,7 @@ from bot.store import Store
 from bot.store.codec import encode_alert
 from bot.store.polls import FeedRowWriter
 from bot.store.records import FeedRecord, PollRecord, QueuedAlert
+from bot.text.urls import without_password
 
 log = logging.getLogger(__name__)
 _PLAIN = FeedOptions()
@@ -343,6 +344,7 @@ class Poller:
         failures = feed.failures + 1
         retry_after = getattr(error, "retry_after", None)
         gone = isinstance(error, HTTPStatusError) and error.status == 410
+        reason = without_password(str(error))  # a feed's URL may hold one, and errors name it
         failing_since = feed.failing_since or now
         since = max(failing_since, feed.last_success_at or 0.0)
         if gone:
@@ -358,17 +360,17 @@ class Poller:
             last_modified=feed.last_modified,
             body_hash=feed.body_hash,
             failures=failures,
-            last_error=str(error)[:500],
+            last_error=reason[:500],
             next_poll_at=None if gone else now + delay,
             succeeded=False,
             failing_since=failing_since,
         )
         await self.store.polls.record(feed.id, record, now)
-        log.warning("feed %s: poll failed (%d in a row): %s", feed.name, failures, error)
+        log.warning("feed %s: poll failed (%d in a row): %s", feed.name, failures, reason)
         return PollOutcome(
             feed.name,
             PollStatus.DISABLED if gone else PollStatus.ERROR,
-            error=str(error),
+            error=reason,
             state=state,
             next_delay=delay,
         )

@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bot.durations import parse_duration
-from bot.text.urls import web_url_refusal
+from bot.text.urls import address_problem, web_url_refusal, without_password
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///newsbot.db"
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
@@ -139,9 +139,13 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         push_poll = parse_duration(push_poll_text) if push_poll_text else None
     except ValueError as exc:
         raise SettingsError(f"NEWSBOT_PUSH_POLL_INTERVAL: {exc}") from None
+    database_url = get("NEWSBOT_DATABASE_URL", DEFAULT_DATABASE_URL)
+    if problem := address_problem(database_url):
+        shown = without_password(database_url)
+        raise SettingsError(f"NEWSBOT_DATABASE_URL: {shown!r} is not a usable URL: {problem}")
     slack_api_url = get("SLACK_API_URL", DEFAULT_SLACK_API_URL)
     return Settings(
-        database_url=with_async_driver(get("NEWSBOT_DATABASE_URL", DEFAULT_DATABASE_URL)),
+        database_url=with_async_driver(database_url),
         config_path=Path(get("NEWSBOT_CONFIG", "subscriptions.yaml")),
         telegram_bot_token=get("TELEGRAM_BOT_TOKEN"),
         telegram_api_url=get("TELEGRAM_API_URL", DEFAULT_TELEGRAM_API_URL).rstrip("/"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -11,6 +12,7 @@ from bot.models import OutboxStatus, Platform
 from bot.store import Store
 from bot.store.election import candidates
 from bot.store.websub import PushSubscription
+from bot.text.urls import without_password
 
 
 async def collect_status(store: Store) -> dict[str, Any]:
@@ -23,14 +25,14 @@ async def collect_status(store: Store) -> dict[str, Any]:
         "feeds": [
             {
                 "name": f.name,
-                "url": f.url,
+                "url": without_password(f.url),
                 "state": f.condition,
                 "last_poll": _iso(f.last_polled_at),
                 "last_success": _iso(f.last_success_at),
                 "next_poll": _iso(f.next_poll_at) if f.pollable else None,
                 "failures": f.failures,
                 "failing_since": _iso(f.failing_since),
-                "last_error": f.last_error,
+                "last_error": _masked(f.last_error),
                 "items_seen": seen.get(f.id, 0),
                 "push": _push(pushes.get(f.id)),
             }
@@ -58,13 +60,13 @@ def _push(sub: PushSubscription | None) -> dict[str, Any] | None:
     if sub is None:
         return None
     return {
-        "hub": sub.hub,
-        "topic": sub.topic,
+        "hub": without_password(sub.hub),
+        "topic": without_password(sub.topic),
         "state": sub.state.value,
         "pushed": sub.pushed(time.time()),
         "lease_expires": _iso(sub.lease_expires_at),
         "failures": sub.failures,
-        "last_error": sub.last_error,
+        "last_error": _masked(sub.last_error),
         "last_push": _iso(sub.last_push_at),
     }
 
@@ -113,9 +115,12 @@ def format_status(status: dict[str, Any]) -> str:
                 (f["last_error"] or "")[:70],
             )
         )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    widths = [max(_columns(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     lines = [
-        "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + "  " + r[-1] for r in rows
+        "  ".join(c + " " * (w - _columns(c)) for c, w in zip(r, widths, strict=False))
+        + "  "
+        + r[-1]
+        for r in rows
     ]
     lines.append("")
     pushed = [push_line(f["name"], f["push"]) for f in status["feeds"] if f.get("push")]
@@ -135,6 +140,16 @@ def format_status(status: dict[str, Any]) -> str:
     lines.append(f"chats: {status['chats']}, subscriptions: {status['subscriptions']}")
     lines.extend(status.get("warnings", ()))
     return "\n".join(line.rstrip() for line in lines)
+
+
+def _columns(text: str) -> int:
+    """How many terminal columns `text` takes: two for each wide character (`한국일보`: 8)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _masked(error: str | None) -> str | None:
+    """A stored error with the password of any URL in it masked (rows an older version wrote)."""
+    return without_password(error) if error else None
 
 
 def _iso(epoch: float | None) -> str | None:

@@ -14,14 +14,18 @@ from pathlib import Path
 
 from bot.feeds.parse import ParsedFeed, ParseError, parse_feed
 from bot.feeds.post import looks_like_post, parse_post
-from bot.text.urls import web_url_problem
+from bot.text.urls import web_url_problem, without_password
 
 _OTHER_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")
 """`ftp://...`, `file://...`: a URL the bot does not fetch, not a file name."""
 
 
 class DocumentError(Exception):
-    """The document could not be read or parsed; the message says why in one line."""
+    """The document could not be read or parsed; the message says why in one line, with the
+    password of an address masked."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(without_password(message))
 
 
 def read_document(source: str) -> ParsedFeed:

@@ -17,12 +17,13 @@ from bot.config import StoriesConfig, load_config
 from bot.grouping import item_lead
 from bot.models import FeedItem
 from bot.stories import StoryInput, group
+from bot.text.urls import without_password
 
 
 @dataclass(frozen=True, slots=True)
 class FeedEntry:
     feed: str
-    """The document as named on the command line."""
+    """The document as named on the command line (the password of a URL masked)."""
     item: FeedItem
 
 
@@ -37,7 +38,7 @@ def stories(sources: list[str], config_path: Path, *, config_given: bool, as_jso
             print(f"newsbot stories: {exc}", file=sys.stderr)
             failed += 1
             continue
-        entries.extend(FeedEntry(source, item) for item in parsed.items)
+        entries.extend(FeedEntry(without_password(source), item) for item in parsed.items)
     if failed == len(sources):
         return 1
     numbers = group(

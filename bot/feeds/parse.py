@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from xml.sax import SAXParseException
 
 import feedparser
 
@@ -125,6 +126,17 @@ def _looks_like_json(body: bytes, content_type: str) -> bool:
     return body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"
 
 
+def _reason(exc: object) -> str | None:
+    """What feedparser found wrong, in words: an XML error without the parser's own position
+    (`<unknown>:2:0: syntax error` is `not well-formed XML (syntax error)`)."""
+    if exc is None:
+        return None
+    if isinstance(exc, SAXParseException):
+        detail = exc.getMessage().removeprefix("not well-formed").strip(" ()")
+        return f"not well-formed XML ({detail})" if detail else "not well-formed XML"
+    return str(exc)
+
+
 def _parse_xml_feed(
     body: bytes, headers: Mapping[str, str], source: str, base_url: str
 ) -> ParsedFeed:
@@ -145,8 +157,8 @@ def _parse_xml_feed(
         raise ParseError(f"not a feed: {type(exc).__name__}: {exc!s:.200}") from None
     if not parsed.entries and (not parsed.get("version") or (parsed.bozo and not parsed.feed)):
         # an HTML page, a JSON error, an empty body: nothing feed-like was recognised
-        reason = parsed.get("bozo_exception") or "no RSS, Atom or RDF document recognised"
-        raise ParseError(f"not a feed: {reason!s:.200}")
+        reason = _reason(parsed.get("bozo_exception")) or "no RSS, Atom or RDF document recognised"
+        raise ParseError(f"not a feed: {reason:.200}")
     items = tuple(_xml_item(entry, source, base_url) for entry in parsed.entries)
     ttl = ascii_count(str(parsed.feed.get("ttl") or ""), most_digits=7)  # minutes
     ttl_seconds = ttl * 60.0 if ttl is not None else None

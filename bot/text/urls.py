@@ -6,18 +6,33 @@ a line instead of a failure deeper in. `absolute_web_url` reads the addresses do
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urljoin, urlsplit
+
+_USERINFO = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://)([^\s/?#@]*)@")
+"""The user name and password before a host (`http://user:pw@host`), wherever a URL stands in a
+text."""
+MASK = "***"
+
+
+def address_problem(url: str) -> str | None:
+    """What keeps the host and port of `url` from being read, in a few words (`invalid IPv6 URL`,
+    `port out of range 0-65535`, `port 0`), or None when nothing does. Any scheme: a database's
+    URL is read by this too."""
+    try:
+        port = urlsplit(url).port  # a port that is no number, or out of range, raises here
+    except ValueError as exc:  # `Invalid IPv6 URL`, `Port out of range 0-65535`
+        reason = str(exc)
+        return reason[:1].lower() + reason[1:]
+    return "port 0" if port == 0 else None
 
 
 def web_url_problem(url: str) -> str | None:
     """What is wrong with `url` as an http(s) address, in a few words (`no host`, `invalid IPv6
     URL`, `port out of range 0-65535`), or None when nothing is."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 (a port that is no number, or out of range, raises here)
-    except ValueError as exc:  # `Invalid IPv6 URL`, `Port out of range 0-65535`
-        reason = str(exc)
-        return reason[:1].lower() + reason[1:]
+    if problem := address_problem(url):
+        return problem
+    parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         return "only http and https URLs"
     if not parts.hostname:
@@ -36,6 +51,18 @@ def web_url_refusal(url: str) -> str | None:
     if not url.lower().startswith(("http://", "https://")):
         return "is not an http:// or https:// URL"
     return f"is not a usable URL: {problem}"
+
+
+def without_password(text: str) -> str:
+    """`text` with the password of every URL in it masked (`http://user:***@host/feed`), or the
+    whole user part when it has no password (`https://***@host`: a token may be written there):
+    for any line a person reads, a log, a status table or a refusal of a config line."""
+
+    def mask(match: re.Match[str]) -> str:
+        user, colon, _ = match.group(2).partition(":")
+        return f"{match.group(1)}{user + colon if colon else ''}{MASK}@"
+
+    return _USERINFO.sub(mask, text)
 
 
 def absolute_web_url(base: str, href: str) -> str | None:

@@ -7,6 +7,7 @@ import asyncio
 import gzip
 import io
 import json
+import socket
 import tracemalloc
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from bot.classify import ClassifierCache
 from bot.feeds.fetch import FetchLimits, make_client
 from bot.poller import Poller, PollOutcome, PollPolicy
 from bot.settings import Settings
+from bot.status import collect_status
 from bot.store import Store
 from bot.store.records import FeedRecord, FeedSpec
 from tests.fakes.feed_server import Fault, FeedServer, rss
@@ -109,6 +111,20 @@ async def test_faults_become_typed_errors_and_backoff(
     assert outcome.next_delay >= max(retry_after, 60)
     stored = await store.feeds.get("bad")
     assert stored is not None and stored.failures == 1 and stored.last_error
+
+
+async def test_a_password_in_a_feed_url_stays_out_of_errors(store: Store) -> None:
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there now: the connection is refused, naming the URL
+    feed = await add(store, "private", f"http://reader:pw123@127.0.0.1:{port}/f.xml")
+    (outcome,) = await poll(store, feed)
+    stored = await store.feeds.get("private")
+    assert stored is not None and stored.last_error and outcome.error
+    assert f"reader:***@127.0.0.1:{port}" in outcome.error, outcome.error
+    assert "pw123" not in outcome.error and "pw123" not in stored.last_error
+    assert "pw123" not in json.dumps(await collect_status(store)), "`newsbot status` shows it"
 
 
 async def test_a_500_storm_backs_off_and_recovers(store: Store, feed_server: FeedServer) -> None:

@@ -227,7 +227,10 @@ BAD_ENVIRONMENT = {
     "SLACK_API_URL": ("ftp://127.0.0.1/api/", "'ftp://127.0.0.1/api/' is not an http:// or "),
 }
 BAD_CONFIGS = {
-    "missing": (None, "subscriptions.yaml: cannot read: "),
+    "missing": (
+        None,
+        "subscriptions.yaml: cannot read: no such file (name the config with --config",
+    ),
     "broken YAML": ("version: 1\nfeeds: [\n", "subscriptions.yaml:3: invalid YAML: "),
     "not a mapping": ("- a list\n", "subscriptions.yaml:1: expected a mapping with `version: 1`"),
     "a bad value": (
@@ -246,6 +249,7 @@ def scratch_files(folder: Path) -> None:
     write_config(folder, DEAD_FEED)
     (folder / "feed.xml").write_text(rss(OLD_ITEMS), encoding="utf-8")
     (folder / "feeds.opml").write_text(EMPTY_OPML)
+    (folder / "notes.txt").write_text("a line of notes, no feed\n")
 
 
 @pytest.mark.parametrize("command", EVERY_COMMAND, ids=command_id)
@@ -284,7 +288,10 @@ BAD_DOCUMENTS = {
         ),
         (f"http://127.0.0.1:{free_port()}/feed.xml", "newsbot classify: http://127.0.0.1:"),
     ],
-    "stories": [("missing.xml", "newsbot stories: missing.xml: No such file or directory")],
+    "stories": [
+        ("missing.xml", "newsbot stories: missing.xml: No such file or directory"),
+        ("notes.txt", "newsbot stories: notes.txt: not a feed: not well-formed XML (syntax error)"),
+    ],
     "feeds": [
         ("missing.opml", "newsbot feeds import: missing.opml: No such file or directory"),
         ("feed.xml", "newsbot feeds import: feed.xml: root element is <rss>, not <opml>"),

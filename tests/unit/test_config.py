@@ -74,6 +74,11 @@ def test_empty_sections_are_valid() -> None:
             "test.yaml:7: feeds[2].url: 'https://news.example:99999/x' is not a usable URL: port "
             "out of range 0-65535",
         ),
+        (  # a password in the address is not shown back
+            VALID.replace("https://news.example/x", "http://reader:pw123@news.example:abc/x"),
+            "test.yaml:7: feeds[2].url: 'http://reader:***@news.example:abc/x' is not a usable "
+            "URL: port could not be cast",
+        ),
         (
             VALID.replace("name: three", "name: three and four"),
             "test.yaml:7: feeds[2].name: 'three and four': use letters, digits, '.', '-' and '_'",

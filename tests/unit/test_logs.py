@@ -43,6 +43,16 @@ def test_secrets_are_masked_in_messages_arguments_and_tracebacks(fmt: logging.Fo
         assert all(json.loads(line)["level"] for line in output.splitlines())
 
 
+def test_passwords_in_urls_are_masked_without_being_listed() -> None:
+    logger, stream = capture(logging.Formatter("%(message)s"))
+    logger.warning("feed f: poll failed: %s: refused", "http://reader:pw123@127.0.0.1:1/f.xml")
+    logger.warning("fetching https://tok3n@feeds.example/x.xml")
+    assert stream.getvalue().splitlines() == [
+        "feed f: poll failed: http://reader:***@127.0.0.1:1/f.xml: refused",
+        "fetching https://***@feeds.example/x.xml",
+    ]
+
+
 def test_settings_repr_and_describe_hide_secrets() -> None:
     settings = settings_from_env(
         {
@@ -66,12 +76,19 @@ def test_settings_repr_and_describe_hide_secrets() -> None:
         ({"HTTPS_PROXY": "http://bot:s3cret@[proxy.internal:3128"}, "HTTPS_PROXY: .*IPv6"),
         ({"http_proxy": "http://bot:s3cret@proxy.internal:99999"}, "http_proxy: .*out of range"),
         ({"HTTP_PROXY": "proxy.internal:3128"}, "HTTP_PROXY: the proxy URL is not an http://"),
+        (
+            {"NEWSBOT_DATABASE_URL": "postgresql://u:s3cret@127.0.0.1:99999/db"},
+            "NEWSBOT_DATABASE_URL: 'postgresql://u:\\*\\*\\*@127.0.0.1:99999/db' .*out of range",
+        ),
+        ({"NEWSBOT_DATABASE_URL": "postgresql://u:s3cret@127.0.0.1:abc/db"}, "integer value"),
+        ({"NEWSBOT_DATABASE_URL": "postgresql://u:s3cret@[::1/db"}, "invalid IPv6 URL"),
+        ({"NEWSBOT_DATABASE_URL": "postgresql://u:s3cret@127.0.0.1:0/db"}, "port 0"),
     ],
 )
 def test_bad_settings_are_named(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message) as refused:
         settings_from_env(env)
-    assert "s3cret" not in str(refused.value), "a proxy's password was echoed"
+    assert "s3cret" not in str(refused.value), "a password was echoed"
 
 
 def test_port_falls_back_to_procfile_port() -> None:

@@ -102,6 +102,9 @@ def test_an_unreadable_feed_is_one_line_and_the_others_still_group(
     assert code == 0 and len(out.splitlines()) == 3
     assert err == "newsbot stories: http://[::1/feed: invalid IPv6 URL\n"
 
+    code, out, err = run(capsys, "--json", "http://me:pw123@[::1/feed", *feeds)
+    assert err == "newsbot stories: http://me:***@[::1/feed: invalid IPv6 URL\n"
+
 
 def test_a_bad_config_is_refused_in_one_line(
     feeds: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
