@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass
 from email.utils import formatdate
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +54,16 @@ def write_opml(feeds: Iterable[Outline], title: str = "newsbot feeds") -> str:
 
 
 def slug(title: str, url: str) -> str:
-    """A feed name from an outline's title (or its URL's host), fit for `[\\w.-]{1,64}`."""
-    base = title or re.sub(r"^https?://(www\.)?", "", url).split("/")[0]
+    """A feed name from an outline's title (or its URL's host, never the user and password
+    before it), fit for `[\\w.-]{1,64}`."""
+    base = title or _host(url).removeprefix("www.")
     name = re.sub(r"[^\w.\-]+", "-", base.strip().lower()).strip("-.")
     return name[:64] or "feed"
+
+
+def _host(url: str) -> str:
+    """The host of `url`; "" when it has none or cannot be read."""
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:  # a broken IPv6 address
+        return ""

@@ -13,6 +13,7 @@ from bot.commands.requests import (
 )
 from bot.i18n import _
 from bot.models import FeedCondition, OutboxStatus
+from bot.text.urls import without_password
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +37,11 @@ class OperatorCommands(CommandContext):
         }
         lines = []
         for feed in feeds:
-            error = f" — {feed.last_error[:80]}" if feed.last_error else ""
+            error = f" — {without_password(feed.last_error)[:80]}" if feed.last_error else ""
             lease = leases.get(feed.id)
             pushed = _(" (pushed, lease until {time})").format(time=_utc(lease)) if lease else ""
-            lines.append(f"• {feed.name} [{feed.condition}] {feed.url}{pushed}{error}")
+            url = without_password(feed.url)
+            lines.append(f"• {feed.name} [{feed.condition}] {url}{pushed}{error}")
         return CommandReply("\n".join(lines))
 
     async def _cmd_addfeed(self, request: CommandRequest) -> CommandReply:
@@ -50,7 +52,8 @@ class OperatorCommands(CommandContext):
         try:
             return CommandReply(await self.feed_admin.add_feed(url, name))
         except ValueError as exc:
-            return CommandReply(_("Feed refused: {reason}").format(reason=exc))
+            reason = without_password(str(exc))
+            return CommandReply(_("Feed refused: {reason}").format(reason=reason))
 
     async def _cmd_removefeed(self, request: CommandRequest) -> CommandReply:
         if len(request.args) != 1 or self.feed_admin is None:

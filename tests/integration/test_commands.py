@@ -11,8 +11,9 @@ from bot.app import App
 from bot.commands import MAX_KEYWORDS, CommandRequest, Commands
 from bot.commands.requests import MAX_ARGUMENT_CHARS
 from bot.config import load_config
-from bot.models import Platform
+from bot.models import FeedState, Platform
 from bot.netguard import URLGuard
+from bot.notices import feed_notice
 from bot.settings import Settings
 from tests.fakes.feed_server import FeedServer, rss
 from tests.helpers import OLD_ITEMS, write_config
@@ -145,6 +146,27 @@ async def test_addfeed_refuses_internal_urls_and_adds_public_ones(
     assert outcomes["local"].status != "error", "feeds from the config are the operator's choice"
     assert "Removed feed public" in await say(commands, "/removefeed public", user=ADMIN)
     assert "No feed named nope" in await say(commands, "/removefeed nope", user=ADMIN)
+
+
+async def test_a_password_in_an_added_feeds_url_is_never_shown(
+    app: App, feed_server: FeedServer
+) -> None:
+    commands = app.commands_for(Platform.TELEGRAM)
+
+    async def looks_public(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"]
+
+    app.url_guard = URLGuard(looks_public, refuse=lambda address: None)  # a test-only policy
+    private = feed_server.url("feed.xml").replace("127.0.0.1", "reader:pw123@feeds.example")
+    added = await say(commands, f"/addfeed {private}", user=ADMIN)
+    assert "Added feed feeds.example" in added, "named by its host, not its user and password"
+    listed = await say(commands, "/feeds", user=ADMIN)
+    assert "reader:***@feeds.example" in listed and "pw123" not in listed, listed
+    feed = await app.store.feeds.get("feeds.example") if app.store else None
+    assert feed is not None
+    notices = [feed_notice(feed, state, "HTTP 500", 0.0) for state in FeedState]
+    assert all("pw123" not in f"{n.title} {n.summary}" for n in notices)
+    assert all("reader:***@feeds.example" in (n.summary or "") for n in notices)
 
 
 async def test_addfeed_says_why_not_in_the_chats_language(
