@@ -28,12 +28,12 @@ out) and rounded; THRESHOLD was chosen on the same half."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.stories.features import StoryFeatures
 from bot.stories.figures import numbers, same_figure, total, unit_of
 from bot.stories.normalize import compact, names
-from bot.stories.subjects import abbreviates, collective, spellings
+from bot.stories.subjects import abbreviates, collective, source, spellings
 from bot.stories.tokens import ngrams
 
 MIN_LEAD = 40
@@ -225,7 +225,26 @@ def _other_speakers(a: StoryFeatures, b: StoryFeatures) -> str | None:
         return None
     if max(contained(a, b), contained(b, a)) >= ATTRIBUTED:
         return None
+    if _sourced(a, b) or _sourced(b, a):
+        return None
     return f"other subjects ({a.subject} vs {b.subject})"
+
+
+def _sourced(a: StoryFeatures, b: StoryFeatures) -> bool:
+    """Whether `a`'s headline is `b`'s subject's act with its source named first (`합참 “북한,
+    동해상으로 미상 탄도미사일 발사”` beside `北, 동해상으로 탄도미사일 발사…올해 세 번째`): led
+    by a body that reports others' acts, then by `b`'s subject."""
+    if not source(a.subject):
+        return False
+    after = _news(a).split()
+    return bool(after) and _one_subject(replace(a, subject=after[0]), b)
+
+
+def _news(item: StoryFeatures) -> str:
+    """The headline without the body that reports it (`합참 “북한, …”` reads `북한 …`), so that its
+    template shows (`합참 “북한, 동해상으로 탄도미사일 발사”` / `북한, 서해상으로 순항미사일
+    발사`)."""
+    return _rest(item).strip() if source(item.subject) else item.title
 
 
 def _other_acts(a: StoryFeatures, b: StoryFeatures) -> str | None:
@@ -321,7 +340,7 @@ def explain(a: StoryFeatures, b: StoryFeatures) -> Verdict:
     if a.tickers and b.tickers and not a.tickers & b.tickers:
         return Verdict(False, BIAS, f"different tickers ({min(a.tickers)} vs {min(b.tickers)})")
     shared_numbers = tuple(sorted(a.numbers & b.numbers))
-    slots = _slots(a.title, b.title)
+    slots = _slots(_news(a), _news(b))
     subjects = (
         _other_subjects(a, b, slots)
         or _other_editions(slots)

@@ -23,14 +23,15 @@ LEAD_CHARS = 200
 TITLE_CHARS = 300
 """Characters of the headline read: more than any outlet's headline, so that a broken feed's item
 with a whole article for its title is read (and stored) no longer than a headline is."""
-FORMAT = 8
-"""8: a term and its Latin acronym in one wording (`인공지능` as `ai`, `국내총생산` as `gdp`), and
-crypto assets by one name; dotted capitals as one word (`U.S.` as `us`, not lost); `percent` is `%`,
-an English count (`2 million cars`) is a figure and `3 billion pounds` is money as `£3bn` is, while
-`3 pm` and `3 times` hold no figure (they read `3p`, `3t`); an English headline's model names
-(`GPT-5`, `o3-mini`) are its quoted terms; a headline opening with a list (`로봇, 자율주행, …`) has
-no subject. 7: figures with 조, 억, 만 or 천 in one spelling (`3.5조` as `3조5000억`). 6: the names
-of text in an alphabetic script are its words that are no function word. 5: the terms the headline
+FORMAT = 9
+"""9: a company name's last word as its Hanja abbreviation (`삼성電`) spelled out (`삼성전자`). 8: a
+term and its Latin acronym in one wording (`인공지능` as `ai`, `국내총생산` as `gdp`), and crypto
+assets by one name; dotted capitals as one word (`U.S.` as `us`, not lost); `percent` is `%`, an
+English count (`2 million cars`) is a figure and `3 billion pounds` is money as `£3bn` is, while `3
+pm` and `3 times` hold no figure (they read `3p`, `3t`); an English headline's model names (`GPT-5`,
+`o3-mini`) are its quoted terms; a headline opening with a list (`로봇, 자율주행, …`) has no
+subject. 7: figures with 조, 억, 만 or 천 in one spelling (`3.5조` as `3조5000억`). 6: the names of
+text in an alphabetic script are its words that are no function word. 5: the terms the headline
 quotes; a decade (`1300원대`) as a range of its own. 4: counts in words, court-style months and
 results shorthand in `canonical` wording too; tickers only of names in the headline. 3: title and
 lead in `canonical` wording and the headline's subject. 2: no MinHash signature (the index searches

@@ -111,6 +111,20 @@ _HANJA = {
 }
 """One-character abbreviations of headlines (`美국무`, `北 미사일`, `전년比`), as their leads spell
 them. `日` after a figure is a day (`30日`)."""
+_HANJA_SUFFIX = {
+    "電": "전자",
+    "車": "차",
+    "重": "중공업",
+    "證": "증권",
+    "銀": "은행",
+    "生": "생명",
+    "建": "건설",
+    "化": "화학",
+}
+"""The last word of a company's name as economic headlines abbreviate it (`삼성電`, `현대車`,
+`신한銀`, `LG化`), as their leads spell it (`삼성전자`, `현대차`, `신한은행`, `LG화학`); only after
+the name's first part (`日銀` is `일본은행`)."""
+_HANJA_SUFFIX_WORD = re.compile(rf"(?<=[가-힣A-Za-z0-9一-鿿])[{''.join(_HANJA_SUFFIX)}]")
 _HANJA_WORD = re.compile("|".join(sorted(_HANJA, key=len, reverse=True)))
 _HANJA_DAY = re.compile(r"(?<=\d)日")
 _LATIN_SPELLED = {
@@ -164,10 +178,11 @@ _SYNONYMS = (
 
 
 def canonical(text: str) -> str:
-    """Abbreviations, day and month words, spelled-out Latin names, dotted capitals and headline
-    synonyms in the wording of a plain report. Idempotent, and safe on already cleaned text
-    (stored features)."""
+    """Abbreviations (of countries, bodies and company names), day and month words, spelled-out
+    Latin names, dotted capitals and headline synonyms in the wording of a plain report.
+    Idempotent, and safe on already cleaned text (stored features)."""
     text = _HANJA_DAY.sub("일", text)
+    text = _HANJA_SUFFIX_WORD.sub(lambda m: _HANJA_SUFFIX[m.group(0)], text)
     text = _HANJA_WORD.sub(lambda m: f" {_HANJA[m.group(0)]} ", text)
     text = _MONTH_WORDS.sub(lambda m: f"{_MONTH_VALUES[m.group(1)]}개월", text)
     text = _COUNT_WORDS.sub(lambda m: f"{_MONTH_VALUES[m.group(1)]}{m.group(2)}", text)

@@ -144,6 +144,21 @@ _COLLECTIVE_SUBJECTS = frozenset({
 beside `국토부, …`): no one subject, so never a reason to split."""
 
 
+# fmt: off
+_SOURCES = frozenset({
+    "합참", "합동참모본부", "국방부", "군", "경찰", "경찰청", "소방", "소방당국", "소방청", "해경",
+    "기상청", "질병청", "질병관리청", "외교부", "통일부", "국정원", "산림청", "백악관", "국무부",
+})
+# fmt: on
+"""Bodies that report what others did (`합참 “북한, 동해상으로 탄도미사일 발사”`, `소방당국 “…”`):
+a headline led by one and quoting another's act is that act's news, with its source named."""
+
+
+def source(name: str) -> bool:
+    """Whether `name` is a body that reports others' acts (`합참`, `기상청`, `경찰`)."""
+    return name in _SOURCES
+
+
 def collective(name: str) -> bool:
     """Whether `name` stands for whoever the other headline names (`정부`, `당국`, `업계`)."""
     return name in _COLLECTIVE_SUBJECTS

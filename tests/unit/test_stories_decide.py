@@ -32,6 +32,18 @@ SAME = [
         "북한, 동해상으로 탄도미사일 발사",
         "",
     ),
+    (  # the source named first, quoting the act with more detail than the other headline
+        "北, 동해상으로 탄도미사일 발사…올해 세 번째",
+        "",
+        "[속보] 합참 “북한, 동해상으로 미상 탄도미사일 발사”",
+        "",
+    ),
+    (  # a company's name as economic headlines abbreviate it (`삼성電`) and in full
+        "삼성電, 10조 규모 자사주 매입 결정",
+        "",
+        "삼성전자, 자사주 10조원어치 사들인다",
+        "",
+    ),
     (  # one template, its subject in two spellings: no two subjects
         "[속보] 한은 “기준금리 0.25%p 인상”",
         "",
@@ -328,6 +340,18 @@ DIFFERENT = [
         "[속보] 북한, 동해상으로 탄도미사일 발사",
         "",
         "[속보] 북한, 서해상으로 순항미사일 발사",
+        "",
+    ),
+    (  # the same, one of them with its source named first
+        "[속보] 합참 “북한, 동해상으로 탄도미사일 발사”",
+        "",
+        "북한, 서해상으로 순항미사일 발사",
+        "",
+    ),
+    (  # a source's report of one subject's act beside a second subject's
+        "경찰 “A씨, 범행 일체 자백”",
+        "",
+        "B씨, 혐의 전면 부인",
         "",
     ),
     (  # the same without leads, the subject of one of several words
@@ -875,6 +899,13 @@ def test_format_6_figures_are_spelled_when_read() -> None:
     stored = item.to_json() | {"v": 6, "title": "ai 정책금융 3.5조 투입", "lead": "3.5조를 공급"}
     read = StoryFeatures.from_json(stored)
     assert (read.title, read.lead) == ("ai 정책금융 3조5000억 투입", "3조5000억를 공급")
+
+
+def test_format_8_company_abbreviations_are_spelled_out_when_read() -> None:
+    item = features("삼성電·현대車 실적 발표", "")
+    assert item.title == "삼성전자 현대차 실적 발표"
+    stored = item.to_json() | {"v": 8, "title": "삼성電 현대車 실적 발표", "names": ["삼성電"]}
+    assert StoryFeatures.from_json(stored) == item
 
 
 def test_format_7_terms_take_their_acronym_when_read() -> None:
