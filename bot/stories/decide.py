@@ -13,7 +13,8 @@ Vetoes first, each a kind of news that looks alike and is not one event:
   the weather's degrees and rainfall) with no figure in common; a figure one outlet rounds (`14억`
   for `14억1000만`) is the same figure (see `same_figure`), and a casualty count that rises
   (`사망자 5명으로 늘어`) updates, never contradicts, an earlier one;
-- different dates in the headlines (a daily column, `[오늘의 운세] 12월 2일` / `12월 3일`),
+- different dates or runs in the headlines (a daily column, `[오늘의 운세] 12월 2일` / `12월 3일`;
+  a weekly release, `16주째 상승` / `24주째 상승`),
   prices moving opposite ways (`코스피 상승 마감` / `코스피 하락 마감`: two days' closes), or
   decisions with other outcomes (`기준금리 인상` / `기준금리 동결`: two meetings; `징역 3년` /
   `무죄`: two instances of a trial);
@@ -356,6 +357,10 @@ def explain(a: StoryFeatures, b: StoryFeatures) -> Verdict:
         differ = _figures_differ(a, b, money=False)
     if a.title_dates and b.title_dates and not a.title_dates & b.title_dates:
         differ = f"other days in the titles ({min(a.title_dates)} vs {min(b.title_dates)})"
+    for unit in sorted(a.title_streaks.keys() & b.title_streaks.keys()):
+        mine, theirs = a.title_streaks[unit], b.title_streaks[unit]
+        if not mine & theirs:
+            differ = f"other runs in the titles ({min(mine)}{unit} vs {min(theirs)}{unit})"
     if {a.title_direction, b.title_direction} == {"up", "down"}:
         differ = f"prices moving opposite ways ({a.title_direction} vs {b.title_direction})"
     for kind in sorted(a.title_decisions.keys() & b.title_decisions.keys()):

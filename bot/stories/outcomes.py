@@ -1,5 +1,5 @@
 """Which way a headline says something went: prices up or down, a rate raised, cut or held, a
-court's verdict, a vote's result.
+court's verdict, a halt or its end, a vote's result.
 
 Two reports of one event agree on it; two days' closes of an index, two meetings of a central
 bank or two instances of a trial do not, however alike their headlines read.
@@ -31,15 +31,19 @@ _DECISIONS = {
         ),
         "cleared": re.compile(r"무죄|무혐의|\b(?:acquitted|not guilty)\b"),
     },
+    "halt": {
+        "stopped": re.compile(r"중단|금지|\b(?:suspends?|suspended|halts?|halted|bans?|banned)\b"),
+        "resumed": re.compile(r"재개|해제|\b(?:resumes?|resumed|lifts?|lifted)\b"),
+    },
     "vote": {
         "passed": re.compile(r"가결|\b(?:passes|passed|approves|approved)\b"),
         "rejected": re.compile(r"부결|\b(?:rejects|rejected|voted down)\b"),
     },
 }
 """Decisions a headline reports, by kind, each with the words for its outcomes: a central bank's
-or a company's prices (`기준금리 인상` / `동결`), a court's verdict (`징역 3년` / `무죄`), a
-vote (`가결` / `부결`). `인상적` (impressive) and `인하대` (a university) are no decisions; `not
-guilty` is read by `cleared` alone, since `guilty` is found in it too."""
+or a company's prices (`기준금리 인상` / `동결`), a court's verdict (`징역 3년` / `무죄`), a halt
+(`공매도 전면 금지` / `공매도 재개`, `운행 중단` / `운행 재개`), a vote (`가결` / `부결`).
+`인상적` (impressive) and `인하대` (a university) are no decisions."""
 
 
 def direction(title: str) -> str:

@@ -12,7 +12,7 @@ import pytest
 
 from bot.stories import StoryFeatures, StoryIndex, StoryInput, explain, features, group, same_story
 from bot.stories.features import TITLE_CHARS
-from bot.stories.figures import dates, numbers, total
+from bot.stories.figures import dates, numbers, streaks, total
 from bot.stories.normalize import clean_lead, clean_title
 from bot.stories.outcomes import decisions, direction
 from bot.stories.places import leading_place
@@ -504,6 +504,18 @@ DIFFERENT = [
         "‘회삿돈 횡령’ 기획사 대표, 항소심서 무죄",
         "",
     ),
+    (  # two weeks' releases of one statistic: the run counts on, the change stays
+        "서울 아파트값 0.32% 올라…16주째 상승",
+        "",
+        "서울 아파트값 0.32% 상승…24주째 오름세 속 상승폭 축소",
+        "",
+    ),
+    (  # a ban, then its end
+        "공매도 전면 금지…코스피·코스닥 전 종목",
+        "",
+        "공매도 17개월 만에 재개…코스피·코스닥 전 종목",
+        "",
+    ),
     (  # unrelated news of the same day
         "히틀러 손목시계 14억원 낙찰에…유대인 사회 '부글부글'",
         "히틀러의 것으로 알려진 손목시계가 미국 경매에서 낙찰되자 유대인 사회가 반발했다.",
@@ -738,6 +750,8 @@ def test_direction_of_a_headline(title: str, expected: str) -> None:
         ("jury finds him not guilty", {"verdict": "cleared"}),
         ("법원 징역 3년 선고", {"verdict": "guilty"}),
         ("senate passes the bill", {"vote": "passed"}),
+        ("지하철 운행 중단", {"halt": "stopped"}),
+        ("공매도 금지 해제 시점 불투명", {}),  # a ban and its end: no one outcome
         ("개정안 본회의 부결", {"vote": "rejected"}),
     ],
 )
@@ -802,6 +816,11 @@ def test_amounts_with_a_currency_sign_are_money() -> None:
     assert numbers("MoD spends £30 million") == {"3e+07파운드"}
     assert numbers("Director sells $39,655,442.33 in stock") == {"3.96554e+07달러"}
     assert numbers("EU fines Google €2.4bn") >= {"2.4e+09유로"}
+
+
+def test_runs_are_read_by_unit() -> None:
+    assert streaks("수출 14개월 연속 증가 16주째 상승") == {"개월": {14}, "주": {16}}
+    assert streaks("4개월 만에 반등") == {}  # a gap, not a run
 
 
 def test_dates_read_month_and_day() -> None:
