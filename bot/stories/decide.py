@@ -31,20 +31,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from bot.stories.contradict import figures_differ, other_occasions
 from bot.stories.features import StoryFeatures
-from bot.stories.figures import numbers, same_figure, total, unit_of
+from bot.stories.figures import numbers
 from bot.stories.normalize import compact, names
 from bot.stories.subjects import abbreviates, collective, source, spellings
 from bot.stories.tokens import ngrams
 
 MIN_LEAD = 40
 """Leads shorter than this (empty summaries, photo captions) are not compared."""
-MONEY_UNITS = frozenset({"원", "달러", "유로", "엔", "위안", "파운드"})
-"""Different amounts of money in two headlines are two events (two deals, two insider sales)."""
-WEATHER_UNITS = frozenset({"도", "㎜"})
-"""Temperatures and rainfall differ within one event, from place to place and hour to hour (one
-heat wave: `서울 36도`, `동두천 37도`): never a reason to split."""
-
 WEIGHTS = {
     "title": 9.5,
     "lead": 12.0,
@@ -115,37 +110,6 @@ def contained(a: StoryFeatures, b: StoryFeatures) -> float:
     return len((mine & b.title_grams) | (mine & b.lead_bigrams)) / len(mine)
 
 
-def _figures_differ(a: StoryFeatures, b: StoryFeatures, money: bool) -> str | None:
-    """Why the figures of two headlines make two events: different amounts of money (`money`), or
-    different measures of any other unit but the weather's (`100명`, `1151회`, `8만명대`). Not
-    when each item also gives the figure the other's headline leads with (one results release
-    headlined by its profit and by its revenue), nor a casualty count and its update, nor a
-    figure and the parts one headline gives of it (`2명 사상` / `1명 숨지고 1명 다쳐`)."""
-    if not money and (a.title_updates_toll or b.title_updates_toll):
-        return None
-    units = {unit_of(t) for t in a.title_numbers} & {unit_of(t) for t in b.title_numbers}
-    for unit in sorted(units):
-        if (unit in MONEY_UNITS) != money or unit.split("~")[0] in WEATHER_UNITS:
-            continue
-        mine = {t for t in a.title_numbers if unit_of(t) == unit}
-        theirs = {t for t in b.title_numbers if unit_of(t) == unit}
-        if any(same_figure(x, y, unit) for x in mine for y in theirs):
-            continue
-        if _gives(b, mine, unit) and _gives(a, theirs, unit):
-            continue
-        if total(a.title, unit) in theirs or total(b.title, unit) in mine:
-            continue
-        return f"different figures in the titles ({min(mine)} vs {min(theirs)})"
-    return None
-
-
-def _gives(item: StoryFeatures, figures: set[str], unit: str) -> bool:
-    """Whether `item` (title or lead) gives every one of `figures`, in any rounding."""
-    return all(
-        any(same_figure(f, n, unit) for n in item.numbers if unit_of(n) == unit) for f in figures
-    )
-
-
 def _covered(a: StoryFeatures, b: StoryFeatures) -> float:
     """Share of `a`'s title names that `b` mentions anywhere (title or lead, any spacing)."""
     if not a.names:
@@ -205,7 +169,7 @@ def _unmentioned(words: list[str], other: StoryFeatures, other_words: list[str])
 def _other_editions(slots: Slots) -> str | None:
     """Near-identical headlines whose differing `slots` hold only bare numbers (`Quote #17705` /
     `Quote #17707`, `Episode 3` / `Episode 4`) are two numbered editions of a series. Figures
-    with units are weighed by `_figures_differ`, which knows one figure written two ways."""
+    with units are weighed by `figures_differ`, which knows one figure written two ways."""
     mine, theirs, share = slots
     if not mine or not theirs or share < SHORT_TEMPLATE_SHARE:
         return None
@@ -352,21 +316,10 @@ def explain(a: StoryFeatures, b: StoryFeatures) -> Verdict:
     )
     if subjects:
         return Verdict(False, BIAS, subjects, shared_numbers=shared_numbers)
-    differ = _figures_differ(a, b, money=True)
+    differ = figures_differ(a, b, money=True)
     if differ is None and not shared_numbers:
-        differ = _figures_differ(a, b, money=False)
-    if a.title_dates and b.title_dates and not a.title_dates & b.title_dates:
-        differ = f"other days in the titles ({min(a.title_dates)} vs {min(b.title_dates)})"
-    for unit in sorted(a.title_streaks.keys() & b.title_streaks.keys()):
-        mine, theirs = a.title_streaks[unit], b.title_streaks[unit]
-        if not mine & theirs:
-            differ = f"other runs in the titles ({min(mine)}{unit} vs {min(theirs)}{unit})"
-    if {a.title_direction, b.title_direction} == {"up", "down"}:
-        differ = f"prices moving opposite ways ({a.title_direction} vs {b.title_direction})"
-    for kind in sorted(a.title_decisions.keys() & b.title_decisions.keys()):
-        mine, theirs = a.title_decisions[kind], b.title_decisions[kind]
-        if mine != theirs:
-            differ = f"other decisions in the titles ({kind} {mine} vs {theirs})"
+        differ = figures_differ(a, b, money=False)
+    differ = other_occasions(a, b) or differ
     if differ:
         return Verdict(False, BIAS, differ, shared_numbers=shared_numbers)
 
