@@ -18,7 +18,7 @@ from bot.stories.normalize import fold
 _MULTIPLIERS = {"조": 10**12, "억": 10**8, "만": 10**4}
 _SMALL_MULTIPLIERS = {"천": 10**3, "백": 10**2}
 _UNITS = (
-    r"%p|%포인트|%|퍼센트|per\s?cent|pct|포인트|원|달러|유로|엔|위안|명|건|개월|개|배|㎜|도|가구"
+    r"%p|%포인트|%|퍼센트|per\s?cent|pct|포인트|원|달러|유로|엔|위안|명|건|개월|개|배|㎜|도|가구|단계"
     r"|곳|대|채|회|호|주|톤|㎞|세|기|척|발|(?:p|gb|tb|mb|mm|bp|t|km|kg)(?![a-z])"
 )
 """Units of Korean figures and their Latin abbreviations; an abbreviation is no unit when a word
