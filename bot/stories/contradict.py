@@ -1,6 +1,6 @@
-"""What two headlines say that cannot both be true of one event: other figures, other days, runs
-that count on, prices moving opposite ways, decisions with other outcomes. Each is a veto of
-`explain`, with its reason."""
+"""What two headlines say that cannot both be true of one event: other figures, other days, prices
+moving opposite ways, decisions with other outcomes. Each is a veto of `explain`, with its
+reason."""
 
 from __future__ import annotations
 
@@ -46,15 +46,11 @@ def _gives(item: StoryFeatures, figures: set[str], unit: str) -> bool:
 
 
 def other_occasions(a: StoryFeatures, b: StoryFeatures) -> str | None:
-    """What makes two alike headlines two occasions of one recurring news: other days, runs that
-    count on (a weekly release), prices moving opposite ways (two closes) or decisions with other
-    outcomes (two meetings, two instances of a trial)."""
+    """What makes two alike headlines two occasions of one recurring news: other days, prices
+    moving opposite ways (two closes) or decisions with other outcomes (two meetings, two
+    instances of a trial)."""
     if a.title_dates and b.title_dates and not a.title_dates & b.title_dates:
         return f"other days in the titles ({min(a.title_dates)} vs {min(b.title_dates)})"
-    for unit in sorted(a.title_streaks.keys() & b.title_streaks.keys()):
-        runs, other_runs = a.title_streaks[unit], b.title_streaks[unit]
-        if not runs & other_runs:
-            return f"other runs in the titles ({min(runs)}{unit} vs {min(other_runs)}{unit})"
     if {a.title_direction, b.title_direction} == {"up", "down"}:
         return f"prices moving opposite ways ({a.title_direction} vs {b.title_direction})"
     for kind in sorted(a.title_decisions.keys() & b.title_decisions.keys()):

@@ -13,8 +13,7 @@ Vetoes first, each a kind of news that looks alike and is not one event:
   the weather's degrees and rainfall) with no figure in common; a figure one outlet rounds (`14억`
   for `14억1000만`) is the same figure (see `same_figure`), and a casualty count that rises
   (`사망자 5명으로 늘어`) updates, never contradicts, an earlier one;
-- different dates or runs in the headlines (a daily column, `[오늘의 운세] 12월 2일` / `12월 3일`;
-  a weekly release, `16주째 상승` / `24주째 상승`),
+- different dates in the headlines (a daily column, `[오늘의 운세] 12월 2일` / `12월 3일`),
   prices moving opposite ways (`코스피 상승 마감` / `코스피 하락 마감`: two days' closes), or
   decisions with other outcomes (`기준금리 인상` / `기준금리 동결`: two meetings; `징역 3년` /
   `무죄`: two instances of a trial);

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from bot.stories.figures import dates, numbers, spell_figures, streaks, updates_toll
+from bot.stories.figures import dates, numbers, spell_figures, updates_toll
 from bot.stories.normalize import clean_lead, clean_title, compact, names, reclean, tickers
 from bot.stories.outcomes import decisions, direction
 from bot.stories.places import leading_place
@@ -132,10 +132,6 @@ class StoryFeatures:
     @cached_property
     def title_direction(self) -> str:
         return direction(self.title)
-
-    @cached_property
-    def title_streaks(self) -> dict[str, frozenset[int]]:
-        return streaks(self.title)
 
     @cached_property
     def title_decisions(self) -> dict[str, str]:

@@ -1,6 +1,5 @@
 """Figures in headlines and leads: numbers with their units (`7922억 원`, `$1.2 billion`), dates
-(`12월 2일`, `Aug. 23`, `17.08.2018`), runs (`16주째`) and whether a headline updates a casualty
-count.
+(`12월 2일`, `Aug. 23`, `17.08.2018`) and whether a headline updates a casualty count.
 
 Two reports of one event agree on these; two days' editions of one report, two deals or two
 insider sales do not.
@@ -280,19 +279,6 @@ def dates(text: str) -> frozenset[str]:
         found.add((_MONTHS.index(month or month_after) + 1, int(day or day_first)))
     found |= {(int(m), int(d)) for d, m in _NUMERIC_DATE.findall(text)}
     return frozenset(f"{m}/{d}" for m, d in found)
-
-
-_STREAK = re.compile(r"(\d+)\s*(주|개월|일|년|분기|거래일|회)\s*(?:째|연속)")
-"""A run counted in a headline (`16주째 상승`, `4개월 연속 감소`): a weekly or monthly release's
-count, which the next release raises by one."""
-
-
-def streaks(title: str) -> dict[str, frozenset[int]]:
-    """The runs a folded headline counts, by unit (`{"주": {16}}` for `16주째 상승`)."""
-    found: dict[str, set[int]] = {}
-    for count, unit in _STREAK.findall(title):
-        found.setdefault(unit, set()).add(int(count))
-    return {unit: frozenset(counts) for unit, counts in found.items()}
 
 
 _TOLL_UPDATE = re.compile(

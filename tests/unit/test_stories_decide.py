@@ -12,7 +12,7 @@ import pytest
 
 from bot.stories import StoryFeatures, StoryIndex, StoryInput, explain, features, group, same_story
 from bot.stories.features import TITLE_CHARS
-from bot.stories.figures import dates, numbers, streaks, total
+from bot.stories.figures import dates, numbers, total
 from bot.stories.normalize import clean_lead, clean_title
 from bot.stories.outcomes import decisions, direction
 from bot.stories.places import leading_place
@@ -504,12 +504,6 @@ DIFFERENT = [
         "‘회삿돈 횡령’ 기획사 대표, 항소심서 무죄",
         "",
     ),
-    (  # two weeks' releases of one statistic: the run counts on, the change stays
-        "서울 아파트값 0.32% 올라…16주째 상승",
-        "",
-        "서울 아파트값 0.32% 상승…24주째 오름세 속 상승폭 축소",
-        "",
-    ),
     (  # two stages of one policy
         "금융위, 스트레스 DSR 2단계 9월 시행…수도권 1.2%p",
         "",
@@ -822,11 +816,6 @@ def test_amounts_with_a_currency_sign_are_money() -> None:
     assert numbers("MoD spends £30 million") == {"3e+07파운드"}
     assert numbers("Director sells $39,655,442.33 in stock") == {"3.96554e+07달러"}
     assert numbers("EU fines Google €2.4bn") >= {"2.4e+09유로"}
-
-
-def test_runs_are_read_by_unit() -> None:
-    assert streaks("수출 14개월 연속 증가 16주째 상승") == {"개월": {14}, "주": {16}}
-    assert streaks("4개월 만에 반등") == {}  # a gap, not a run
 
 
 def test_dates_read_month_and_day() -> None:
