@@ -89,6 +89,7 @@ async def test_run_once_primes_then_prints_the_seed_once(
     assert code == 0, first
     for item in OLD_ITEMS:
         assert item["title"] not in first, "primed items' titles appear nowhere"
+    assert "run --once: polled 1 feed(s): 0 new item(s), 0 alert(s) queued; 1 primed" in first
 
     feed_server.publish("feed.xml", rss(seed_items()))
     code, second = await newsbot(*run, env=env, cwd=tmp_path)
@@ -99,6 +100,7 @@ async def test_run_once_primes_then_prints_the_seed_once(
 
     code, third = await newsbot(*run, env=env, cwd=tmp_path)
     assert code == 0 and "news.example/seed" not in third, third
+    assert "run --once: polled 1 feed(s): 0 new item(s), 0 alert(s) queued; 1 " in third, third
 
 
 async def test_sigterm_stops_cleanly(tmp_path: Path, feed_server: FeedServer) -> None:
