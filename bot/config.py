@@ -322,16 +322,20 @@ def parse_config(text: str, *, source: str = "subscriptions.yaml") -> Config:
     """Validate YAML `text`; `source` is the file name used in error messages."""
     # the C loader reads a valid file in a ninth of the time; the round-trip loader, which
     # knows each key's line, reads it again only to name the lines of its problems
-    document = load_yaml(text, source, round_trip=False)
+    document = plain(load_yaml(text, source, round_trip=False), source)
     try:
-        config = Config.model_validate(plain(document, source))
+        config = Config.model_validate(document)
     except ValidationError as exc:
         located = load_yaml(text, source, round_trip=True)
-        problems = [
-            locate(source, located, err["loc"], err["msg"]) for err in exc.errors(include_url=False)
+        errors = [(tuple(err["loc"]), err["msg"]) for err in exc.errors(include_url=False)]
+        unknown = [
+            (loc, msg)
+            for loc, msg in _unknown_topics(document)
+            if loc[:2] not in {err_loc[:2] for err_loc, _ in errors}
         ]
+        problems = [locate(source, located, loc, msg) for loc, msg in errors + unknown]
         raise ConfigError(problems) from None
-    crossed = list(_cross_checks(config))
+    crossed = [*_cross_checks(config), *_unknown_topics(document)]
     if crossed:
         located = load_yaml(text, source, round_trip=True)
         raise ConfigError([locate(source, located, loc, msg) for loc, msg in crossed])
@@ -344,15 +348,33 @@ def _cross_checks(config: Config) -> Iterator[tuple[tuple[str | int, ...], str]]
         if feed.name in seen:
             yield ("feeds", index, "name"), f"feed name {feed.name!r} is used twice"
         seen.add(feed.name)
-    known = ", ".join(config.topics) or "(none defined)"
-    for index, sub in enumerate(config.subscriptions):
-        for t_index, name in enumerate(sub.topics):
-            if config.topic_for(name) is None:
-                loc = ("subscriptions", index, "topics", t_index)
-                yield loc, f"unknown topic {name!r}; topics are: {known}"
     names: dict[str, str] = {}
     for topic_id, topic in config.topics.items():
         for name in (topic_id, *topic.aliases):
             other = names.setdefault(name.casefold(), topic_id)
             if other != topic_id:
                 yield ("topics", topic_id, "aliases"), f"{name!r} already names topic {other!r}"
+
+
+def _unknown_topics(document: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """The topics a subscription names that the file defines neither as an id nor as an alias,
+    read from the document as written: named beside what validation finds in other lines, not
+    only once those are mended."""
+    if not isinstance(document, dict):
+        return
+    topics, subscriptions = document.get("topics") or {}, document.get("subscriptions") or []
+    if not isinstance(topics, dict) or not isinstance(subscriptions, list):
+        return
+    defined = {str(topic_id).casefold() for topic_id in topics}
+    for topic in topics.values():
+        aliases = topic.get("aliases") if isinstance(topic, dict) else None
+        defined |= {
+            str(alias).casefold() for alias in (aliases if isinstance(aliases, list) else ())
+        }
+    known = ", ".join(map(str, topics)) or "(none defined)"
+    for index, sub in enumerate(subscriptions):
+        named = sub.get("topics") if isinstance(sub, dict) else None
+        for t_index, name in enumerate(named if isinstance(named, list) else ()):
+            if str(name).casefold() not in defined:
+                loc = ("subscriptions", index, "topics", t_index)
+                yield loc, f"unknown topic {name!r}; topics are: {known}"

@@ -114,6 +114,16 @@ def test_errors_name_file_line_and_key(broken: str, expected: str) -> None:
     assert expected in str(caught.value), str(caught.value)
 
 
+def test_an_unknown_topic_is_named_beside_the_other_problems() -> None:
+    broken = VALID.replace("telegram: -1001234567890, topics: [ai]", "telegram: 5, topics: [sport]")
+    broken = broken.replace("interval: 90}", "interval: soon}")
+    with pytest.raises(ConfigError) as caught:
+        parse_config(broken, source="test.yaml")
+    problems = str(caught.value)
+    assert "test.yaml:6: feeds[1].interval:" in problems, problems
+    assert "test.yaml:11: subscriptions[0].topics[0]: unknown topic 'sport'" in problems, problems
+
+
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_config(tmp_path / "nope.yaml")
