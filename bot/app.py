@@ -36,6 +36,7 @@ from bot.grouping import StoryTracker, tracker_for
 from bot.models import Platform, Subscription
 from bot.netguard import URLGuard, fetch_checked
 from bot.ops import Ops
+from bot.poll_summary import once_summary
 from bot.poller import Poller, PollOutcome, PollPolicy
 from bot.scheduling import FeedScheduler
 from bot.settings import Settings
@@ -293,6 +294,7 @@ class App:
         """`newsbot run --once`: poll every feed, deliver what is due, return. Where another
         process is the sender for a platform's token, its alerts are left to that process."""
         outcomes = await self.poll_all()
+        log.info("run --once: %s", once_summary(outcomes))
         sent = await asyncio.gather(*(s.drain_once() for s in self.senders.values()))
         for platform, drained in zip(self.senders, sent, strict=True):
             if not drained:

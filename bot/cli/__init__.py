@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 from collections.abc import Coroutine, Sequence
@@ -17,8 +16,6 @@ from bot.settings import Settings, SettingsError, require_web_server, settings_f
 
 if TYPE_CHECKING:
     from bot.app import App
-
-log = logging.getLogger("bot.cli")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -173,10 +170,7 @@ async def _run(app: App, *, once: bool) -> int:
     try:
         await app.start()
         if once:
-            from bot.cli.summary import once_summary
-
-            outcomes = await app.run_once()  # the poller has logged each feed that failed
-            log.info("run --once: %s", once_summary(outcomes))
+            await app.run_once()  # the poller has logged each feed that failed
             # a channel that cannot work (a refused token) has logged why; cron should know too
             if any(d.stopped_reason for d in app.dispatchers.values()):
                 return 1

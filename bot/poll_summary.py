@@ -1,4 +1,4 @@
-"""The line `newsbot run --once` ends with: what a round of polls brought, even when nothing."""
+"""The line a round of polls ends with (`newsbot run --once`): what it brought, even nothing."""
 
 from __future__ import annotations
 
