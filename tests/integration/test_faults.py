@@ -123,6 +123,7 @@ async def test_a_password_in_a_feed_url_stays_out_of_errors(store: Store) -> Non
     stored = await store.feeds.get("private")
     assert stored is not None and stored.last_error and outcome.error
     assert f"reader:***@127.0.0.1:{port}" in outcome.error, outcome.error
+    assert outcome.error.endswith("/f.xml: cannot connect: Connection refused"), outcome.error
     assert "pw123" not in outcome.error and "pw123" not in stored.last_error
     assert "pw123" not in json.dumps(await collect_status(store)), "`newsbot status` shows it"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -104,6 +105,13 @@ def test_an_unreadable_feed_is_one_line_and_the_others_still_group(
 
     code, out, err = run(capsys, "--json", "http://me:pw123@[::1/feed", *feeds)
     assert err == "newsbot stories: http://me:***@[::1/feed: invalid IPv6 URL\n"
+
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    refused = f"http://127.0.0.1:{closed.getsockname()[1]}/feed.xml"
+    closed.close()  # nothing listens there now
+    code, out, err = run(capsys, "--json", refused, *feeds)
+    assert err == f"newsbot stories: {refused}: cannot connect: Connection refused\n"
 
 
 def test_a_bad_config_is_refused_in_one_line(
