@@ -118,6 +118,16 @@ async def test_only_group_admins_change_a_groups_subscriptions(app: App) -> None
     assert "Topics: ai, breaking" in await say(commands, "/list", chat="-100", is_group=True)
 
 
+async def resolves_to_loopback(host: str, port: int) -> list[str]:
+    """A resolver that puts every host on this machine, where the feed server is."""
+    return ["127.0.0.1"]
+
+
+def let_every_host_in(app: App) -> None:
+    """Every host resolves to loopback and is let through: a test-only policy."""
+    app.url_guard = URLGuard(resolves_to_loopback, refuse=lambda address: None)
+
+
 async def test_addfeed_refuses_internal_urls_and_adds_public_ones(
     app: App, feed_server: FeedServer
 ) -> None:
@@ -125,22 +135,21 @@ async def test_addfeed_refuses_internal_urls_and_adds_public_ones(
     loopback = await say(commands, f"/addfeed {feed_server.url('feed.xml')}", user=ADMIN)
     assert "Feed refused" in loopback and "loopback" in loopback
 
-    async def looks_public(host: str, port: int) -> list[str]:
-        return ["127.0.0.1"]
-
-    app.url_guard = URLGuard(looks_public)
+    app.url_guard = URLGuard(resolves_to_loopback)
     disguised = feed_server.url("feed.xml").replace("127.0.0.1", "feeds.example")
     refused = await say(commands, f"/addfeed {disguised} sneaky", user=ADMIN)
     assert "Feed refused" in refused and "loopback" in refused
 
-    app.url_guard = URLGuard(looks_public, refuse=lambda address: None)  # a test-only policy
+    let_every_host_in(app)
     added = await say(commands, f"/addfeed {disguised} public", user=ADMIN)
     assert "Added feed public" in added, added
     assert "public" in await say(commands, "/feeds", user=ADMIN)
     outcomes = {o.feed: o for o in await app.poll_all()}
     assert outcomes["public"].status == "primed", "polled through the pinned, checked address"
 
-    app.url_guard = URLGuard(looks_public)  # its DNS now points inside: every poll re-checks
+    app.url_guard = URLGuard(
+        resolves_to_loopback
+    )  # its DNS now points inside: every poll re-checks
     outcomes = {o.feed: o for o in await app.poll_all()}
     assert outcomes["public"].status == "error" and "loopback" in (outcomes["public"].error or "")
     assert outcomes["local"].status != "error", "feeds from the config are the operator's choice"
@@ -152,11 +161,7 @@ async def test_a_password_in_an_added_feeds_url_is_never_shown(
     app: App, feed_server: FeedServer
 ) -> None:
     commands = app.commands_for(Platform.TELEGRAM)
-
-    async def looks_public(host: str, port: int) -> list[str]:
-        return ["127.0.0.1"]
-
-    app.url_guard = URLGuard(looks_public, refuse=lambda address: None)  # a test-only policy
+    let_every_host_in(app)
     private = feed_server.url("feed.xml").replace("127.0.0.1", "reader:pw123@feeds.example")
     added = await say(commands, f"/addfeed {private}", user=ADMIN)
     assert "Added feed feeds.example" in added, "named by its host, not its user and password"
@@ -173,11 +178,7 @@ async def test_addfeed_says_why_not_in_the_chats_language(
     app: App, feed_server: FeedServer
 ) -> None:
     commands = app.commands_for(Platform.TELEGRAM)
-
-    async def looks_public(host: str, port: int) -> list[str]:
-        return ["127.0.0.1"]
-
-    app.url_guard = URLGuard(looks_public, refuse=lambda address: None)  # a test-only policy
+    let_every_host_in(app)
     feed_server.publish("page.html", "<html><body>no feed here</body></html>")
     missing = feed_server.url("missing.xml").replace("127.0.0.1", "feeds.example")
     page = feed_server.url("page.html").replace("127.0.0.1", "feeds.example")
