@@ -43,6 +43,9 @@ from bot.text.urls import web_url_refusal, without_password
 from bot.text.zones import known_zone
 
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
+MAX_PHRASE = 200
+"""Characters of a topic's keyword, exclusion or alias at most: a longer one is a mistake (a
+paragraph pasted into a list) and would cost the keyword automaton its memory for nothing."""
 Word = Annotated[str, Field(min_length=1, max_length=MAX_WORD)]
 """A topic id or a chat's keyword: no longer than the store keeps."""
 TelegramId = Annotated[int, Field(ge=-(2**52), le=2**52)]
@@ -162,6 +165,11 @@ class TopicConfig(_Strict):
         for phrase in value:
             if not phrase.strip():
                 raise ValueError("phrases must not be blank")
+            if len(phrase) > MAX_PHRASE:
+                raise ValueError(
+                    f"a phrase of {len(phrase):,} characters ({phrase[:20]!r}...); "
+                    f"at most {MAX_PHRASE}, as no headline is longer"
+                )
         return value
 
 

@@ -16,7 +16,7 @@ def parse_duration(value: int | float | str) -> float:
 
     Raises ValueError with a message fit to show a user.
     """
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ValueError("expected seconds or a duration like 90s, 5m, 1h")
     if isinstance(value, int | float):
         seconds = _capped(value)

@@ -92,6 +92,14 @@ def test_empty_sections_are_valid() -> None:
             "test.yaml:9: topics.ai.exclud",
         ),
         (VALID.replace("version: 1", "version: 2"), "test.yaml:1: version:"),
+        (  # a list where a duration goes: a line, not a traceback
+            VALID.replace("interval: 90}", "interval: [1]}"),
+            "test.yaml:6: feeds[1].interval: expected seconds or a duration",
+        ),
+        (  # a paragraph pasted as a keyword
+            VALID.replace("keywords: [AI, 인공지능]", f"keywords: [AI, {'A' * 2_000_000}]"),
+            "test.yaml:9: topics.ai.keywords: a phrase of 2,000,000 characters",
+        ),
         (
             VALID.replace("version: 1", "version: 1\nstories: {window: 30d}"),
             "test.yaml:2: stories.window: at most 7d",
