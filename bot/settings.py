@@ -126,7 +126,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         )
     for name in ("TELEGRAM_API_URL", "SLACK_API_URL", "TELEGRAM_WEBHOOK_URL", "NEWSBOT_PUBLIC_URL"):
         if get(name) and (refusal := web_url_refusal(get(name))):
-            raise SettingsError(f"{name}: {get(name)!r} {refusal}")
+            raise SettingsError(f"{name}: {without_password(get(name))!r} {refusal}")
     for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY"):
         # the value is not shown: a proxy URL may hold a password
         if get(name) and (refusal := web_url_refusal(get(name))):

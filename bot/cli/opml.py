@@ -11,7 +11,7 @@ from bot.feeds.identity import feed_identity
 from bot.opml import OPMLError, Outline, read_opml, slug, write_opml
 from bot.store import NoDatabaseYet, connect
 from bot.store.records import FeedSpec
-from bot.text.urls import web_url_problem
+from bot.text.urls import web_url_problem, without_password
 
 DEFAULT_IMPORT_INTERVAL = 600.0
 """Poll interval of feeds imported from OPML (they can be tuned by listing them in the config)."""
@@ -55,7 +55,7 @@ async def import_opml(database_url: str, path: Path) -> int:
     for label, entries in (("added", added), ("skipped", skipped), ("refused", refused)):
         print(f"{label}: {len(entries)}")
         for entry in entries:
-            print(f"  {entry}")
+            print(f"  {without_password(entry)}")
     return 0
 
 

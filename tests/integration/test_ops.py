@@ -193,6 +193,24 @@ def test_an_opml_file_that_cannot_be_read_is_refused_with_a_reason(document: byt
         read_opml(document)
 
 
+async def test_opml_import_shows_no_password_of_a_feeds_url(
+    tmp_path: Path, database_url: str
+) -> None:
+    opml = tmp_path / "private.opml"
+    opml.write_text(
+        '<opml version="2.0"><body>'
+        '<outline text="ok" xmlUrl="https://reader:pw123@feeds.example/a.xml"/>'
+        '<outline text="bad" xmlUrl="https://reader:pw123@feeds.example:99999/b.xml"/>'
+        "</body></opml>",
+        encoding="utf-8",
+    )
+    env = {"NEWSBOT_DATABASE_URL": database_url}
+    for _ in range(2):  # added and refused, then skipped and refused
+        code, output = await newsbot("feeds", "import", str(opml), env=env, cwd=tmp_path)
+        assert code == 0 and "reader:***@feeds.example" in output, output
+        assert "pw123" not in output, output
+
+
 async def test_opml_import_then_export_round_trip(tmp_path: Path, database_url: str) -> None:
     env = {"NEWSBOT_DATABASE_URL": database_url}
     code, output = await newsbot(

@@ -83,6 +83,8 @@ def test_settings_repr_and_describe_hide_secrets() -> None:
         ({"NEWSBOT_DATABASE_URL": "postgresql://u:s3cret@127.0.0.1:abc/db"}, "integer value"),
         ({"NEWSBOT_DATABASE_URL": "postgresql://u:s3cret@[::1/db"}, "invalid IPv6 URL"),
         ({"NEWSBOT_DATABASE_URL": "postgresql://u:s3cret@127.0.0.1:0/db"}, "port 0"),
+        ({"TELEGRAM_API_URL": "http://u:s3cret@127.0.0.1:99999/"}, "TELEGRAM_API_URL: .*range"),
+        ({"SLACK_API_URL": "ftp://u:s3cret@127.0.0.1/"}, "SLACK_API_URL: 'ftp://u:\\*\\*\\*@"),
     ],
 )
 def test_bad_settings_are_named(env: dict[str, str], message: str) -> None:
