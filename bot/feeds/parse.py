@@ -75,7 +75,7 @@ def parse_feed(
     if body.startswith(_GZIP_MAGIC):
         body = _inflated(body)
     if _looks_like_json(body, headers.get("content-type", "")):
-        return _parse_json_feed(body, source)
+        return _parse_json_feed(body, source, base_url)
     body = _CHAR_REF.sub(_character_or_replacement, strip_doctype_subset(body))
     return _parse_xml_feed(body, headers, source, base_url)
 
@@ -245,7 +245,7 @@ def _plausible(when: datetime) -> datetime | None:
     return when if EARLIEST <= when < LATEST else None
 
 
-def _parse_json_feed(body: bytes, source: str) -> ParsedFeed:
+def _parse_json_feed(body: bytes, source: str, base_url: str) -> ParsedFeed:
     try:
         text = body.decode("utf-8-sig", errors="replace")
         document = json.loads(text)
@@ -264,7 +264,7 @@ def _parse_json_feed(body: bytes, source: str) -> ParsedFeed:
     items = []
     for raw in raw_items if isinstance(raw_items, list) else []:
         if isinstance(raw, dict):
-            items.append(_json_item(raw, source))
+            items.append(_json_item(raw, source, base_url))
     links = [("self", str(document["feed_url"]))] if document.get("feed_url") else []
     hubs = document.get("hubs")
     for hub in hubs if isinstance(hubs, list) else []:
@@ -277,7 +277,7 @@ def _parse_json_feed(body: bytes, source: str) -> ParsedFeed:
     return ParsedFeed(str(document.get("title", "")), tuple(items), links=tuple(links))
 
 
-def _json_item(raw: dict[str, Any], source: str) -> FeedItem:
+def _json_item(raw: dict[str, Any], source: str, base_url: str) -> FeedItem:
     def text(name: str) -> str:
         value = raw.get(name)
         return value if isinstance(value, str) else ""
@@ -289,9 +289,11 @@ def _json_item(raw: dict[str, Any], source: str) -> FeedItem:
     if summary == content:
         content = ""
     guid = str(raw["id"]) if raw.get("id") not in (None, "") else None
-    link = text("url") or text("external_url") or None
+    link = _absolute(base_url, text("url") or text("external_url"))  # never `javascript:`
     inline = first_image(body_html) if body_html else None
-    image = text("image") or text("banner_image") or (inline.src if inline else "") or None
+    image = _absolute(
+        base_url, text("image") or text("banner_image") or (inline.src if inline else "")
+    )
     tags = raw.get("tags")
     return FeedItem(
         key=item_key(guid, link, title, summary + content),

@@ -7,6 +7,7 @@ a line instead of a failure deeper in. `absolute_web_url` reads the addresses do
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import urljoin, urlsplit
 
 _USERINFO = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://)([^\s/?#@]*)@")
@@ -39,6 +40,12 @@ def web_url_problem(url: str) -> str | None:
         return "no host"
     if any(character.isspace() for character in url):
         return "a space in the address"
+    if any(unicodedata.category(character) == "Cc" for character in url):
+        return "a control character in the address"
+    try:  # `xn--zz.com`, `a..b`, a label of 300 letters: no name a resolver takes
+        parts.hostname.encode("idna").decode("idna")
+    except UnicodeError:
+        return "an invalid host name"
     return None
 
 

@@ -74,6 +74,16 @@ def test_empty_sections_are_valid() -> None:
             "test.yaml:7: feeds[2].url: 'https://news.example:99999/x' is not a usable URL: port "
             "out of range 0-65535",
         ),
+        (
+            VALID.replace("https://news.example/x", "http://xn--zz.example/x"),
+            "test.yaml:7: feeds[2].url: 'http://xn--zz.example/x' is not a usable URL: an invalid "
+            "host name",
+        ),
+        (
+            VALID.replace('"https://news.example/x"', '"https://news.example/a\\0b"'),
+            "test.yaml:7: feeds[2].url: 'https://news.example/a\\x00b' is not a usable URL: a "
+            "control character in the address",
+        ),
         (  # a password in the address is not shown back
             VALID.replace("https://news.example/x", "http://reader:pw123@news.example:abc/x"),
             "test.yaml:7: feeds[2].url: 'http://reader:***@news.example:abc/x' is not a usable "

@@ -82,6 +82,18 @@ def test_a_json_feed_with_a_bare_version_number_is_read() -> None:
     assert [item.title for item in parse_feed(body).items] == ["a"]
 
 
+def test_a_json_feed_items_links_are_web_addresses_made_absolute() -> None:
+    items = [
+        {"id": "1", "title": "a", "url": "javascript:alert(1)", "image": "data:image/png,x"},
+        {"id": "2", "title": "b", "url": "/news/2", "image": "/img/2.png"},
+    ]
+    body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": items}).encode()
+    hostile, relative = parse_feed(body, base_url="https://daily.example/feed.json").items
+    assert (hostile.link, hostile.image) == (None, None)
+    assert relative.link == "https://daily.example/news/2"
+    assert relative.image == "https://daily.example/img/2.png"
+
+
 def _one_item(title: str, link: str = "https://daily.example/1", description: str = "") -> FeedItem:
     """The item of an RSS document that holds one, as written (its text not escaped)."""
     body = (

@@ -106,6 +106,10 @@ def test_an_unreadable_feed_is_one_line_and_the_others_still_group(
     code, out, err = run(capsys, "--json", "http://me:pw123@[::1/feed", *feeds)
     assert err == "newsbot stories: http://me:***@[::1/feed: invalid IPv6 URL\n"
 
+    code, out, err = run(capsys, "--json", "http://xn--zz.example/feed", *feeds)
+    assert (code, len(out.splitlines())) == (0, 3), "the other feeds still group"
+    assert err == "newsbot stories: http://xn--zz.example/feed: an invalid host name\n"
+
     closed = socket.socket()
     closed.bind(("127.0.0.1", 0))
     refused = f"http://127.0.0.1:{closed.getsockname()[1]}/feed.xml"
