@@ -4,6 +4,7 @@ every problem names `file:line: key.path`."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,6 +13,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
 SUPPORTED_VERSION = 1
+MAX_DEPTH = 50
+"""Levels lists and maps may nest in a config: a real one nests four or five."""
 MAX_VALUES = 1_000_000
 """Values a config may hold once its aliases (`*defaults`) are expanded: a hundred times a large
 bot's, and far below what a few lines of aliases of aliases expand to (2^40 values)."""
@@ -27,6 +30,8 @@ class ConfigError(Exception):
 
 def load_yaml(text: str, source: str, *, round_trip: bool) -> Any:
     """The YAML document of `text` (a mapping), with each key's line when `round_trip`."""
+    if (depth := max(_flow_depth(text), _block_depth(text))) > MAX_DEPTH:
+        raise ConfigError([f"{source}:1: lists or maps nested {depth} deep; at most {MAX_DEPTH}"])
     yaml = YAML(typ="rt" if round_trip else "safe")
     try:
         document = yaml.load(io.StringIO(text))
@@ -36,6 +41,36 @@ def load_yaml(text: str, source: str, *, round_trip: bool) -> Any:
     if not isinstance(document, dict):
         raise ConfigError([f"{source}:1: expected a mapping with `version: {SUPPORTED_VERSION}`"])
     return document
+
+
+def _flow_depth(text: str) -> int:
+    """How deep `[` and `{` nest in `text`, outside quotes and comments: measured before parsing,
+    which recurses once per level (tens of thousands of levels crash the process)."""
+    depth = deepest = 0
+    for match in _FLOW.finditer(text):
+        bracket = match.group(1)
+        if bracket in ("[", "{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif bracket is not None:
+            depth = max(0, depth - 1)
+    return deepest
+
+
+def _block_depth(text: str) -> int:
+    """How deep a line's indentation and leading `- ` items nest (two spaces a level, at least):
+    `- - - x` nests three lists on one line."""
+    return max(
+        (len(indent) // 2 + items.count("-") for indent, items in _BLOCK.findall(text)),
+        default=0,
+    )
+
+
+_BLOCK = re.compile(r"^( *)((?:-[ \t]+)*)", re.M)
+_FLOW = re.compile(
+    r""""(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|(?:^|(?<=\s))#[^\n]*|([\[\]{}])""", re.M
+)
+"""Quoted scalars and comments (skipped), or a bracket of a flow collection (group 1)."""
 
 
 def plain(document: Any, source: str) -> Any:

@@ -106,6 +106,11 @@ def test_empty_sections_are_valid() -> None:
             VALID.replace("interval: 90}", "interval: [1]}"),
             "test.yaml:6: feeds[1].interval: expected seconds or a duration",
         ),
+        (  # nested deeper than parsing can recurse: a line, not a crash
+            VALID.replace("keywords: [AI, 인공지능]", f"keywords: {'[' * 50_000}AI{']' * 50_000}"),
+            "test.yaml:1: lists or maps nested 50001 deep; at most 50",
+        ),
+        (VALID + "  - " + "- " * 50_000 + "x\n", "test.yaml:1: lists or maps nested 50002 deep"),
         (  # a paragraph pasted as a keyword
             VALID.replace("keywords: [AI, 인공지능]", f"keywords: [AI, {'A' * 2_000_000}]"),
             "test.yaml:9: topics.ai.keywords: a phrase of 2,000,000 characters",
