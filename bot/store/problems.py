@@ -3,6 +3,7 @@ on: the problem and its fix, never the driver's traceback and never the URL's pa
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from pathlib import Path
@@ -44,9 +45,18 @@ def check_url(url: URL) -> None:
 
 def check_sqlite_file(path: Path, *, create: bool) -> None:
     """Refuse a SQLite file that cannot be opened, before the driver fails on it in a thread of
-    its own; without `create`, also one that does not exist yet."""
+    its own; without `create`, also one that does not exist yet, or holds no newsbot database
+    (an empty file, another program's); with it, one that holds another program's tables,
+    which newsbot's would be added beside."""
     if path.exists():
-        return
+        tables = _tables(path)
+        if "alembic_version" in tables or (create and not tables):
+            return
+        whose = "another program's tables" if tables else "no tables"
+        raise DatabaseUnavailable(
+            f"{path} is no newsbot database (it holds {whose}): point NEWSBOT_DATABASE_URL at "
+            "the bot's database, or at a new file"
+        )
     if not create:
         raise NoDatabaseYet(
             f"no SQLite database at {path}: `newsbot run` creates it there "
@@ -58,6 +68,20 @@ def check_sqlite_file(path: Path, *, create: bool) -> None:
             f"cannot create the SQLite database {path}: {folder} is not a folder this user may "
             "write in (create it, or point NEWSBOT_DATABASE_URL elsewhere)"
         )
+
+
+def _tables(path: Path) -> set[str]:
+    """The tables of the SQLite file at `path`, read without writing to it."""
+    try:
+        with contextlib.closing(
+            sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        ) as db:
+            return {
+                name
+                for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
+    except sqlite3.DatabaseError as exc:  # not a database, malformed, locked past the timeout
+        raise DatabaseUnavailable(f"cannot open the SQLite database {path}: {exc}") from None
 
 
 def explain(exc: BaseException, url: URL) -> DatabaseUnavailable | None:

@@ -4,6 +4,7 @@ names the problem and its fix, a non-zero exit, no traceback, and no secret in a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sqlite3
@@ -134,6 +135,36 @@ async def test_status_in_an_empty_folder_creates_no_database(tmp_path: Path) -> 
     line = one_line(*await newsbot("status", cwd=tmp_path, env={"NEWSBOT_DATABASE_URL": ""}))
     assert line.startswith("newsbot: database: no SQLite database at newsbot.db: "), line
     assert await asyncio.to_thread(os.listdir, tmp_path) == []
+
+
+def foreign_files(folder: Path) -> dict[str, bytes]:
+    """SQLite files newsbot did not write: empty, not SQLite at all, another program's database."""
+    (folder / "empty.db").write_bytes(b"")
+    (folder / "notes.db").write_text("not a database\n")
+    with contextlib.closing(sqlite3.connect(folder / "other.db")) as other:
+        other.execute("CREATE TABLE other (x)")
+        other.commit()
+    return {name: (folder / name).read_bytes() for name in ("empty.db", "notes.db", "other.db")}
+
+
+async def test_a_file_that_is_no_newsbot_database_is_one_line_and_stays_as_it_was(
+    tmp_path: Path,
+) -> None:
+    before = foreign_files(tmp_path)
+    expected = {
+        "empty.db": "is no newsbot database (it holds no tables)",
+        "notes.db": "cannot open the SQLite database",
+        "other.db": "is no newsbot database (it holds another program's tables)",
+    }
+    for name, reason in expected.items():
+        env = {"NEWSBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / name}"}
+        for command in (("status",), ("feeds", "export")):
+            assert reason in one_line(*await newsbot(*command, env=env, cwd=tmp_path)), name
+    env = {"NEWSBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'other.db'}"}
+    write_config(tmp_path, DEAD_FEED)
+    line = one_line(*await newsbot("run", "--once", env=env, cwd=tmp_path))
+    assert "other.db is no newsbot database" in line, line
+    assert {name: (tmp_path / name).read_bytes() for name in before} == before
 
 
 def refused(code: int, output: str) -> str:
