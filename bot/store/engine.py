@@ -60,8 +60,11 @@ def make_engine(url: str) -> AsyncEngine:
     # no JIT: our queries are short, and compiling one whose plan is costed high (the outbox
     # claim over a large queue) takes 20-40 ms where running it takes a fraction of one
     settings = {"jit": "off"}
+    if "sslmode" in parsed.query:  # libpq's spelling, which hosting providers give; asyncpg's
+        mode = parsed.query["sslmode"]
+        parsed = parsed.difference_update_query(["sslmode"]).update_query_dict({"ssl": mode})
     return create_async_engine(
-        url,
+        parsed,
         pool_pre_ping=True,
         connect_args={"timeout": CONNECT_TIMEOUT, "server_settings": settings},
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sqlite3
 from pathlib import Path
 
@@ -15,6 +16,9 @@ from sqlalchemy.exc import DBAPIError
 EXAMPLES = "sqlite+aiosqlite:///newsbot.db or postgresql://user@host/dbname"
 DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
 """The async driver each supported database is used through."""
+
+_UNKNOWN_SETTING = re.compile(r"unexpected keyword argument '(\w+)'")
+"""asyncpg's refusal of a query argument of the URL it has no parameter for (`?foo=bar`)."""
 
 # PostgreSQL error codes (SQLSTATE) an operator meets when the URL is wrong
 _NO_DATABASE = "3D000"
@@ -31,11 +35,12 @@ class NoDatabaseYet(DatabaseUnavailable):
 
 def check_url(url: URL) -> None:
     """Refuse a URL of a database or driver the bot does not speak."""
-    backend, driver = url.get_backend_name(), url.get_driver_name()
+    backend = url.get_backend_name()
     if backend not in DRIVERS:
         raise DatabaseUnavailable(
             f"NEWSBOT_DATABASE_URL: {backend!r} is not supported; use {EXAMPLES}"
         )
+    driver = url.get_driver_name()  # loads the dialect: only a supported backend's
     if driver != DRIVERS[backend]:
         raise DatabaseUnavailable(
             f"NEWSBOT_DATABASE_URL: the {driver!r} driver is not supported; "
@@ -100,8 +105,13 @@ def explain(exc: BaseException, url: URL) -> DatabaseUnavailable | None:
             )
         return None
     where = f"PostgreSQL at {url.host or 'localhost'}:{url.port or 5432}"
+    if isinstance(exc, TypeError) and (setting := _UNKNOWN_SETTING.search(str(exc))):
+        return DatabaseUnavailable(
+            f"NEWSBOT_DATABASE_URL: ?{setting.group(1)}= is no setting a PostgreSQL connection "
+            "takes (asyncpg's are ssl, timeout, command_timeout, server_settings, ...)"
+        )
     if isinstance(exc, OSError):  # refused, unreachable, no such host, timed out
-        reason = exc.strerror or type(exc).__name__
+        reason = exc.strerror or str(exc) or type(exc).__name__
         return DatabaseUnavailable(
             f"cannot reach {where} ({reason}): is the server running, and are the host and port "
             "in NEWSBOT_DATABASE_URL right?"

@@ -83,6 +83,11 @@ BAD_DATABASE_URLS = {
         "cannot reach PostgreSQL at 127.0.0.1:",
     ),
     "a folder that is a file": ("sqlite:///{tmp}/file.txt/newsbot.db", "SQLite database "),
+    "no database's scheme": ("http://u:pw@127.0.0.1/", "'http' is not supported; use "),
+    "a setting asyncpg has not": (
+        "postgresql://u:pw@127.0.0.1:{port}/db?foo=bar",
+        "?foo= is no setting a PostgreSQL connection takes",
+    ),
 }
 """What an operator may set, and part of the one line they must read (never the password)."""
 
@@ -119,11 +124,15 @@ async def test_a_missing_postgres_database_suggests_createdb(
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("scheme", ["postgresql", "postgres"])
-async def test_libpq_style_postgres_urls_use_asyncpg(tmp_path: Path, scheme: str) -> None:
+@pytest.mark.parametrize(
+    ("scheme", "query"), [("postgresql", ""), ("postgres", ""), ("postgresql", "?sslmode=disable")]
+)
+async def test_libpq_style_postgres_urls_use_asyncpg(
+    tmp_path: Path, scheme: str, query: str
+) -> None:
     url = await fresh_postgres_database()
     try:
-        plain = scheme + "://" + url.split("://", 1)[1]
+        plain = scheme + "://" + url.split("://", 1)[1] + query
         code, output = await newsbot("status", env={"NEWSBOT_DATABASE_URL": plain}, cwd=tmp_path)
     finally:
         await drop_postgres_database(url)
