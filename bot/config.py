@@ -30,6 +30,7 @@ from bot.config_yaml import load_yaml, locate, plain
 from bot.digest_times import mode_setting, quiet_setting
 from bot.durations import parse_duration
 from bot.feeds.options import check_headers, check_host_name, check_proxy
+from bot.files import TooLarge, read_at_most
 from bot.models import (
     MAX_WORD,
     Choices,
@@ -43,6 +44,8 @@ from bot.text.urls import web_url_refusal, without_password
 from bot.text.zones import known_zone
 
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
+MAX_CONFIG_BYTES = 64 * 1024 * 1024
+"""A config's size at most: ten times one of 400,000 keywords."""
 MAX_PHRASE = 200
 """Characters of a topic's keyword, exclusion or alias at most: a longer one is a mistake (a
 paragraph pasted into a list) and would cost the keyword automaton its memory for nothing."""
@@ -317,7 +320,9 @@ def load_config(path: str | Path) -> LoadedConfig:
     """Read and validate `path`; raise ConfigError naming each problem's line and key path."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_at_most(path, MAX_CONFIG_BYTES).decode("utf-8")
+    except TooLarge as exc:
+        raise ConfigError([f"{path}: {exc} (is it the config?)"]) from None
     except FileNotFoundError:
         hint = "name the config with --config PATH or NEWSBOT_CONFIG"
         raise ConfigError([f"{path}: cannot read: no such file ({hint})"]) from None

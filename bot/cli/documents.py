@@ -9,11 +9,10 @@ either (they were a third of `newsbot classify`'s start-up)."""
 from __future__ import annotations
 
 import re
-import sys
-from pathlib import Path
 
-from bot.feeds.parse import ParsedFeed, ParseError, parse_feed
+from bot.feeds.parse import MAX_INFLATED_BYTES, ParsedFeed, ParseError, parse_feed
 from bot.feeds.post import looks_like_post, parse_post
+from bot.files import TooLarge, read_at_most
 from bot.text.urls import web_url_problem, without_password
 
 _OTHER_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")
@@ -42,10 +41,12 @@ def read_document(source: str) -> ParsedFeed:
                 f"{source}: only http and https URLs are fetched (or give a file, or - for "
                 "standard input)"
             )
-        body = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+        body = read_at_most(source, MAX_INFLATED_BYTES)  # what a fetched feed may hold
         return parse_post(body) if looks_like_post(body) else parse_feed(body)
     except OSError as exc:
         raise DocumentError(f"{source}: {exc.strerror or exc}") from exc
+    except TooLarge as exc:
+        raise DocumentError(f"{source}: {exc}") from exc
     except ParseError as exc:
         raise DocumentError(_naming(source, exc)) from exc
 

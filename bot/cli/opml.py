@@ -8,22 +8,25 @@ from pathlib import Path
 
 from bot.config import load_config
 from bot.feeds.identity import feed_identity
+from bot.files import TooLarge, read_at_most
 from bot.opml import OPMLError, Outline, read_opml, slug, write_opml
 from bot.store import NoDatabaseYet, connect
 from bot.store.records import FeedSpec
 from bot.text.urls import web_url_problem, without_password
 
+MAX_OPML_BYTES = 16 * 1024 * 1024
+"""An OPML list's size at most: a hundred thousand feeds."""
 DEFAULT_IMPORT_INTERVAL = 600.0
 """Poll interval of feeds imported from OPML (they can be tuned by listing them in the config)."""
 
 
 async def import_opml(database_url: str, path: Path) -> int:
     try:
-        outlines = read_opml(await asyncio.to_thread(path.read_bytes))
+        outlines = read_opml(await asyncio.to_thread(read_at_most, path, MAX_OPML_BYTES))
     except OSError as exc:
         print(f"newsbot feeds import: {path}: {exc.strerror or exc}", file=sys.stderr)
         return 1
-    except OPMLError as exc:
+    except (OPMLError, TooLarge) as exc:
         print(f"newsbot feeds import: {path}: {exc}", file=sys.stderr)
         return 1
     store = await connect(database_url)

@@ -331,10 +331,12 @@ BAD_DOCUMENTS = {
     "stories": [
         ("missing.xml", "newsbot stories: missing.xml: No such file or directory"),
         ("notes.txt", "newsbot stories: notes.txt: not a feed: not well-formed XML (syntax error)"),
+        ("/dev/zero", "newsbot stories: /dev/zero: larger than the 10,485,760 bytes it may hold"),
     ],
     "feeds": [
         ("missing.opml", "newsbot feeds import: missing.opml: No such file or directory"),
         ("feed.xml", "newsbot feeds import: feed.xml: root element is <rss>, not <opml>"),
+        ("/dev/zero", "newsbot feeds import: /dev/zero: larger than the 16,777,216 bytes it may"),
     ],
 }
 

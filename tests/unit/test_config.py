@@ -147,6 +147,11 @@ def test_an_unknown_topic_is_named_beside_the_other_problems() -> None:
     assert "test.yaml:11: subscriptions[0].topics[0]: unknown topic 'sport'" in problems, problems
 
 
+def test_an_endless_file_is_refused_past_the_size_a_config_may_have() -> None:
+    with pytest.raises(ConfigError, match="/dev/zero: larger than the 67,108,864 bytes"):
+        load_config("/dev/zero")
+
+
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_config(tmp_path / "nope.yaml")
