@@ -324,7 +324,9 @@ def load_config(path: str | Path) -> LoadedConfig:
     except TooLarge as exc:
         raise ConfigError([f"{path}: {exc} (is it the config?)"]) from None
     except FileNotFoundError:
-        hint = "name the config with --config PATH or NEWSBOT_CONFIG"
+        hint = (
+            "--config PATH or NEWSBOT_CONFIG names the config, subscriptions.yaml here if neither"
+        )
         raise ConfigError([f"{path}: cannot read: no such file ({hint})"]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([f"{path}: cannot read: {exc}"]) from None

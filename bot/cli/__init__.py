@@ -71,7 +71,7 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
 
         if args.feeds_command == "import":
             return asyncio.run(import_opml(settings.database_url, Path(args.file)))
-        listed = config_outlines(config_path)
+        listed = config_outlines(config_path, required=args.config is not None)
         return asyncio.run(export_opml(settings.database_url, listed))
     if args.command == "run":
         from bot.app import App

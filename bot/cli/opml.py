@@ -62,9 +62,10 @@ async def import_opml(database_url: str, path: Path) -> int:
     return 0
 
 
-def config_outlines(config_path: Path) -> list[Outline]:
-    """The enabled feeds of the config at `config_path`; none when there is no such file."""
-    if not config_path.exists():
+def config_outlines(config_path: Path, *, required: bool) -> list[Outline]:
+    """The enabled feeds of the config at `config_path`; none when there is no such file and
+    none was named (`required`: `--config` names it, and then it must be there)."""
+    if not required and not config_path.exists():
         return []
     return [Outline(f.name, f.url) for f in load_config(config_path).config.feeds if f.enabled]
 

@@ -248,6 +248,9 @@ async def test_feeds_export_before_the_first_run_lists_the_configs_feeds(tmp_pat
     assert code == 0, output
     assert f'text="local" title="local" xmlUrl="{DEAD_FEED}"' in output, output
     assert await asyncio.to_thread(os.listdir, tmp_path) == ["subscriptions.yaml"]
+    missing = ("feeds", "export", "--config", "gone.yaml")
+    line = one_line(*await newsbot(*missing, cwd=tmp_path, env={"NEWSBOT_DATABASE_URL": ""}))
+    assert line.startswith("gone.yaml: cannot read: no such file"), "a named config must be there"
 
 
 EVERY_COMMAND = [
@@ -269,7 +272,7 @@ BAD_ENVIRONMENT = {
 BAD_CONFIGS = {
     "missing": (
         None,
-        "subscriptions.yaml: cannot read: no such file (name the config with --config",
+        "subscriptions.yaml: cannot read: no such file (--config PATH or NEWSBOT_CONFIG names",
     ),
     "broken YAML": ("version: 1\nfeeds: [\n", "subscriptions.yaml:3: invalid YAML: "),
     "not a mapping": ("- a list\n", "subscriptions.yaml:1: expected a mapping with `version: 1`"),
