@@ -244,6 +244,9 @@ class StoriesConfig(_Strict):
         return value
 
 
+_TOPIC_ID = re.compile(r"[\w.-]+")
+
+
 class Config(_Strict):
     version: Literal[1]
     defaults: Defaults = Defaults()
@@ -253,6 +256,17 @@ class Config(_Strict):
     hosts: dict[HostName, HostConfig] = {}
     topics: dict[Word, TopicConfig] = {}
     subscriptions: tuple[SubscriptionConfig, ...] = ()
+
+    @field_validator("topics")
+    @classmethod
+    def _one_word_ids(cls, value: dict[str, TopicConfig]) -> dict[str, TopicConfig]:
+        for topic_id in value:
+            if not _TOPIC_ID.fullmatch(topic_id):
+                raise ValueError(
+                    f"{topic_id!r}: a topic is one word people type after /subscribe: letters, "
+                    "digits, '.', '-' and '_'"
+                )
+        return value
 
     @field_validator("feeds", "subscriptions", mode="before")
     @classmethod
@@ -372,9 +386,9 @@ def _cross_checks(config: Config) -> Iterator[tuple[tuple[str | int, ...], str]]
 
 
 def _unknown_topics(document: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    """The topics a subscription names that the file defines neither as an id nor as an alias,
-    read from the document as written: named beside what validation finds in other lines, not
-    only once those are mended."""
+    """The topics a subscription (or `stories.realert`) names that the file defines neither as an
+    id nor as an alias, read from the document as written: named beside what validation finds
+    in other lines, not only once those are mended."""
     if not isinstance(document, dict):
         return
     topics, subscriptions = document.get("topics") or {}, document.get("subscriptions") or []
@@ -387,9 +401,18 @@ def _unknown_topics(document: Any) -> Iterator[tuple[tuple[str | int, ...], str]
             str(alias).casefold() for alias in (aliases if isinstance(aliases, list) else ())
         }
     known = ", ".join(map(str, topics)) or "(none defined)"
-    for index, sub in enumerate(subscriptions):
-        named = sub.get("topics") if isinstance(sub, dict) else None
+    stories = document.get("stories")
+    named_by: list[tuple[tuple[str | int, ...], Any]] = [
+        (("stories", "realert"), stories.get("realert") if isinstance(stories, dict) else None),
+        *(
+            (
+                ("subscriptions", index, "topics"),
+                sub.get("topics") if isinstance(sub, dict) else None,
+            )
+            for index, sub in enumerate(subscriptions)
+        ),
+    ]
+    for where, named in named_by:
         for t_index, name in enumerate(named if isinstance(named, list) else ()):
             if str(name).casefold() not in defined:
-                loc = ("subscriptions", index, "topics", t_index)
-                yield loc, f"unknown topic {name!r}; topics are: {known}"
+                yield (*where, t_index), f"unknown topic {name!r}; topics are: {known}"

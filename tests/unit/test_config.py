@@ -111,6 +111,14 @@ def test_empty_sections_are_valid() -> None:
             "test.yaml:1: lists or maps nested 50001 deep; at most 50",
         ),
         (VALID + "  - " + "- " * 50_000 + "x\n", "test.yaml:1: lists or maps nested 50002 deep"),
+        (
+            VALID.replace("version: 1", "version: 1\nstories: {realert: [sport]}"),
+            "test.yaml:2: stories.realert[0]: unknown topic 'sport'",
+        ),
+        (  # a topic is typed after /subscribe: one word
+            VALID.replace("  ai: {keywords", "  my topic: {keywords"),
+            "test.yaml:8: topics: 'my topic': a topic is one word people type after /subscribe",
+        ),
         (  # a paragraph pasted as a keyword
             VALID.replace("keywords: [AI, 인공지능]", f"keywords: [AI, {'A' * 2_000_000}]"),
             "test.yaml:9: topics.ai.keywords: a phrase of 2,000,000 characters",
