@@ -29,7 +29,6 @@ out) and rounded; THRESHOLD was chosen on the same half."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from difflib import SequenceMatcher
 
 from bot.stories.contradict import figures_differ, other_occasions
 from bot.stories.features import StoryFeatures
@@ -121,24 +120,20 @@ Slots = tuple[list[str], list[str], float]
 
 
 def _slots(a: str, b: str) -> Slots:
-    """The words where two headlines differ, wherever they differ (`hurricane helene makes
-    landfall … category 4` / `hurricane milton makes landfall … category 3` differ in two places),
-    and the share of the longer headline the words in common make up; of the shorter one when
-    they differ from their first word, so that a subject of several words (`A. O. 스미스, 장중 3%
-    이상 급등` / `램리서치, 장중 3% 이상 급등`) still leaves the template's words in common."""
+    """The words where two headlines differ once their common opening and ending are removed, and
+    the share of the longer headline those common words make up; of the shorter one when they
+    differ from their first word, so that a subject of several words (`A. O. 스미스, 장중 3% 이상
+    급등` / `램리서치, 장중 3% 이상 급등`) still leaves the template's words in common."""
     x, y = a.split(), b.split()
-    mine: list[str] = []
-    theirs: list[str] = []
-    common = 0
-    for tag, i1, i2, j1, j2 in SequenceMatcher(None, x, y, autojunk=False).get_opcodes():
-        if tag == "equal":
-            common += i2 - i1
-        else:
-            mine += x[i1:i2]
-            theirs += y[j1:j2]
-    same_start = bool(x) and x[:1] == y[:1]
-    measured_by = max(len(x), len(y), 1) if same_start else max(min(len(x), len(y)), 1)
-    return mine, theirs, common / measured_by
+    shortest = min(len(x), len(y))
+    start = 0
+    while start < shortest and x[start] == y[start]:
+        start += 1
+    end = 0
+    while end < shortest - start and x[-1 - end] == y[-1 - end]:
+        end += 1
+    measured_by = max(len(x), len(y), 1) if start else max(shortest, 1)
+    return x[start : len(x) - end], y[start : len(y) - end], (start + end) / measured_by
 
 
 def _other_subjects(a: StoryFeatures, b: StoryFeatures, slots: Slots) -> str | None:

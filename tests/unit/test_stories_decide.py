@@ -504,18 +504,6 @@ DIFFERENT = [
         "‘회삿돈 횡령’ 기획사 대표, 항소심서 무죄",
         "",
     ),
-    (  # one template, its subject and its quarter differing in two places
-        "AMD forecasts fourth-quarter revenue above estimates on AI chip demand",
-        "",
-        "Nvidia forecasts third-quarter revenue above estimates on AI chip demand",
-        "",
-    ),
-    (  # two storms of one season: the name and the category differ
-        "Hurricane Helene makes landfall in Florida as Category 4",
-        "",
-        "Hurricane Milton makes landfall in Florida as Category 3",
-        "",
-    ),
     (  # two stages of one policy
         "금융위, 스트레스 DSR 2단계 9월 시행…수도권 1.2%p",
         "",
