@@ -2,7 +2,7 @@
 
 The operator's file lists feeds, topics, the chats subscribed by the operator, and the bot admins.
 Validation is pydantic's; this module only adds YAML line numbers and the checks that span sections
-(a subscription naming an unknown topic, two feeds with one name).
+(two feeds with one name, an alias naming two topics; `config_refs` the topics subscriptions name).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from bot.classify.lexicon import lexicon_names
+from bot.config_refs import unknown_topics
 from bot.config_yaml import ConfigError as ConfigError
 from bot.config_yaml import load_yaml, locate, plain
 from bot.digest_times import mode_setting, quiet_setting
@@ -359,12 +360,12 @@ def parse_config(text: str, *, source: str = "subscriptions.yaml") -> Config:
         errors = [(tuple(err["loc"]), err["msg"]) for err in exc.errors(include_url=False)]
         unknown = [
             (loc, msg)
-            for loc, msg in _unknown_topics(document)
+            for loc, msg in unknown_topics(document)
             if loc[:2] not in {err_loc[:2] for err_loc, _ in errors}
         ]
         problems = [locate(source, located, loc, msg) for loc, msg in errors + unknown]
         raise ConfigError(problems) from None
-    crossed = [*_cross_checks(config), *_unknown_topics(document)]
+    crossed = [*_cross_checks(config), *unknown_topics(document)]
     if crossed:
         located = load_yaml(text, source, round_trip=True)
         raise ConfigError([locate(source, located, loc, msg) for loc, msg in crossed])
@@ -383,36 +384,3 @@ def _cross_checks(config: Config) -> Iterator[tuple[tuple[str | int, ...], str]]
             other = names.setdefault(name.casefold(), topic_id)
             if other != topic_id:
                 yield ("topics", topic_id, "aliases"), f"{name!r} already names topic {other!r}"
-
-
-def _unknown_topics(document: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    """The topics a subscription (or `stories.realert`) names that the file defines neither as an
-    id nor as an alias, read from the document as written: named beside what validation finds
-    in other lines, not only once those are mended."""
-    if not isinstance(document, dict):
-        return
-    topics, subscriptions = document.get("topics") or {}, document.get("subscriptions") or []
-    if not isinstance(topics, dict) or not isinstance(subscriptions, list):
-        return
-    defined = {str(topic_id).casefold() for topic_id in topics}
-    for topic in topics.values():
-        aliases = topic.get("aliases") if isinstance(topic, dict) else None
-        defined |= {
-            str(alias).casefold() for alias in (aliases if isinstance(aliases, list) else ())
-        }
-    known = ", ".join(map(str, topics)) or "(none defined)"
-    stories = document.get("stories")
-    named_by: list[tuple[tuple[str | int, ...], Any]] = [
-        (("stories", "realert"), stories.get("realert") if isinstance(stories, dict) else None),
-        *(
-            (
-                ("subscriptions", index, "topics"),
-                sub.get("topics") if isinstance(sub, dict) else None,
-            )
-            for index, sub in enumerate(subscriptions)
-        ),
-    ]
-    for where, named in named_by:
-        for t_index, name in enumerate(named if isinstance(named, list) else ()):
-            if str(name).casefold() not in defined:
-                yield (*where, t_index), f"unknown topic {name!r}; topics are: {known}"
