@@ -7,7 +7,6 @@ import asyncio
 import gzip
 import io
 import json
-import socket
 import tracemalloc
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -23,7 +22,7 @@ from bot.status import collect_status
 from bot.store import Store
 from bot.store.records import FeedRecord, FeedSpec
 from tests.fakes.feed_server import Fault, FeedServer, rss
-from tests.helpers import OLD_ITEMS, write_config
+from tests.helpers import OLD_ITEMS, free_port, write_config
 
 LIMITS = FetchLimits(connect_timeout=2, read_timeout=1.5, total_timeout=3, max_body_bytes=2_000_000)
 
@@ -114,10 +113,7 @@ async def test_faults_become_typed_errors_and_backoff(
 
 
 async def test_a_password_in_a_feed_url_stays_out_of_errors(store: Store) -> None:
-    closed = socket.socket()
-    closed.bind(("127.0.0.1", 0))
-    port = closed.getsockname()[1]
-    closed.close()  # nothing listens there now: the connection is refused, naming the URL
+    port = free_port()  # nothing listens there: the connection is refused, naming the URL
     feed = await add(store, "private", f"http://reader:pw123@127.0.0.1:{port}/f.xml")
     (outcome,) = await poll(store, feed)
     stored = await store.feeds.get("private")

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
 from tests.fakes.feed_server import rss
-from tests.helpers import corpus_dir
+from tests.helpers import corpus_dir, free_port
 
 RELEASE = {
     "hani": (
@@ -110,10 +109,7 @@ def test_an_unreadable_feed_is_one_line_and_the_others_still_group(
     assert (code, len(out.splitlines())) == (0, 3), "the other feeds still group"
     assert err == "newsbot stories: http://xn--zz.example/feed: an invalid host name\n"
 
-    closed = socket.socket()
-    closed.bind(("127.0.0.1", 0))
-    refused = f"http://127.0.0.1:{closed.getsockname()[1]}/feed.xml"
-    closed.close()  # nothing listens there now
+    refused = f"http://127.0.0.1:{free_port()}/feed.xml"  # nothing listens there
     code, out, err = run(capsys, "--json", refused, *feeds)
     assert err == f"newsbot stories: {refused}: cannot connect: Connection refused\n"
 
