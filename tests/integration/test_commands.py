@@ -167,6 +167,10 @@ async def test_a_password_in_an_added_feeds_url_is_never_shown(
     assert "Added feed feeds.example" in added, "named by its host, not its user and password"
     listed = await say(commands, "/feeds", user=ADMIN)
     assert "reader:***@feeds.example" in listed and "pw123" not in listed, listed
+    missing = private.replace("feed.xml", "missing.xml")
+    refused = await say(commands, f"/addfeed {missing} other", user=ADMIN)
+    assert "HTTP 404" in refused and "reader:***@feeds.example" in refused, refused
+    assert "pw123" not in refused, refused
     feed = await app.store.feeds.get("feeds.example") if app.store else None
     assert feed is not None
     notices = [feed_notice(feed, state, "HTTP 500", 0.0) for state in FeedState]

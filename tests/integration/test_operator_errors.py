@@ -356,6 +356,18 @@ async def test_every_bad_document_is_one_line(tmp_path: Path, command: str) -> N
         assert line.count(source) == 1, line  # the source is named once, not repeated
 
 
+async def test_a_served_feed_is_named_without_its_password(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    feed_server.publish("feed.xml", rss(OLD_ITEMS))
+    url = feed_server.url("feed.xml").replace("127.0.0.1", "reader:pw123@127.0.0.1")
+    code, output = await newsbot("stories", "--json", url, cwd=tmp_path)
+    assert code == 0, output
+    named = url.replace("pw123", "***")
+    assert output.count(f'"feed": "{named}"') == len(OLD_ITEMS), output
+    assert "pw123" not in output, output
+
+
 async def test_classify_reads_standard_input(tmp_path: Path) -> None:
     scratch_files(tmp_path)
     classify = ("classify", "--config", "subscriptions.yaml", "-")
