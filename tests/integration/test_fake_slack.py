@@ -18,32 +18,21 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_signing import signed_slash_command
+from tests.integration.driver import Clock
 
 TOKEN = "xoxb-test"
 NEWS = "C0NEWS"
 SECRET = "test-signing-secret"
 
 
-class ManualClock:
-    """A clock that moves only when told, so the rate limit needs no sleeping."""
-
-    def __init__(self, start: float = 1_700_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
+def clock() -> Clock:
+    """Standing still until a test moves it, so the rate limits need no sleeping."""
+    return Clock(1_700_000_000.0, frozen=True)
 
 
 @pytest_asyncio.fixture
-async def slack(clock: ManualClock) -> AsyncIterator[FakeSlack]:
+async def slack(clock: Clock) -> AsyncIterator[FakeSlack]:
     async with FakeSlack(token=TOKEN, clock=clock) as fake:
         fake.add_channel(NEWS, name="news")
         yield fake
@@ -152,7 +141,7 @@ async def test_post_message_is_refused_like_slack(
 
 
 @pytest.mark.asyncio
-async def test_limits_are_inclusive(slack: FakeSlack, clock: ManualClock) -> None:
+async def test_limits_are_inclusive(slack: FakeSlack, clock: Clock) -> None:
     client = client_for(slack)
     await client.chat_postMessage(channel=NEWS, text="t", blocks=[section("x" * 3000)] * 50)
     clock.advance(1)
@@ -163,7 +152,7 @@ async def test_limits_are_inclusive(slack: FakeSlack, clock: ManualClock) -> Non
 
 @pytest.mark.asyncio
 async def test_burst_over_the_channel_rate_is_answered_with_429_and_retry_after(
-    slack: FakeSlack, clock: ManualClock
+    slack: FakeSlack, clock: Clock
 ) -> None:
     client = client_for(slack, retry_handlers=[])
     await client.chat_postMessage(channel=NEWS, text="1")
@@ -190,7 +179,7 @@ async def test_burst_over_the_channel_rate_is_answered_with_429_and_retry_after(
 
 @pytest.mark.asyncio
 async def test_chat_update_edits_the_bots_message_and_is_recorded(
-    slack: FakeSlack, clock: ManualClock
+    slack: FakeSlack, clock: Clock
 ) -> None:
     client = client_for(slack)
     posted = await client.chat_postMessage(channel=NEWS, text="AI 정책 (one source)")
@@ -206,7 +195,7 @@ async def test_chat_update_edits_the_bots_message_and_is_recorded(
     assert response["message"]["blocks"] == blocks
     [update] = slack.updates
     assert (update.channel, update.ts, update.text) == (NEWS, posted["ts"], "AI 정책 (two sources)")
-    assert update.blocks == blocks and update.at == clock.now
+    assert update.blocks == blocks and update.at == clock()
     assert slack.updates_to(NEWS, posted["ts"]) == [update]
     assert slack.message(NEWS, posted["ts"]) == update, "the message reads as updated"
     assert [m.text for m in slack.posted] == ["AI 정책 (one source)"], "an update is no post"
@@ -238,7 +227,7 @@ async def test_chat_update_is_refused_like_slack(slack: FakeSlack) -> None:
 
 @pytest.mark.asyncio
 async def test_chat_update_shares_the_channels_rate_limit_with_posts(
-    slack: FakeSlack, clock: ManualClock
+    slack: FakeSlack, clock: Clock
 ) -> None:
     client = client_for(slack, retry_handlers=[])
     first = await client.chat_postMessage(channel=NEWS, text="1")

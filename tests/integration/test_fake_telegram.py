@@ -25,6 +25,7 @@ from telegram.error import (
 )
 
 from tests.fakes.telegram_api import FakeTelegram, RateLimits, utf16_len
+from tests.integration.driver import Clock
 
 TOKEN = "123:ABC"
 USER = 1001
@@ -39,26 +40,14 @@ pytestmark = pytest.mark.filterwarnings(
 )
 
 
-class ManualClock:
-    """A clock that moves only when told, so flood-control tests need no sleeping."""
-
-    def __init__(self, start: float = 10_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
+def clock() -> Clock:
+    """Standing still until a test moves it, so the rate limits need no sleeping."""
+    return Clock(10_000.0, frozen=True)
 
 
 @pytest_asyncio.fixture
-async def tg(clock: ManualClock) -> AsyncIterator[FakeTelegram]:
+async def tg(clock: Clock) -> AsyncIterator[FakeTelegram]:
     async with FakeTelegram(token=TOKEN, clock=clock) as fake:
         fake.add_chat(USER, type="private", first_name="Ada")
         fake.add_chat(GROUP, type="group", title="News desk", admins=[USER], creator=OTHER_USER)
@@ -372,7 +361,7 @@ async def test_forum_thread_is_recorded(tg: FakeTelegram, bot: telegram.Bot) -> 
 
 @pytest.mark.asyncio
 async def test_private_chat_allows_one_message_per_second(
-    tg: FakeTelegram, bot: telegram.Bot, clock: ManualClock
+    tg: FakeTelegram, bot: telegram.Bot, clock: Clock
 ) -> None:
     await bot.send_message(USER, "one")
     clock.advance(0.5)
@@ -421,7 +410,7 @@ async def test_private_burst_option(tg: FakeTelegram, bot: telegram.Bot) -> None
 
 @pytest.mark.asyncio
 async def test_group_allows_twenty_messages_per_minute(
-    tg: FakeTelegram, bot: telegram.Bot, clock: ManualClock
+    tg: FakeTelegram, bot: telegram.Bot, clock: Clock
 ) -> None:
     for n in range(20):
         await bot.send_message(GROUP, f"item {n}")
@@ -445,7 +434,7 @@ async def test_group_allows_twenty_messages_per_minute(
 
 @pytest.mark.asyncio
 async def test_bot_allows_thirty_messages_per_second(
-    tg: FakeTelegram, bot: telegram.Bot, clock: ManualClock
+    tg: FakeTelegram, bot: telegram.Bot, clock: Clock
 ) -> None:
     users = list(range(2000, 2031))
     for user in users:
@@ -465,7 +454,7 @@ async def test_bot_allows_thirty_messages_per_second(
 
 
 @pytest.mark.asyncio
-async def test_rate_limits_can_be_configured(clock: ManualClock) -> None:
+async def test_rate_limits_can_be_configured(clock: Clock) -> None:
     limits = RateLimits(group_per_window=2, group_window=10.0)
     async with FakeTelegram(token=TOKEN, clock=clock, rate_limits=limits) as fake:
         fake.add_chat(GROUP, type="group")
@@ -621,7 +610,7 @@ async def test_webhook_blocks_polling_until_deleted(tg: FakeTelegram, bot: teleg
 
 @pytest.mark.asyncio
 async def test_callback_query_answer_and_edit(
-    tg: FakeTelegram, bot: telegram.Bot, clock: ManualClock
+    tg: FakeTelegram, bot: telegram.Bot, clock: Clock
 ) -> None:
     markup = InlineKeyboardMarkup([[InlineKeyboardButton("More", callback_data="more:42")]])
     sent = await bot.send_message(USER, "<b>Headline</b>", parse_mode="HTML", reply_markup=markup)
@@ -654,7 +643,7 @@ async def test_callback_query_answer_and_edit(
 
 @pytest.mark.asyncio
 async def test_edit_caption_of_a_photo_and_the_refusals_of_edits(
-    tg: FakeTelegram, bot: telegram.Bot, clock: ManualClock
+    tg: FakeTelegram, bot: telegram.Bot, clock: Clock
 ) -> None:
     photo = await bot.send_photo(GROUP, "https://img.example/a.jpg", caption="<b>One</b> source")
     text = await bot.send_message(GROUP, "Plain alert")
@@ -697,7 +686,7 @@ async def test_edit_caption_of_a_photo_and_the_refusals_of_edits(
 
 @pytest.mark.asyncio
 async def test_edits_count_against_the_flood_limits(
-    tg: FakeTelegram, bot: telegram.Bot, clock: ManualClock
+    tg: FakeTelegram, bot: telegram.Bot, clock: Clock
 ) -> None:
     sent = await bot.send_message(USER, "Alert")
     with pytest.raises(RetryAfter):  # a private chat takes one message a second, edits too
