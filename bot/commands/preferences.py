@@ -5,7 +5,6 @@ then `defaults:`) applies. Every time the bot shows is in the chat's timezone.""
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 from datetime import UTC, datetime
 from functools import cache
@@ -15,7 +14,7 @@ from zoneinfo import available_timezones
 from bot.commands.context import CommandContext
 from bot.commands.requests import CommandReply, CommandRequest, usage
 from bot.i18n import N_, _
-from bot.models import Choices, ExcerptLength, Preferences, Recipient
+from bot.models import ExcerptLength, Preferences, Recipient
 from bot.text.plain import local_time
 
 MAX_SUGGESTIONS = 3
@@ -82,11 +81,7 @@ def _similar_zones(name: str) -> list[str]:
 
 async def choose(context: CommandContext, recipient: Recipient, **choice: Any) -> None:
     """Store some of the chat's own choices (None: back to the operator's), keeping the rest."""
-    chat = await context.chats.get(recipient)
-    choices = chat.choices if chat else Choices()
-    await context.chats.set_choices(
-        recipient, dataclasses.replace(choices, **choice), context.clock()
-    )
+    await context.chats.set_choices(recipient, context.clock(), **choice)
 
 
 class PreferenceCommands(CommandContext):

@@ -4,7 +4,7 @@ format, delivery mode and quiet hours."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, Literal
 
@@ -51,6 +51,16 @@ def chat_choices(row: Any) -> Choices:
         delivery=row.delivery,
         quiet=row.quiet,
     )
+
+
+_COLUMN_VALUES: dict[str, Callable[[Any], object]] = {
+    "timezone": lambda zone: zone or "",
+    "excerpt": lambda length: length.value if length else None,
+    "image": lambda on: on,
+    "preview": lambda on: on,
+    "language": lambda language: language,
+}
+"""How each choice `set_choices` takes is stored in its column of `chats`."""
 
 
 class ChatStore:
@@ -185,22 +195,14 @@ class ChatStore:
             ref = await self._ref(conn, recipient, now)
             await conn.execute(update(chats).where(chats.c.id == ref).values(stories=on))
 
-    async def set_choices(self, recipient: Recipient, choices: Choices, now: float) -> None:
-        """Store the chat's timezone and `/format` choices (None: back to the operator's)."""
-        excerpt = choices.excerpt.value if choices.excerpt else None
+    async def set_choices(self, recipient: Recipient, now: float, **choice: Any) -> None:
+        """Store some of the chat's `/timezone`, `/format` and `/lang` choices (None: back to the
+        operator's), by name as in `Choices`; the others stay as stored, whatever another command
+        of the chat changes meanwhile."""
+        values = {name: _COLUMN_VALUES[name](value) for name, value in choice.items()}
         async with self._changing() as conn:
             ref = await self._ref(conn, recipient, now)
-            await conn.execute(
-                update(chats)
-                .where(chats.c.id == ref)
-                .values(
-                    timezone=choices.timezone or "",
-                    excerpt=excerpt,
-                    image=choices.image,
-                    preview=choices.preview,
-                    language=choices.language,
-                )
-            )
+            await conn.execute(update(chats).where(chats.c.id == ref).values(values))
 
     async def adopt(
         self, recipient: Recipient, now: float, *, language: str | None, timezone: str | None

@@ -176,6 +176,7 @@ class FakeSlack(LoopbackServer):
         self._responses: dict[str, list[JSONDict]] = {}
         self._calls: list[ApiCall] = []
         self._failures: dict[str, deque[tuple[int, str]]] = {}
+        self._delays: dict[str, float] = {}
         self._buckets: dict[str, _Bucket] = {}
         self._rejected_429 = 0
         self._rejected_429_by_channel: Counter[str] = Counter()
@@ -273,6 +274,10 @@ class FakeSlack(LoopbackServer):
             error = "ratelimited" if status == 429 else "service_unavailable"
         queue = self._failures.setdefault(method, deque())
         queue.extend([(status, error)] * times)
+
+    def delay_next(self, method: str, seconds: float) -> None:
+        """Answer the next call of ``method`` ``seconds`` late (a slow API), later ones at once."""
+        self._delays[method] = seconds
 
     # -- recorded traffic --------------------------------------------------------------------
 
@@ -400,6 +405,8 @@ class FakeSlack(LoopbackServer):
         return web.Response(text="ok")
 
     async def _dispatch(self, method: str, params: JSONDict, token: str | None) -> JSONDict:
+        if method in self._delays:
+            await asyncio.sleep(self._delays.pop(method))
         failures = self._failures.get(method)
         if failures:
             status, error = failures.popleft()

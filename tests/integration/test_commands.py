@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from bot.app import App
 from bot.commands import MAX_KEYWORDS, CommandRequest, Commands
 from bot.commands.requests import MAX_ARGUMENT_CHARS
 from bot.config import load_config
-from bot.models import FeedState, Platform
+from bot.models import ExcerptLength, FeedState, Platform, Recipient
 from bot.netguard import URLGuard
 from bot.notices import feed_notice
 from bot.settings import Settings
@@ -204,3 +205,18 @@ async def test_a_nul_in_an_argument_is_read_without_it(app: App) -> None:
     commands = app.commands_for(Platform.TELEGRAM)
     assert "No feed named nope" in await say(commands, "/removefeed no\x00pe", user=ADMIN)
     assert "Subscribed to ai" in await say(commands, "/subscribe \x00ai")
+
+
+async def test_choices_typed_at_once_all_stay(app: App) -> None:
+    """A new chat's first commands arrive together (a pasted list, a tapped menu): each choice
+    stays, none put back by another command that read the chat's choices before it."""
+    commands = app.commands_for(Platform.TELEGRAM)
+    assert app.store is not None
+    for chat in ("501", "502", "503"):
+        typed = ("/lang ko", "/timezone Asia/Seoul", "/format compact", "/format image off")
+        await asyncio.gather(*(say(commands, text, chat=chat, user=chat) for text in typed))
+        assert "한국어" in await say(commands, "/lang", chat=chat, user=chat)
+        shown = await app.store.chats.get(Recipient(Platform.TELEGRAM, chat))
+        assert shown is not None
+        assert shown.choices.timezone == "Asia/Seoul", chat
+        assert (shown.choices.excerpt, shown.choices.image) == (ExcerptLength.COMPACT, False)

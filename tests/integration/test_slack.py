@@ -297,6 +297,19 @@ async def test_news_alone_is_help_and_an_unknown_verb_points_to_it(bot: Bot) -> 
     assert unknown == "Unknown command 'frobnicate'. Try /news help for the list."
 
 
+async def test_commands_typed_at_once_are_answered_after_the_ones_before(bot: Bot) -> None:
+    """Slack acknowledges each command at once and the bot runs it after: one channel's commands
+    run one at a time, so a question answers with what the command before it set, even when the
+    first one waits on Slack (the member's profile, asked once)."""
+    bot.slack.delay_next("users.info", 0.5)
+    assert (await bot.command("timezone Europe/Paris", "set")).status == 200
+    assert (await bot.command("timezone", "ask")).status == 200
+    [asked] = await bot.slack.wait_for_responses("ask", 1)
+    assert asked["text"].startswith("Times here are in Europe/Paris"), asked["text"]
+    [answered] = await bot.slack.wait_for_responses("set", 1)
+    assert "Europe/Paris" in answered["text"]
+
+
 async def test_topics_buttons_run_their_command_when_clicked(bot: Bot) -> None:
     answer = await bot.answer("topics", "topics-1")
     buttons = {

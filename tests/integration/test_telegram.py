@@ -326,6 +326,24 @@ async def test_a_get_me_answer_no_bot_api_gives_is_one_line_and_the_start_goes_o
     assert "Traceback" not in caplog.text
 
 
+async def test_commands_typed_at_once_are_answered_in_order(
+    tg: PickyTelegram, running: TelegramChannel
+) -> None:
+    """Commands pasted at once are answered in their order, each after the ones before it took
+    effect (PTB handles updates concurrently; one chat's wait their turn)."""
+    typed = ["/timezone Europe/Paris", "/lang ko", "/timezone", "/lang en", "/timezone"]
+    for rounds in range(3):
+        before = len(tg.sent_to(USER))
+        for text in typed:
+            tg.push_message(USER, USER, text)
+        replied = before + len(typed)
+        await tg.wait_until(lambda n=replied: len(tg.sent_to(USER)) == n, timeout=5)
+        paris, korean, zone_ko, english, zone_en = (m.body for m in tg.sent_to(USER)[before:])
+        assert "Europe/Paris" in paris and "한국어" in korean, rounds
+        assert "Europe/Paris" in zone_ko and "시간" in zone_ko, zone_ko
+        assert "English" in english and zone_en.startswith("Times here are in Europe/Paris")
+
+
 # --------------------------------------------------------------------------------------------
 # groups, forums, buttons
 

@@ -16,6 +16,7 @@ from bot.channels.slack.limits import (
     COMMAND,
     SEND_TIMEOUT,
 )
+from bot.channels.turns import ChatTurns
 from bot.commands import Commands
 from bot.settings import Settings
 
@@ -58,3 +59,4 @@ class SlackChannel(SlackFrontEnd):
         self._socket: AsyncSocketModeHandler | None = None
         self._socket_task: asyncio.Task[None] | None = None
         self._speakers = {}
+        self._turns = ChatTurns()

@@ -29,6 +29,7 @@ from bot.channels.slack.limits import (
     SOCKET_RETRY_MAX,
 )
 from bot.channels.slack.sender import SlackSender, error_code, error_name
+from bot.channels.turns import ChatTurns
 from bot.commands import CommandReply, CommandRequest, Commands
 from bot.i18n import _
 from bot.models import Platform
@@ -83,6 +84,7 @@ class SlackFrontEnd(SlackSender):
     _socket_task: asyncio.Task[None] | None
     _speakers: dict[str, tuple[str, str]]
     """Member id -> (locale, timezone) from users.info."""
+    _turns: ChatTurns
 
     async def start(self) -> None:
         """Check the token, then receive commands: Socket Mode, or HTTP through `web_routes`.
@@ -294,19 +296,21 @@ class SlackFrontEnd(SlackSender):
         return self._speakers[user_id]
 
     async def _answer(self, request: CommandRequest, respond: AsyncRespond) -> None:
-        locale, timezone = await self._speaker(request.user_id) if request.user_id else ("", "")
-        request = dataclasses.replace(request, language=locale, timezone=timezone)
-        if not request.chat_id:
-            reply = CommandReply(_("This command needs a channel."))
-        else:
-            reply = await self._commands.handle(request)
-        rendered = render_reply(reply.text, reply.buttons)
-        await respond(
-            text=rendered.text,
-            blocks=list(rendered.blocks),
-            response_type="ephemeral",
-            replace_original=False,
-        )
+        """Run the command and answer it, after the channel's earlier commands (`ChatTurns`)."""
+        async with self._turns.of(request.chat_id):
+            locale, timezone = await self._speaker(request.user_id) if request.user_id else ("", "")
+            request = dataclasses.replace(request, language=locale, timezone=timezone)
+            if not request.chat_id:
+                reply = CommandReply(_("This command needs a channel."))
+            else:
+                reply = await self._commands.handle(request)
+            rendered = render_reply(reply.text, reply.buttons)
+            await respond(
+                text=rendered.text,
+                blocks=list(rendered.blocks),
+                response_type="ephemeral",
+                replace_original=False,
+            )
 
     async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
         """The one place listener errors end up (a response_url that expired, say)."""

@@ -22,8 +22,12 @@ from bot.channels.telegram.limits import (
     WIRE_WINDOW,
     SlidingWindow,
 )
+from bot.channels.telegram.updates import ChatOrderedUpdates
 from bot.commands import Commands
 from bot.settings import Settings
+
+CONCURRENT_UPDATES = 16
+"""Updates handled at once, across chats (one chat's are handled one at a time)."""
 
 
 class TelegramChannel(TelegramFrontEnd):
@@ -61,7 +65,7 @@ class TelegramChannel(TelegramFrontEnd):
                 HTTPXRequest(connection_pool_size=2, connect_timeout=5.0, read_timeout=10.0)
             )
             .job_queue(None)
-            .concurrent_updates(16)
+            .concurrent_updates(ChatOrderedUpdates(CONCURRENT_UPDATES))
             .build()
         )
         self._add_handlers()
