@@ -317,6 +317,12 @@ class Dispatcher(DigestDelivery):
             await self._fail_now(entry, f"undecodable story message: {type(exc).__name__}: {exc}")
             return
         also = other_sources(await self.stories.sources(story), item)
+        if len(also) <= message.shown_sources:
+            # later reports from outlets it already names (or its own): the message would not
+            # change, and Telegram refuses such an edit ("message is not modified")
+            log.debug("%s: story %d: no other outlet to add", self.platform, story)
+            self._settled(entry, await self.outbox.mark_sent(entry, self._clock()))
+            return
         sent = SentMessage(message.message_id, message.message_chat, message.caption)
         try:
             await self._global_slot()
@@ -338,7 +344,7 @@ class Dispatcher(DigestDelivery):
         self._chat_ready[entry.chat_ref] = self._pace() + self.channel.chat_interval(
             entry.recipient
         )
-        await self.stories.mark_edited(entry.chat_ref, story, now)
+        await self.stories.mark_edited(entry.chat_ref, story, now, len(also))
         self._settled(entry, await self.outbox.mark_sent(entry, now))
         self._notify(DeliveryOutcome.EDITED, entry, now)
 

@@ -184,6 +184,8 @@ story_messages = Table(
     Column("payload", Text, nullable=False),
     Column("sent_at", Float, nullable=False),
     Column("edited_at", Float),
+    Column("shown_sources", Integer, nullable=False, server_default="0"),
+    # how many other outlets the message names: an edit that would name no more is not sent
 )
 
 websub_subscriptions = Table(

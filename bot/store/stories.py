@@ -41,6 +41,8 @@ class StoryMessage:
     payload: str
     """The alert as it was sent (`codec.encode_alert`), to render again with the new sources."""
     edited_at: float | None
+    shown_sources: int = 0
+    """How many other outlets the message names (its `also` line): none when first sent."""
 
 
 # An item's statements are built once (building one cost more than SQLite took to run it);
@@ -180,7 +182,12 @@ class StoryStore:
         if row is None:
             return None
         return StoryMessage(
-            row.message_id, row.message_chat, bool(row.caption), row.payload, row.edited_at
+            row.message_id,
+            row.message_chat,
+            bool(row.caption),
+            row.payload,
+            row.edited_at,
+            row.shown_sources,
         )
 
     async def remember_message(
@@ -202,10 +209,11 @@ class StoryStore:
                 .on_conflict_do_nothing()
             )
 
-    async def mark_edited(self, chat_ref: int, story_id: int, now: float) -> None:
+    async def mark_edited(self, chat_ref: int, story_id: int, now: float, shown: int) -> None:
+        """The chat's message for the story was edited at `now` to name `shown` other outlets."""
         async with self._db.transaction() as conn:
             await conn.execute(
                 update(story_messages)
                 .where(story_messages.c.chat_ref == chat_ref, story_messages.c.story_id == story_id)
-                .values(edited_at=now)
+                .values(edited_at=now, shown_sources=shown)
             )

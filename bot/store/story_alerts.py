@@ -45,7 +45,7 @@ async def queue_story_alerts(
         if alert.merge and alert.story_id is not None:
             key = (refs[alert.recipient], alert.story_id)
             mergeable.setdefault(key, []).append(alert)
-    alerted, editing = await _story_chat_state(conn, mergeable.keys())
+    alerted, editing, in_flight = await _story_chat_state(conn, mergeable.keys(), now)
     still = [
         a
         for a in alerts
@@ -55,7 +55,7 @@ async def queue_story_alerts(
     edited = await _edited_at(conn, wanted.keys())
     while wanted:  # one round, unless an edit's item already had a row in that chat
         rows = [
-            _edit_row(key, queue[0], feed_name, now, edited.get(key))
+            _edit_row(key, queue[0], feed_name, now, edited.get(key), key in in_flight)
             for key, queue in wanted.items()
         ]
         # one compiled statement, its rows sent in multi-row batches
@@ -71,6 +71,7 @@ async def queue_story_alerts(
 
 STORY_CHATS = (
     select(outbox.c.chat_ref, outbox.c.story_id, outbox.c.kind, outbox.c.status)
+    .add_columns(outbox.c.lease_until)
     .where(
         outbox.c.story_id.in_(bindparam("b_stories", expanding=True)),
         outbox.c.status != OutboxStatus.FAILED,
@@ -82,11 +83,14 @@ built once: a poll of new items runs it for each."""
 
 
 async def _story_chat_state(
-    conn: AsyncConnection, keys: Collection[StoryChat]
-) -> tuple[set[StoryChat], set[StoryChat]]:
-    """Of `keys`: those with an alert queued or sent, and those with an edit still pending."""
+    conn: AsyncConnection, keys: Collection[StoryChat], now: float
+) -> tuple[set[StoryChat], set[StoryChat], set[StoryChat]]:
+    """Of `keys`: those with an alert queued or sent; those with an edit still to go, which will
+    read the story's sources when it goes; and those with an edit going out now, which has read
+    them already (a new source then needs an edit of its own, a minute later)."""
     alerted: set[StoryChat] = set()
     editing: set[StoryChat] = set()
+    in_flight: set[StoryChat] = set()
     for story_ids in _story_chunks(keys):
         rows = await conn.execute(STORY_CHATS, {"b_stories": story_ids})
         for r in rows:
@@ -96,8 +100,9 @@ async def _story_chat_state(
             if r.kind == OutboxKind.ALERT:
                 alerted.add(key)
             elif r.kind == OutboxKind.EDIT and r.status == OutboxStatus.PENDING:
-                editing.add(key)
-    return alerted, editing
+                leased = r.lease_until is not None and r.lease_until >= now
+                (in_flight if leased else editing).add(key)
+    return alerted, editing, in_flight - editing
 
 
 async def _edited_at(conn: AsyncConnection, keys: Collection[StoryChat]) -> dict[StoryChat, float]:
@@ -123,17 +128,24 @@ def _story_chunks(keys: Collection[StoryChat]) -> Iterator[list[int]]:
 
 
 def _edit_row(
-    key: StoryChat, alert: QueuedAlert, feed_name: str, now: float, edited: float | None
+    key: StoryChat,
+    alert: QueuedAlert,
+    feed_name: str,
+    now: float,
+    edited: float | None,
+    in_flight: bool,
 ) -> dict[str, Any]:
-    """The outbox row of an edit adding `alert`'s source, due a minute after the last edit."""
+    """The outbox row of an edit adding `alert`'s source, due a minute after the last edit (or
+    after the one going out now)."""
     chat_ref, story_id = key
+    last = now if in_flight else (edited or 0.0)
     return {
         "chat_ref": chat_ref,
         "platform": alert.recipient.platform.value,
         "feed_name": feed_name,
         "item_key": alert.item_key,
         "payload": alert.payload,
-        "not_before": max(now, (edited or 0.0) + EDIT_INTERVAL),
+        "not_before": max(now, last + EDIT_INTERVAL),
         "created_at": now,
         "published_at": alert.published_at,
         "kind": OutboxKind.EDIT,

@@ -197,6 +197,35 @@ async def test_edits_come_at_most_once_a_minute_and_carry_every_source_found_mea
     assert "also: seoul · kmib" in tg.edits[-1].plain_text
 
 
+async def test_a_later_report_from_an_outlet_the_message_names_edits_nothing(
+    bot: ChatBot, feed_server: FeedServer, tg: FakeTelegram
+) -> None:
+    """An outlet's follow-up (`(종합)`) adds no source: the message would read the same, and
+    Telegram refuses such an edit ("message is not modified")."""
+
+    def follow_up(feed: str) -> dict[str, str]:
+        title = f"{REPORTS[feed]['title']}(종합)"
+        return {**report(feed), "title": title, "link": f"https://{feed}.example/2", "guid": "2"}
+
+    publish(feed_server, "hani")
+    await bot.once()
+    feed_server.publish("hani.xml", rss([follow_up("hani"), report("hani"), *old_items("hani")]))
+    await bot.once()
+    assert tg.calls_to("editMessageText") == [], "the hani follow-up names no other outlet"
+
+    bot.clock.advance(120)
+    publish(feed_server, "seoul")
+    await bot.once()
+    bot.clock.advance(120)
+    feed_server.publish(
+        "seoul.xml", rss([follow_up("seoul"), report("seoul"), *old_items("seoul")])
+    )
+    await bot.once()
+    [edit] = tg.calls_to("editMessageText")
+    assert edit.params["text"].endswith('also: <a href="https://seoul.example/1">seoul</a>')
+    assert len(tg.sent_to(USER)) == 1
+
+
 async def test_a_report_the_grouping_cannot_read_alerts_on_its_own_and_holds_back_nothing(
     bot: ChatBot,
     feed_server: FeedServer,
@@ -354,7 +383,7 @@ async def _seed_story_state(store: Store, now: float) -> tuple[dict[Recipient, i
             )
     message = StoryMessage("7", CHAT_C.chat_id, False, "{}", None)
     await store.stories.remember_message(refs[CHAT_C], three, message, now - 100)
-    await store.stories.mark_edited(refs[CHAT_C], three, now - 10)
+    await store.stories.mark_edited(refs[CHAT_C], three, now - 10, shown=1)
     return refs, story_ids
 
 
@@ -435,3 +464,27 @@ async def test_a_poll_turns_reports_of_stories_a_chat_has_into_edits_in_a_few_st
         (refs[CHAT_C], three, f"more-0-{CHAT_C.chat_id}-{three}"),
     ]
     assert len(statements) <= 3, statements
+
+
+async def test_a_report_found_while_an_edit_goes_out_gets_an_edit_of_its_own(store: Store) -> None:
+    """The edit going out read the story's sources before this report was filed: folding the
+    report into it would leave its outlet out of the message for good."""
+    now = 1_000_000.0
+    refs, (_, two, _) = await _seed_story_state(store, now)
+    async with store.db.transaction() as conn:  # A's pending edit of story 2 is being sent
+        await conn.execute(
+            update(outbox)
+            .where(outbox.c.kind == OutboxKind.EDIT, outbox.c.story_id == two)
+            .values(lease_until=now + 30)
+        )
+        alerts = [QueuedAlert(CHAT_A, "a2-late", "{}", None, two, True)]
+        assert await queue_story_alerts(store.db, conn, alerts, refs, "seoul", now) == []
+    async with store.db.reading() as conn:
+        edits = (
+            await conn.execute(
+                select(outbox.c.item_key, outbox.c.not_before).where(
+                    outbox.c.kind == OutboxKind.EDIT, outbox.c.feed_name == "seoul"
+                )
+            )
+        ).all()
+    assert [tuple(e) for e in edits] == [("a2-late", now + 60)], "due a minute after the other"
