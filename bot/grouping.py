@@ -88,7 +88,7 @@ class StoryTracker:
         self._index.add(key, found, now)
         try:
             story_id = None if match is None else await self._stored_id(match)
-            story_id, row_id, had = await self._store.add_item(
+            filed = await self._store.add_item(
                 story_id,
                 feed_name=feed_name,
                 item_key=item.key,
@@ -98,6 +98,7 @@ class StoryTracker:
                 features=found.to_json(),
                 topics=topics,
                 now=now,
+                unread_after=self._seen_up_to if match is None else None,
             )
         except BaseException as exc:
             if match is None:  # the items waiting for this story fail as it did
@@ -109,11 +110,11 @@ class StoryTracker:
                     starting.set_exception(exc)
             raise
         if match is None:
-            self._starting.pop(key).set_result(story_id)
-            self._index.rename(key, story_id)
-        if row_id is not None and row_id > self._seen_up_to:
-            self._own.add(row_id)
-        return StoryAssignment(story_id, frozenset(topics) - had, first=match is None)
+            self._starting.pop(key).set_result(filed.story_id)
+            self._index.rename(key, filed.story_id)
+        if filed.row_id is not None and filed.row_id > self._seen_up_to:
+            self._own.add(filed.row_id)
+        return StoryAssignment(filed.story_id, frozenset(topics) - filed.had, first=filed.started)
 
     def _start_story(self) -> int:
         key = self._next_provisional

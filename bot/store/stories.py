@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -17,6 +17,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.models import Source
 from bot.store.engine import Database
 from bot.store.schema import stories, story_items, story_messages
+
+
+class Filed(NamedTuple):
+    """Where `StoryStore.add_item` filed an item."""
+
+    story_id: int
+    row_id: int | None
+    """The item's new row; None when it was filed already (it keeps its story)."""
+    had: frozenset[str]
+    """The topics the story had before (so a report adding `breaking` shows)."""
+    started: bool
+    """Whether the item started the story."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +70,17 @@ GROWN = (
 NEW_STORY = stories.insert().returning(stories.c.id)
 
 
+async def _story_of_link(conn: AsyncConnection, link: str, after: int) -> int | None:
+    """The story of an item with `link` filed after row `after`, if any."""
+    query = (
+        select(story_items.c.story_id)
+        .where(story_items.c.id > after, story_items.c.link == link)
+        .order_by(story_items.c.id)
+        .limit(1)
+    )
+    return (await conn.execute(query)).scalar_one_or_none()
+
+
 async def _topics(conn: AsyncConnection, story_id: int) -> frozenset[str]:
     """The topics story `story_id` has so far."""
     return frozenset((await conn.execute(TOPICS, {"b_story": story_id})).scalar_one().split())
@@ -96,13 +119,15 @@ class StoryStore:
         features: dict[str, Any],
         topics: Iterable[str],
         now: float,
-    ) -> tuple[int, int | None, frozenset[str]]:
-        """Add an item to story `story_id`, or to a new story when None.
-
-        Returns the story, the item's new row (None when the item was filed already: it keeps
-        its story) and the topics the story had before (so a report adding `breaking` shows).
-        """
+        unread_after: int | None = None,
+    ) -> Filed:
+        """Add an item to story `story_id`, or to a new story when None: unless an item with its
+        link was filed after row `unread_after` (by another process, since this one last read
+        the store), whose story it then joins: one article in two feeds polled at once by two
+        processes is one story."""
         async with self._db.transaction() as conn:
+            if story_id is None and link and unread_after is not None:
+                story_id = await _story_of_link(conn, link, unread_after)
             starts = story_id is None
             if story_id is None:
                 had: frozenset[str] = frozenset()
@@ -138,7 +163,7 @@ class StoryStore:
                     story_items.c.feed_name == feed_name, story_items.c.item_key == item_key
                 )
                 story_id = int((await conn.execute(filed)).scalar_one())
-                return story_id, None, await _topics(conn, story_id)
+                return Filed(story_id, None, await _topics(conn, story_id), started=False)
             if not starts:
                 grown = {
                     "b_story": story_id,
@@ -146,7 +171,7 @@ class StoryStore:
                     "b_topics": " ".join(sorted(had | set(topics))),
                 }
                 await conn.execute(GROWN, grown)
-        return story_id, int(row_id), had
+        return Filed(story_id, int(row_id), had, starts)
 
     async def sources(self, story_id: int) -> list[Source]:
         """Who reported the story, first report first (one entry per feed)."""

@@ -168,7 +168,7 @@ async def test_prune_keeps_keys_the_feed_still_lists(store: Store) -> None:
 
 
 async def add_report(store: Store, story: int | None, feed: str, now: float) -> int:
-    story_id, _, _ = await store.stories.add_item(
+    story_id, *_ = await store.stories.add_item(
         story,
         feed_name=feed,
         item_key=f"{feed}-1",

@@ -352,7 +352,7 @@ async def _seed_story_state(store: Store, now: float) -> tuple[dict[Recipient, i
     alert of story 1 failed, C has story 3, whose message was edited ten seconds ago."""
     story_ids = []
     for n in range(3):
-        story_id, _, _ = await store.stories.add_item(
+        story_id, *_ = await store.stories.add_item(
             None,
             feed_name="hani",
             item_key=f"first-{n}",

@@ -6,6 +6,7 @@ for it down with it and is forgotten; a new tracker (a restart) picks the storie
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 
 import pytest
@@ -112,6 +113,25 @@ async def test_reports_another_process_filed_are_taken_in(
     monkeypatch.setattr(grouping, "CATCH_UP_SECONDS", 0.0)
     later = await assign(here, "seoul")
     assert later.story_id == first.story_id and not later.first
+
+
+async def test_one_article_in_two_feeds_of_two_processes_is_one_story_at_once(
+    store: Store,
+) -> None:
+    """Two feeds carrying one article, polled by two processes within the half second before
+    either reads what the other filed: the second joins the first's story by its link."""
+    here, there = StoryTracker(store.stories, WINDOW), StoryTracker(store.stories, WINDOW)
+    await here.assign(COLD_SNAP, "x", ["weather"], NOW)  # its read of the store is fresh now
+    first = await there.assign(report("hani"), "hani-economy", ["ai"], NOW)
+    article = dataclasses.replace(report("hani"), key="hani-1-again")
+    again = await here.assign(article, "hani-all", ["ai", "breaking"], NOW + 0.2)
+    assert (again.story_id, again.first) == (first.story_id, False)
+    assert again.new_topics == {"breaking"}
+    other = dataclasses.replace(
+        report("hani"), key="y-1", link="https://y.example/1", title="부산 해수욕장 7곳 개장",
+        summary="부산시는 해운대 등 해수욕장 7곳이 1일 문을 열었다고 밝혔다.", source="y",
+    )  # fmt: skip
+    assert (await there.assign(other, "y", ["weather"], NOW + 0.3)).first, "another link"
 
 
 async def test_after_a_restart_reports_filed_at_once_wait_for_the_stored_stories(
