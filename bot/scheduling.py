@@ -37,6 +37,8 @@ from bot.store.records import FeedRecord
 log = logging.getLogger(__name__)
 
 PRUNE_EVERY_HOURS = 6
+PRUNE_RETRY_SECONDS = 600.0
+"""A retention pass the database could not take is tried again this soon, not hours later."""
 POLL_LEASE = 30.0
 """Seconds a claim on a feed lasts; a poll renews it every third of that while it runs, so a live
 poll keeps its feed however long it takes, and a feed whose poller died is polled again soon."""
@@ -95,17 +97,39 @@ class FeedScheduler:
         self._scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop(), timezone="UTC")
         self._scheduler.start()
         self._scheduler.add_job(
-            self._prune,
+            self._prune_or_retry,
             "interval",
             hours=PRUNE_EVERY_HOURS,
             id="prune",
             next_run_time=_utc(self._clock() + 60),
             max_instances=1,
             coalesce=True,
+            misfire_grace_time=None,  # late (a busy loop) is still run, not skipped for 6 hours
             replace_existing=True,
         )
         await self.sync()
         self._runner = asyncio.create_task(self._run(), name="feed-queue")
+
+    async def _prune_or_retry(self) -> None:
+        """Retention; a database that cannot take it now is one line, and a try ten minutes on."""
+        try:
+            await self._prune()
+        except (SQLAlchemyError, OSError) as exc:
+            cause = getattr(exc, "orig", None) or exc
+            log.warning(
+                "retention: cannot prune now (%s); trying again in %.0f minutes",
+                type(cause).__name__,
+                PRUNE_RETRY_SECONDS / 60,
+            )
+            if self._scheduler is not None and self._scheduler.running:
+                self._scheduler.add_job(
+                    self._prune_or_retry,
+                    "date",
+                    run_date=_utc(self._clock() + PRUNE_RETRY_SECONDS),
+                    id="prune-retry",
+                    misfire_grace_time=None,
+                    replace_existing=True,
+                )
 
     async def shutdown(self, *, wait_up_to: float = 30.0) -> None:
         """Start no more polls, and let the polls in flight finish (each commits whole)."""
