@@ -134,9 +134,12 @@ class SubscriberCommands(CommandContext):
             lines.append(_("Keywords: {words}").format(words=", ".join(sorted(sub.keywords))))
         if sub.muted_until and sub.muted_until > self.clock():
             lines.append(_("Muted until {time}").format(time=at(sub.muted_until, shown)))
-        lines.append(
-            _("Stories: one alert each") if sub.stories else _("Stories: off (every report alerts)")
-        )
+        if not self._config().stories.enabled:
+            lines.append(_("Stories: off for the whole bot (every report alerts)"))
+        elif sub.stories:
+            lines.append(_("Stories: one alert each"))
+        else:
+            lines.append(_("Stories: off (every report alerts)"))
         lines += await delivery_lines(self, request.recipient)
         lines.append(_("Format: {format}").format(format=format_line(shown)))
         lines.append(_("Timezone: {zone}").format(zone=shown.timezone))
@@ -217,6 +220,16 @@ class SubscriberCommands(CommandContext):
 
     async def _cmd_stories(self, request: CommandRequest) -> CommandReply:
         value = request.args[0].lower() if len(request.args) == 1 else ""
+        if not self._config().stories.enabled:
+            # the chat's choice is kept for when the operator turns stories on
+            if value in ("on", "off"):
+                await self.chats.set_stories(request.recipient, value == "on", self.clock())
+            return CommandReply(
+                _(
+                    "Stories are off for the whole bot (its operator's setting): every report "
+                    "alerts on its own."
+                )
+            )
         if value not in ("on", "off"):
             chat = await self.chats.get(request.recipient)
             on = chat is None or chat.stories

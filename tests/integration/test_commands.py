@@ -220,3 +220,21 @@ async def test_choices_typed_at_once_all_stay(app: App) -> None:
         assert shown is not None
         assert shown.choices.timezone == "Asia/Seoul", chat
         assert (shown.choices.excerpt, shown.choices.image) == (ExcerptLength.COMPACT, False)
+
+
+async def test_stories_turned_off_for_the_bot_are_not_said_to_be_on(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    feed_server.publish("feed.xml", rss(OLD_ITEMS))
+    config = write_config(tmp_path, feed_server.url("feed.xml"))
+    config.write_text(config.read_text() + "stories: {enabled: false}\n")
+    app = App(Settings(database_url="sqlite+aiosqlite://"), load_config(config))
+    await app.start()
+    try:
+        commands = app.commands_for(Platform.TELEGRAM)
+        await say(commands, "/subscribe ai")
+        for text in ("/stories", "/stories on"):
+            assert (await say(commands, text)).startswith("Stories are off for the whole bot")
+        assert "Stories: off for the whole bot" in await say(commands, "/list")
+    finally:
+        await app.close()
