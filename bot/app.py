@@ -328,8 +328,14 @@ class App:
             await self.stop_services()
 
     async def start_services(self) -> None:
-        """Start what `run_forever` keeps running: scheduler, dispatchers, front ends, web."""
+        """Start what `run_forever` keeps running: the web server (first: a port it cannot have
+        stops the start before anything is polled), scheduler, dispatchers, front ends."""
         assert self.scheduler is not None and self.ops is not None and self.store is not None
+        if self.settings.http_port is not None:
+            routes = [r for f in self.front_ends for r in f.web_routes()]
+            routes += self.push.routes() if self.push else []
+            site = build_web_app(self.ops.health, self.ops.metrics_text, routes)
+            self.web_runner = await serve(site, self.settings.http_port)
         self._presence = Presence(self.store.db)  # `run --once` sees it and polls only what is due
         await self._presence.enter()
         await self.scheduler.start()
@@ -347,13 +353,6 @@ class App:
         for front_end in self.front_ends:
             if not any(front_end is r for r in elected):
                 await front_end.start()
-        if self.settings.http_port is not None:
-            routes = [r for f in self.front_ends for r in f.web_routes()]
-            routes += self.push.routes() if self.push else []
-            self.web_runner = await serve(
-                build_web_app(self.ops.health, self.ops.metrics_text, routes),
-                self.settings.http_port,
-            )
         log.info(
             "newsbot running: %d feed(s), channels: %s%s",
             len(self.config.feeds),
@@ -363,7 +362,8 @@ class App:
 
     async def stop_services(self) -> None:
         """Stop polling and listening; let sends in flight finish (the rest stays queued)."""
-        log.info("stopping: finishing sends in flight")
+        if self.scheduler is not None and self.scheduler.running:  # else nothing started
+            log.info("stopping: finishing sends in flight")
         if self.scheduler is not None:
             await self.scheduler.shutdown()
         for sender in self.senders.values():

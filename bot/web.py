@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiohttp import web
+
+from bot.settings import SettingsError
 
 HealthCheck = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
 """-> (healthy, details for the JSON body)."""
@@ -30,7 +33,17 @@ def build_web_app(
 
 
 async def serve(app: web.Application, port: int, host: str = "0.0.0.0") -> web.AppRunner:
+    """Listen on `port`; a port that cannot be had (another program holds it) is the operator's
+    to fix, in one line."""
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        reason = os.strerror(exc.errno) if exc.errno else type(exc).__name__
+        raise SettingsError(
+            f"NEWSBOT_HTTP_PORT {port}: cannot listen ({reason}): is another newsbot or another "
+            "program on it? Choose a free port"
+        ) from None
     return runner

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
 import sqlite3
 from pathlib import Path
 
@@ -202,6 +203,20 @@ async def test_a_webhook_without_a_web_server_is_refused_before_telegram_hears_o
     assert line == (
         "newsbot: telegram: TELEGRAM_WEBHOOK_URL is set but NEWSBOT_HTTP_PORT is not: set the "
         "port the webhook reaches, or unset TELEGRAM_WEBHOOK_URL for long polling"
+    )
+
+
+async def test_a_web_port_another_program_holds_is_one_line(tmp_path: Path) -> None:
+    config = write_config(tmp_path, DEAD_FEED)
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {"NEWSBOT_HTTP_PORT": str(port), "TELEGRAM_BOT_TOKEN": "", "SLACK_BOT_TOKEN": ""}
+        line = refused(*await newsbot("run", "--config", str(config), env=env, cwd=tmp_path))
+    assert line == (
+        f"newsbot: NEWSBOT_HTTP_PORT {port}: cannot listen (Address already in use): is another "
+        "newsbot or another program on it? Choose a free port"
     )
 
 
