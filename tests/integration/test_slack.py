@@ -260,6 +260,7 @@ async def test_a_badly_signed_or_stale_request_gets_401_and_does_nothing(
         (b"[1, 2]", "application/json"),
         (b"payload=null", FORM_CONTENT_TYPE),
         (b"[" * 100_000 + b"]" * 100_000, "application/json"),
+        (b"junk=1", FORM_CONTENT_TYPE),  # read, but no request bolt has a listener for
     ],
 )
 @pytest.mark.parametrize("signed", [False, True], ids=["unsigned", "signed"])

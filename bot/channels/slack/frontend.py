@@ -170,6 +170,8 @@ class SlackFrontEnd(SlackSender):
         except Exception as exc:  # signed, yet a body bolt cannot read (no Slack request)
             log.warning("slack: unreadable request to %s: %s", EVENTS_PATH, error_name(exc))
             return web.Response(status=400, text="unreadable request\n")
+        if answer.status == 404:  # bolt read it, and no listener takes it: no Slack request
+            return web.Response(status=400, text="no request newsbot answers\n")
         return web.Response(
             status=answer.status,
             body=answer.body.encode("utf-8"),
