@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiohttp import web
 
 from bot.settings import SettingsError
+from bot.text.reasons import os_reason
 
 HealthCheck = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
 """-> (healthy, details for the JSON body)."""
@@ -41,7 +41,7 @@ async def serve(app: web.Application, port: int, host: str = "0.0.0.0") -> web.A
         await web.TCPSite(runner, host, port).start()
     except OSError as exc:
         await runner.cleanup()
-        reason = os.strerror(exc.errno) if exc.errno else type(exc).__name__
+        reason = os_reason(exc)
         raise SettingsError(
             f"NEWSBOT_HTTP_PORT {port}: cannot listen ({reason}): is another newsbot or another "
             "program on it? Choose a free port"

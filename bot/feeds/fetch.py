@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
-import os
 import time
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -26,6 +25,7 @@ import httpx
 from bot import __version__
 from bot.feeds.proxy import ProxyRoute
 from bot.text.plain import ascii_count
+from bot.text.reasons import os_reason
 from bot.text.urls import web_url_problem
 
 _REDIRECTS = frozenset((301, 302, 303, 307, 308))
@@ -202,21 +202,9 @@ async def fetch_feed(
     except httpx.TimeoutException as exc:
         raise FetchTimeout(f"{url}: timed out ({type(exc).__name__})") from None
     except (httpx.ConnectError, aiohttp.ClientConnectorError) as exc:
-        raise FetchError(f"{url}: cannot connect: {_os_reason(exc)}") from None
+        raise FetchError(f"{url}: cannot connect: {os_reason(exc)}") from None
     except (httpx.HTTPError, httpx.InvalidURL, aiohttp.ClientError) as exc:
         raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from None
-
-
-def _os_reason(exc: BaseException) -> str:
-    """Why the system refused a connection, in its own words (`Connection refused`, `Name or
-    service not known`), alike from either client; the client's message when none is known."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        error = getattr(seen, "os_error", seen)  # aiohttp keeps it aside
-        if isinstance(error, OSError) and error.errno:
-            return os.strerror(error.errno) if error.errno > 0 else str(error.strerror)
-        seen = seen.__cause__ or seen.__context__
-    return f"{type(exc).__name__}: {exc}"
 
 
 @dataclass(frozen=True, slots=True)

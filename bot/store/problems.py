@@ -13,6 +13,8 @@ from alembic.util.exc import CommandError
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
+from bot.text.reasons import os_reason
+
 EXAMPLES = "sqlite+aiosqlite:///newsbot.db or postgresql://user@host/dbname"
 DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
 """The async driver each supported database is used through."""
@@ -111,7 +113,7 @@ def explain(exc: BaseException, url: URL) -> DatabaseUnavailable | None:
             "takes (asyncpg's are ssl, timeout, command_timeout, server_settings, ...)"
         )
     if isinstance(exc, OSError):  # refused, unreachable, no such host, timed out
-        reason = exc.strerror or str(exc) or type(exc).__name__
+        reason = os_reason(exc)  # "Connection refused", not asyncpg's "Connect call failed"
         return DatabaseUnavailable(
             f"cannot reach {where} ({reason}): is the server running, and are the host and port "
             "in NEWSBOT_DATABASE_URL right?"

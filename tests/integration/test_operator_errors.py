@@ -81,7 +81,7 @@ BAD_DATABASE_URLS = {
     ),
     "a refused port": (
         "postgres://u:pw@127.0.0.1:{port}/db",
-        "cannot reach PostgreSQL at 127.0.0.1:",
+        "(Connection refused): is the server running",  # the system's words, whichever command
     ),
     "a folder that is a file": ("sqlite:///{tmp}/file.txt/newsbot.db", "SQLite database "),
     "no database's scheme": ("http://u:pw@127.0.0.1/", "'http' is not supported; use "),
