@@ -23,7 +23,7 @@ from xml.sax import SAXParseException
 import feedparser
 
 from bot.models import FeedItem
-from bot.text.html import first_image, html_to_text
+from bot.text.html import first_image, html_to_text, plain_to_text
 from bot.text.plain import ascii_count
 from bot.text.urls import absolute_web_url
 
@@ -172,7 +172,9 @@ def _parse_xml_feed(
 
 
 def _xml_item(entry: Any, source: str, base_url: str) -> FeedItem:
-    title = html_to_text(entry.get("title", "") or "")[:MAX_TITLE_CHARS]
+    plain = entry.get("title_detail", {}).get("type") == "text/plain"
+    title = (plain_to_text if plain else html_to_text)(entry.get("title", "") or "")
+    title = title[:MAX_TITLE_CHARS]
     summary_html = entry.get("summary", "") or ""
     contents = entry.get("content") or []
     content_html = "\n".join(c.get("value", "") for c in contents if c.get("value"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from html import unescape
+from html import escape, unescape
 from html.parser import HTMLParser
 
 from ftfy import fix_encoding
@@ -139,6 +139,12 @@ def html_to_text(html: str) -> str:
     raw = _CONTROL.sub("", raw).replace("\xa0", " ")
     lines = (" ".join(line.split()) for line in raw.splitlines())
     return "\n".join(line for line in lines if line)
+
+
+def plain_to_text(text: str) -> str:
+    """Readable text of a field its feed marks as plain text: as `html_to_text`, but its `<` and
+    `&` are the characters themselves (`Vector<int>`, `R&D`), no markup."""
+    return html_to_text(escape(text, quote=False))
 
 
 def first_image(html: str) -> Image | None:

@@ -135,6 +135,20 @@ def test_entities_that_lost_their_ampersand_are_read(title: str, expected: str) 
 
 
 @pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Vector&lt;int&gt; &amp; R&amp;D &lt;more&gt;", "Vector<int> & R&D <more>"),
+        ("Why &lt;blink&gt; died", "Why <blink> died"),  # feedparser's reading: plain text
+        ("Use &lt;b&gt;bold&lt;/b&gt; type", "Use bold type"),  # markup: its text only
+    ],
+)  # fmt: skip
+def test_a_title_of_plain_text_keeps_its_angle_brackets(title: str, expected: str) -> None:
+    """feedparser tells a title of plain text (`<int>` is no tag) from one with markup: the first
+    is read as written, not stripped of what looks like a tag."""
+    assert _one_item(title).title == expected
+
+
+@pytest.mark.parametrize(
     ("link", "expected"),
     [
         (
