@@ -80,7 +80,7 @@ USAGE: dict[str, _Usage] = {
     "topics": _Usage("", N_("the topics you can subscribe to")),
     "subscribe": _Usage("<topic...>", N_("get alerts on these topics"), changes_chat=True),
     "unsubscribe": _Usage("<topic...|all>", N_("stop alerts on these topics"), changes_chat=True),
-    "list": _Usage("", N_("this chat's topics, keywords and mute")),
+    "list": _Usage("", N_("this chat's topics and settings")),
     "keywords": _Usage("[add|remove] <word>", N_("your own keywords"), changes_chat=True),
     "mute": _Usage("[1h|8h|1d|off]", N_("pause alerts for a while"), changes_chat=True),
     "why": _Usage("", N_("why the last alerts reached this chat")),
