@@ -115,7 +115,8 @@ async def test_telegram_timezone_moves_every_time_shown(
         )
         assert await bot.command("/mute 1h") == "Muted for 1h; /mute off ends it."
         assert await bot.command("/list") == (
-            "Topics: ai\nMuted until 2026-03-01 10:00 KST\nStories: one alert each\n"
+            "Topics: ai\nMuted until 2026-03-01 10:00 KST\n"
+            "Stories: off for the whole bot (every report alerts)\n"
             "Format: full, images on, link previews off\nTimezone: Asia/Seoul"
         )
         assert await bot.command("/mute off") == "Alerts are on again."
@@ -167,7 +168,7 @@ async def test_telegram_format_sets_excerpt_image_and_preview(
         assert await bot.command("/format image off") == "Images off for the alerts here."
         assert await bot.command("/format preview on") == "Link previews on for the alerts here."
         assert await bot.command("/list") == (
-            "Topics: ai\nStories: one alert each\n"
+            "Topics: ai\nStories: off for the whole bot (every report alerts)\n"
             "Format: compact, images off, link previews on\nTimezone: UTC"
         )
         await publish_story(bot, feed_server, 2)
@@ -232,7 +233,7 @@ async def test_operator_defaults_apply_until_the_chat_chooses(
     subscription = f"  - {{telegram: {USER}, topics: [ai], timezone: Asia/Seoul, format: title}}\n"
     async with running(Platform.TELEGRAM, defaults, subscription) as bot:
         assert await bot.command("/list") == (
-            "Topics: ai\nStories: one alert each\n"
+            "Topics: ai\nStories: off for the whole bot (every report alerts)\n"
             "Format: title, images on, link previews on\nTimezone: Asia/Seoul"
         )
         await publish_story(bot, feed_server, 1)
