@@ -178,7 +178,12 @@ class WebSubStore:
         values = {"state": state, "pending_mode": mode, "requested_at": now}
         await self._set(sub_id, {**values, "next_action_at": verify_by})
 
-    async def failed(self, sub_id: int, state: PushState, error: str, retry_at: float) -> None:
+    async def failed(
+        self, sub_id: int, state: PushState, error: str, retry_at: float, *, poll_by: float
+    ) -> None:
+        """The hub refused, failed or denied: try again at `retry_at`, and have the feed polled
+        by `poll_by` at the latest (when its lease ends), so that a feed polled rarely while it
+        was pushed is polled at its own interval again once pushes stop."""
         values = {
             "state": state,
             "pending_mode": None,
@@ -186,7 +191,14 @@ class WebSubStore:
             "last_error": error[:500],
             "next_action_at": retry_at,
         }
-        await self._set(sub_id, values)
+        async with self._db.transaction() as conn:
+            await conn.execute(update(subs).where(subs.c.id == sub_id).values(values))
+            feed_id = select(subs.c.feed_id).where(subs.c.id == sub_id).scalar_subquery()
+            await conn.execute(
+                update(feeds)
+                .where(feeds.c.id == feed_id, feeds.c.next_poll_at > poll_by)
+                .values(next_poll_at=poll_by)
+            )
 
     async def verified(self, sub_id: int, lease: float, now: float, renew_at: float) -> None:
         values = {

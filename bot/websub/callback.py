@@ -2,7 +2,8 @@
 
 `GET` is the hub's verification of intent: answered with its `hub.challenge` only when the topic
 is the subscription's and the mode is one we asked for (a subscribe we requested or hold, an
-unsubscribe we requested); a `denied` subscription falls back to polling and is retried later.
+unsubscribe we requested); only our own pending request sets the lease (a hub confirming what it
+holds changes nothing); a `denied` subscription falls back to polling and is retried later.
 `POST` is content: refused (403, counted) unless its `X-Hub-Signature` is a valid HMAC under the
 subscription's secret; its body is capped like a fetched one, then goes through the poller's
 document path (`ingest`), or, when empty (a thin ping), makes the bot fetch the feed now. A
@@ -91,21 +92,28 @@ class PushReceiver:
             reason = clean_line(query.get("hub.reason", "no reason given"))[:200]
             state = PushState.PENDING if sub.feed_wanted else PushState.UNSUBSCRIBING
             error = f"{sub.hub} denied the subscription: {reason}"
-            await self.store.failed(sub.id, state, error, self.timing.retry_at(now, sub.failures))
+            retry_at = self.timing.retry_at(now, sub.failures)
+            await self.store.failed(sub.id, state, error, retry_at, poll_by=now)
             log.warning("websub: %s; polling meanwhile", error)
             return web.Response(text="")
         challenge = query.get("hub.challenge", "")
         if not challenge:
             return web.Response(status=400, text="hub.challenge missing\n")
         if mode == "subscribe":
-            asked = sub.pending_mode == "subscribe" or sub.state is PushState.ACTIVE
+            asked = sub.pending_mode == "subscribe"
+            held = sub.state is PushState.ACTIVE
             lease = lease_seconds(query.get("hub.lease_seconds", ""))
-            if not (asked and sub.feed_wanted):
+            if not ((asked or held) and sub.feed_wanted):
                 return web.Response(status=404, text="not asked for\n")
             if lease is None:
                 return web.Response(
                     status=400, text="hub.lease_seconds must be a positive integer\n"
                 )
+            if not asked:
+                # a hub confirming what it holds: yes, but the lease and its renewal stay as
+                # the answer to our own request set them (nobody else moves them)
+                log.info("websub: %s confirmed %s; lease unchanged", sub.hub, sub.topic)
+                return web.Response(text=challenge, content_type="text/plain")
             await self.store.verified(sub.id, lease, now, self.timing.renew_at(now, lease))
             log.info("websub: %s pushes %s for %.0fs", sub.hub, sub.topic, lease)
         elif mode == "unsubscribe":

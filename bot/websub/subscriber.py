@@ -230,7 +230,9 @@ class Subscriber:
     async def _failed(self, sub: PushSubscription, now: float, error: str) -> None:
         state = PushState.PENDING if sub.feed_wanted else PushState.UNSUBSCRIBING
         retry_at = self.timing.retry_at(now, sub.failures)
-        await self.store.failed(sub.id, state, error, retry_at)
+        # pushes may still come until the lease ends; polling takes over then
+        poll_by = max(now, sub.lease_expires_at or now)
+        await self.store.failed(sub.id, state, error, retry_at, poll_by=poll_by)
         log.warning(
             "websub: %s (%d in a row); retrying in %.0fs, polling meanwhile",
             error,

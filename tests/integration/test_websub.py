@@ -307,6 +307,34 @@ async def test_forged_pushes_are_refused_and_counted_and_a_thin_ping_fetches(
         await rig.active()
 
 
+async def test_a_verification_nobody_asked_for_moves_no_lease(
+    tmp_path: Path, database_url: str
+) -> None:
+    """A hub may confirm what it holds; a GET to the callback outside our own request (anyone
+    holding its address) must not set the lease nor push the renewal off by years."""
+    async with (
+        fakes(tmp_path) as (feeds, tg, hub),
+        running_bot(database_url, feeds, tg, hub.url) as rig,
+    ):
+        before = await rig.active()
+        callback = f"http://127.0.0.1:{rig.port}/websub/{before.callback_token}"
+        query = {
+            "hub.mode": "subscribe",
+            "hub.topic": rig.topic,
+            "hub.challenge": "c-123",
+            "hub.lease_seconds": "9999999999",
+        }
+        async with httpx.AsyncClient() as client:
+            answer = await client.get(callback, params=query)
+        assert (answer.status_code, answer.text) == (200, "c-123")
+        after = await rig.subscription()
+        assert after is not None
+        assert (after.lease_expires_at, after.next_action_at) == (
+            before.lease_expires_at,
+            before.next_action_at,
+        )
+
+
 async def test_a_short_lease_is_renewed_before_it_ends_and_pushes_go_on(
     tmp_path: Path, database_url: str
 ) -> None:

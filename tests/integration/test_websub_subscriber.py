@@ -8,7 +8,7 @@ import httpx
 
 from bot.netguard import PinnedTransport, URLGuard
 from bot.store import Store
-from bot.store.records import FeedSpec
+from bot.store.records import FeedSpec, PollRecord
 from bot.store.websub import PushState
 from bot.websub import PushTiming, Subscriber
 
@@ -110,3 +110,28 @@ async def test_a_refusing_hub_is_retried_later_and_another_hub_moves_the_subscri
         PushState.PENDING,
     )
     assert new.callback_token != old.callback_token and new.secret != old.secret
+
+
+async def test_a_pushed_feed_is_polled_when_its_lease_ends_if_the_hub_will_not_renew(
+    store: Store,
+) -> None:
+    """A pushed feed is polled hourly; a renewal its hub refuses must not leave it so once the
+    lease ends (pushes stop then), and one refused after the lease ended has it polled now."""
+    feed = await store.feeds.add(FeedSpec("blog", "https://blog.example/feed", 60.0), "config")
+    assert feed is not None
+    await store.websub.discovered(feed.id, "https://hub.example/", feed.url, now=1000.0)
+    [sub] = await store.websub.all()
+    await store.websub.verified(sub.id, lease=1000.0, now=1000.0, renew_at=1800.0)
+    client, seen = recording(status=503)
+    async with client:
+        # (a poll an hour before the next, the hub refusing at, the feed's next poll then)
+        for polled, now, polled_by in ((1000.0, 1800.0, 2000.0), (2400.0, 2500.0, 2500.0)):
+            hourly = PollRecord("active", None, None, None, 1, None, polled + 3600, True)
+            await store.polls.record(feed.id, hourly, polled)
+            subscriber = Subscriber(
+                store.websub, client, "https://bot.example/", timing=TIMING, clock=lambda t=now: t
+            )
+            await subscriber.step()
+            refreshed = await store.feeds.get("blog")
+            assert refreshed is not None and refreshed.next_poll_at == polled_by, now
+    assert len(seen) == 2
