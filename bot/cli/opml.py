@@ -35,6 +35,7 @@ async def import_opml(database_url: str, path: Path) -> int:
         feeds = await store.feeds.all()
         known = {feed_identity(f.url): f.name for f in feeds}
         names = {f.name for f in feeds}
+        wanted: list[FeedSpec] = []
         for outline in outlines:
             if problem := web_url_problem(outline.url):
                 refused.append(f"{outline.url} ({problem})")
@@ -47,12 +48,16 @@ async def import_opml(database_url: str, path: Path) -> int:
             suffix = 2
             while name in names:
                 name, suffix = f"{base[:60]}-{suffix}", suffix + 1
-            if await store.feeds.add(FeedSpec(name, outline.url, DEFAULT_IMPORT_INTERVAL), "opml"):
-                added.append(f"{name} {outline.url}")
-                names.add(name)
-                known[identity] = name
-            else:
-                skipped.append(f"{outline.url} (exists)")
+            wanted.append(FeedSpec(name, outline.url, DEFAULT_IMPORT_INTERVAL))
+            names.add(name)
+            known[identity] = name
+        # one transaction: an import stopped half-way adds nothing
+        stored = await store.feeds.add_many(wanted, "opml")
+        for spec, fresh in zip(wanted, stored, strict=True):
+            if fresh:
+                added.append(f"{spec.name} {spec.url}")
+            else:  # added meanwhile by a running bot
+                skipped.append(f"{spec.url} (exists)")
     finally:
         await store.close()
     for label, entries in (("added", added), ("skipped", skipped), ("refused", refused)):

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.feeds.identity import feed_identity
 from bot.models import FeedState
@@ -132,29 +131,39 @@ class FeedStore:
 
     async def add(self, spec: FeedSpec, origin: str = "chat") -> FeedRecord | None:
         """Add a feed; None when one of that name, or of that URL once normalised, exists."""
-        async with self._db.transaction() as conn:
-            if await self._clash(conn, spec) is not None:
-                return None
-            await conn.execute(
-                feeds.insert().values(
-                    name=spec.name,
-                    url=spec.url,
-                    interval_s=spec.interval_s,
-                    backlog=spec.backlog,
-                    enabled=True,
-                    origin=origin,
-                )
-            )
-        return await self.get(spec.name)
+        [added] = await self.add_many([spec], origin)
+        return await self.get(spec.name) if added else None
 
-    @staticmethod
-    async def _clash(conn: AsyncConnection, spec: FeedSpec) -> str | None:
-        """The name of a feed that `spec` would duplicate (same name, or same feed URL)."""
-        identity = feed_identity(spec.url)
-        for row in await conn.execute(select(feeds.c.name, feeds.c.url)):
-            if row.name == spec.name or feed_identity(row.url) == identity:
-                return str(row.name)
-        return None
+    async def add_many(self, specs: Sequence[FeedSpec], origin: str) -> list[bool]:
+        """Add feeds in one transaction (an OPML list of thousands: the stored feeds are read
+        once); whether each was added, not when a feed of its name or of its URL once normalised
+        is stored or comes earlier in `specs`."""
+        async with self._db.transaction() as conn:
+            stored = (await conn.execute(select(feeds.c.name, feeds.c.url))).all()
+            names = {row.name for row in stored}
+            identities = {feed_identity(row.url) for row in stored}
+            added: list[bool] = []
+            rows: list[dict[str, Any]] = []
+            for spec in specs:
+                identity = feed_identity(spec.url)
+                fresh = spec.name not in names and identity not in identities
+                added.append(fresh)
+                if fresh:
+                    names.add(spec.name)
+                    identities.add(identity)
+                    rows.append(
+                        {
+                            "name": spec.name,
+                            "url": spec.url,
+                            "interval_s": spec.interval_s,
+                            "backlog": spec.backlog,
+                            "enabled": True,
+                            "origin": origin,
+                        }
+                    )
+            if rows:
+                await conn.execute(feeds.insert(), rows)
+        return added
 
     async def remove(self, name: str) -> bool:
         async with self._db.transaction() as conn:

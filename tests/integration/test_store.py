@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from bot.models import FeedItem, Platform, Recipient
 from bot.store import Store, connect
@@ -197,3 +197,30 @@ async def test_stories_keep_one_source_per_feed_and_are_pruned_with_their_items(
     assert await store.stories.sources(old) == []
     assert [s.name for s in await store.stories.sources(fresh)] == ["kmib"]
     assert [r.story_id for r in await store.stories.items_since(0, 0.0)] == [fresh]
+
+
+async def test_a_list_of_feeds_is_added_in_a_few_statements_and_no_feed_twice(
+    store: Store,
+) -> None:
+    """An OPML import of thousands read every stored feed once per feed it added (20,000 feeds
+    did not finish in five minutes); now once for the list, whatever its length."""
+    await store.feeds.add(FeedSpec("stored", "https://one.example/feed", 600.0))
+    specs = [FeedSpec(f"f{n}", f"https://site{n}.example/feed", 600.0) for n in range(300)]
+    specs += [
+        FeedSpec("stored", "https://other.example/feed", 600.0),  # a stored feed's name
+        FeedSpec("again", "http://ONE.example/feed/?utm_source=x", 600.0),  # its URL, respelled
+        FeedSpec("twice", "https://site7.example/feed", 600.0),  # a URL earlier in the list
+    ]
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    event.listen(store.db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        added = await store.feeds.add_many(specs, "opml")
+    finally:
+        event.remove(store.db.engine.sync_engine, "before_cursor_execute", count)
+    assert added == [True] * 300 + [False, False, False]
+    assert len(await store.feeds.all()) == 301
+    assert len(statements) <= 4, statements  # one read, then the rows in multi-row batches
