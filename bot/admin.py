@@ -100,7 +100,8 @@ class ChatFeedAdmin:
         try:
             loaded = load_config(self._loaded().path)
         except ConfigError as exc:
-            log.error("reload refused:\n%s", exc)
+            problems = "; ".join(str(exc).splitlines())  # one log line, however many problems
+            log.error("reload refused, the running config stays: %s", problems)
             return _("Reload refused, the running config stays:\n{problems}").format(problems=exc)
         await self._apply(loaded)
         config = loaded.config

@@ -110,7 +110,7 @@ async def test_healthz_is_503_when_the_database_is_gone(tmp_path: Path) -> None:
 
 
 async def test_reload_applies_a_valid_file_and_refuses_a_broken_one(
-    tmp_path: Path, feed_server: FeedServer
+    tmp_path: Path, feed_server: FeedServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     feed_server.publish("feed.xml", rss(OLD_ITEMS))
     config = write_config(tmp_path, feed_server.url("feed.xml"))
@@ -128,6 +128,10 @@ async def test_reload_applies_a_valid_file_and_refuses_a_broken_one(
         reply = await app.reload()
         assert "refused" in reply and "subscriptions.yaml:4: feeds[0].url" in reply
         assert [f.name for f in app.config.feeds] == ["local"], "the running config stays"
+        [logged] = [r.getMessage() for r in caplog.records if r.name == "bot.admin"]
+        assert logged.startswith("reload refused, the running config stays: ") and (
+            "\n" not in logged and "subscriptions.yaml:4: feeds[0].url" in logged
+        ), logged
 
         weather = "  weather:\n    keywords: [sunny, 날씨]\n    threshold: 1\n"
         config.write_text(original.replace("topics:\n", "topics:\n" + weather))
