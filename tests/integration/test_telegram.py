@@ -690,6 +690,8 @@ async def test_a_chat_that_is_gone_is_deactivated(
     statuses = [status for status, _ in await outbox_rows(db)]
     assert sorted(statuses) == ["failed", "failed", "sent"]
     assert [m.chat_id for m in tg.sent] == [USER2]
+    reasons = {error for status, error in await outbox_rows(db) if status == "failed"}
+    assert not any("Forbidden: Forbidden" in (r or "") for r in reasons), reasons
 
 
 async def test_migrated_group_moves_its_subscriptions_and_gets_the_alert(

@@ -195,7 +195,10 @@ class TelegramSender:
 
     def _failure(self, exc: TelegramError) -> SendError:
         """The typed outcome of a Bot API error (BadRequest is a NetworkError: test it first)."""
-        reason = self._mask(f"telegram: {type(exc).__name__}: {exc.message}")
+        name = type(exc).__name__
+        said = exc.message  # Telegram's own words may name the kind already ("Forbidden: bot …")
+        named = said.replace(" ", "").lower().startswith(f"{name.lower()}:")
+        reason = self._mask(f"telegram: {said}" if named else f"telegram: {name}: {said}")
         if isinstance(exc, RetryAfter):
             return RateLimited(reason, retry_after_wait(exc))
         if isinstance(exc, Forbidden):
