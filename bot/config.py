@@ -27,7 +27,7 @@ from pydantic import (
 from bot.classify.lexicon import lexicon_names
 from bot.config_refs import unknown_topics
 from bot.config_yaml import ConfigError as ConfigError
-from bot.config_yaml import load_yaml, locate, plain
+from bot.config_yaml import load_yaml, locate, plain, plain_message
 from bot.digest_times import mode_setting, quiet_setting
 from bot.durations import parse_duration
 from bot.feeds.options import check_headers, check_host_name, check_proxy
@@ -357,7 +357,7 @@ def parse_config(text: str, *, source: str = "subscriptions.yaml") -> Config:
         config = Config.model_validate(document)
     except ValidationError as exc:
         located = load_yaml(text, source, round_trip=True)
-        errors = [(tuple(err["loc"]), err["msg"]) for err in exc.errors(include_url=False)]
+        errors = [(tuple(err["loc"]), plain_message(err)) for err in exc.errors(include_url=False)]
         unknown = [
             (loc, msg)
             for loc, msg in unknown_topics(document)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -92,6 +92,27 @@ def plain(document: Any, source: str) -> Any:
         return node
 
     return convert(document)
+
+
+_PLAIN_WORDS = {
+    "tuple_type": "expected a list, like [one, two]",
+    "list_type": "expected a list, like [one, two]",
+    "dict_type": "expected settings under it (key: value)",
+    "extra_forbidden": "no such setting here (a typo, or at the wrong level?)",
+    "missing": "missing: it is required",
+    "bool_type": "expected true or false",
+    "bool_parsing": "expected true or false",
+    "int_type": "expected a whole number",
+    "int_parsing": "expected a whole number",
+    "string_type": "expected text",
+}
+"""The operator's words for pydantic's kinds of error that a config meets most."""
+
+
+def plain_message(error: Mapping[str, Any]) -> str:
+    """What is wrong with one value, in the operator's words where pydantic's are a library's
+    (`Input should be a valid tuple` for `keywords: AI`)."""
+    return _PLAIN_WORDS.get(str(error.get("type")), str(error.get("msg", "")))
 
 
 def locate(source: str, document: Any, loc: Sequence[str | int], message: str) -> str:

@@ -119,6 +119,10 @@ def test_empty_sections_are_valid() -> None:
             VALID.replace("  ai: {keywords", "  my topic: {keywords"),
             "test.yaml:8: topics: 'my topic': a topic is one word people type after /subscribe",
         ),
+        (  # one keyword written without its list
+            VALID.replace("keywords: [AI, 인공지능]", "keywords: AI"),
+            "test.yaml:9: topics.ai.keywords: expected a list, like [one, two]",
+        ),
         (  # a paragraph pasted as a keyword
             VALID.replace("keywords: [AI, 인공지능]", f"keywords: [AI, {'A' * 2_000_000}]"),
             "test.yaml:9: topics.ai.keywords: a phrase of 2,000,000 characters",

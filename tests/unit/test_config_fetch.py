@@ -31,7 +31,7 @@ def test_hosts_feed_proxies_and_headers_are_read() -> None:
     [
         (HEAD + "}\nhosts:\n  https://www.yna.co.kr/: {concurrency: 4}\n", ":5: hosts", "host"),
         (HEAD + "}\nhosts:\n  www.yna.co.kr: {concurrency: 0}\n", ":5: hosts", "greater than"),
-        (HEAD + "}\nhosts:\n  www.yna.co.kr: {limit: 4}\n", ":5: hosts", "Extra inputs"),
+        (HEAD + "}\nhosts:\n  www.yna.co.kr: {limit: 4}\n", ":5: hosts", "no such setting here"),
         (HEAD + ', proxy: "socks5://bot:s3cret@p:1080"}\n', ":3: feeds[0].proxy", "proxy URL"),
         (HEAD + ', proxy: "http://bot:s3cret@p:99999"}\n', ":3: feeds[0].proxy", "out of range"),
         (HEAD + ", headers: {If-None-Match: x}}\n", ":3: feeds[0].headers", "set by the bot"),

@@ -53,7 +53,11 @@ def test_defaults_then_the_chats_subscription() -> None:
         ),
         (
             CONFIG.replace("image: false", "image: sometimes"),
-            "test.yaml:2: defaults.image: Input should be a valid boolean",
+            "test.yaml:2: defaults.image: expected true or false",
+        ),
+        (
+            CONFIG.replace("image: false", "image: false, colour: red"),
+            "test.yaml:2: defaults.colour: no such setting here (a typo, or at the wrong level?)",
         ),
         (
             CONFIG.replace("timezone: Europe/Berlin", "timezone: Europe/Berln"),
@@ -62,7 +66,7 @@ def test_defaults_then_the_chats_subscription() -> None:
         ),
         (
             CONFIG.replace("preview: true", "preview: maybe"),
-            "test.yaml:6: subscriptions[0].preview: Input should be a valid boolean",
+            "test.yaml:6: subscriptions[0].preview: expected true or false",
         ),
         (
             DELIVERY.replace("mode: Daily 8:00", "mode: daily 8am"),
