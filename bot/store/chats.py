@@ -4,7 +4,7 @@ format, delivery mode and quiet hours."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, Literal
 
@@ -51,16 +51,6 @@ def chat_choices(row: Any) -> Choices:
         delivery=row.delivery,
         quiet=row.quiet,
     )
-
-
-_COLUMN_VALUES: dict[str, Callable[[Any], object]] = {
-    "timezone": lambda zone: zone or "",
-    "excerpt": lambda length: length.value if length else None,
-    "image": lambda on: on,
-    "preview": lambda on: on,
-    "language": lambda language: language,
-}
-"""How each choice `set_choices` takes is stored in its column of `chats`."""
 
 
 class ChatStore:
@@ -199,7 +189,11 @@ class ChatStore:
         """Store some of the chat's `/timezone`, `/format` and `/lang` choices (None: back to the
         operator's), by name as in `Choices`; the others stay as stored, whatever another command
         of the chat changes meanwhile."""
-        values = {name: _COLUMN_VALUES[name](value) for name, value in choice.items()}
+        values = dict(choice)
+        if "timezone" in values:
+            values["timezone"] = values["timezone"] or ""  # the column holds '' for none
+        if values.get("excerpt") is not None:
+            values["excerpt"] = values["excerpt"].value
         async with self._changing() as conn:
             ref = await self._ref(conn, recipient, now)
             await conn.execute(update(chats).where(chats.c.id == ref).values(values))
