@@ -68,17 +68,19 @@ GROWN = (
 )
 """Story `b_story` has a new report at `b_now`, and its topics are now `b_topics`."""
 NEW_STORY = stories.insert().returning(stories.c.id)
+SAME_LINK = (
+    select(story_items.c.story_id)
+    .where(story_items.c.id > bindparam("b_after"), story_items.c.link == bindparam("b_link"))
+    .order_by(story_items.c.id)
+    .limit(1)
+)
+"""The story of the first item with link `b_link` filed after row `b_after`."""
 
 
 async def _story_of_link(conn: AsyncConnection, link: str, after: int) -> int | None:
     """The story of an item with `link` filed after row `after`, if any."""
-    query = (
-        select(story_items.c.story_id)
-        .where(story_items.c.id > after, story_items.c.link == link)
-        .order_by(story_items.c.id)
-        .limit(1)
-    )
-    return (await conn.execute(query)).scalar_one_or_none()
+    found = await conn.execute(SAME_LINK, {"b_link": link, "b_after": after})
+    return found.scalar_one_or_none()
 
 
 async def _topics(conn: AsyncConnection, story_id: int) -> frozenset[str]:
