@@ -28,10 +28,6 @@ from tests.integration.test_digests import (
     write_config,
 )
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Deprecated since version v22.2.*retry_after:telegram.warnings.PTBDeprecationWarning"
-)
-
 Operated = Callable[..., AbstractAsyncContextManager[tuple[ChatBot, Wire]]]
 
 

@@ -23,10 +23,6 @@ from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import shipped_topics
 from tests.integration.driver import CHANNEL, USER, ChatBot, Clock, Launch
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Deprecated since version v22.2.*retry_after:telegram.warnings.PTBDeprecationWarning"
-)
-
 SEOUL = ZoneInfo("Asia/Seoul")
 NEW_YORK = ZoneInfo("America/New_York")
 

@@ -35,9 +35,6 @@ SUPERGROUP = -1004001
 
 # RetryAfter reads its own int-valued retry_after when constructed, which PTB 22.2+ flags as
 # deprecated unless PTB_TIMEDELTA is set; the tests accept either form (see seconds()).
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Deprecated since version v22.2.*retry_after:telegram.warnings.PTBDeprecationWarning"
-)
 
 
 @pytest.fixture

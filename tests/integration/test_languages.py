@@ -12,7 +12,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
-import pytest
 
 from bot.models import Platform
 from tests.fakes.feed_server import FeedServer, rss
@@ -21,10 +20,6 @@ from tests.fakes.slack_signing import signed_slash_command
 from tests.fakes.telegram_api import FakeTelegram, SentMessage
 from tests.helpers import free_port, shipped_topics
 from tests.integration.driver import CHANNEL, SLACK_USER, USER, Clock, Launch
-
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Deprecated since version v22.2.*retry_after:telegram.warnings.PTBDeprecationWarning"
-)
 
 SEOUL = ZoneInfo("Asia/Seoul")
 NOW = datetime(2026, 3, 1, 7, 0, tzinfo=SEOUL).timestamp()

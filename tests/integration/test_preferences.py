@@ -34,10 +34,6 @@ SENTENCES = [
     "정부는 하반기에 추가 대책을 내놓겠다고 덧붙였다.",
 ]
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Deprecated since version v22.2.*retry_after:telegram.warnings.PTBDeprecationWarning"
-)
-
 
 def story(n: int) -> dict[str, str]:
     """An `ai` story published at 2026-02-28 23:30 UTC (08:30 in Seoul)."""

@@ -35,9 +35,6 @@ from tests.integration.driver import CHANNEL, USER, ChatBot, Clock, Launch
 
 FEEDS = ("hani", "seoul", "kmib")
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Deprecated since version v22.2.*retry_after:telegram.warnings.PTBDeprecationWarning"
-)
 
 REPORTS = {
     "hani": {

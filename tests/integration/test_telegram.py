@@ -52,10 +52,6 @@ TOPIC = 7
 ANONYMOUS_ADMIN_BOT = 1087968824
 TG = Platform.TELEGRAM
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Deprecated since version v22.2.*retry_after:telegram.warnings.PTBDeprecationWarning"
-)
-
 
 class PickyTelegram(FakeTelegram):
     """The fake, able to refuse HTML (as Telegram may refuse markup we thought valid) or plain
