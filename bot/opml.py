@@ -16,12 +16,18 @@ class Outline:
     url: str
 
 
+FEED_TYPES = frozenset({"rss", "atom", "link"})
+"""Outline types that stand for a feed (a folder has none)."""
+
+
 class OPMLError(ValueError):
     """The document is not OPML this module can read."""
 
 
 def read_opml(data: bytes) -> list[Outline]:
-    """Every outline with an `xmlUrl`, at any depth (folders are flattened)."""
+    """Every outline with an `xmlUrl`, at any depth (folders are flattened), and every outline
+    that stands for a feed or a site yet has no `xmlUrl`, with the URL "" (for the importer to
+    name, not to lose silently). An outline of text alone is a folder or a label."""
     if b"<!DOCTYPE" in data[:2048].upper() or b"<!ENTITY" in data[:4096].upper():
         raise OPMLError("OPML with a DOCTYPE is refused (entity expansion)")
     try:
@@ -35,10 +41,18 @@ def read_opml(data: bytes) -> list[Outline]:
         if node.tag.lower() != "outline":
             continue
         url = (node.get("xmlUrl") or node.get("xmlurl") or "").strip()
-        if url:
-            title = node.get("title") or node.get("text") or ""
-            out.append(Outline(title.strip(), url))
+        title = (node.get("title") or node.get("text") or "").strip()
+        if url or _stands_for_a_feed(node):
+            out.append(Outline(title, url))
     return out
+
+
+def _stands_for_a_feed(node: ET.Element) -> bool:
+    """An outline typed as a feed, or giving a site's or a link's address: a reader's export
+    meant a feed by it."""
+    kind = (node.get("type") or "").lower()
+    return kind in FEED_TYPES or any(node.get(key) for key in ("htmlUrl", "htmlurl", "url"))
+
 
 
 def write_opml(feeds: Iterable[Outline], title: str = "newsbot feeds") -> str:

@@ -37,6 +37,9 @@ async def import_opml(database_url: str, path: Path) -> int:
         names = {f.name for f in feeds}
         wanted: list[FeedSpec] = []
         for outline in outlines:
+            if not outline.url:
+                refused.append(f"{outline.name or 'an outline'} (no xmlUrl: no feed address)")
+                continue
             if problem := web_url_problem(outline.url):
                 refused.append(f"{outline.url} ({problem})")
                 continue

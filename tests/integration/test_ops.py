@@ -215,6 +215,27 @@ async def test_opml_import_shows_no_password_of_a_feeds_url(
         assert "pw123" not in output, output
 
 
+async def test_opml_outlines_without_a_feed_address_are_named_not_lost(
+    tmp_path: Path, database_url: str
+) -> None:
+    opml = tmp_path / "sites.opml"
+    opml.write_text(
+        '<opml version="2.0"><body><outline text="Folder">'
+        '<outline type="rss" text="Typed, no address"/>'
+        '<outline text="A site" htmlUrl="https://site.example/"/>'
+        '<outline text="A feed" xmlUrl="https://site.example/feed.xml"/>'
+        '<outline text="A label"/>'
+        "</outline></body></opml>",
+        encoding="utf-8",
+    )
+    env = {"NEWSBOT_DATABASE_URL": database_url}
+    code, output = await newsbot("feeds", "import", str(opml), env=env, cwd=tmp_path)
+    assert code == 0, output
+    assert "added: 1" in output and "refused: 2" in output, output
+    assert "Typed, no address (no xmlUrl" in output and "A site (no xmlUrl" in output, output
+    assert "Folder" not in output and "A label" not in output, output
+
+
 async def test_opml_import_then_export_round_trip(tmp_path: Path, database_url: str) -> None:
     env = {"NEWSBOT_DATABASE_URL": database_url}
     code, output = await newsbot(
