@@ -54,7 +54,6 @@ def _stands_for_a_feed(node: ET.Element) -> bool:
     return kind in FEED_TYPES or any(node.get(key) for key in ("htmlUrl", "htmlurl", "url"))
 
 
-
 def write_opml(feeds: Iterable[Outline], title: str = "newsbot feeds") -> str:
     root = ET.Element("opml", version="2.0")
     head = ET.SubElement(root, "head")
