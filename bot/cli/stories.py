@@ -57,7 +57,7 @@ def stories(sources: list[str], config_path: Path, *, config_given: bool, as_jso
             print(json.dumps(_json_line(entry, story), ensure_ascii=False))
     else:
         print(_text(entries, numbers))
-    return 0
+    return 1 if failed else 0  # the others grouped, but a script should know one was not read
 
 
 def _stories_config(config_path: Path, *, required: bool) -> StoriesConfig:

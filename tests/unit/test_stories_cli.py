@@ -90,7 +90,7 @@ def test_an_unreadable_feed_is_one_line_and_the_others_still_group(
 ) -> None:
     missing = str(tmp_path / "gone.xml")
     code, out, err = run(capsys, "--json", missing, *feeds)
-    assert code == 0
+    assert code == 1, "a script learns that a feed was not read"
     assert err == f"newsbot stories: {missing}: No such file or directory\n"
     assert len(out.splitlines()) == 3
 
@@ -99,14 +99,14 @@ def test_an_unreadable_feed_is_one_line_and_the_others_still_group(
     assert err.count("\n") == 1
 
     code, out, err = run(capsys, "--json", "http://[::1/feed", *feeds)  # malformed: no request
-    assert code == 0 and len(out.splitlines()) == 3
+    assert code == 1 and len(out.splitlines()) == 3
     assert err == "newsbot stories: http://[::1/feed: invalid IPv6 URL\n"
 
     code, out, err = run(capsys, "--json", "http://me:pw123@[::1/feed", *feeds)
     assert err == "newsbot stories: http://me:***@[::1/feed: invalid IPv6 URL\n"
 
     code, out, err = run(capsys, "--json", "http://xn--zz.example/feed", *feeds)
-    assert (code, len(out.splitlines())) == (0, 3), "the other feeds still group"
+    assert (code, len(out.splitlines())) == (1, 3), "the other feeds still group"
     assert err == "newsbot stories: http://xn--zz.example/feed: an invalid host name\n"
 
     refused = f"http://127.0.0.1:{free_port()}/feed.xml"  # nothing listens there
