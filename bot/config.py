@@ -27,7 +27,7 @@ from pydantic import (
 from bot.classify.lexicon import lexicon_names
 from bot.config_refs import unknown_topics
 from bot.config_yaml import ConfigError as ConfigError
-from bot.config_yaml import load_yaml, locate, plain, plain_message
+from bot.config_yaml import load_yaml, locate_all, plain, plain_message
 from bot.digest_times import mode_setting, quiet_setting
 from bot.durations import parse_duration
 from bot.feeds.options import check_headers, check_host_name, check_proxy
@@ -363,12 +363,11 @@ def parse_config(text: str, *, source: str = "subscriptions.yaml") -> Config:
             for loc, msg in unknown_topics(document)
             if loc[:2] not in {err_loc[:2] for err_loc, _ in errors}
         ]
-        problems = [locate(source, located, loc, msg) for loc, msg in errors + unknown]
-        raise ConfigError(problems) from None
+        raise ConfigError(locate_all(source, located, errors + unknown)) from None
     crossed = [*_cross_checks(config), *unknown_topics(document)]
     if crossed:
         located = load_yaml(text, source, round_trip=True)
-        raise ConfigError([locate(source, located, loc, msg) for loc, msg in crossed])
+        raise ConfigError(locate_all(source, located, crossed))
     return config
 
 

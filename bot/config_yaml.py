@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -113,6 +113,14 @@ def plain_message(error: Mapping[str, Any]) -> str:
     """What is wrong with one value, in the operator's words where pydantic's are a library's
     (`Input should be a valid tuple` for `keywords: AI`)."""
     return _PLAIN_WORDS.get(str(error.get("type")), str(error.get("msg", "")))
+
+
+def locate_all(
+    source: str, document: Any, problems: Iterable[tuple[Sequence[str | int], str]]
+) -> list[str]:
+    """Each problem (key path, message) as `locate` puts it, in the order of the file's lines."""
+    lines = [locate(source, document, loc, message) for loc, message in problems]
+    return sorted(lines, key=lambda line: int(line[len(source) + 1 :].split(":", 1)[0]))
 
 
 def locate(source: str, document: Any, loc: Sequence[str | int], message: str) -> str:

@@ -159,6 +159,17 @@ def test_an_unknown_topic_is_named_beside_the_other_problems() -> None:
     assert "test.yaml:11: subscriptions[0].topics[0]: unknown topic 'sport'" in problems, problems
 
 
+def test_problems_are_listed_in_the_order_of_the_files_lines() -> None:
+    """pydantic reports by the model's field order (defaults before feeds); an operator reads
+    the file from the top."""
+    broken = "version: 1\nfeeds:\n  - {name: a, url: 'https://a.example/f', interval: soon}\n"
+    broken += "defaults: {interval: never}\n"
+    with pytest.raises(ConfigError) as caught:
+        parse_config(broken, source="t.yaml")
+    lines = [problem.split(":")[1] for problem in caught.value.problems]
+    assert lines == ["3", "4"], caught.value.problems
+
+
 def test_an_endless_file_is_refused_past_the_size_a_config_may_have() -> None:
     with pytest.raises(ConfigError, match="/dev/zero: larger than the 67,108,864 bytes"):
         load_config("/dev/zero")
