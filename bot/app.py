@@ -25,6 +25,7 @@ from bot.channels.console import CONSOLE_RECIPIENT, ConsoleChannel
 from bot.classify import ClassifierCache
 from bot.commands import Commands
 from bot.config import LoadedConfig
+from bot.db_watch import DatabaseWatch
 from bot.declared import admin_recipients, feed_specs, static_subscriptions
 from bot.delivery import Dispatcher, ElectedSender
 from bot.feeds.article import ArticleLeads
@@ -339,17 +340,16 @@ class App:
         self._presence = Presence(self.store.db)  # `run --once` sees it and polls only what is due
         await self._presence.enter()
         await self.scheduler.start()
-        # each platform sends from the process elected for its token; a dispatcher that crashes
-        # is restarted with backoff, /healthz is 503 meanwhile
-        ops = self.ops
+        # each restarted with backoff when it crashes (/healthz is 503 meanwhile)
+        supervised = {"database-watch": DatabaseWatch(self.store.db.ping).run}
         for platform, sender in self.senders.items():
             await sender.start()
-            name = f"election-{platform}"
-            self._tasks.append(asyncio.create_task(ops.supervise(name, sender.run), name=name))
-        elected = [s.receiver for s in self.senders.values()]
+            supervised[f"election-{platform}"] = sender.run
         if self.push is not None:
-            run = ops.supervise("websub", self.push.subscriber.run)
-            self._tasks.append(asyncio.create_task(run, name="websub"))
+            supervised["websub"] = self.push.subscriber.run
+        for name, run in supervised.items():
+            self._tasks.append(asyncio.create_task(self.ops.supervise(name, run), name=name))
+        elected = [s.receiver for s in self.senders.values()]
         for front_end in self.front_ends:
             if not any(front_end is r for r in elected):
                 await front_end.start()

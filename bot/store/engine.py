@@ -122,6 +122,11 @@ class Database:
             finally:
                 self._writing = None
 
+    async def ping(self) -> None:
+        """One round trip to the database (a connection from the pool, `SELECT 1`)."""
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncConnection]:
         async with self.engine.connect() as conn:

@@ -1,0 +1,47 @@
+"""A database that accepts connections and stops answering is said in the log, once, and so is
+its answering again (PostgreSQL through a relay that goes silent)."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+import pytest
+
+from bot.db_watch import DatabaseWatch
+from bot.store.engine import Database, make_engine
+from tests.fakes.tcp_relay import TcpRelay
+from tests.helpers import drop_postgres_database, fresh_postgres_database
+
+pytestmark = pytest.mark.postgres
+
+
+async def test_a_database_that_stops_answering_is_one_line_and_so_is_its_return(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    url = await fresh_postgres_database()
+    target = urlsplit(url)
+    try:
+        async with TcpRelay(target.port or 5432) as relay:
+            relayed = url.replace(f"{target.hostname}:{target.port}", f"127.0.0.1:{relay.port}")
+            database = Database(make_engine(relayed))
+            watch = DatabaseWatch(database.ping, answer_within=1.0)
+            try:
+                with caplog.at_level(logging.INFO, logger="bot.db_watch"):
+                    await watch.look()
+                    assert watch.silent_since is None and not caplog.records
+                    relay.freeze()
+                    await watch.look()
+                    await watch.look()
+                    relay.thaw()
+                    await watch.look()
+            finally:
+                relay.thaw()
+                await database.close()
+    finally:
+        await drop_postgres_database(url)
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 2, lines
+    assert lines[0] == "database: no answer in 1s; polls and alerts wait until it answers"
+    assert lines[1].startswith("database: answering again (silent for about "), lines
+    assert watch.silent_since is None
