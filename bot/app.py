@@ -369,7 +369,7 @@ class App:
         for sender in self.senders.values():
             sender.stop()
         for task in self._tasks:
-            if task.get_name() == "websub":
+            if task.get_name() in {"websub", "database-watch"}:  # no send of theirs to finish
                 task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
