@@ -22,6 +22,7 @@ from xml.sax import SAXParseException
 
 import feedparser
 
+from bot.feeds.charset import korean_as_utf8
 from bot.models import FeedItem
 from bot.text.html import first_image, html_to_text, plain_to_text
 from bot.text.plain import ascii_count
@@ -76,6 +77,7 @@ def parse_feed(
         body = _inflated(body)
     if _looks_like_json(body, headers.get("content-type", "")):
         return _parse_json_feed(body, source, base_url)
+    body, headers = korean_as_utf8(body, headers)
     body = _CHAR_REF.sub(_character_or_replacement, strip_doctype_subset(body))
     return _parse_xml_feed(body, headers, source, base_url)
 
