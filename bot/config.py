@@ -41,7 +41,7 @@ from bot.models import (
     Recipient,
     TopicRule,
 )
-from bot.text.urls import web_url_refusal, without_password
+from bot.text.urls import web_url_refusal, without_secrets
 from bot.text.zones import known_zone
 
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
@@ -132,7 +132,7 @@ class FeedConfig(_Strict):
     @classmethod
     def _web_url(cls, value: str) -> str:
         if refusal := web_url_refusal(value):
-            raise ValueError(f"{without_password(value)!r} {refusal}")
+            raise ValueError(f"{without_secrets(value)!r} {refusal}")
         return value
 
 

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterable
 from typing import TextIO
 
-from bot.text.urls import MASK, without_password
+from bot.text.urls import MASK, without_secrets
 
 
 class SecretFilter(logging.Filter):
@@ -38,7 +38,7 @@ class SecretFilter(logging.Filter):
     def mask(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, MASK)
-        return without_password(text)
+        return without_secrets(text)
 
 
 class JsonFormatter(logging.Formatter):

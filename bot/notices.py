@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from bot.models import FeedItem, FeedState
 from bot.store.records import FeedRecord
-from bot.text.urls import without_password
+from bot.text.urls import without_secrets
 
 
 def feed_notice(feed: FeedRecord, state: FeedState, error: str | None, now: float) -> FeedItem:
     """The notice for `feed` entering `state` at `now` (`error`: its last poll's), the password of
     its URL masked."""
-    url = without_password(feed.url)
+    url = without_secrets(feed.url)
     if state is FeedState.ACTIVE:
         title = f"Feed {feed.name} is back"
         summary = f"{url} answers again after {feed.failures} failed polls."

@@ -37,7 +37,7 @@ from bot.store import Store
 from bot.store.codec import encode_alert
 from bot.store.polls import FeedRowWriter
 from bot.store.records import FeedRecord, PollRecord, QueuedAlert
-from bot.text.urls import without_password
+from bot.text.urls import without_secrets
 
 log = logging.getLogger(__name__)
 _PLAIN = FeedOptions()
@@ -344,7 +344,7 @@ class Poller:
         failures = feed.failures + 1
         retry_after = getattr(error, "retry_after", None)
         gone = isinstance(error, HTTPStatusError) and error.status == 410
-        reason = without_password(str(error))  # a feed's URL may hold one, and errors name it
+        reason = without_secrets(str(error))  # a feed's URL may hold one, and errors name it
         failing_since = feed.failing_since or now
         since = max(failing_since, feed.last_success_at or 0.0)
         if gone:

@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bot.durations import parse_duration
-from bot.text.urls import address_problem, web_url_refusal, without_password
+from bot.text.urls import address_problem, web_url_refusal, without_secrets
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///newsbot.db"
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
@@ -126,7 +126,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         )
     for name in ("TELEGRAM_API_URL", "SLACK_API_URL", "TELEGRAM_WEBHOOK_URL", "NEWSBOT_PUBLIC_URL"):
         if get(name) and (refusal := web_url_refusal(get(name))):
-            raise SettingsError(f"{name}: {without_password(get(name))!r} {refusal}")
+            raise SettingsError(f"{name}: {without_secrets(get(name))!r} {refusal}")
     for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY"):
         # the value is not shown: a proxy URL may hold a password
         if get(name) and (refusal := web_url_refusal(get(name))):
@@ -141,7 +141,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError(f"NEWSBOT_PUSH_POLL_INTERVAL: {exc}") from None
     database_url = get("NEWSBOT_DATABASE_URL", DEFAULT_DATABASE_URL)
     if problem := address_problem(database_url):
-        shown = without_password(database_url)
+        shown = without_secrets(database_url)
         raise SettingsError(f"NEWSBOT_DATABASE_URL: {shown!r} is not a usable URL: {problem}")
     slack_api_url = get("SLACK_API_URL", DEFAULT_SLACK_API_URL)
     return Settings(

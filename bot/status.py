@@ -12,7 +12,7 @@ from bot.models import OutboxStatus, Platform
 from bot.store import Store
 from bot.store.election import candidates
 from bot.store.websub import PushSubscription
-from bot.text.urls import without_password
+from bot.text.urls import without_secrets
 
 
 async def collect_status(store: Store) -> dict[str, Any]:
@@ -25,7 +25,7 @@ async def collect_status(store: Store) -> dict[str, Any]:
         "feeds": [
             {
                 "name": f.name,
-                "url": without_password(f.url),
+                "url": without_secrets(f.url),
                 "state": f.condition,
                 "last_poll": _iso(f.last_polled_at),
                 "last_success": _iso(f.last_success_at),
@@ -60,8 +60,8 @@ def _push(sub: PushSubscription | None) -> dict[str, Any] | None:
     if sub is None:
         return None
     return {
-        "hub": without_password(sub.hub),
-        "topic": without_password(sub.topic),
+        "hub": without_secrets(sub.hub),
+        "topic": without_secrets(sub.topic),
         "state": sub.state.value,
         "pushed": sub.pushed(time.time()),
         "lease_expires": _iso(sub.lease_expires_at),
@@ -149,7 +149,7 @@ def _columns(text: str) -> int:
 
 def _masked(error: str | None) -> str | None:
     """A stored error with the password of any URL in it masked (rows an older version wrote)."""
-    return without_password(error) if error else None
+    return without_secrets(error) if error else None
 
 
 def _iso(epoch: float | None) -> str | None:

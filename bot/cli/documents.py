@@ -13,7 +13,7 @@ import re
 from bot.feeds.parse import MAX_INFLATED_BYTES, ParsedFeed, ParseError, parse_feed
 from bot.feeds.post import looks_like_post, parse_post
 from bot.files import TooLarge, read_at_most
-from bot.text.urls import web_url_problem, without_password
+from bot.text.urls import web_url_problem, without_secrets
 
 _OTHER_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")
 """`ftp://...`, `file://...`: a URL the bot does not fetch, not a file name."""
@@ -24,7 +24,7 @@ class DocumentError(Exception):
     password of an address masked."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(without_password(message))
+        super().__init__(without_secrets(message))
 
 
 def read_document(source: str) -> ParsedFeed:

@@ -12,7 +12,7 @@ from bot.files import TooLarge, read_at_most
 from bot.opml import OPMLError, Outline, read_opml, slug, write_opml
 from bot.store import NoDatabaseYet, connect
 from bot.store.records import FeedSpec
-from bot.text.urls import web_url_problem, without_password
+from bot.text.urls import web_url_problem, without_secrets
 
 MAX_OPML_BYTES = 16 * 1024 * 1024
 """An OPML list's size at most: a hundred thousand feeds."""
@@ -66,7 +66,7 @@ async def import_opml(database_url: str, path: Path) -> int:
     for label, entries in (("added", added), ("skipped", skipped), ("refused", refused)):
         print(f"{label}: {len(entries)}")
         for entry in entries:
-            print(f"  {without_password(entry)}")
+            print(f"  {without_secrets(entry)}")
     return 0
 
 

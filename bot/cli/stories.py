@@ -17,7 +17,7 @@ from bot.config import StoriesConfig, load_config
 from bot.grouping import item_lead
 from bot.models import FeedItem
 from bot.stories import StoryInput, group
-from bot.text.urls import without_password
+from bot.text.urls import without_secrets
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +38,7 @@ def stories(sources: list[str], config_path: Path, *, config_given: bool, as_jso
             print(f"newsbot stories: {exc}", file=sys.stderr)
             failed += 1
             continue
-        entries.extend(FeedEntry(without_password(source), item) for item in parsed.items)
+        entries.extend(FeedEntry(without_secrets(source), item) for item in parsed.items)
     if failed == len(sources):
         return 1
     numbers = group(

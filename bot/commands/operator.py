@@ -13,7 +13,7 @@ from bot.commands.requests import (
 )
 from bot.i18n import _
 from bot.models import FeedCondition, OutboxStatus
-from bot.text.urls import without_password
+from bot.text.urls import without_secrets
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +37,10 @@ class OperatorCommands(CommandContext):
         }
         lines = []
         for feed in feeds:
-            error = f" — {without_password(feed.last_error)[:80]}" if feed.last_error else ""
+            error = f" — {without_secrets(feed.last_error)[:80]}" if feed.last_error else ""
             lease = leases.get(feed.id)
             pushed = _(" (pushed, lease until {time})").format(time=_utc(lease)) if lease else ""
-            url = without_password(feed.url)
+            url = without_secrets(feed.url)
             lines.append(f"• {feed.name} [{feed.condition}] {url}{pushed}{error}")
         return CommandReply("\n".join(lines))
 
@@ -52,7 +52,7 @@ class OperatorCommands(CommandContext):
         try:
             return CommandReply(await self.feed_admin.add_feed(url, name))
         except ValueError as exc:
-            reason = without_password(str(exc))
+            reason = without_secrets(str(exc))
             return CommandReply(_("Feed refused: {reason}").format(reason=reason))
 
     async def _cmd_removefeed(self, request: CommandRequest) -> CommandReply:

@@ -14,6 +14,12 @@ _USERINFO = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://)([^\s/?#@]*)@")
 """The user name and password before a host (`http://user:pw@host`), wherever a URL stands in a
 text."""
 MASK = "***"
+_SECRET_PARAMETER = re.compile(
+    r"(?i)([?&;](?:[\w.-]*[_.-])?(?:token|key|apikey|secret|password|passwd|pwd|auth|sig|"
+    r"signature|session|sessionid|credential|credentials)=)(?:[^&#;:\s\"'<>]|:(?!\s|$))+"
+)
+"""A query parameter whose name says it holds a credential (`token`, `api_key`, `access_token`,
+`hub.secret`, `X-Amz-Signature`...): its value is masked like a password."""
 
 
 def address_problem(url: str) -> str | None:
@@ -60,16 +66,17 @@ def web_url_refusal(url: str) -> str | None:
     return f"is not a usable URL: {problem}"
 
 
-def without_password(text: str) -> str:
+def without_secrets(text: str) -> str:
     """`text` with the password of every URL in it masked (`http://user:***@host/feed`), or the
-    whole user part when it has no password (`https://***@host`: a token may be written there):
-    for any line a person reads, a log, a status table or a refusal of a config line."""
+    whole user part when it has no password (`https://***@host`: a token may be written there),
+    and the value of every query parameter named like a credential (`?token=***&page=2`): for
+    any line a person reads, a log, a status table or a refusal of a config line."""
 
     def mask(match: re.Match[str]) -> str:
         user, colon, _ = match.group(2).partition(":")
         return f"{match.group(1)}{user + colon if colon else ''}{MASK}@"
 
-    return _USERINFO.sub(mask, text)
+    return _SECRET_PARAMETER.sub(rf"\g<1>{MASK}", _USERINFO.sub(mask, text))
 
 
 def absolute_web_url(base: str, href: str) -> str | None:

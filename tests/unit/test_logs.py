@@ -47,9 +47,13 @@ def test_passwords_in_urls_are_masked_without_being_listed() -> None:
     logger, stream = capture(logging.Formatter("%(message)s"))
     logger.warning("feed f: poll failed: %s: refused", "http://reader:pw123@127.0.0.1:1/f.xml")
     logger.warning("fetching https://tok3n@feeds.example/x.xml")
+    logger.warning("feed q: %s: HTTP 500", "https://f.example/x?p=2&apikey=K3Y&key=K&token=T0P")
+    logger.warning("not a credential: https://f.example/x?monkey=1&keyword=ai&sid=7")
     assert stream.getvalue().splitlines() == [
         "feed f: poll failed: http://reader:***@127.0.0.1:1/f.xml: refused",
         "fetching https://***@feeds.example/x.xml",
+        "feed q: https://f.example/x?p=2&apikey=***&key=***&token=***: HTTP 500",
+        "not a credential: https://f.example/x?monkey=1&keyword=ai&sid=7",
     ]
 
 
