@@ -8,6 +8,7 @@ either (they were a third of `newsbot classify`'s start-up)."""
 
 from __future__ import annotations
 
+import os
 import re
 
 from bot.feeds.parse import MAX_INFLATED_BYTES, ParsedFeed, ParseError, parse_feed
@@ -55,9 +56,11 @@ async def _fetch_document(url: str) -> ParsedFeed:
     import httpx
 
     from bot.feeds.fetch import FetchError, fetch_feed, make_client
+    from bot.feeds.proxy import ProxyRules
 
+    route = ProxyRules.from_environment(os.environ).route(url)
     try:
-        async with make_client() as client:
+        async with make_client(proxy=route) as client:
             result = await fetch_feed(client, url)
     except (FetchError, httpx.HTTPError) as exc:
         raise DocumentError(_naming(url, exc)) from exc

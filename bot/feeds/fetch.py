@@ -133,11 +133,17 @@ def max_age_seconds(cache_control: str | None) -> float | None:
 
 
 def make_client(
-    limits: FetchLimits = FetchLimits(), transport: httpx.AsyncBaseTransport | None = None
+    limits: FetchLimits = FetchLimits(),
+    transport: httpx.AsyncBaseTransport | None = None,
+    proxy: ProxyRoute | None = None,
 ) -> httpx.AsyncClient:
     """An httpx client for feeds whose every connection goes through `transport` (the SSRF
-    guard's pinned transport for feeds from chat; a test transport)."""
+    guard's pinned transport for feeds from chat; a test transport), or through `proxy`. It
+    never reads the environment's proxy variables itself: `ProxyRules` reads them the way curl
+    does, where httpx stops the bot on a NO_PROXY entry it cannot parse (`[::1]:80`)."""
     return httpx.AsyncClient(
+        trust_env=False,
+        proxy=httpx.Proxy(proxy.url, auth=proxy.auth) if proxy else None,
         timeout=httpx.Timeout(
             limits.read_timeout, connect=limits.connect_timeout, pool=limits.total_timeout
         ),

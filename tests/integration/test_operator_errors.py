@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.feed_server import FeedServer, rss
+from tests.fakes.http_proxy import HttpProxy
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import (
@@ -381,6 +382,27 @@ async def test_a_served_feed_is_named_without_its_password(
     named = url.replace("pw123", "***")
     assert output.count(f'"feed": "{named}"') == len(OLD_ITEMS), output
     assert "pw123" not in output, output
+
+
+async def test_the_environments_proxy_is_read_like_curl_and_an_odd_no_proxy_stops_nothing(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """`[::1]:80` and stray commas in NO_PROXY stopped httpx, and with it the bot, with a
+    traceback; the bot's own reading of the variables routes every fetch."""
+    feed_server.publish("feed.xml", rss(OLD_ITEMS))
+    url = feed_server.url("feed.xml")
+    async with HttpProxy() as proxy:
+        env = {"HTTP_PROXY": proxy.base_url, "NO_PROXY": ",,,::::,[::1]:80"}
+        code, output = await newsbot("stories", "--json", url, env=env, cwd=tmp_path)
+        assert code == 0 and output.count('"story"') == len(OLD_ITEMS), output
+        assert [r.target for r in proxy.requests] == [url]
+        env["NO_PROXY"] = "[::1]:80, 127.0.0.1"
+        code, output = await newsbot("stories", "--json", url, env=env, cwd=tmp_path)
+        assert code == 0 and len(proxy.requests) == 1, "NO_PROXY names the feed's host"
+    write_config(tmp_path, url)
+    env = {"NO_PROXY": ",,,::::", "NEWSBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'n.db'}"}
+    code, output = await newsbot("run", "--once", env=env, cwd=tmp_path)
+    assert code == 0 and "Traceback" not in output, output
 
 
 async def test_classify_reads_standard_input(tmp_path: Path) -> None:
