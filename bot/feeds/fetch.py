@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import re
 import time
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -132,6 +133,13 @@ def max_age_seconds(cache_control: str | None) -> float | None:
     return None
 
 
+GIST_CHARS = 160
+_QUOTED_MESSAGE = re.compile(r"message='([^']*)'")
+_QUOTED_BYTES = re.compile(r"""(?:bytearray\()?\bb['"]""")
+"""Where a library's message starts quoting what the server sent (`illegal status line:
+bytearray(b'HTTP/1.1 2x0 ...`)."""
+
+
 def make_client(
     limits: FetchLimits = FetchLimits(),
     transport: httpx.AsyncBaseTransport | None = None,
@@ -209,8 +217,21 @@ async def fetch_feed(
         raise FetchTimeout(f"{url}: timed out ({type(exc).__name__})") from None
     except (httpx.ConnectError, aiohttp.ClientConnectorError) as exc:
         raise FetchError(f"{url}: cannot connect: {os_reason(exc)}") from None
+    except aiohttp.ClientResponseError as exc:  # the answer broke HTTP (a bad status line...)
+        raise FetchError(f"{url}: not a valid HTTP answer ({_gist(exc.message)})") from None
+    except aiohttp.ClientPayloadError as exc:  # its words are in a repr inside its message
+        quoted = _QUOTED_MESSAGE.search(str(exc))
+        detail = _gist(quoted[1] if quoted else str(exc)).rstrip(".")
+        raise FetchError(f"{url}: the body broke off ({detail})") from None
     except (httpx.HTTPError, httpx.InvalidURL, aiohttp.ClientError) as exc:
-        raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from None
+        raise FetchError(f"{url}: {type(exc).__name__}: {_gist(str(exc))}") from None
+
+
+def _gist(message: str) -> str:
+    """A library's message cut to its first line and at most GIST_CHARS: aiohttp quotes the
+    bytes it choked on (a megabyte of body after a short Content-Length), which is no log line."""
+    line = _QUOTED_BYTES.split(message.strip().split("\n", 1)[0], 1)[0].rstrip(" :")
+    return line if len(line) <= GIST_CHARS else line[: GIST_CHARS - 1] + "…"
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@ from chat) keep the same rules over loopback: conditional GET, time, size and re
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import re
 import tracemalloc
@@ -124,3 +125,40 @@ async def test_a_redirect_to_a_malformed_address_is_a_fetch_error(
     feed_server.fault("moved.xml", Fault(status=302, redirect_to=location))
     with pytest.raises(FetchError, match=r"^http://127\.0\.0\.1:\d+/"):
         await fetch_feed(client, feed_server.url("moved.xml"), limits=LIMITS)
+
+
+BROKEN_ANSWERS = {
+    "short-content-length": b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\nConnection: close\r\n\r\n",
+    "long-content-length": b"HTTP/1.1 200 OK\r\nContent-Length: 5000000\r\n\r\n",
+    "bad-status-line": b"HTTP/1.1 2x0 OK" + b"A" * 5000 + b"\r\n\r\n",
+}
+
+
+@pytest.mark.parametrize("answer", sorted(BROKEN_ANSWERS))
+async def test_an_answer_that_breaks_http_is_a_short_error_without_its_body(
+    client: FeedClient, answer: str
+) -> None:
+    """aiohttp quoted the bytes it choked on in its message: a 1 MB body after `Content-Length:
+    10` made a 128 KB log line on every poll."""
+    body = b"<rss>" + b"BODYTEXT " * 100_000
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(BROKEN_ANSWERS[answer] + body)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/feed.xml"
+    try:
+        if answer == "short-content-length" and isinstance(client, httpx.AsyncClient):
+            fetched = await fetch_feed(client, url, limits=LIMITS)  # httpx reads the 10 bytes
+            assert fetched.body == body[:10]
+            return
+        with pytest.raises(FetchError) as caught:
+            await fetch_feed(client, url, limits=LIMITS)
+    finally:
+        server.close()
+    message = str(caught.value)
+    assert message.startswith(f"{url}: ") and len(message) < 250, message
+    assert "BODYTEXT" not in message and "AAAAAAAAAA" not in message, message
