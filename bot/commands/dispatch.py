@@ -21,6 +21,7 @@ from bot.commands.requests import (
 from bot.commands.subscriber import SubscriberCommands
 from bot.config import Config
 from bot.i18n import _, speaking
+from bot.models import Platform
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,12 @@ class Commands(
         with speaking(language):
             return await self._answer(request)
 
+    async def chat_moved(self, platform: Platform, old_chat_id: str, new_chat_id: str) -> None:
+        """The platform says a chat has a new id (a Telegram group upgraded to a supergroup):
+        its subscriptions, settings and queue follow at once, not at its next alert."""
+        if await self.chats.move_all(platform, old_chat_id, new_chat_id):
+            log.info("%s: chat %s is now %s", platform, old_chat_id, new_chat_id)
+
     async def _answer(self, request: CommandRequest) -> CommandReply:
         spec = USAGE.get(request.command)
         if spec is None:
@@ -79,8 +86,13 @@ class Commands(
         if spec.admin and not self.is_bot_admin(request):
             text = _("{prefix}{command} is for the bot's admins only.")
             return CommandReply(text.format(prefix=self.prefix, command=request.command))
-        if spec.changes_chat and request.args and not await self._may_change(request):
-            return CommandReply(_("Only this group's admins can change its subscriptions."))
+        if spec.changes_chat and request.args:
+            allowed = await self._may_change(request)
+            if allowed is None:
+                text = _("Could not check this group's admins just now; please try again.")
+                return CommandReply(text)
+            if not allowed:
+                return CommandReply(_("Only this group's admins can change its subscriptions."))
         handler = getattr(self, f"_cmd_{request.command}")
         try:
             reply: CommandReply = await handler(request)
@@ -89,7 +101,9 @@ class Commands(
             return CommandReply(_("Something went wrong on our side; please try again later."))
         return reply
 
-    async def _may_change(self, request: CommandRequest) -> bool:
+    async def _may_change(self, request: CommandRequest) -> bool | None:
+        """Whether the sender may change the chat's subscriptions; None when the platform
+        could not say who its admins are."""
         if not request.is_group or self.is_bot_admin(request):
             return True
         if request.is_chat_admin is None:
@@ -98,4 +112,4 @@ class Commands(
             return await request.is_chat_admin()
         except Exception:
             log.warning("%s: could not check admin rights in %s", request.platform, request.chat_id)
-            return False
+            return None

@@ -114,11 +114,20 @@ class ChatStore:
                     )
 
     async def subscribe(self, recipient: Recipient, topics: Iterable[str], now: float) -> list[str]:
-        """Add topics; returns those that were new."""
+        """Add topics; returns those that were new. A chat that was gone (blocked, kicked) and
+        subscribes again starts afresh: what it had chosen before is not shown by /list while it
+        is gone, and does not come back unasked."""
         added = []
         async with self._changing() as conn:
             ref = await self._ref(conn, recipient, now)
-            await conn.execute(update(chats).where(chats.c.id == ref).values(active=True))
+            active = select(chats.c.active).where(chats.c.id == ref)
+            if not (await conn.execute(active)).scalar_one():
+                for table in (subscriptions, keywords):
+                    chosen = and_(table.c.chat_ref == ref, table.c.origin == "user")
+                    await conn.execute(delete(table).where(chosen))
+            await conn.execute(
+                update(chats).where(chats.c.id == ref).values(active=True, inactive_reason=None)
+            )
             for topic in topics:
                 result = await conn.execute(
                     self._db.insert(subscriptions)
@@ -308,6 +317,8 @@ class ChatStore:
         """A group became a supergroup: its subscriptions and queue follow the new id."""
         async with self._changing() as conn:
             row = (await conn.execute(select(chats).where(chats.c.id == chat_ref))).one()
+            if row.chat_id == new_chat_id:
+                return  # moved already (Telegram says so in both chats, handled side by side)
             target = Recipient(Platform(row.platform), new_chat_id, row.thread_id)
             self.refs.forget(recipient_of(row))
             clash = (await conn.execute(chat_query(target))).first()
@@ -330,13 +341,44 @@ class ChatStore:
                     .values(chat_ref=clash.id, keyword=row_k.keyword, origin=row_k.origin)
                     .on_conflict_do_nothing()
                 )
+            pending = and_(outbox.c.chat_ref == chat_ref, outbox.c.status == OutboxStatus.PENDING)
+            theirs = outbox.alias("theirs")
+            queued_there = (
+                select(theirs.c.id)
+                .where(
+                    theirs.c.chat_ref == clash.id,
+                    theirs.c.feed_name == outbox.c.feed_name,
+                    theirs.c.item_key == outbox.c.item_key,
+                )
+                .exists()
+            )
+            await conn.execute(
+                update(outbox).where(pending, ~queued_there).values(chat_ref=clash.id)
+            )
+            # the rest the new chat has already (it subscribed itself before the move was known)
             await conn.execute(
                 update(outbox)
-                .where(outbox.c.chat_ref == chat_ref, outbox.c.status == OutboxStatus.PENDING)
-                .values(chat_ref=clash.id)
+                .where(pending)
+                .values(
+                    status=OutboxStatus.FAILED,
+                    last_error=f"moved: {new_chat_id} has this alert already",
+                    lease_until=None,
+                )
             )
             await conn.execute(
                 update(chats)
                 .where(chats.c.id == chat_ref)
                 .values(active=False, inactive_reason=f"migrated to {new_chat_id}")
             )
+
+    async def move_all(self, platform: Platform, old_chat_id: str, new_chat_id: str) -> int:
+        """A group became a supergroup (its service message said so): every active chat row of
+        `old_chat_id` moves as `move` does; how many there were."""
+        query = select(chats.c.id).where(
+            chats.c.platform == platform.value, chats.c.chat_id == old_chat_id, chats.c.active
+        )
+        async with self._db.reading() as conn:
+            refs = [row.id for row in await conn.execute(query)]
+        for ref in refs:
+            await self.move(ref, new_chat_id)
+        return len(refs)

@@ -941,22 +941,31 @@ class FakeTelegram(LoopbackServer):
     def unkick(self, chat_id: int) -> None:
         self.chat(chat_id).kicked = False
 
-    def migrate(self, chat_id: int, new_id: int) -> FakeChat:
+    def migrate(self, chat_id: int, new_id: int, *, by: int | None = None) -> FakeChat:
         """Upgrade a group to a supergroup with ``new_id``; the old id then answers 400 with
-        ``parameters.migrate_to_chat_id``. Returns the (new or existing) supergroup."""
+        ``parameters.migrate_to_chat_id``. With ``by`` (the user who upgraded it), the two
+        service messages Telegram then sends are queued: ``migrate_to_chat_id`` in the group,
+        ``migrate_from_chat_id`` in the supergroup. Returns the (new or existing) supergroup."""
         old = self.chat(chat_id)
         if old.type != "group":
             raise ValueError("only a basic group can be upgraded to a supergroup")
         old.migrated_to = new_id
-        if new_id in self.chats:
-            return self.chats[new_id]
-        return self.add_chat(
+        new = self.chats.get(new_id) or self.add_chat(
             new_id,
             "supergroup",
             title=old.title,
             admins=old.admins,
             creator=old.creator,
         )
+        if by is not None:
+            for chat, field, other in (
+                (old, "migrate_to_chat_id", new_id),
+                (new, "migrate_from_chat_id", chat_id),
+            ):
+                message = self._new_message(chat, self._user(by), None)
+                message[field] = other
+                self._enqueue("message", message)
+        return new
 
     def refuse_photos(self, chat_id: int, refuse: bool = True) -> None:
         """sendPhoto to this chat answers 400 wrong file identifier/HTTP URL specified."""

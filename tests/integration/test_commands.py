@@ -106,6 +106,27 @@ async def test_personal_keywords_have_a_limit(app: App) -> None:
     assert "word1" in await say(commands, "/keywords")
 
 
+async def test_a_group_whose_admins_cannot_be_looked_up_is_told_so(app: App) -> None:
+    """A failed admin lookup (Telegram's 502) read "Only this group's admins…" to its creator."""
+    commands = app.commands_for(Platform.TELEGRAM)
+
+    async def lookup_fails() -> bool:
+        raise ConnectionError("Bad Gateway")
+
+    request = CommandRequest(
+        Platform.TELEGRAM,
+        "-100",
+        "42",
+        "subscribe",
+        ("ai",),
+        is_group=True,
+        is_chat_admin=lookup_fails,
+    )
+    reply = await commands.handle(request)
+    assert reply.text == "Could not check this group's admins just now; please try again."
+    assert "No subscriptions" in await say(commands, "/list", chat="-100", is_group=True)
+
+
 async def test_only_group_admins_change_a_groups_subscriptions(app: App) -> None:
     commands = app.commands_for(Platform.TELEGRAM)
     refused = await say(commands, "/subscribe ai", chat="-100", is_group=True)

@@ -109,8 +109,11 @@ async def test_deactivating_a_chat_fails_its_queue_and_drops_it_from_routing(sto
     assert await store.chats.subscriptions() == []
     assert await store.outbox.claim(Platform.TELEGRAM, 5.0) == []
     assert (await store.outbox.counts())[("telegram", "failed")] == 1
-    await store.chats.subscribe(ALICE, ["ai"], 6.0)  # the user subscribes again
-    assert [s.recipient for s in await store.chats.subscriptions()] == [ALICE]
+    # back: the user subscribes again, and starts afresh (the old topics were not shown)
+    await store.chats.set_keyword(ALICE, "반도체", True, 5.0)
+    assert await store.chats.subscribe(ALICE, ["breaking"], 6.0) == ["breaking"]
+    (back,) = await store.chats.subscriptions()
+    assert (back.recipient, back.topics, back.keywords) == (ALICE, {"breaking"}, frozenset())
 
 
 async def test_a_migrated_group_keeps_its_subscriptions_and_queue(store: Store) -> None:

@@ -283,6 +283,18 @@ async def test_unknown_command_gets_a_hint(tg: PickyTelegram, running: TelegramC
     assert reply.body == "Unknown command 'frobnicate'. Try /help for the list."
 
 
+async def test_unknown_commands_in_a_group_are_answered_only_when_addressed_to_us(
+    tg: PickyTelegram, running: TelegramChannel
+) -> None:
+    """Another bot's `/ban` in a shared group drew a hint from this one."""
+    tg.push_message(GROUP, GROUP_ADMIN, "/ban spammer")
+    reply = await say(tg, GROUP, GROUP_ADMIN, "/frobnicate@newsbot_test_bot")
+    await handled_everything(tg, running)
+
+    assert reply.body == "Unknown command 'frobnicate'. Try /help for the list."
+    assert len(tg.sent_to(GROUP)) == 1
+
+
 async def test_set_my_commands_at_start(tg: PickyTelegram, running: TelegramChannel) -> None:
     assert tg.my_commands() == [
         {"command": name, "description": spec.about}
@@ -706,6 +718,43 @@ async def test_migrated_group_moves_its_subscriptions_and_gets_the_alert(
     assert await topics_of(db, chat(SUPERGROUP)) == {"ai", "breaking"}
     assert await topics_of(db, chat(GROUP)) is None
     assert await outbox_rows(db) == [("sent", None)]
+
+
+async def test_a_group_upgraded_to_a_supergroup_is_followed_when_telegram_says_so(
+    tg: PickyTelegram, running: TelegramChannel, db: Store
+) -> None:
+    """`/list` in the new supergroup showed nothing until an alert failed on the old id."""
+    assert (await say(tg, GROUP, GROUP_ADMIN, "/subscribe ai")).body == "Subscribed to ai."
+    tg.migrate(GROUP, SUPERGROUP, by=GROUP_ADMIN)
+
+    async def followed() -> bool:
+        return await topics_of(db, chat(SUPERGROUP)) == {"ai"}
+
+    await eventually(followed, within=5, what="the supergroup has the group's topics")
+    reply = await say(tg, SUPERGROUP, GROUP_ADMIN, "/list")
+    assert reply.body.startswith("Topics: ai"), reply.body
+
+
+async def test_a_group_that_subscribed_again_after_its_upgrade_gets_each_alert_once(
+    tg: PickyTelegram, channel: TelegramChannel, db: Store
+) -> None:
+    """Moving the old group's queue onto a supergroup that has the same alert queued broke a
+    unique key: the alert was retried for ever and the group's other alerts waited behind it."""
+    channel.group_interval = 0.1
+    now = time.time()
+    await db.chats.subscribe(chat(GROUP), ["ai", "breaking"], now)
+    tg.migrate(GROUP, SUPERGROUP)
+    await db.chats.subscribe(chat(SUPERGROUP), ["ai"], now)
+    await queue_item(db, news(1), [chat(GROUP), chat(SUPERGROUP)], now=now)
+    await queue_item(db, news(2), [chat(GROUP)], now=now)  # for `breaking`, the old id only
+
+    await deliver(db, channel)
+
+    assert tg.sent_to(GROUP) == []
+    sent = tg.sent_to(SUPERGROUP)
+    assert len(sent) == 2 and "AI story 1 " in sent[0].body and "AI story 2 " in sent[1].body
+    assert await topics_of(db, chat(SUPERGROUP)) == {"ai", "breaking"}
+    assert sorted(status for status, _ in await outbox_rows(db)) == ["failed", "sent", "sent"]
 
 
 async def test_server_errors_are_retried_with_backoff(

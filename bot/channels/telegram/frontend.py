@@ -196,6 +196,7 @@ class TelegramFrontEnd(TelegramSender):
             app.add_handler(CommandHandler(name, self._on_command, filters=_COMMAND_UPDATES))
         app.add_handler(CallbackQueryHandler(self._on_button))
         app.add_handler(MessageHandler(filters.COMMAND & _COMMAND_UPDATES, self._on_other_command))
+        app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self._on_migration))
         app.add_error_handler(self._on_error)
 
     async def _on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -215,7 +216,22 @@ class TelegramFrontEnd(TelegramSender):
         name, _, target = first[1:].partition("@")
         if target and target.lower() != (context.bot.username or "").lower():
             return
+        if not target and message.chat.type != ChatType.PRIVATE:
+            return  # in a group, an unknown command without @ is likely another bot's
         await self._answer(message, update.effective_user, name.lower()[:64], tuple(args))
+
+    async def _on_migration(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A group upgraded to a supergroup: Telegram says so in both, each naming the other."""
+        message = update.effective_message
+        if message is None:
+            return
+        if message.migrate_to_chat_id:
+            old, new = message.chat.id, message.migrate_to_chat_id
+        elif message.migrate_from_chat_id:
+            old, new = message.migrate_from_chat_id, message.chat.id
+        else:
+            return
+        await self._commands.chat_moved(Platform.TELEGRAM, str(old), str(new))
 
     async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """An inline button: its callback_data is a command (`subscribe ai`) run for the chat."""
