@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterable
 from typing import TextIO
@@ -23,6 +24,7 @@ class SecretFilter(logging.Filter):
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
         self.secrets = tuple(s for s in secrets if len(s) >= 4)
+        self._pattern = any_case(self.secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -36,9 +38,18 @@ class SecretFilter(logging.Filter):
         return True
 
     def mask(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, MASK)
+        if self._pattern is not None:
+            text = self._pattern.sub(MASK, text)
         return without_secrets(text)
+
+
+def any_case(secrets: Iterable[str]) -> re.Pattern[str] | None:
+    """A pattern of `secrets` in any letter case: python-telegram-bot capitalises an error's
+    description (`Invalid path /bot123:abc/getme`), lower-casing the token a server quoted."""
+    spelled = sorted({s for s in secrets if s}, key=len, reverse=True)
+    if not spelled:
+        return None
+    return re.compile("|".join(re.escape(s) for s in spelled), re.IGNORECASE)
 
 
 class JsonFormatter(logging.Formatter):

@@ -12,9 +12,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
 from tests.fakes.feed_server import FeedServer, rss
 from tests.fakes.http_proxy import HttpProxy
+from tests.fakes.loopback import LoopbackServer
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import (
@@ -71,6 +73,41 @@ async def test_a_refused_telegram_token_is_one_line_without_the_token(
         "newsbot: telegram: the Bot API refused the token (check TELEGRAM_BOT_TOKEN)"
     )
     assert WRONG_TOKEN.split(":")[1] not in output
+
+
+class EchoingBotApi(LoopbackServer):
+    """A server that answers every Bot API call 400, quoting the request's path (and with it
+    the token) in its description, as some proxies and gateways do."""
+
+    def make_app(self) -> web.Application:
+        async def refuse(request: web.Request) -> web.Response:
+            said = f"Bad Request: invalid path {request.path}"
+            return web.json_response(
+                {"ok": False, "error_code": 400, "description": said}, status=400
+            )
+
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", refuse)
+        return app
+
+
+async def test_a_bot_api_that_quotes_the_token_back_is_one_line_without_it(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """python-telegram-bot capitalises a description (`Invalid path /bot4242:abc/getme`): the
+    lower-cased token passed the mask, in a traceback."""
+    feed_server.publish("feed.xml", rss(OLD_ITEMS))
+    config = write_config(tmp_path, feed_server.url("feed.xml"))
+    async with EchoingBotApi() as api:
+        env = {"TELEGRAM_BOT_TOKEN": WRONG_TOKEN, "TELEGRAM_API_URL": api.base_url}
+        code, output = await newsbot("run", "--config", str(config), env=env, cwd=tmp_path)
+    assert code == 1 and "Traceback" not in output, output
+    assert (
+        output.strip()
+        .splitlines()[-1]
+        .startswith("newsbot: telegram: the Bot API refused to start: Invalid path /bot***/getme")
+    ), output
+    assert WRONG_TOKEN.split(":")[1].lower() not in output.lower(), output
 
 
 BAD_DATABASE_URLS = {

@@ -43,6 +43,12 @@ def test_secrets_are_masked_in_messages_arguments_and_tracebacks(fmt: logging.Fo
         assert all(json.loads(line)["level"] for line in output.splitlines())
 
 
+def test_a_secret_in_another_letter_case_is_masked_too() -> None:
+    logger, stream = capture(logging.Formatter("%(message)s"))
+    logger.warning("telegram: polling: BadRequest: Invalid path /bot%s/getupdates", TOKEN.lower())
+    assert stream.getvalue() == "telegram: polling: BadRequest: Invalid path /bot***/getupdates\n"
+
+
 def test_passwords_in_urls_are_masked_without_being_listed() -> None:
     logger, stream = capture(logging.Formatter("%(message)s"))
     logger.warning("feed f: poll failed: %s: refused", "http://reader:pw123@127.0.0.1:1/f.xml")

@@ -81,8 +81,10 @@ class TelegramFrontEnd(TelegramSender):
             await self._start()
         except InvalidToken:
             raise Fatal(TOKEN_REFUSED) from None
-        except BadRequest:
-            raise
+        except BadRequest as exc:  # a webhook URL Telegram refuses, a server that is no Bot API
+            raise Fatal(
+                f"telegram: the Bot API refused to start: {self._mask(exc.message)}"
+            ) from None
         except (TimedOut, NetworkError) as exc:
             log.warning(
                 "telegram: no usable Bot API (%s); retrying every %.0fs",

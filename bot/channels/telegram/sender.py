@@ -42,9 +42,11 @@ from bot.channels.telegram.limits import (
     SlidingWindow,
     retry_after_wait,
 )
+from bot.logs import any_case
 from bot.models import DigestPage, Outgoing, Platform, Recipient
 from bot.render.digest import render_telegram_digest, telegram_fits
 from bot.render.telegram import TelegramText, render_message
+from bot.text.urls import MASK
 
 log = logging.getLogger(__name__)
 
@@ -229,7 +231,8 @@ class TelegramSender:
                 self._bot_ready = True
 
     def _mask(self, text: str) -> str:
-        return text.replace(self._token, "***")
+        token = any_case([self._token])
+        return token.sub(MASK, text) if token is not None else text
 
 
 def api_chat_id(chat_id: str) -> int | str:
