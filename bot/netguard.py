@@ -32,8 +32,9 @@ async def system_resolver(host: str, port: int) -> list[str]:
 
 def refusal(address: IPAddress) -> str | None:
     """Why the bot must not connect to `address`, or None when it may."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        # an IPv4 address inside (`::ffff:127.0.0.1`, 6to4's `2002:7f00:1::`) is where it goes
+        address = address.ipv4_mapped or address.sixtofour or address
     # the specific classes first: Python counts most of them as `is_private` too
     checks = (
         ("unspecified", address.is_unspecified),

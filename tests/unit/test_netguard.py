@@ -52,6 +52,8 @@ def resolver_for(table: dict[str, list[str]]):  # type: ignore[no-untyped-def]
         ("::", "unspecified"),
         ("::ffff:127.0.0.1", "loopback"),
         ("::ffff:10.0.0.1", "private"),
+        ("2002:7f00:1::", "loopback"),  # 6to4 of 127.0.0.1
+        ("2002:a9fe:a9fe::1", "link-local"),  # 6to4 of 169.254.169.254
         ("100.64.0.1", "not globally routable"),  # carrier-grade NAT
     ],
 )
@@ -59,7 +61,7 @@ def test_non_public_address_classes_are_refused(address: str, why: str) -> None:
     assert refusal(ipaddress.ip_address(address)) == why
 
 
-@pytest.mark.parametrize("address", [PUBLIC, "1.1.1.1", "2606:4700:4700::1111"])
+@pytest.mark.parametrize("address", [PUBLIC, "1.1.1.1", "2606:4700:4700::1111", "2002:101:101::"])
 def test_public_addresses_pass(address: str) -> None:
     assert refusal(ipaddress.ip_address(address)) is None
 
