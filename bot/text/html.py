@@ -58,7 +58,9 @@ _BARE_ENTITY = re.compile(
 other numbers may be an issue's, `#34;`); `quot;`, `nbsp;` and the like anywhere but
 after a Latin letter; `lt;`, `amp;` and `apos;` only after a space or a sign, as words end with
 them (`result;`, `camp;`)."""
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u202a-\u202e\u2066-\u2069\ufeff]")
+"""Control characters, and the bidirectional overrides and isolates, which reorder what follows
+(`\u202egnp.exe` reads `exe.png`); a headline needs neither."""
 MAX_MARKUP_CHARS = 100_000
 """Markup read per field: far more than the excerpt an alert shows and the lead tagging and
 grouping read, so that a broken feed's megabyte of markup costs what a long article does."""

@@ -9,7 +9,8 @@ from urllib.parse import quote, urlsplit
 
 from bot.text.zones import zone_or_utc
 
-_CONTROL_OR_BREAK = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b\ufeff]")
+_CONTROL_OR_BREAK = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b\u202a-\u202e\u2066-\u2069\ufeff]")
+"""As `html._CONTROL`, and line breaks but `\n`."""
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 # RFC 3986 reserved characters and `%` stay; spaces, quotes, `<`, `>`, `|`, controls and non-ASCII
 # characters are percent-encoded, so the URL is one clean token in any markup

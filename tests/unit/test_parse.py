@@ -24,6 +24,7 @@ from bot.feeds.parse import (
 )
 from bot.models import FeedItem
 from bot.text.html import html_to_text
+from bot.text.plain import clean_lines
 from tests.helpers import check_goldens
 
 FEEDS = Path(__file__).resolve().parents[1] / "data" / "feeds"
@@ -263,3 +264,17 @@ def test_a_reference_to_no_character_loses_that_character_not_the_feed() -> None
 def test_a_document_feedparser_gives_up_on_is_refused_with_a_reason() -> None:
     with pytest.raises(ParseError, match="not a feed: UnicodeDecodeError"):
         parse_feed(b'<?xml version="1.0" encoding="\xe8"?><rss/>')
+
+
+def test_bidirectional_overrides_are_dropped_from_titles_and_summaries() -> None:
+    """`\u202egnp.exe` displays as `exe.png`: an alert must read as its letters stand."""
+    body = (
+        "<rss version='2.0'><channel><title>t</title><item>"
+        "<title>Invoice \u202egnp.exe\u202c and \u2066isolate\u2069</title>"
+        "<link>https://news.example/1</link>"
+        "<description>Open \u202dreport\u202c.pdf\u2067 now</description></item></channel></rss>"
+    ).encode()
+    (item,) = parse_feed(body).items
+    assert item.title == "Invoice gnp.exe and isolate"
+    assert item.summary == "Open report.pdf now"
+    assert clean_lines("a\u202eb\u2068c") == "a b c"
