@@ -214,7 +214,7 @@ class App:
             self.feed_client or self.client,
             ClassifierCache(config.topic_rules()),
             extra_subscriptions=extra,
-            explicit_intervals=frozenset(f.name for f in config.feeds if f.interval is not None),
+            explicit_intervals=config.explicit_intervals(),
             policy=dataclasses.replace(
                 self._poll_policy,
                 floor=config.defaults.min_interval,

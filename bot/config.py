@@ -290,6 +290,12 @@ class Config(_Strict):
     def feed_interval(self, feed: FeedConfig) -> float:
         return feed.interval if feed.interval is not None else self.defaults.interval
 
+    def explicit_intervals(self) -> frozenset[str]:
+        """The feeds whose interval the file writes, their own or `defaults.interval`: polled
+        at it as written, not held to `min_interval`."""
+        everyone = "interval" in self.defaults.model_fields_set
+        return frozenset(f.name for f in self.feeds if everyone or f.interval is not None)
+
     def topic_rules(self) -> list[TopicRule]:
         """The classifier's rules for the `topics:` section."""
         return [

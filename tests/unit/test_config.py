@@ -233,3 +233,12 @@ def test_aliases_of_aliases_are_refused_before_they_expand() -> None:
 def test_format_duration_round_trips() -> None:
     for seconds in (1, 59, 60, 3600, 5400, 86400, 90061):
         assert parse_duration(format_duration(seconds)) == seconds
+
+
+def test_an_interval_the_file_writes_is_explicit_whether_the_feeds_or_the_default() -> None:
+    """`defaults: {interval: 10s}` was held to `min_interval` (60 s) for feeds of no interval."""
+    feeds = '  - {name: a, url: "http://127.0.0.1:9/a"}\n'
+    feeds += '  - {name: b, url: "http://127.0.0.1:9/b", interval: 5s}\n'
+    written = parse_config(f"version: 1\ndefaults: {{interval: 10s}}\nfeeds:\n{feeds}")
+    assert written.explicit_intervals() == {"a", "b"}
+    assert parse_config(f"version: 1\nfeeds:\n{feeds}").explicit_intervals() == {"b"}
