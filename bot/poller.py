@@ -197,6 +197,9 @@ class Poller:
                 proxy=self.proxies.route(feed.url, options.proxy),
             )
         now = self._clock()
+        if result.moved_to:  # polled there from now on; the config, read again, names the old one
+            hint = "; write it in the config" if feed.origin == "config" else ""
+            log.warning("feed %s: moved permanently to %s%s", feed.name, result.moved_to, hint)
         hints = Hints(retry_after=result.retry_after, max_age=result.max_age)
         body_hash = feed.body_hash
         if not result.not_modified:

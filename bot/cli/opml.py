@@ -90,7 +90,8 @@ async def export_opml(database_url: str, listed: list[Outline]) -> int:
             polled = [Outline(f.name, f.url) for f in await store.feeds.all() if f.enabled]
         finally:
             await store.close()
-    known = {feed_identity(o.url) for o in polled}
-    new = [o for o in listed if feed_identity(o.url) not in known]
+    # a config feed that moved (301) is stored under its new URL, and its name
+    known = {feed_identity(o.url) for o in polled} | {o.name for o in polled}
+    new = [o for o in listed if feed_identity(o.url) not in known and o.name not in known]
     sys.stdout.write(write_opml([*polled, *new]))
     return 0

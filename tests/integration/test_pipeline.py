@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 from bot.app import App
+from bot.cli.opml import export_opml
 from bot.config import LoadedConfig
 from bot.netguard import URLGuard
+from bot.opml import Outline, read_opml
 from bot.poller import PollPolicy
 from bot.settings import Settings
 from tests.fakes.feed_server import Fault, FeedServer, rss
@@ -79,7 +83,10 @@ async def test_backlog_delivers_the_newest_on_first_poll(
 
 
 async def test_permanent_redirect_moves_the_feed(
-    database_url: str, feed_server: FeedServer
+    database_url: str,
+    feed_server: FeedServer,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     feed_server.publish("new.xml", rss(OLD_ITEMS))
     feed_server.fault("old.xml", Fault(status=301, redirect_to=feed_server.url("new.xml")))
@@ -94,6 +101,13 @@ async def test_permanent_redirect_moves_the_feed(
         assert feed is not None and feed.url == feed_server.url("new.xml")
     finally:
         await app.close()
+    moved = f"feed local: moved permanently to {feed_server.url('new.xml')}; write it in the config"
+    assert moved in caplog.messages
+    # the export lists it once, under its new URL (the config's old one is the same feed)
+    await export_opml(database_url, [Outline("local", feed_server.url("old.xml"))])
+    assert [o.url for o in read_opml(capsys.readouterr().out.encode())] == [
+        feed_server.url("new.xml")
+    ]
 
 
 async def test_a_broken_feed_does_not_stop_the_others(
