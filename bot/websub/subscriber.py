@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import httpx
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.feeds.fetch import FetchError
+from bot.feeds.fetch import FetchError, URLRefused
 from bot.feeds.parse import ParsedFeed
 from bot.netguard import PinnedTransport, URLGuard
 from bot.store.records import FeedRecord
@@ -87,6 +87,7 @@ class Subscriber:
         self._chat_transport = chat_transport
         """Connects to such a hub only at the address its guard approved (no DNS rebinding)."""
         self._known: dict[int, tuple[str, str]] | None = None
+        self._refused_hubs: set[tuple[int, str]] = set()
         self._leases: dict[int, float] = {}
         self._wake = asyncio.Event()
 
@@ -101,7 +102,7 @@ class Subscriber:
         """A document of `feed` was read: store its hub when it names a new one. A failure is
         logged, never raised: the poll that read the document goes on."""
         links = discover(parsed.links, headers, url)
-        if links is None:
+        if links is None or await self._hub_refused(feed, links.hub):
             return
         try:
             if self._known is None:
@@ -114,6 +115,27 @@ class Subscriber:
             self._known[feed.id] = (links.hub, links.topic)
         except (SQLAlchemyError, OSError) as exc:
             log.warning("feed %s: hub not recorded: %s", feed.name, type(exc).__name__)
+
+    async def _hub_refused(self, feed: FeedRecord, hub: str) -> bool:
+        """Whether the hub a document names is inside (loopback, private...) while its feed is
+        outside: whoever writes a public feed must not make the bot post to the operator's own
+        network. A feed inside may name a hub beside it. Said once per feed and hub."""
+        if self._chat_guard is None or feed.origin == "chat":  # chat feeds: checked at each ask
+            return False
+        if (feed.id, hub) in self._refused_hubs:
+            return True
+        guard = self._chat_guard()
+        try:
+            await guard(hub)
+            return False
+        except URLRefused as refused:
+            try:
+                await guard(feed.url)
+            except URLRefused:
+                return False
+            self._refused_hubs.add((feed.id, hub))
+            log.warning("feed %s: names a WebSub hub the bot will not use: %s", feed.name, refused)
+            return True
 
     def poll_floor(self, feed: FeedRecord) -> float | None:
         """The slower interval of a feed its hub pushes (None: not pushed now)."""

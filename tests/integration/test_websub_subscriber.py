@@ -5,7 +5,9 @@ feed that names another hub moves its subscription, and a hub's refusal is retri
 from __future__ import annotations
 
 import httpx
+import pytest
 
+from bot.feeds.parse import ParsedFeed
 from bot.netguard import PinnedTransport, URLGuard
 from bot.store import Store
 from bot.store.records import FeedSpec, PollRecord
@@ -135,3 +137,41 @@ async def test_a_pushed_feed_is_polled_when_its_lease_ends_if_the_hub_will_not_r
             refreshed = await store.feeds.get("blog")
             assert refreshed is not None and refreshed.next_poll_at == polled_by, now
     assert len(seen) == 2
+
+
+async def test_a_public_config_feed_cannot_point_the_bot_at_a_hub_inside(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The hub comes from the feed's document, written by whoever runs the feed: a public feed
+    naming `http://127.0.0.1/…` as its hub made the bot POST there."""
+
+    async def resolver(host: str, port: int) -> list[str]:
+        return {"news.example": ["93.184.216.34"], "intranet.example": ["10.0.0.7"]}[host]
+
+    public = await store.feeds.add(FeedSpec("public", "https://news.example/rss", 300.0), "config")
+    inside = await store.feeds.add(
+        FeedSpec("inside", "http://intranet.example/rss", 300.0), "config"
+    )
+    assert public is not None and inside is not None
+    client, seen = recording()
+    subscriber = Subscriber(
+        store.websub,
+        client,
+        "https://bot.example",
+        timing=TIMING,
+        chat_guard=lambda: URLGuard(resolver=resolver),
+    )
+    hub_inside = ParsedFeed("t", (), links=(("hub", "http://127.0.0.1:9/hub"),))
+    async with client:
+        for _ in range(2):  # said once
+            await subscriber.document(public, hub_inside, {}, public.url)
+        await subscriber.document(inside, hub_inside, {}, inside.url)  # a hub beside its feed
+        await subscriber.step()
+    [sub] = await store.websub.all()
+    assert sub.feed_id == inside.id
+    assert [str(r.url) for r in seen] == ["http://127.0.0.1:9/hub"]
+    refusals = [m for m in caplog.messages if "will not use" in m]
+    assert refusals == [
+        "feed public: names a WebSub hub the bot will not use: "
+        "http://127.0.0.1:9/hub: 127.0.0.1 resolves to a loopback address (127.0.0.1)"
+    ], refusals
