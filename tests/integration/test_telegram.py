@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from bot.app import App
 from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram.updates import MAX_WAITING
 from bot.commands import USAGE, Commands
 from bot.config import LoadedConfig, parse_config
 from bot.delivery import DeliveryPolicy, Dispatcher
@@ -350,6 +351,28 @@ async def test_commands_typed_at_once_are_answered_in_order(
         assert "Europe/Paris" in paris and "한국어" in korean, rounds
         assert "Europe/Paris" in zone_ko and "시간" in zone_ko, zone_ko
         assert "English" in english and zone_en.startswith("Times here are in Europe/Paris")
+
+
+async def test_one_chats_flood_of_commands_does_not_hold_the_other_chats_answers(
+    tg: PickyTelegram, running: TelegramChannel, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A script's 300 commands were each answered, and another chat's one command waited behind
+    them (the flood's waiting updates filled PTB's bound)."""
+    for _ in range(300):
+        tg.push_message(USER, USER, "/list")
+    reply = await say(tg, USER2, USER2, "/start")
+    await handled_everything(tg, running)
+
+    assert reply.body
+    answered = len(tg.sent_to(USER))
+    # one running and MAX_WAITING waiting when each batch of the flood came in; the rest dropped
+    assert MAX_WAITING < answered < 100, answered
+    flood = [m for m in caplog.messages if "updates at once; ignoring the rest" in m]
+    assert flood == [
+        f"telegram: chat {USER} sent more than {MAX_WAITING} updates at once; ignoring the rest"
+    ], flood
+    later = await say(tg, USER, USER, "/list")  # the chat is heard again once it is done
+    assert later.body.startswith("No subscriptions here yet.")
 
 
 # --------------------------------------------------------------------------------------------

@@ -26,8 +26,9 @@ from bot.channels.telegram.updates import ChatOrderedUpdates
 from bot.commands import Commands
 from bot.settings import Settings
 
-CONCURRENT_UPDATES = 16
-"""Updates handled at once, across chats (one chat's are handled one at a time)."""
+CONCURRENT_UPDATES = 64
+"""Updates handled at once, across chats (one chat's are handled one at a time, and those that
+wait for their turn count: at most `updates.MAX_WAITING` of one chat)."""
 
 
 class TelegramChannel(TelegramFrontEnd):
