@@ -372,8 +372,9 @@ class Dispatcher(DigestDelivery):
             log.info("%s: moved to %s", chat, error.new_chat_id)
         elif isinstance(error, Fatal):
             await self.outbox.release([entry])
+            if self.stopped_reason is None:  # sends to other chats in flight meet it too
+                log.error("%s: dispatcher stopped: %s", self.platform, error.reason)
             self.stopped_reason = error.reason
-            log.error("%s: dispatcher stopped: %s", self.platform, error.reason)
         elif isinstance(error, PermanentFailure) or entry.attempts >= self.policy.max_attempts:
             self.stats.failed += 1
             self._settled(entry, await self.outbox.mark_failed(entry, error.reason))

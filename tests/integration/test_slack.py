@@ -477,10 +477,14 @@ async def test_a_dead_token_stops_the_slack_dispatcher_with_a_clear_log_line(
     bot: Bot, error: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     await bot.answer("subscribe ai", "sub-6")
+    for other in ("C0MORE1", "C0MORE2"):  # sends to three channels meet the refusal at once
+        bot.slack.add_channel(other, name=other.lower())
+        await bot.store.chats.subscribe(Recipient(Platform.SLACK, other), ["ai"], time.time())
     if error == "invalid_auth":
         bot.slack.token = "xoxb-rotated"  # the bot's token was revoked
     else:
         bot.slack.account_inactive = True
+    bot.slack.delay_next("chat.postMessage", 0.5)  # the other two go out meanwhile
 
     await bot.publish_and_poll(ai_items(1))
 
@@ -488,11 +492,13 @@ async def test_a_dead_token_stops_the_slack_dispatcher_with_a_clear_log_line(
         return bot.dispatcher.stopped_reason is not None
 
     await eventually(stopped, what="dispatcher stop")
+    await eventually(lambda: len(bot.slack.calls_to("chat.postMessage")) == 3, what="3 sends")
+    await asyncio.sleep(0.2)  # the outcomes of the two sends that met the refusal too
     reason = bot.dispatcher.stopped_reason or ""
     assert error in reason and "SLACK_BOT_TOKEN" in reason
     [line] = [r for r in caplog.records if "dispatcher stopped" in r.getMessage()]
     assert line.levelno == logging.ERROR and error in line.getMessage()
-    assert await bot.outbox() == {"pending": 1}, "kept for when the token is fixed"
+    assert await bot.outbox() == {"pending": 3}, "kept for when the token is fixed"
 
 
 async def _equals(value: Awaitable[dict[str, int]], expected: dict[str, int]) -> bool:
