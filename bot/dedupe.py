@@ -1,14 +1,24 @@
-"""Which items of a fetched document are new: pure decisions over keys already seen."""
+"""Which items of a fetched document are new: pure decisions over keys already seen.
+
+An item is known by its key (guid, else link) and by fingerprints that outlive a key some feeds
+regenerate on every fetch (a guid with a session or a timestamp in it, a link with `?sid=N`):
+its link, when no other item of the document shares it, and its headline with its publication
+time. An item is new only when neither its key nor a fingerprint was seen.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.models import FeedItem
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+FINGERPRINT = "fingerprint:"
+"""The prefix of a fingerprint among a feed's seen keys (`status` counts the keys only)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,7 +26,9 @@ class Decision:
     """Outcome of comparing one document with the seen set."""
 
     listed: tuple[str, ...]
-    """Every distinct key in the document: all of them are recorded as seen."""
+    """Every distinct key and fingerprint in the document: all are recorded as seen."""
+    new_items: int
+    """Items whose key was not seen before (0 on a first poll)."""
     alert: tuple[FeedItem, ...]
     """Items to alert about, oldest first."""
     primes: bool
@@ -31,13 +43,56 @@ def decide(
     The first poll of a feed sends nothing but its `backlog` newest items. An item whose key was
     seen is never new again, whatever its title or body now say: edits do not alert twice.
     """
+    unique = _by_key(items)
+    prints = _fingerprints(unique.values())
+    listed: dict[str, None] = dict.fromkeys(unique)
+    fresh = []
+    taken: set[str] = set()  # fingerprints of this document's new items
+    for key, item in unique.items():
+        known = prints[key]
+        listed.update(dict.fromkeys(known))
+        if key not in seen and not any(p in seen or p in taken for p in known):
+            fresh.append(item)
+            taken.update(known)
+    new_items = len(fresh) if primed else 0
+    if not primed:
+        fresh = _newest(fresh, backlog)
+    return Decision(tuple(listed), new_items, tuple(_oldest_first(fresh)), primes=not primed)
+
+
+def candidate_keys(items: Sequence[FeedItem]) -> list[str]:
+    """Every key and fingerprint of `items`: the ones to look up among those seen."""
+    unique = _by_key(items)
+    return [*unique, *(p for known in _fingerprints(unique.values()).values() for p in known)]
+
+
+def _by_key(items: Iterable[FeedItem]) -> dict[str, FeedItem]:
     unique: dict[str, FeedItem] = {}
     for item in items:
         unique.setdefault(item.key, item)
-    fresh = [item for key, item in unique.items() if key not in seen]
-    if not primed:
-        fresh = _newest(fresh, backlog)
-    return Decision(tuple(unique), tuple(_oldest_first(fresh)), primes=not primed)
+    return unique
+
+
+def _fingerprints(items: Iterable[FeedItem]) -> dict[str, tuple[str, ...]]:
+    """Each item's fingerprints, by key: its link when it is the only item with that link (a
+    feed whose every item links its home page names no item by it), and a hash of its headline
+    and publication time when it has both."""
+    items = list(items)
+    links = Counter(item.link for item in items if item.link)
+    out: dict[str, tuple[str, ...]] = {}
+    for item in items:
+        known = []
+        if item.link and item.link != item.key and links[item.link] == 1:
+            known.append(f"{FINGERPRINT}link:{_digest(item.link)}")
+        if item.title and item.published is not None:
+            dated = f"{item.title}\n{item.published.isoformat()}"
+            known.append(f"{FINGERPRINT}headline:{_digest(dated)}")
+        out[item.key] = tuple(known)
+    return out
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _newest(items: list[FeedItem], count: int) -> list[FeedItem]:

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from bot.classify import ClassifierCache
-from bot.dedupe import decide
+from bot.dedupe import candidate_keys, decide
 from bot.feeds.article import ArticleLeads
 from bot.feeds.fetch import FeedClient, FetchError, FetchLimits, HTTPStatusError, fetch_feed
 from bot.feeds.options import FeedOptions
@@ -265,7 +265,7 @@ class Poller:
         if self.watcher is not None:
             await self.watcher.document(feed, parsed, headers, url)
         record, delay = settle(parsed)
-        seen = await self.store.polls.seen_keys(feed.id, (item.key for item in parsed.items))
+        seen = await self.store.polls.seen_keys(feed.id, candidate_keys(parsed.items))
         decision = decide(parsed.items, seen, primed=feed.primed, backlog=feed.backlog)
         subscriptions = list(self.extra_subscriptions) + await self.store.chats.routing()
         classifier = self.classifiers.get(k for s in subscriptions for k in s.keywords)
@@ -295,7 +295,7 @@ class Poller:
             if decision.primes
             else (PollStatus.NEW if decision.alert else PollStatus.UNCHANGED)
         )
-        new = len(decision.listed) - len(seen) if not decision.primes else 0
+        new = decision.new_items
         log.info(
             "feed %s: %s, %d new item(s), %d alert(s) queued",
             feed.name,

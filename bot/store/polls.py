@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Table, bindparam, func, select, update
 
+from bot.dedupe import FINGERPRINT
 from bot.store.chat_refs import ChatRefs
 from bot.store.engine import Database
 from bot.store.outbox import outbox_rows
@@ -98,10 +99,12 @@ class PollStore:
         return found
 
     async def seen_counts(self) -> dict[int, int]:
-        """Seen keys per feed id."""
+        """Seen items per feed id (their keys; not the fingerprints kept beside them)."""
         async with self._db.reading() as conn:
             rows = await conn.execute(
-                select(seen_items.c.feed_id, func.count()).group_by(seen_items.c.feed_id)
+                select(seen_items.c.feed_id, func.count())
+                .where(~seen_items.c.key.startswith(FINGERPRINT, autoescape=True))
+                .group_by(seen_items.c.feed_id)
             )
             return {int(r[0]): int(r[1]) for r in rows}
 

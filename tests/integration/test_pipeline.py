@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 
 from bot.app import App
 from bot.cli.opml import export_opml
-from bot.config import LoadedConfig
+from bot.config import LoadedConfig, parse_config
 from bot.netguard import URLGuard
 from bot.opml import Outline, read_opml
 from bot.poller import PollPolicy
 from bot.settings import Settings
 from tests.fakes.feed_server import Fault, FeedServer, rss
-from tests.helpers import OLD_ITEMS, config_for, config_with_feeds, seed_items
+from tests.helpers import (
+    OLD_ITEMS,
+    config_for,
+    config_with_feeds,
+    config_yaml,
+    one_feed,
+    seed_items,
+)
 
 
 async def run_once(
@@ -108,6 +116,29 @@ async def test_permanent_redirect_moves_the_feed(
     assert [o.url for o in read_opml(capsys.readouterr().out.encode())] == [
         feed_server.url("new.xml")
     ]
+
+
+async def test_a_feed_that_renames_its_items_on_every_fetch_alerts_once(
+    database_url: str, feed_server: FeedServer
+) -> None:
+    """Each fetch gave the same article a new guid (and a new `?sid=`): with stories off, every
+    poll alerted it again."""
+    text = config_yaml(one_feed(feed_server.url("feed.xml"))) + "stories: {enabled: false}\n"
+    loaded = LoadedConfig(parse_config(text), Path("subscriptions.yaml"))
+    feed_server.publish("feed.xml", rss(OLD_ITEMS))
+    await run_once(database_url, loaded)  # primes
+    article = {
+        "title": "인공지능 칩 수출 두 배로",
+        "description": "AI 반도체 수출이 두 배가 됐다.",
+        "pubDate": "Mon, 01 Jan 2024 09:00:00 GMT",
+    }
+    outputs = []
+    for fetch in range(3):
+        link = "https://news.example/chips" + (f"?sid={fetch}" if fetch == 2 else "")
+        renamed = {**article, "guid": f"urn:session-{fetch}:chips", "link": link}
+        feed_server.publish("feed.xml", rss([renamed, *OLD_ITEMS]))
+        outputs.append(await run_once(database_url, loaded))
+    assert [out.count("인공지능 칩 수출 두 배로") for out in outputs] == [1, 0, 0]
 
 
 async def test_a_broken_feed_does_not_stop_the_others(

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.dedupe import decide
+from bot.dedupe import FINGERPRINT, candidate_keys, decide
 from bot.feeds.parse import item_key
 from bot.models import FeedItem
 
@@ -28,7 +28,8 @@ def keys(items: tuple[FeedItem, ...]) -> list[str]:
 def test_first_poll_primes_and_sends_nothing() -> None:
     decision = decide(DOC, set(), primed=False, backlog=0)
     assert decision.primes and decision.alert == ()
-    assert set(decision.listed) == {"a", "b", "c"}
+    assert {k for k in decision.listed if not k.startswith(FINGERPRINT)} == {"a", "b", "c"}
+    assert decision.new_items == 0
 
 
 @pytest.mark.parametrize(
@@ -51,6 +52,40 @@ def test_an_edited_item_does_not_alert_again() -> None:
 
 def test_duplicate_keys_in_one_document_alert_once() -> None:
     assert keys(decide([item("x"), item("x")], set(), primed=True, backlog=0).alert) == ["x"]
+
+
+def linked(guid: str, link: str, title: str, day: int | None = 1) -> FeedItem:
+    published = datetime(2026, 1, day, tzinfo=UTC) if day else None
+    return FeedItem(key=guid, guid=guid, link=link, title=title, summary="", published=published)
+
+
+def test_an_item_whose_guid_changes_on_every_fetch_alerts_once() -> None:
+    """A generated feed gave its five old items new guids on each fetch: five alerts a poll."""
+    first = [linked(f"g1-{n}", f"https://a.example/{n}", f"Story {n}") for n in range(5)]
+    seen = set(decide(first, set(), primed=False, backlog=0).listed)
+    again = [linked(f"g2-{n}", f"https://a.example/{n}", f"Story {n}") for n in range(5)]
+    assert set(candidate_keys(again)) & seen, "the fingerprints are looked up"
+    decision = decide(again, seen, primed=True, backlog=0)
+    assert decision.alert == () and decision.new_items == 0
+    # the guid and a session in the link both change: the dated headline still knows it
+    moved = [linked(f"g3-{n}", f"https://a.example/{n}?sid=9", f"Story {n}") for n in range(5)]
+    assert decide(moved, seen | set(decision.listed), primed=True, backlog=0).alert == ()
+
+
+def test_fingerprints_do_not_merge_items_that_differ() -> None:
+    """Every item linking the site's home page, or one headline on two days, are other items."""
+    home = [linked(f"h{n}", "https://a.example/", f"Story {n}", day=None) for n in range(3)]
+    seen = set(decide(home[1:], set(), primed=False, backlog=0).listed)
+    assert keys(decide(home, seen, primed=True, backlog=0).alert) == ["h0"]
+    column = [linked("c1", "https://a.example/c1", "Morning briefing", day=1)]
+    seen = set(decide(column, set(), primed=False, backlog=0).listed)
+    tomorrow = [linked("c2", "https://a.example/c2", "Morning briefing", day=2)]
+    assert keys(decide(tomorrow, seen, primed=True, backlog=0).alert) == ["c2"]
+
+
+def test_one_story_listed_twice_under_two_guids_alerts_once() -> None:
+    doc = [linked("x1", "https://a.example/x", "X"), linked("x2", "https://a.example/x?r=1", "X")]
+    assert keys(decide(doc, set(), primed=True, backlog=0).alert) == ["x1"]
 
 
 def test_undated_items_keep_feed_order_reversed() -> None:
