@@ -174,6 +174,8 @@ class FakeSlack(LoopbackServer):
         """(channel id, ts) -> user id of messages people posted, which the bot cannot update."""
         self._ephemeral: list[PostedMessage] = []
         self._responses: dict[str, list[JSONDict]] = {}
+        self.expired_responses: set[str] = set()
+        """response_url ids that answer 404 `expired_url`, as Slack does after 30 minutes."""
         self._calls: list[ApiCall] = []
         self._failures: dict[str, deque[tuple[int, str]]] = {}
         self._delays: dict[str, float] = {}
@@ -394,6 +396,8 @@ class FakeSlack(LoopbackServer):
     async def _handle_response_url(self, request: web.Request) -> web.Response:
         # Slack answers a response_url with a bare "ok"; a body that is not JSON is refused.
         response_id = request.match_info["response_id"]
+        if response_id in self.expired_responses:
+            return web.Response(status=404, text="expired_url")
         try:
             body = await request.json()
         except ValueError:

@@ -472,6 +472,25 @@ async def test_a_channel_that_is_gone_is_deactivated(
     )
 
 
+async def test_an_answer_slack_will_not_take_is_one_log_line(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A response_url that had expired swallowed the answer without a word in the log."""
+    bot.slack.expired_responses.add("late-1")
+    reply = await bot.command("list", "late-1")
+    assert reply.status == 200
+
+    def said() -> bool:
+        return any("could not be posted" in m for m in caplog.messages)
+
+    await eventually(said, what="the log line")
+    [line] = [m for m in caplog.messages if "could not be posted" in m]
+    assert line == (
+        f"slack: the answer to list in {NEWS} could not be posted "
+        "(response_url: HTTP 404 expired_url)"
+    )
+
+
 @pytest.mark.parametrize("error", ["invalid_auth", "account_inactive"])
 async def test_a_dead_token_stops_the_slack_dispatcher_with_a_clear_log_line(
     bot: Bot, error: str, caplog: pytest.LogCaptureFixture

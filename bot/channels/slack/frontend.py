@@ -307,12 +307,20 @@ class SlackFrontEnd(SlackSender):
             else:
                 reply = await self._commands.handle(request)
             rendered = render_reply(reply.text, reply.buttons)
-            await respond(
+            answered = await respond(
                 text=rendered.text,
                 blocks=list(rendered.blocks),
                 response_type="ephemeral",
                 replace_original=False,
             )
+            if answered.status_code != 200:  # an expired response_url (30 min, 5 answers)
+                log.warning(
+                    "slack: the answer to %s in %s could not be posted (response_url: HTTP %d %s)",
+                    request.command,
+                    request.chat_id or "?",
+                    answered.status_code,
+                    (answered.body or "").strip()[:100],
+                )
 
     async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
         """The one place listener errors end up (a response_url that expired, say)."""
