@@ -143,6 +143,7 @@ class FakeSlack(LoopbackServer):
         rate_burst: int = 2,
         rate_per_second: float = 1.0,
         account_inactive: bool = False,
+        socket_mode: bool = False,
         clock: Clock = time.time,
     ) -> None:
         if rate_burst < 1 or rate_per_second <= 0:
@@ -150,6 +151,11 @@ class FakeSlack(LoopbackServer):
         super().__init__()
         self.token = token
         self.app_token = app_token
+        self.socket_mode = socket_mode
+        """Whether the URL apps.connections.open gives takes WebSocket connections."""
+        self._sockets: list[web.WebSocketResponse] = []
+        self.socket_acks: list[JSONDict] = []
+        """What the app sent back over Socket Mode (acknowledgements), oldest first."""
         """When set, apps.connections.open accepts this app-level (xapp-) token."""
         self.team_id = team_id
         self.team = team
@@ -189,7 +195,40 @@ class FakeSlack(LoopbackServer):
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/response/{response_id}", self._handle_response_url)
+        if self.socket_mode:
+            app.router.add_get("/link/", self._handle_socket)
         return app
+
+    async def send_envelope(self, envelope: JSONDict) -> None:
+        """Send a Socket Mode envelope over every open connection (once one is open)."""
+        await self._wait_until(lambda: bool(self._sockets), 5.0, lambda: "no Socket Mode client")
+        for socket in self._sockets:
+            await socket.send_json(envelope)
+
+    async def wait_for_acks(self, n: int, timeout: float = 5.0) -> list[JSONDict]:  # noqa: ASYNC109
+        await self._wait_until(
+            lambda: len(self.socket_acks) >= n,
+            timeout,
+            lambda: f"expected {n} Socket Mode acks, got {self.socket_acks}",
+        )
+        return list(self.socket_acks)
+
+    async def _handle_socket(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self._sockets.append(socket)
+        await socket.send_json(
+            {"type": "hello", "num_connections": 1, "connection_info": {"app_id": self.app_id}}
+        )
+        await self._notify()
+        try:
+            async for message in socket:
+                if message.type == web.WSMsgType.TEXT:
+                    self.socket_acks.append(message.json())
+                    await self._notify()
+        finally:
+            self._sockets.remove(socket)
+        return socket
 
     @property
     def api_url(self) -> str:
@@ -473,7 +512,7 @@ class FakeSlack(LoopbackServer):
         }
 
     def _apps_connections_open(self) -> JSONDict:
-        # The fake does not speak Socket Mode: the URL is well-formed but nothing listens there.
+        # Unless `socket_mode`, nothing listens there: the URL is well-formed, and refused.
         return {"url": f"{self.base_url.replace('http://', 'ws://')}/link/?ticket=fake"}
 
     def _chat_post_message(self, params: JSONDict) -> JSONDict:

@@ -612,6 +612,46 @@ async def test_socket_mode_opens_its_connection_with_the_app_token(
     assert all(r.levelname == "WARNING" and r.exc_info is None for r in refused())
 
 
+async def test_every_socket_mode_envelope_is_acknowledged_even_one_nobody_answers(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An envelope no listener took (another app's command, an event newsbot did not ask for)
+    went unacknowledged: Slack sends it again and shows its user an error."""
+
+    class Answers(NoCommands):
+        async def handle(self, request: CommandRequest) -> CommandReply:
+            return CommandReply(f"answered {request.command}")
+
+    async with FakeSlack(token=TOKEN, app_token=APP_TOKEN, socket_mode=True) as slack:
+        channel = SlackChannel(slack_settings(slack, slack_app_token=APP_TOKEN), Answers())
+        await channel.start()
+        try:
+            other_app = {
+                "command": "/weather",
+                "text": "",
+                "channel_id": NEWS,
+                "user_id": "U0ALICE",
+            }
+            mention = {"type": "event_callback", "event": {"type": "app_mention", "text": "hi"}}
+            ours = {**other_app, "command": "/news", "text": "help"}
+            ours["response_url"] = slack.response_url("help-1")
+            for envelope_id, kind, payload in (
+                ("e-1", "slash_commands", other_app),
+                ("e-2", "events_api", mention),
+                ("e-3", "slash_commands", ours),
+            ):
+                await slack.send_envelope(
+                    {"envelope_id": envelope_id, "type": kind, "payload": payload}
+                )
+            acks = await slack.wait_for_acks(3)
+            await slack.wait_for_responses("help-1")  # ours is answered as before
+        finally:
+            await channel.stop()
+    assert sorted(ack["envelope_id"] for ack in acks) == ["e-1", "e-2", "e-3"]
+    unanswered = [m for m in caplog.messages if "Unhandled request" in m]
+    assert len(unanswered) == 2 and all("\n" not in m for m in unanswered), unanswered
+
+
 async def test_socket_mode_with_a_refused_app_token_stops_the_start() -> None:
     async with FakeSlack(token=TOKEN, app_token=APP_TOKEN) as slack:
         channel = SlackChannel(slack_settings(slack, slack_app_token="xapp-wrong"), NoCommands())

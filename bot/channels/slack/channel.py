@@ -5,17 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.channels.slack.frontend import SlackFrontEnd, quiet_bolt_token_warning
+from bot.channels.slack.frontend import SlackFrontEnd
 from bot.channels.slack.limits import (
     ACTION_PATTERN,
     CHAT_INTERVAL,
     COMMAND,
     SEND_TIMEOUT,
 )
+from bot.channels.slack.socket import AckingSocketModeHandler, quiet_bolt
 from bot.channels.turns import ChatTurns
 from bot.commands import Commands
 from bot.settings import Settings
@@ -40,7 +40,7 @@ class SlackChannel(SlackFrontEnd):
             retry_handlers=[],
         )
         """For alerts: no retry handlers, so each failure reaches the dispatcher as it happened."""
-        quiet_bolt_token_warning()
+        quiet_bolt()
         self.app = AsyncApp(
             name="newsbot",
             # no token here: `authorize` hands bolt the bot token for each request
@@ -56,7 +56,7 @@ class SlackChannel(SlackFrontEnd):
         self.app.error(self._on_error)
         self._bot_user_id: str | None = None
         self.socket_mode = bool(self._app_token)
-        self._socket: AsyncSocketModeHandler | None = None
+        self._socket: AckingSocketModeHandler | None = None
         self._socket_task: asyncio.Task[None] | None = None
         self._speakers = {}
         self._turns = ChatTurns()

@@ -11,7 +11,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -29,6 +28,7 @@ from bot.channels.slack.limits import (
     SOCKET_RETRY_MAX,
 )
 from bot.channels.slack.sender import SlackSender, error_code, error_name
+from bot.channels.slack.socket import AckingSocketModeHandler, socket_mode_logger
 from bot.channels.turns import ChatTurns
 from bot.commands import CommandReply, CommandRequest, Commands
 from bot.i18n import _
@@ -49,25 +49,6 @@ class _Unreachable(Exception):
     """Slack did not answer apps.connections.open (network, 5xx): try again later."""
 
 
-class _OneLine(logging.Filter):
-    """slack_sdk logs each failed Socket Mode connection as an ERROR with a traceback; the
-    reason alone, as a warning, says all an operator can act on."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info is not None and record.levelno >= logging.ERROR:
-            record.exc_info, record.exc_text = None, None
-            record.levelno, record.levelname = logging.WARNING, "WARNING"
-        return True
-
-
-def socket_mode_logger() -> logging.Logger:
-    """The logger slack_sdk's Socket Mode client writes to: ours, one line per failure."""
-    logger = log.getChild("socket_mode")
-    if not any(isinstance(f, _OneLine) for f in logger.filters):
-        logger.addFilter(_OneLine())
-    return logger
-
-
 _LINK = re.compile(r"<(https?://[^|<>\s]+)(?:\|[^<>]*)?>")
 
 
@@ -80,7 +61,7 @@ class SlackFrontEnd(SlackSender):
     _signing_secret: str
     _bot_user_id: str | None
     socket_mode: bool
-    _socket: AsyncSocketModeHandler | None
+    _socket: AckingSocketModeHandler | None
     _socket_task: asyncio.Task[None] | None
     _speakers: dict[str, tuple[str, str]]
     """Member id -> (locale, timezone) from users.info."""
@@ -101,7 +82,7 @@ class SlackFrontEnd(SlackSender):
                 )
             log.info("slack: receiving /news over HTTP at POST %s", EVENTS_PATH)
             return
-        self._socket = AsyncSocketModeHandler(
+        self._socket = AckingSocketModeHandler(
             self.app, self._app_token, logger=socket_mode_logger()
         )
         try:  # a refused app token stops the start; Slack out of reach does not
@@ -328,21 +309,6 @@ class SlackFrontEnd(SlackSender):
         where = body.get("channel_id") or (channel.get("id") if isinstance(channel, dict) else "")
         where = where if isinstance(where, str) and where else "?"
         log.error("slack: handling a request in %s failed: %s", where, error_name(error))
-
-
-class _BoltTokenWarning(logging.Filter):
-    """bolt reads SLACK_BOT_TOKEN from the environment itself and, since our `authorize` hands
-    it that token, warns at every start that the variable "will be ignored": it is used."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        return "`token` will be unused" not in message and "will be ignored" not in message
-
-
-def quiet_bolt_token_warning() -> None:
-    bolt_log = logging.getLogger("slack_bolt.AsyncApp")
-    if not any(isinstance(f, _BoltTokenWarning) for f in bolt_log.filters):
-        bolt_log.addFilter(_BoltTokenWarning())
 
 
 def parse_command_text(text: str) -> tuple[str, tuple[str, ...]]:
