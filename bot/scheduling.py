@@ -42,6 +42,8 @@ PRUNE_RETRY_SECONDS = 600.0
 POLL_LEASE = 30.0
 """Seconds a claim on a feed lasts; a poll renews it every third of that while it runs, so a live
 poll keeps its feed however long it takes, and a feed whose poller died is polled again soon."""
+POLL_GRACE = 5.0
+"""Seconds a stop lets the polls in flight finish before it cuts them short."""
 IN_FLIGHT = 64
 """Polls claimed and not finished, at most (the poller's own limits decide how many fetch)."""
 IDLE_CHECK = 10.0
@@ -131,8 +133,10 @@ class FeedScheduler:
                     replace_existing=True,
                 )
 
-    async def shutdown(self, *, wait_up_to: float = 30.0) -> None:
-        """Start no more polls, and let the polls in flight finish (each commits whole)."""
+    async def shutdown(self, *, wait_up_to: float = POLL_GRACE) -> None:
+        """Start no more polls, let the polls in flight finish for `wait_up_to` seconds, and cut
+        the rest short: a poll commits whole or not at all, and its feed is polled again once
+        its claim lapses (a feed trickling its answer held a stop for 45 s)."""
         if self._runner is not None:
             self._runner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -140,8 +144,14 @@ class FeedScheduler:
             self._runner = None
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)
-        if self._in_flight:
-            await asyncio.wait(set(self._in_flight), timeout=wait_up_to)
+        if not self._in_flight:
+            return
+        _, unfinished = await asyncio.wait(set(self._in_flight), timeout=wait_up_to)
+        for poll in unfinished:
+            poll.cancel()
+        if unfinished:
+            await asyncio.wait(unfinished, timeout=wait_up_to)
+            log.info("stopping: %d poll(s) cut short, to be polled again", len(unfinished))
 
     async def sync(self) -> None:
         """The feeds changed (config, /addfeed): look again at what is due."""

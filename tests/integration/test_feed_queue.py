@@ -77,6 +77,26 @@ async def test_a_hanging_poll_delays_no_other_feed(store: Store) -> None:
         await scheduler.shutdown()
 
 
+async def test_a_stop_cuts_short_a_poll_that_does_not_end(store: Store) -> None:
+    """A feed trickling its answer held a SIGTERM for the fetch's whole 45 s."""
+    await store.feeds.sync([FeedSpec("slow", "https://n/slow.xml", 300)])
+    started, cut = asyncio.Event(), asyncio.Event()
+
+    async def poll(feed: FeedRecord) -> PollOutcome:
+        started.set()
+        try:
+            await asyncio.sleep(3600)
+        finally:
+            cut.set()
+        raise AssertionError("not reached")
+
+    scheduler = FeedScheduler(store.feeds, poll, no_prune)
+    await scheduler.start()
+    await asyncio.wait_for(started.wait(), 5)
+    await scheduler.shutdown(wait_up_to=0.2)
+    assert cut.is_set(), "the poll was cut short, not left running"
+
+
 async def test_a_feed_comes_back_when_its_next_poll_is_due(store: Store) -> None:
     await store.feeds.sync([FeedSpec("quick", "https://n/quick.xml", 1)])
     polls: list[float] = []
