@@ -71,7 +71,7 @@ class ChatFeedAdmin:
     async def add_feed(self, url: str, name: str) -> str:
         """The URL must pass the SSRF guard and serve a feed before it is stored."""
         url = url.strip()
-        if not url.startswith(("http://", "https://")):
+        if not url.lower().startswith(("http://", "https://")):  # `HTTP://` is one too
             raise ValueError(_("give an http(s) URL"))
         name = name or slug("", url)
         if not _FEED_NAME.fullmatch(name):

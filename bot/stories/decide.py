@@ -35,7 +35,7 @@ from bot.stories.features import StoryFeatures
 from bot.stories.figures import numbers
 from bot.stories.normalize import compact, names
 from bot.stories.subjects import abbreviates, collective, source, spellings
-from bot.stories.tokens import ngrams
+from bot.stories.tokens import language, ngrams
 
 MIN_LEAD = 40
 """Leads shorter than this (empty summaries, photo captions) are not compared."""
@@ -156,12 +156,15 @@ def _unmentioned(words: list[str], other: StoryFeatures, other_words: list[str])
     `한국은행`), that the `other_words` of its headline do not spell out (`카뱅`, `카카오뱅크`), and
     that name someone in particular (`정부` beside `기재부` does not)."""
     spelled = names(" ".join(other_words))
+    words_of = language(" ".join(words + other_words))
+    same_act = {words_of.stem(word) for word in spelled}  # `hikes` for `raises`
     return sorted(
         name
         for name in names(" ".join(words))
         if not collective(name)
         and not _mentions(other, name)
         and not any(abbreviates(*sorted((name, full), key=len)) for full in spelled)
+        and words_of.stem(name) not in same_act
     )
 
 
