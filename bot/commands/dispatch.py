@@ -85,14 +85,17 @@ class Commands(
             return CommandReply(text.format(count=MAX_ARGUMENT_CHARS))
         if spec.admin and not self.is_bot_admin(request):
             text = _("{prefix}{command} is for the bot's admins only.")
-            return CommandReply(text.format(prefix=self.prefix, command=request.command))
+            return CommandReply(
+                text.format(prefix=self.prefix, command=request.command), refused=True
+            )
         if spec.changes_chat and request.args:
             allowed = await self._may_change(request)
             if allowed is None:
                 text = _("Could not check this group's admins just now; please try again.")
-                return CommandReply(text)
+                return CommandReply(text, refused=True)
             if not allowed:
-                return CommandReply(_("Only this group's admins can change its subscriptions."))
+                text = _("Only this group's admins can change its subscriptions.")
+                return CommandReply(text, refused=True)
         handler = getattr(self, f"_cmd_{request.command}")
         try:
             reply: CommandReply = await handler(request)

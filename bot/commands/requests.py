@@ -51,6 +51,9 @@ class CommandReply:
 
     text: str
     buttons: tuple[tuple[str, str], ...] = ()
+    refused: bool = False
+    """The sender may not do this here (admins only): a button press hears it alone, the group
+    does not."""
 
 
 class FeedAdmin(Protocol):

@@ -252,6 +252,8 @@ class TelegramFrontEnd(TelegramSender):
         )
         reply = await self._commands.handle(request)
         await _answer_query(query, reply.text)
+        if reply.refused and message.chat.type != ChatType.PRIVATE:
+            return  # the presser was told; a member's taps post nothing to the group
         await self._reply(message.chat.id, thread_id, reply)
 
     async def _answer(
