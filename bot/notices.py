@@ -22,7 +22,8 @@ def feed_notice(feed: FeedRecord, state: FeedState, error: str | None, now: floa
         )
     else:
         title = f"Feed {feed.name} is gone and was disabled"
-        summary = f"{url}: {error}"
+        error = without_secrets(error or "")
+        summary = error if error.startswith(url) else f"{url}: {error}"  # a fetch error names it
     return FeedItem(
         key=f"notice:{state}:{now:.0f}",
         guid=None,

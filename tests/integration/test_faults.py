@@ -243,6 +243,7 @@ async def test_410_disables_the_feed_and_admins_hear_once(
     finally:
         await app.close()
     assert out.getvalue().count("Feed local is gone and was disabled") == 1
+    assert out.getvalue().count(feed_server.url("feed.xml")) == 1, "the URL is named once"
 
 
 async def test_a_day_of_failures_marks_the_feed_failing_then_recovered(
