@@ -8,6 +8,7 @@ Validation is pydantic's; this module only adds YAML line numbers and the checks
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -321,10 +322,15 @@ class Config(_Strict):
         return preferences
 
     def topic_for(self, name: str) -> str | None:
-        """The topic id that `name` (an id or an alias, any case) refers to."""
-        wanted = name.casefold()
+        """The topic id that `name` (an id or an alias, any case or width: `ＡＩ` is `ai`)
+        refers to."""
+        wanted = unicodedata.normalize("NFKC", name).casefold()
+
+        def spelled(word: str) -> str:
+            return unicodedata.normalize("NFKC", word).casefold()
+
         for topic_id, topic in self.topics.items():
-            if wanted == topic_id.casefold() or wanted in (a.casefold() for a in topic.aliases):
+            if wanted == spelled(topic_id) or wanted in (spelled(a) for a in topic.aliases):
                 return topic_id
         return None
 

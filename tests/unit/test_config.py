@@ -44,6 +44,7 @@ def test_valid_config_values() -> None:
     assert [config.feed_interval(f) for f in config.feeds] == [120.0, 90.0, 300.0]
     assert config.subscriptions[0].chat_id == "-1001234567890"
     assert config.topic_for("AI") == "ai"  # ids match in any case
+    assert config.topic_for("ａｉ") == "ai"  # and in full-width letters, as Korean keyboards type
     assert config.topic_for("인공지능") is None  # a keyword is not a name unless it is an alias
 
 
