@@ -215,6 +215,11 @@ async def fetch_feed(
         raise FetchTimeout(f"{url}: no complete answer within {limits.total_timeout:g}s") from None
     except httpx.TimeoutException as exc:
         raise FetchTimeout(f"{url}: timed out ({type(exc).__name__})") from None
+    except aiohttp.ClientProxyConnectionError as exc:  # the proxy's address, not the feed's
+        where = f"[{exc.host}]" if ":" in exc.host else exc.host
+        raise FetchError(
+            f"{url}: cannot connect to its proxy {where}:{exc.port}: {os_reason(exc)}"
+        ) from None
     except (httpx.ConnectError, aiohttp.ClientConnectorError) as exc:
         raise FetchError(f"{url}: cannot connect: {os_reason(exc)}") from None
     except aiohttp.ClientResponseError as exc:  # the answer broke HTTP (a bad status line...)

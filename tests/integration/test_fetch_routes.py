@@ -111,6 +111,10 @@ async def test_a_proxy_that_refuses_fails_the_feed_without_its_password(
         outcome = await poller.poll(feed)
     assert outcome.status == "error" and outcome.error, outcome
     assert "s3cret" not in outcome.error
+    port = gone.base_url.rsplit(":", 1)[1]
+    assert outcome.error == (
+        f"{feed.url}: cannot connect to its proxy 127.0.0.1:{port}: Connection refused"
+    ), "the proxy is named, not the feed's host"
     stored = await store.feeds.get("feed")
     assert stored is not None and "s3cret" not in (stored.last_error or "")
 
