@@ -7,6 +7,7 @@ import re
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _PART = re.compile(r"(\d+)([smhdw])")
+_DECIMAL = re.compile(r"\d{1,16}\.\d{1,16}")
 LONGEST = 3650 * 86400.0
 """Ten years: longer is a typo (`/mute 1000000000000d`), and overflows the dates it is added to."""
 
@@ -24,6 +25,8 @@ def parse_duration(value: int | float | str) -> float:
         text = value.strip().lower().replace(" ", "")
         if text.isascii() and text.isdigit():
             seconds = _capped(_whole(text))
+        elif _DECIMAL.fullmatch(text):  # `"0.5"`, plain seconds as a number 0.5 reads
+            seconds = _capped(float(text))
         else:
             parts = _PART.findall(text)
             if not parts or "".join(n + u for n, u in parts) != text:

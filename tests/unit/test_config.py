@@ -186,6 +186,7 @@ def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
     [
         (5, 5.0),
         ("5", 5.0),
+        ("0.5", 0.5),  # quoted as a number is written unquoted
         ("90s", 90.0),
         ("5m", 300.0),
         ("1h", 3600.0),
