@@ -75,6 +75,12 @@ class Commands(
         if await self.chats.move_all(platform, old_chat_id, new_chat_id):
             log.info("%s: chat %s is now %s", platform, old_chat_id, new_chat_id)
 
+    async def chat_gone(self, platform: Platform, chat_id: str, reason: str) -> None:
+        """The platform says the bot is no longer in a chat (removed, blocked): every thread of
+        it stops receiving alerts, and its queue is dropped, as a refused send would."""
+        if await self.chats.deactivate_all(platform, chat_id, reason):
+            log.info("%s: chat %s is gone (%s)", platform, chat_id, reason)
+
     async def _answer(self, request: CommandRequest) -> CommandReply:
         spec = USAGE.get(request.command)
         if spec is None:

@@ -313,6 +313,14 @@ class ChatStore:
                 )
             )
 
+    async def deactivate_all(self, platform: Platform, chat_id: str, reason: str) -> int:
+        """`deactivate` every active row of `chat_id` (a forum's topics too); how many."""
+        async with self._db.reading() as conn:
+            refs = [row.id for row in await conn.execute(self._active_rows(platform, chat_id))]
+        for ref in refs:
+            await self.deactivate(ref, reason)
+        return len(refs)
+
     async def move(self, chat_ref: int, new_chat_id: str) -> None:
         """A group became a supergroup: its subscriptions and queue follow the new id."""
         async with self._changing() as conn:
@@ -374,11 +382,15 @@ class ChatStore:
     async def move_all(self, platform: Platform, old_chat_id: str, new_chat_id: str) -> int:
         """A group became a supergroup (its service message said so): every active chat row of
         `old_chat_id` moves as `move` does; how many there were."""
-        query = select(chats.c.id).where(
-            chats.c.platform == platform.value, chats.c.chat_id == old_chat_id, chats.c.active
-        )
         async with self._db.reading() as conn:
-            refs = [row.id for row in await conn.execute(query)]
+            refs = [row.id for row in await conn.execute(self._active_rows(platform, old_chat_id))]
         for ref in refs:
             await self.move(ref, new_chat_id)
         return len(refs)
+
+    @staticmethod
+    def _active_rows(platform: Platform, chat_id: str) -> Any:
+        """The ids of the active rows of one chat (one per forum topic subscribed)."""
+        return select(chats.c.id).where(
+            chats.c.platform == platform.value, chats.c.chat_id == chat_id, chats.c.active
+        )

@@ -927,19 +927,46 @@ class FakeTelegram(LoopbackServer):
         if chat.type != "private":
             raise ValueError("only a user in a private chat can block the bot")
         chat.blocked = True
+        self._membership(chat, chat_id, "member", "kicked")
 
     def unblock(self, chat_id: int) -> None:
         self.chat(chat_id).blocked = False
+        self._membership(self.chat(chat_id), chat_id, "kicked", "member")
 
-    def kick(self, chat_id: int) -> None:
-        """The bot is removed from this group, supergroup or channel: requests answer 403."""
+    def kick(self, chat_id: int, *, by: int | None = None) -> None:
+        """The bot is removed from this group, supergroup or channel: requests answer 403. Like
+        block() and the un-doing of either, it queues the ``my_chat_member`` update Telegram
+        sends (delivered when the bot asks for that kind)."""
         chat = self.chat(chat_id)
         if chat.type == "private":
             raise ValueError("the bot cannot be kicked from a private chat; use block()")
         chat.kicked = True
+        self._membership(
+            chat, by if by is not None else (chat.creator or chat_id), "member", "kicked"
+        )
 
     def unkick(self, chat_id: int) -> None:
-        self.chat(chat_id).kicked = False
+        chat = self.chat(chat_id)
+        chat.kicked = False
+        self._membership(chat, chat.creator or chat_id, "kicked", "member")
+
+    def _membership(self, chat: FakeChat, by: int, old: str, new: str) -> None:
+        def member(status: str) -> JSONDict:
+            # a ChatMemberBanned carries `until_date` (0: for ever)
+            return {"user": self.bot_user, "status": status} | (
+                {"until_date": 0} if status == "kicked" else {}
+            )
+
+        self._enqueue(
+            "my_chat_member",
+            {
+                "chat": chat.to_json(),
+                "from": self._user(by),
+                "date": int(time.time()),
+                "old_chat_member": member(old),
+                "new_chat_member": member(new),
+            },
+        )
 
     def migrate(self, chat_id: int, new_id: int, *, by: int | None = None) -> FakeChat:
         """Upgrade a group to a supergroup with ``new_id``; the old id then answers 400 with

@@ -745,6 +745,29 @@ async def test_migrated_group_moves_its_subscriptions_and_gets_the_alert(
     assert await outbox_rows(db) == [("sent", None)]
 
 
+async def test_a_chat_that_removes_the_bot_stops_its_alerts_when_telegram_says_so(
+    tg: PickyTelegram, running: TelegramChannel, db: Store
+) -> None:
+    """Removal was learnt from a refused alert, one per forum topic; Telegram says it first."""
+    await say(tg, FORUM, GROUP_ADMIN, "/subscribe ai", thread=TOPIC)
+    await say(tg, FORUM, GROUP_ADMIN, "/subscribe breaking")
+    await say(tg, USER, USER, "/subscribe ai")
+    tg.kick(FORUM, by=GROUP_ADMIN)
+    tg.block(USER)
+
+    async def gone() -> bool:
+        return await db.chats.subscriptions() == []
+
+    await eventually(gone, within=5, what="the forum's topics and the blocked chat stop")
+    for recipient in (chat(FORUM, TOPIC), chat(FORUM), chat(USER)):
+        record = await db.chats.get(recipient)
+        assert record is not None and not record.active, recipient
+    assert tg.calls_to("sendMessage")[-1].params["text"] == "Subscribed to ai."
+    tg.unblock(USER)  # back, and subscribing again starts afresh
+    assert (await say(tg, USER, USER, "/subscribe breaking")).body == "Subscribed to breaking."
+    assert await topics_of(db, chat(USER)) == {"breaking"}
+
+
 async def test_a_group_upgraded_to_a_supergroup_is_followed_when_telegram_says_so(
     tg: PickyTelegram, running: TelegramChannel, db: Store
 ) -> None:

@@ -32,6 +32,7 @@ from telegram.error import (
 )
 from telegram.ext import (
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
@@ -58,8 +59,15 @@ log = logging.getLogger(__name__)
 
 DEFAULT_WEBHOOK_PATH: Final = "/telegram/webhook"
 SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"
-ALLOWED_UPDATES: Final = (Update.MESSAGE, Update.CHANNEL_POST, Update.CALLBACK_QUERY)
+ALLOWED_UPDATES: Final = (
+    Update.MESSAGE,
+    Update.CHANNEL_POST,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,  # the bot removed from a group, or blocked: its alerts stop at once
+)
 _COMMAND_UPDATES = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
+_GONE: Final = frozenset({ChatMemberStatus.LEFT, ChatMemberStatus.BANNED})
+"""The bot's statuses in a chat it no longer is in (BANNED is Telegram's `kicked`)."""
 
 
 class TelegramFrontEnd(TelegramSender):
@@ -199,6 +207,7 @@ class TelegramFrontEnd(TelegramSender):
         app.add_handler(CallbackQueryHandler(self._on_button))
         app.add_handler(MessageHandler(filters.COMMAND & _COMMAND_UPDATES, self._on_other_command))
         app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self._on_migration))
+        app.add_handler(ChatMemberHandler(self._on_membership, ChatMemberHandler.MY_CHAT_MEMBER))
         app.add_error_handler(self._on_error)
 
     async def _on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -234,6 +243,15 @@ class TelegramFrontEnd(TelegramSender):
         else:
             return
         await self._commands.chat_moved(Platform.TELEGRAM, str(old), str(new))
+
+    async def _on_membership(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The bot was removed from a chat (kicked, left, or blocked by its user): the chat's
+        subscriptions stop now, not at a refused alert; subscribing again starts afresh."""
+        change = update.my_chat_member
+        if change is None or change.new_chat_member.status not in _GONE:
+            return
+        reason = f"telegram: the bot's membership is now {change.new_chat_member.status}"
+        await self._commands.chat_gone(Platform.TELEGRAM, str(change.chat.id), reason)
 
     async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """An inline button: its callback_data is a command (`subscribe ai`) run for the chat."""
