@@ -14,6 +14,8 @@ from bot.netguard import URLGuard
 from bot.opml import Outline, read_opml
 from bot.poller import PollPolicy
 from bot.settings import Settings
+from bot.status import collect_status
+from bot.store import connect
 from tests.fakes.feed_server import Fault, FeedServer, rss
 from tests.helpers import (
     OLD_ITEMS,
@@ -139,6 +141,12 @@ async def test_a_feed_that_renames_its_items_on_every_fetch_alerts_once(
         feed_server.publish("feed.xml", rss([renamed, *OLD_ITEMS]))
         outputs.append(await run_once(database_url, loaded))
     assert [out.count("인공지능 칩 수출 두 배로") for out in outputs] == [1, 0, 0]
+    store = await connect(database_url)
+    try:
+        (feed,) = (await collect_status(store))["feeds"]
+    finally:
+        await store.close()
+    assert feed["items_seen"] == len(OLD_ITEMS) + 3, "keys, not the fingerprints beside them"
 
 
 async def test_a_broken_feed_does_not_stop_the_others(
