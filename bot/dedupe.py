@@ -2,8 +2,9 @@
 
 An item is known by its key (guid, else link) and by fingerprints that outlive a key some feeds
 regenerate on every fetch (a guid with a session or a timestamp in it, a link with `?sid=N`):
-its link, when no other item of the document shares it, and its headline with its publication
-time. An item is new only when neither its key nor a fingerprint was seen.
+its link without tracking and session parameters, when no other item of the document shares it;
+its headline with its publication time; undated, its headline with its summary. An item is new
+only when neither its key nor a fingerprint was seen.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.models import FeedItem
+from bot.text.urls import SESSION_PARAMETERS, TRACKING_PARAMETERS, address_identity
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FINGERPRINT = "fingerprint:"
@@ -74,21 +76,30 @@ def _by_key(items: Iterable[FeedItem]) -> dict[str, FeedItem]:
 
 
 def _fingerprints(items: Iterable[FeedItem]) -> dict[str, tuple[str, ...]]:
-    """Each item's fingerprints, by key: its link when it is the only item with that link (a
-    feed whose every item links its home page names no item by it), and a hash of its headline
-    and publication time when it has both."""
+    """Each item's fingerprints, by key: its link without tracking or session parameters, when
+    no other item has that link (a feed whose every item links its home page names no item by
+    it); its headline with its publication time; and, undated, its headline with its summary."""
     items = list(items)
-    links = Counter(item.link for item in items if item.link)
+    links = {item.key: _link_identity(item.link) for item in items if item.link}
+    shared = Counter(links.values())
     out: dict[str, tuple[str, ...]] = {}
     for item in items:
         known = []
-        if item.link and item.link != item.key and links[item.link] == 1:
-            known.append(f"{FINGERPRINT}link:{_digest(item.link)}")
+        link = links.get(item.key)
+        if link and item.link != item.key and shared[link] == 1:
+            known.append(f"{FINGERPRINT}link:{_digest(link)}")
         if item.title and item.published is not None:
             dated = f"{item.title}\n{item.published.isoformat()}"
             known.append(f"{FINGERPRINT}headline:{_digest(dated)}")
+        elif item.title and item.summary:
+            undated = f"{item.title}\n{item.summary}"
+            known.append(f"{FINGERPRINT}text:{_digest(undated)}")
         out[item.key] = tuple(known)
     return out
+
+
+def _link_identity(link: str) -> str:
+    return address_identity(link, ignored=TRACKING_PARAMETERS | SESSION_PARAMETERS)
 
 
 def _digest(text: str) -> str:

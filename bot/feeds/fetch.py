@@ -222,6 +222,10 @@ async def fetch_feed(
         ) from None
     except (httpx.ConnectError, aiohttp.ClientConnectorError) as exc:
         raise FetchError(f"{url}: cannot connect: {os_reason(exc)}") from None
+    except aiohttp.ClientHttpProxyError as exc:  # an https feed's tunnel the proxy refused
+        named = f"its proxy {proxy.url}" if proxy is not None else "its proxy"
+        said = f"HTTP {exc.status} {_gist(exc.message)}"
+        raise FetchError(f"{url}: {named} refused the connection ({said})") from None
     except aiohttp.ClientResponseError as exc:  # the answer broke HTTP (a bad status line...)
         raise FetchError(f"{url}: not a valid HTTP answer ({_gist(exc.message)})") from None
     except aiohttp.ClientPayloadError as exc:  # its words are in a repr inside its message

@@ -8,31 +8,13 @@ feed; everything else (the path's case, other parameters) may, and is kept.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from urllib.parse import parse_qsl, urlencode, urlsplit
 
-TRACKING_PARAMETERS = frozenset({"fbclid", "gclid", "mc_cid", "mc_eid"})
-"""Parameters that say who sent a reader, never which document they get (besides `utm_*`)."""
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+from bot.text.urls import address_identity
 
 
 def feed_identity(url: str) -> str:
     """The normalised form of `url` that names its feed: `host[:port]/path[?query]`."""
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").rstrip(".")
-    try:
-        port = parts.port
-    except ValueError:  # a port that is not a number: keep the URL as it is, it names itself
-        return url.strip()
-    if port is not None and port != _DEFAULT_PORTS.get(scheme):
-        host = f"{host}:{port}"
-    query = [
-        (key, value)
-        for key, value in parse_qsl(parts.query, keep_blank_values=True)
-        if not key.lower().startswith("utm_") and key.lower() not in TRACKING_PARAMETERS
-    ]
-    path = parts.path.rstrip("/")
-    return host + path + (f"?{urlencode(sorted(query))}" if query else "")
+    return address_identity(url)
 
 
 def duplicate_feeds(feeds: Iterable[tuple[str, str]]) -> list[tuple[str, str, str]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 _USERINFO = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://)([^\s/?#@]*)@")
 """The user name and password before a host (`http://user:pw@host`), wherever a URL stands in a
@@ -88,3 +88,33 @@ def absolute_web_url(base: str, href: str) -> str | None:
     except ValueError:
         return None
     return absolute if absolute.startswith(("http://", "https://")) else None
+
+
+TRACKING_PARAMETERS = frozenset({"fbclid", "gclid", "mc_cid", "mc_eid"})
+"""Parameters that say who sent a reader, never which document they get (besides `utm_*`)."""
+SESSION_PARAMETERS = frozenset({"sid", "session", "sessionid", "phpsessid", "jsessionid"})
+"""Parameters some sites put a reader's session in, on each link they serve anew."""
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def address_identity(url: str, *, ignored: frozenset[str] = TRACKING_PARAMETERS) -> str:
+    """`url` as `host[:port]/path[?query]`, the same for two spellings of one address:
+    `http://` and `https://`, a host in capitals, a default port, a trailing slash, a fragment,
+    the order of query parameters, `utm_*` and the `ignored` parameters make no difference;
+    everything else (the path's case, other parameters) may, and is kept."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").rstrip(".")
+    try:
+        port = parts.port
+    except ValueError:  # a port that is not a number: keep the URL as it is, it names itself
+        return url.strip()
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        host = f"{host}:{port}"
+    query = [
+        (key, value)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        if not key.lower().startswith("utm_") and key.lower() not in ignored
+    ]
+    path = parts.path.rstrip("/")
+    return host + path + (f"?{urlencode(sorted(query))}" if query else "")

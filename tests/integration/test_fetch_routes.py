@@ -11,9 +11,9 @@ import pytest
 from aiohttp import web
 
 from bot.classify import ClassifierCache
-from bot.feeds.fetch import make_session
+from bot.feeds.fetch import FetchError, fetch_feed, make_session
 from bot.feeds.options import FeedOptions
-from bot.feeds.proxy import ProxyRules
+from bot.feeds.proxy import ProxyRoute, ProxyRules
 from bot.poller import Poller, PollPolicy
 from bot.store import Store
 from bot.store.records import FeedRecord, FeedSpec
@@ -145,3 +145,26 @@ async def test_requests_to_one_host_are_limited_and_other_hosts_go_on(
             await asyncio.gather(*(poll(feed) for feed in [*feeds, quick]))
         assert slow.most == most, f"{slow.most} requests at once to one host"
     assert finished.index("quick") < most, f"the other host waited: {finished}"
+
+
+async def test_a_proxy_that_refuses_the_tunnel_is_named() -> None:
+    """An https feed's CONNECT answered 403 read `not a valid HTTP answer (Forbidden)`."""
+
+    async def refuse(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(refuse, "127.0.0.1", 0)
+    proxy = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    feed = "https://127.0.0.1:9/feed.xml"  # never reached
+    try:
+        async with make_session() as session:
+            with pytest.raises(FetchError) as refused:
+                await fetch_feed(session, feed, proxy=ProxyRoute(proxy))
+    finally:
+        server.close()
+    assert str(refused.value) == (
+        f"{feed}: its proxy {proxy} refused the connection (HTTP 403 Forbidden)"
+    )

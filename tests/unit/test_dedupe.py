@@ -72,6 +72,31 @@ def test_an_item_whose_guid_changes_on_every_fetch_alerts_once() -> None:
     assert decide(moved, seen | set(decision.listed), primed=True, backlog=0).alert == ()
 
 
+def test_a_renamed_item_whose_link_only_gains_a_tracking_or_session_parameter_is_known() -> None:
+    """A new guid, `?utm_source=rssN` or `?sid=N`, and a date (or a view count in the title)
+    that changes on every fetch: each poll alerted the same story again."""
+    first = [linked("g1", "https://a.example/1?sid=1", "Story (views 1)", day=1)]
+    seen = set(decide(first, set(), primed=False, backlog=0).listed)
+    for n, link in enumerate(["https://a.example/1?utm_source=rss2", "https://a.example/1?sid=3"]):
+        again = [linked(f"g{n + 2}", link, f"Story (views {n + 2})", day=n + 2)]
+        assert decide(again, seen, primed=True, backlog=0).alert == (), link
+    other = [linked("g9", "https://a.example/2?sid=1", "Story (views 1)", day=1)]
+    assert keys(decide(other, seen, primed=True, backlog=0).alert) == [], "same dated headline"
+
+
+def test_an_undated_item_under_a_shared_link_is_known_by_its_headline_and_summary() -> None:
+    def notice(guid: str, summary: str) -> FeedItem:
+        return FeedItem(
+            key=guid, guid=guid, link="https://a.example/", title="Notice", summary=summary
+        )
+
+    home = [notice("h1", "Road closed"), notice("h2", "Office moved")]
+    seen = set(decide(home, set(), primed=False, backlog=0).listed)
+    renamed = [notice("h3", "Road closed"), notice("h4", "Office moved")]
+    assert decide(renamed, seen, primed=True, backlog=0).alert == ()
+    assert keys(decide([notice("h5", "New hours")], seen, primed=True, backlog=0).alert) == ["h5"]
+
+
 def test_fingerprints_do_not_merge_items_that_differ() -> None:
     """Every item linking the site's home page, or one headline on two days, are other items."""
     home = [linked(f"h{n}", "https://a.example/", f"Story {n}", day=None) for n in range(3)]
