@@ -54,7 +54,8 @@ def other_occasions(a: StoryFeatures, b: StoryFeatures) -> str | None:
     if {a.title_direction, b.title_direction} == {"up", "down"}:
         return f"prices moving opposite ways ({a.title_direction} vs {b.title_direction})"
     for kind in sorted(a.title_decisions.keys() & b.title_decisions.keys()):
-        outcome, other_outcome = a.title_decisions[kind], b.title_decisions[kind]
-        if outcome != other_outcome:
+        said, other_said = a.title_decisions[kind], b.title_decisions[kind]
+        if not said & other_said:
+            outcome, other_outcome = ", ".join(sorted(said)), ", ".join(sorted(other_said))
             return f"other decisions in the titles ({kind} {outcome} vs {other_outcome})"
     return None

@@ -134,7 +134,7 @@ class StoryFeatures:
         return direction(self.title)
 
     @cached_property
-    def title_decisions(self) -> dict[str, str]:
+    def title_decisions(self) -> dict[str, frozenset[str]]:
         return decisions(self.title)
 
     @cached_property

@@ -56,13 +56,14 @@ def direction(title: str) -> str:
     return "up" if rising else "down"
 
 
-def decisions(title: str) -> dict[str, str]:
-    """The outcome a folded headline gives for each kind of decision it reports with one outcome
-    (`{"rate": "held"}` for `한은 기준금리 동결`); a kind with two outcomes in one headline
-    (`기준금리 동결…대출금리 인상`) says no one outcome and is left out."""
+def decisions(title: str) -> dict[str, frozenset[str]]:
+    """The outcomes a folded headline names for each kind of decision it reports
+    (`{"rate": {"held"}}` for `한은 기준금리 동결`; `기준금리 동결…대출금리 인상` names two, as
+    `Fed holds rates steady, signals two cuts` does). Two headlines that name outcomes of one
+    kind and none in common report two decisions."""
     found = {}
     for kind, outcomes in _DECISIONS.items():
-        said = [outcome for outcome, pattern in outcomes.items() if pattern.search(title)]
-        if len(said) == 1:
-            found[kind] = said[0]
+        said = frozenset(outcome for outcome, pattern in outcomes.items() if pattern.search(title))
+        if said:
+            found[kind] = said
     return found

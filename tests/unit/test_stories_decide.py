@@ -742,21 +742,34 @@ def test_direction_of_a_headline(title: str, expected: str) -> None:
 @pytest.mark.parametrize(
     ("title", "expected"),
     [
-        ("한은 기준금리 동결", {"rate": "held"}),
-        ("ecb raises rates by a quarter point", {"rate": "raised"}),
-        ("fed keeps interest rates unchanged", {"rate": "held"}),
-        ("기준금리 동결 대출금리 인상", {}),  # two outcomes: no one decision
+        ("한은 기준금리 동결", {"rate": {"held"}}),
+        ("ecb raises rates by a quarter point", {"rate": {"raised"}}),
+        ("fed keeps interest rates unchanged", {"rate": {"held"}}),
+        ("기준금리 동결 대출금리 인상", {"rate": {"held", "raised"}}),  # two outcomes
         ("인상적인 무대 인하대 축제", {}),  # impressive; a university
-        ("jury finds him not guilty", {"verdict": "cleared"}),
-        ("법원 징역 3년 선고", {"verdict": "guilty"}),
-        ("senate passes the bill", {"vote": "passed"}),
-        ("지하철 운행 중단", {"halt": "stopped"}),
-        ("공매도 금지 해제 시점 불투명", {}),  # a ban and its end: no one outcome
-        ("개정안 본회의 부결", {"vote": "rejected"}),
+        ("jury finds him not guilty", {"verdict": {"cleared"}}),
+        ("법원 징역 3년 선고", {"verdict": {"guilty"}}),
+        ("senate passes the bill", {"vote": {"passed"}}),
+        ("지하철 운행 중단", {"halt": {"stopped"}}),
+        ("공매도 금지 해제 시점 불투명", {"halt": {"stopped", "resumed"}}),  # a ban, its end
+        ("개정안 본회의 부결", {"vote": {"rejected"}}),
     ],
 )
-def test_decisions_of_a_headline(title: str, expected: dict[str, str]) -> None:
+def test_decisions_of_a_headline(title: str, expected: dict[str, set[str]]) -> None:
     assert decisions(title) == expected
+
+
+def test_a_decision_is_another_when_the_other_headline_names_none_of_its_outcomes() -> None:
+    """`Fed holds rates steady, signals two cuts` names two outcomes: read as none, it let a
+    later meeting's decision join the story of a hike, and its chats never heard of it."""
+    hike = features("Fed raises rates by 0.25 point", "The Federal Reserve raised its rate.")
+    hold = features(
+        "Fed holds rates steady, signals two cuts next year",
+        "The Federal Reserve held rates steady and signalled two cuts next year.",
+    )
+    assert explain(hike, hold).reason == "other decisions in the titles (rate raised vs cut, held)"
+    both = features("기준금리 동결…대출금리 인상", "")
+    assert explain(both, features("한은 기준금리 동결", "")).same, "an outcome in common"
 
 
 @pytest.mark.parametrize(
