@@ -277,6 +277,23 @@ async def test_a_body_slack_never_sends_gets_401_unsigned_and_400_signed(
 
 
 @pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"command=%2Fweather&text=Seoul&channel_id=C0NEWS&user_id=U0ALICE", FORM_CONTENT_TYPE),
+        (b'{"type": "event_callback", "event": {"type": "app_mention"}}', "application/json"),
+    ],
+    ids=["another-apps-command", "an-event"],
+)
+async def test_a_signed_slack_request_nobody_answers_is_acknowledged(
+    bot: Bot, body: bytes, content_type: str
+) -> None:
+    """Answered 400, Slack sends it again and may turn the app's events off; as in Socket Mode,
+    it is acknowledged."""
+    reply = await bot.post(body, {**signed_headers(SECRET, body), "Content-Type": content_type})
+    assert reply.status == 200
+
+
+@pytest.mark.parametrize(
     "timestamp",
     ["abc", "\u00b2", "", "1.7e9", "1" * 5000],
     ids=["letters", "sup2", "empty", "float", "long"],

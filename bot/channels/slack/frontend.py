@@ -151,8 +151,12 @@ class SlackFrontEnd(SlackSender):
         except Exception as exc:  # signed, yet a body bolt cannot read (no Slack request)
             log.warning("slack: unreadable request to %s: %s", EVENTS_PATH, error_name(exc))
             return web.Response(status=400, text="unreadable request\n")
-        if answer.status == 404:  # bolt read it, and no listener takes it: no Slack request
-            return web.Response(status=400, text="no request newsbot answers\n")
+        if answer.status == 404:  # no listener takes it
+            if not _from_slack(bolt_request.body):
+                return web.Response(status=400, text="no request newsbot answers\n")
+            # another app's command, an event newsbot did not ask for: acknowledged, as Slack
+            # sends again what is not, and shows its user an error
+            return web.Response(status=200)
         return web.Response(
             status=answer.status,
             body=answer.body.encode("utf-8"),
@@ -309,6 +313,18 @@ class SlackFrontEnd(SlackSender):
         where = body.get("channel_id") or (channel.get("id") if isinstance(channel, dict) else "")
         where = where if isinstance(where, str) and where else "?"
         log.error("slack: handling a request in %s failed: %s", where, error_name(error))
+
+
+_SLACK_KINDS = frozenset(
+    {"event_callback", "block_actions", "shortcut", "message_action", "view_submission"}
+    | {"view_closed", "block_suggestion", "interactive_message", "app_rate_limited"}
+)
+"""The `type`s of the requests Slack posts besides slash commands (which carry `command`)."""
+
+
+def _from_slack(body: dict[str, Any]) -> bool:
+    """Whether a parsed body is a request Slack sends: a slash command, an event, an action."""
+    return bool(body.get("command")) or body.get("type") in _SLACK_KINDS
 
 
 def parse_command_text(text: str) -> tuple[str, tuple[str, ...]]:
