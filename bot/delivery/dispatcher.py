@@ -367,7 +367,8 @@ class Dispatcher(DigestDelivery):
             log.warning("%s: deactivated: %s", chat, error.reason)
         elif isinstance(error, RecipientMoved):
             await self.chats.move(entry.chat_ref, error.new_chat_id)
-            self._settled(entry, await self.outbox.retry_later(entry, now, error.reason))
+            # not ours when the move found the alert queued for the new chat already
+            await self.outbox.retry_later(entry, now, error.reason)
             self._notify(DeliveryOutcome.MOVED, entry, now)
             log.info("%s: moved to %s", chat, error.new_chat_id)
         elif isinstance(error, Fatal):

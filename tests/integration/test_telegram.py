@@ -784,7 +784,7 @@ async def test_a_group_upgraded_to_a_supergroup_is_followed_when_telegram_says_s
 
 
 async def test_a_group_that_subscribed_again_after_its_upgrade_gets_each_alert_once(
-    tg: PickyTelegram, channel: TelegramChannel, db: Store
+    tg: PickyTelegram, channel: TelegramChannel, db: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Moving the old group's queue onto a supergroup that has the same alert queued broke a
     unique key: the alert was retried for ever and the group's other alerts waited behind it."""
@@ -803,6 +803,7 @@ async def test_a_group_that_subscribed_again_after_its_upgrade_gets_each_alert_o
     assert len(sent) == 2 and "AI story 1 " in sent[0].body and "AI story 2 " in sent[1].body
     assert await topics_of(db, chat(SUPERGROUP)) == {"ai", "breaking"}
     assert sorted(status for status, _ in await outbox_rows(db)) == ["failed", "sent", "sent"]
+    assert not [m for m in caplog.messages if "lease was taken over" in m], "nothing was lost"
 
 
 async def test_server_errors_are_retried_with_backoff(
