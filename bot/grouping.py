@@ -35,6 +35,8 @@ class StoryAssignment:
     new_topics: frozenset[str]
     first: bool
     """The story's first report."""
+    reprinted: bool = False
+    """The story has this article already, from another feed that carries it too."""
 
 
 def item_lead(item: FeedItem) -> str:
@@ -114,7 +116,12 @@ class StoryTracker:
             self._index.rename(key, filed.story_id)
         if filed.row_id is not None and filed.row_id > self._seen_up_to:
             self._own.add(filed.row_id)
-        return StoryAssignment(filed.story_id, frozenset(topics) - filed.had, first=filed.started)
+        return StoryAssignment(
+            filed.story_id,
+            frozenset(topics) - filed.had,
+            first=filed.started,
+            reprinted=filed.reprinted,
+        )
 
     def _start_story(self) -> int:
         key = self._next_provisional

@@ -25,6 +25,7 @@ def queued_alerts(
     # a story's first report cannot be in any chat yet: nothing to look up
     later = story is not None and not story.first
     realerting = realert & story.new_topics if story is not None else frozenset()
+    reprinted = story is not None and story.reprinted
     shared: dict[tuple[Tag, ...], tuple[str, bool]] = {}
     out = []
     for alert in alerts:
@@ -33,5 +34,7 @@ def queued_alerts(
             shared[alert.tags] = (encode_alert(item, alert.tags), mergeable)
         payload, mergeable = shared[alert.tags]
         merge = mergeable and grouped.get(alert.recipient, True)
+        if reprinted and not grouped.get(alert.recipient, True):
+            continue  # a chat with stories off had this very article from the other feed
         out.append(QueuedAlert(alert.recipient, item.key, payload, published, story_id, merge))
     return out

@@ -29,6 +29,9 @@ class Filed(NamedTuple):
     """The topics the story had before (so a report adding `breaking` shows)."""
     started: bool
     """Whether the item started the story."""
+    reprinted: bool = False
+    """Whether the story has an item of the same link already: one article another feed
+    carries too."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,12 +78,25 @@ SAME_LINK = (
     .limit(1)
 )
 """The story of the first item with link `b_link` filed after row `b_after`."""
+HAS_LINK = (
+    select(story_items.c.id)
+    .where(
+        story_items.c.story_id == bindparam("b_story"), story_items.c.link == bindparam("b_link")
+    )
+    .limit(1)
+)
+"""An item of story `b_story` with link `b_link`, if any."""
 
 
 async def _story_of_link(conn: AsyncConnection, link: str, after: int) -> int | None:
     """The story of an item with `link` filed after row `after`, if any."""
     found = await conn.execute(SAME_LINK, {"b_link": link, "b_after": after})
     return found.scalar_one_or_none()
+
+
+async def _has_link(conn: AsyncConnection, story_id: int, link: str) -> bool:
+    found = await conn.execute(HAS_LINK, {"b_story": story_id, "b_link": link})
+    return found.first() is not None
 
 
 async def _topics(conn: AsyncConnection, story_id: int) -> frozenset[str]:
@@ -144,6 +160,7 @@ class StoryStore:
                 story_id = int(started.scalar_one())
             else:
                 had = await _topics(conn, story_id)
+            reprinted = bool(link and not starts and await _has_link(conn, story_id, link))
             inserted = await conn.execute(
                 self._file_item,
                 {
@@ -173,7 +190,7 @@ class StoryStore:
                     "b_topics": " ".join(sorted(had | set(topics))),
                 }
                 await conn.execute(GROWN, grown)
-        return Filed(story_id, int(row_id), had, starts)
+        return Filed(story_id, int(row_id), had, starts, reprinted)
 
     async def sources(self, story_id: int) -> list[Source]:
         """Who reported the story, first report first (one entry per feed)."""

@@ -257,6 +257,18 @@ async def test_stories_off_brings_back_one_alert_per_report(
     assert tg.edits == []
 
 
+async def test_stories_off_gets_one_article_that_two_feeds_carry_once(
+    bot: ChatBot, feed_server: FeedServer, tg: FakeTelegram
+) -> None:
+    """The same article (one link) in two feeds alerted twice to a chat with stories off."""
+    assert "every report alerts" in await bot.command("/stories off")
+    article = report("hani")
+    for feed in ("hani", "seoul"):
+        feed_server.publish(f"{feed}.xml", rss([article, *old_items(feed)]))
+        await bot.once()
+    assert [m.plain_text.split("\n", 1)[0] for m in tg.sent_to(USER)] == [article["title"]]
+
+
 async def test_a_report_that_adds_breaking_alerts_again(
     bot: ChatBot, feed_server: FeedServer, tg: FakeTelegram
 ) -> None:
