@@ -30,7 +30,7 @@ class Decision:
     listed: tuple[str, ...]
     """Every distinct key and fingerprint in the document: all are recorded as seen."""
     new_items: int
-    """Items whose key was not seen before (0 on a first poll)."""
+    """Items found new: neither key nor fingerprint seen (0 on a first poll)."""
     alert: tuple[FeedItem, ...]
     """Items to alert about, oldest first."""
     primes: bool
@@ -86,7 +86,7 @@ def _fingerprints(items: Iterable[FeedItem]) -> dict[str, tuple[str, ...]]:
     for item in items:
         known = []
         link = links.get(item.key)
-        if link and item.link != item.key and shared[link] == 1:
+        if link and shared[link] == 1:  # also when the link is the key: `?sid=` may change
             known.append(f"{FINGERPRINT}link:{_digest(link)}")
         if item.title and item.published is not None:
             dated = f"{item.title}\n{item.published.isoformat()}"

@@ -84,6 +84,16 @@ def test_a_renamed_item_whose_link_only_gains_a_tracking_or_session_parameter_is
     assert keys(decide(other, seen, primed=True, backlog=0).alert) == [], "same dated headline"
 
 
+def test_an_item_keyed_by_a_link_whose_session_changes_is_known() -> None:
+    def unguided(link: str) -> FeedItem:
+        return FeedItem(key=link, guid=None, link=link, title="Story", summary="")
+
+    seen = set(
+        decide([unguided("https://a.example/1?sid=1")], set(), primed=False, backlog=0).listed
+    )
+    assert decide([unguided("https://a.example/1?sid=2")], seen, primed=True, backlog=0).alert == ()
+
+
 def test_an_undated_item_under_a_shared_link_is_known_by_its_headline_and_summary() -> None:
     def notice(guid: str, summary: str) -> FeedItem:
         return FeedItem(
