@@ -102,12 +102,14 @@ class Subscriber:
         """A document of `feed` was read: store its hub when it names a new one. A failure is
         logged, never raised: the poll that read the document goes on."""
         links = discover(parsed.links, headers, url)
-        if links is None or await self._hub_refused(feed, links.hub):
+        if links is None:
             return
         try:
             if self._known is None:
                 self._known = await self.store.hubs()
             if self._known.get(feed.id) == (links.hub, links.topic):
+                return
+            if await self._hub_refused(feed, links.hub):  # looked up once a hub is new
                 return
             if await self.store.discovered(feed.id, links.hub, links.topic, self._clock()):
                 log.info("feed %s: WebSub hub %s found; subscribing", feed.name, links.hub)
