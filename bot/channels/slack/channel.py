@@ -15,7 +15,7 @@ from bot.channels.slack.limits import (
     COMMAND,
     SEND_TIMEOUT,
 )
-from bot.channels.slack.socket import AckingSocketModeHandler, quiet_bolt
+from bot.channels.slack.socket_mode import AckingSocketModeHandler, quiet_bolt
 from bot.channels.turns import ChatTurns
 from bot.commands import Commands
 from bot.settings import Settings

@@ -28,7 +28,7 @@ from bot.channels.slack.limits import (
     SOCKET_RETRY_MAX,
 )
 from bot.channels.slack.sender import SlackSender, error_code, error_name
-from bot.channels.slack.socket import AckingSocketModeHandler, socket_mode_logger
+from bot.channels.slack.socket_mode import AckingSocketModeHandler, socket_mode_logger
 from bot.channels.turns import ChatTurns
 from bot.commands import CommandReply, CommandRequest, Commands
 from bot.i18n import _
