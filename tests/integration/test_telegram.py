@@ -451,6 +451,24 @@ async def test_buttons_run_their_command_for_the_chat(
     assert await topics_of(db, chat(GROUP)) == {"ai"}
 
 
+async def test_an_answer_to_a_topic_deleted_meanwhile_is_one_warning(
+    tg: PickyTelegram, running: TelegramChannel, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Telegram refusing the answer (the topic was deleted) was an ERROR with a traceback."""
+    tg.chat(FORUM).topics.discard(TOPIC)  # type: ignore[union-attr]  # a forum has topics
+    tg.push_message(FORUM, GROUP_ADMIN, "/list", TOPIC)
+    await handled_everything(tg, running)
+
+    refused = [r for r in caplog.records if "could not be posted" in r.getMessage()]
+    assert [(r.levelname, r.getMessage()) for r in refused] == [
+        (
+            "WARNING",
+            f"telegram: the answer in chat {FORUM} could not be posted: Message thread not found",
+        )
+    ]
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
 async def test_forum_topic_subscription_delivers_to_that_topic(
     tg: PickyTelegram, running: TelegramChannel, db: Store
 ) -> None:

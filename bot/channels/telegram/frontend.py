@@ -24,6 +24,7 @@ from telegram import (
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import (
     BadRequest,
+    Forbidden,
     InvalidToken,
     NetworkError,
     RetryAfter,
@@ -329,6 +330,12 @@ class TelegramFrontEnd(TelegramSender):
                 if attempt == 2 or wait > MAX_REPLY_WAIT:
                     raise
                 await asyncio.sleep(wait)
+            except (BadRequest, Forbidden) as exc:  # a topic deleted meanwhile, a bot removed
+                said = self._mask(exc.message)
+                log.warning(
+                    "telegram: the answer in chat %s could not be posted: %s", chat_id, said
+                )
+                return
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The one place handler errors end up: logged once, the token masked."""
