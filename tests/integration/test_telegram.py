@@ -455,7 +455,9 @@ async def test_an_answer_to_a_topic_deleted_meanwhile_is_one_warning(
     tg: PickyTelegram, running: TelegramChannel, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Telegram refusing the answer (the topic was deleted) was an ERROR with a traceback."""
-    tg.chat(FORUM).topics.discard(TOPIC)  # type: ignore[union-attr]  # a forum has topics
+    topics = tg.chat(FORUM).topics
+    assert topics is not None, "a forum has topics"
+    topics.discard(TOPIC)
     tg.push_message(FORUM, GROUP_ADMIN, "/list", TOPIC)
     await handled_everything(tg, running)
 
