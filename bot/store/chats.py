@@ -321,12 +321,13 @@ class ChatStore:
             await self.deactivate(ref, reason)
         return len(refs)
 
-    async def move(self, chat_ref: int, new_chat_id: str) -> None:
-        """A group became a supergroup: its subscriptions and queue follow the new id."""
+    async def move(self, chat_ref: int, new_chat_id: str) -> bool:
+        """A group became a supergroup: its subscriptions and queue follow the new id. False
+        when it had moved already (Telegram says so in both chats, handled side by side)."""
         async with self._changing() as conn:
             row = (await conn.execute(select(chats).where(chats.c.id == chat_ref))).one()
             if row.chat_id == new_chat_id:
-                return  # moved already (Telegram says so in both chats, handled side by side)
+                return False
             target = Recipient(Platform(row.platform), new_chat_id, row.thread_id)
             self.refs.forget(recipient_of(row))
             clash = (await conn.execute(chat_query(target))).first()
@@ -334,7 +335,7 @@ class ChatStore:
                 await conn.execute(
                     update(chats).where(chats.c.id == chat_ref).values(chat_id=new_chat_id)
                 )
-                return
+                return True
             old_topics = select(subscriptions).where(subscriptions.c.chat_ref == chat_ref)
             for row_s in (await conn.execute(old_topics)).all():
                 await conn.execute(
@@ -378,15 +379,14 @@ class ChatStore:
                 .where(chats.c.id == chat_ref)
                 .values(active=False, inactive_reason=f"migrated to {new_chat_id}")
             )
+        return True
 
     async def move_all(self, platform: Platform, old_chat_id: str, new_chat_id: str) -> int:
         """A group became a supergroup (its service message said so): every active chat row of
-        `old_chat_id` moves as `move` does; how many there were."""
+        `old_chat_id` moves as `move` does; how many this call moved."""
         async with self._db.reading() as conn:
             refs = [row.id for row in await conn.execute(self._active_rows(platform, old_chat_id))]
-        for ref in refs:
-            await self.move(ref, new_chat_id)
-        return len(refs)
+        return sum([await self.move(ref, new_chat_id) for ref in refs])
 
     @staticmethod
     def _active_rows(platform: Platform, chat_id: str) -> Any:

@@ -789,9 +789,10 @@ async def test_a_chat_that_removes_the_bot_stops_its_alerts_when_telegram_says_s
 
 
 async def test_a_group_upgraded_to_a_supergroup_is_followed_when_telegram_says_so(
-    tg: PickyTelegram, running: TelegramChannel, db: Store
+    tg: PickyTelegram, running: TelegramChannel, db: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
     """`/list` in the new supergroup showed nothing until an alert failed on the old id."""
+    caplog.set_level(logging.INFO)
     assert (await say(tg, GROUP, GROUP_ADMIN, "/subscribe ai")).body == "Subscribed to ai."
     tg.migrate(GROUP, SUPERGROUP, by=GROUP_ADMIN)
 
@@ -801,6 +802,8 @@ async def test_a_group_upgraded_to_a_supergroup_is_followed_when_telegram_says_s
     await eventually(followed, within=5, what="the supergroup has the group's topics")
     reply = await say(tg, SUPERGROUP, GROUP_ADMIN, "/list")
     assert reply.body.startswith("Topics: ai"), reply.body
+    moved = [m for m in caplog.messages if f"chat {GROUP} is now {SUPERGROUP}" in m]
+    assert len(moved) == 1, "said once, though Telegram says it in both chats"
 
 
 async def test_a_group_that_subscribed_again_after_its_upgrade_gets_each_alert_once(
