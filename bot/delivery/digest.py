@@ -123,13 +123,23 @@ class DigestDelivery:
         stories = {entry.story_id for entry, _, _ in decoded if entry.story_id is not None}
         sources = await self.stories.sources_of(stories) if self.stories and stories else {}
         lines: list[DigestLine] = []
+        # the entries each line stands for: its own, and its story's others held here (a
+        # breaking re-alert of a story is one line with it, not a second)
+        carried: dict[int, list[DigestEntry]] = {}
+        line_of_story: dict[int, int] = {}
         for entry, item, tags in decoded:
+            if entry.story_id is not None and entry.story_id in line_of_story:
+                carried[line_of_story[entry.story_id]].append(entry)
+                continue
             published = item.published.timestamp() if item.published else entry.created_at
             topic = tags[0].topic if tags else ""
             title = item.title or untitled
             also = other_sources(sources.get(entry.story_id or 0, []), item)
             line = DigestLine(entry.id, topic, title, item.link, item.source, published, also)
             lines.append(line)
+            carried[entry.id] = [entry]
+            if entry.story_id is not None:
+                line_of_story[entry.story_id] = entry.id
         if broken:
             self.stats.failed += len(broken)
             await digests.mark_failed(broken, "undecodable alert")
@@ -140,11 +150,10 @@ class DigestDelivery:
         pages = paginate(
             head.recipient, heading, lines, self.channel.fits_digest, preview=shown.preview
         )
-        by_id = {entry.id: entry for entry in entries}
-        renewing = asyncio.create_task(self._keep_digest_lease(list(by_id.values())))
+        renewing = asyncio.create_task(self._keep_digest_lease(entries))
         try:
             for number, page in enumerate(pages):
-                page_entries = [by_id[line.row_id] for line in page.lines]
+                page_entries = [entry for line in page.lines for entry in carried[line.row_id]]
                 # the pages of one digest keep the chat's pace like any two messages
                 await asyncio.sleep(
                     max(0.0, self._chat_ready.get(head.chat_ref, 0.0) - self._pace())
@@ -160,7 +169,12 @@ class DigestDelivery:
                     continue
                 except SendError as exc:
                     unsent = sorted(
-                        (by_id[line.row_id] for later in pages[number:] for line in later.lines),
+                        (
+                            e
+                            for later in pages[number:]
+                            for line in later.lines
+                            for e in carried[line.row_id]
+                        ),
                         key=lambda entry: entry.id,
                     )
                     await digests.release(unsent[1:])

@@ -173,6 +173,31 @@ async def test_a_story_held_for_a_digest_names_its_later_reports_on_its_line(
     assert "1 story" in digest.plain_text and tg.edits == []
 
 
+async def test_a_breaking_report_of_a_story_held_for_a_digest_is_no_second_line(
+    bot: ChatBot, feed_server: FeedServer, tg: FakeTelegram
+) -> None:
+    """The breaking re-alert, meant for chats that get alerts one by one, made a second line
+    of the same story in a digest (headed "2 stories" for one event)."""
+    assert "Subscribed to breaking" in await bot.command("/subscribe breaking")
+    assert "one digest a day at 08:00" in await bot.command("/mode daily 08:00")
+    publish(feed_server, "hani")
+    await bot.once()
+    bot.clock.advance(120)
+    breaking = {**report("seoul"), "title": "[속보] " + REPORTS["seoul"]["title"]}
+    feed_server.publish("seoul.xml", rss([breaking, *old_items("seoul")]))
+    await bot.once()
+
+    bot.clock.advance(24 * 3600)
+    await bot.once()
+    [digest] = tg.sent_to(USER)
+    assert "1 story" in digest.plain_text, digest.plain_text
+    assert digest.plain_text.count(REPORTS["seoul"]["title"]) <= 1
+    assert f"{REPORTS['hani']['title']} — hani, also seoul" in digest.plain_text
+    assert bot.app is not None and bot.app.store is not None
+    counts = await bot.app.store.outbox.counts()
+    assert counts == {("telegram", "sent"): 2}, "both held entries went with the one line"
+
+
 async def test_edits_come_at_most_once_a_minute_and_carry_every_source_found_meanwhile(
     bot: ChatBot, feed_server: FeedServer, tg: FakeTelegram
 ) -> None:
