@@ -54,15 +54,19 @@ def quiet_line(quiet: QuietHours) -> str:
 
 
 async def delivery_lines(context: CommandContext, recipient: Recipient) -> list[str]:
-    """The `/list` lines of a chat's delivery mode and quiet hours, its own or the operator's
-    (none when instant without quiet hours)."""
+    """The `/list` lines of a chat's delivery mode and quiet hours, its own or the operator's:
+    none when both are instant without quiet hours, else what applies (a chat's own `/mode
+    instant` or `/quiet off` over the operator's digest or quiet hours too)."""
+    operator = context._config().preferences(recipient)
     shown = await shown_preferences(context, recipient)
     lines = []
-    if shown.delivery:
+    if shown.delivery or operator.delivery:
         lines.append(_("Delivery: {mode}").format(mode=mode_line(stored_mode(shown.delivery))))
     quiet = stored_quiet(shown.quiet)
     if quiet is not None:
         lines.append(_("Quiet hours: {quiet}").format(quiet=quiet_line(quiet)))
+    elif stored_quiet(operator.quiet) is not None:
+        lines.append(_("Quiet hours: {quiet}").format(quiet=_("(none)")))
     return lines
 
 

@@ -94,6 +94,8 @@ async def test_a_chat_that_chose_instant_first_never_waits_for_the_operators_dig
     morning = at(SEOUL, 2026, 3, 1, 6, 0)
     async with operated(Platform.TELEGRAM, morning, ', mode: "daily 08:00"') as (bot, wire):
         await bot.command("/mode instant")
+        # the chat's own choice shows, not the silence of a chat that chose nothing
+        assert "Delivery: one by one, as they are found" in await bot.command("/list")
         wire.publish(ai_story(1, at(SEOUL, 2026, 3, 1, 6, 10)))
         await poll_at(bot, at(SEOUL, 2026, 3, 1, 6, 11))
         [text] = telegram_texts(tg)
@@ -117,6 +119,7 @@ async def test_the_operators_quiet_hours_hold_until_the_chat_turns_them_off(
 
         await bot.command("/quiet off")
         assert (await bot.command("/quiet")).startswith("No quiet hours here.")
+        assert "Quiet hours: (none)" in await bot.command("/list")
         wire.publish(ai_story(2, at(SEOUL, 2026, 3, 2, 23, 30)))
         await poll_at(bot, at(SEOUL, 2026, 3, 2, 23, 31))
         texts = telegram_texts(tg)
