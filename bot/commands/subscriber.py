@@ -137,7 +137,7 @@ class SubscriberCommands(CommandContext):
         if not self._config().stories.enabled:
             lines.append(_("Stories: off for the whole bot (every report alerts)"))
         elif sub.stories:
-            lines.append(_("Stories: one alert each"))
+            lines.append(_("Stories: one alert per story"))
         else:
             lines.append(_("Stories: off (every report alerts)"))
         lines += await delivery_lines(self, request.recipient)

@@ -211,7 +211,7 @@ async def test_help_shows_admin_commands_to_bot_admins_only(
 
 
 LIST_TAIL = (
-    "Stories: one alert each\nFormat: full, images on, link previews off\nTimezone: Asia/Seoul"
+    "Stories: one alert per story\nFormat: full, images on, link previews off\nTimezone: Asia/Seoul"
 )
 """How `/list` ends for a chat that changed nothing but its topics (the config's timezone)."""
 
