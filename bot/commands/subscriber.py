@@ -177,7 +177,13 @@ class SubscriberCommands(CommandContext):
         now = self.clock()
         at_most = _("(at most 7d)")
         if not request.args:
-            return CommandReply(f"{usage('mute', self.prefix)} {at_most}")
+            chat = await self.chats.get(request.recipient)
+            muted = chat.muted_until if chat is not None else None
+            state = ""
+            if muted is not None and muted > now:  # alone, it says the mute in force, as /list
+                shown = await shown_preferences(self, request.recipient)
+                state = _("Muted until {time}").format(time=at(muted, shown)) + "\n"
+            return CommandReply(f"{state}{usage('mute', self.prefix)} {at_most}")
         value = request.args[0].lower()
         if value == "off":
             await self.chats.set_mute(request.recipient, None, now)

@@ -222,11 +222,16 @@ class OutboxStore:
         return float(value) if value is not None else None
 
     async def recent(self, chat_ref: int, limit: int = 5) -> list[tuple[str, int | None]]:
-        """(payload, story id) of the newest alerts queued for this chat (for `/why`)."""
+        """(payload, story id) of the newest alerts sent to this chat (for `/why`: one held
+        for a digest or quiet hours has not reached it yet)."""
         async with self._db.reading() as conn:
             rows = await conn.execute(
                 select(outbox.c.payload, outbox.c.story_id)
-                .where(outbox.c.chat_ref == chat_ref, outbox.c.kind == OutboxKind.ALERT)
+                .where(
+                    outbox.c.chat_ref == chat_ref,
+                    outbox.c.status == OutboxStatus.SENT,
+                    outbox.c.kind == OutboxKind.ALERT,
+                )
                 .order_by(outbox.c.id.desc())
                 .limit(limit)
             )

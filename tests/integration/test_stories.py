@@ -165,12 +165,15 @@ async def test_a_story_held_for_a_digest_names_its_later_reports_on_its_line(
     publish(feed_server, "seoul")
     await bot.once()
     assert tg.sent_to(USER) == [], "both reports wait for the digest"
+    # held, they have not reached the chat: /why has nothing to explain yet
+    assert await bot.command("/why") == "No alerts have been sent to this chat yet."
 
     bot.clock.advance(24 * 3600)
     await bot.once()
     [digest] = tg.sent_to(USER)
     assert f"{REPORTS['hani']['title']} — hani, also seoul" in digest.plain_text
     assert "1 story" in digest.plain_text and tg.edits == []
+    assert (await bot.command("/why")).startswith(REPORTS["hani"]["title"])
 
 
 async def test_a_breaking_report_of_a_story_held_for_a_digest_is_no_second_line(

@@ -258,6 +258,8 @@ async def test_keywords_mute_and_why(
     assert (
         await say(tg, USER, USER, "/mute forever")
     ).body == "Usage: /mute [1h|8h|1d|off] (at most 7d)"
+    alone = (await say(tg, USER, USER, "/mute")).body  # says the mute in force, as /list does
+    assert alone.startswith("Muted until ") and alone.endswith("(at most 7d)"), alone
     assert (await say(tg, USER, USER, "/why")).body == "No alerts have been sent to this chat yet."
     [sub] = await db.chats.subscriptions()
     assert sub.keywords == frozenset({"반도체"})
