@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
-from bot.classify import normalize
+from bot.classify import PERSONAL_PREFIX, normalize
 from bot.commands.context import CommandContext
 from bot.commands.delivery import delivery_lines
 from bot.commands.preferences import at, format_line, shown_preferences
@@ -19,7 +19,7 @@ from bot.commands.requests import (
 )
 from bot.config import Config
 from bot.durations import format_duration, parse_duration
-from bot.i18n import _
+from bot.i18n import N_, _
 from bot.models import Platform
 from bot.store.codec import decode_alert
 
@@ -207,9 +207,9 @@ class SubscriberCommands(CommandContext):
         for payload, story_id in recent:
             item, tags = decode_alert(payload)
             reasons = "; ".join(
-                f"{tag.topic}: "
+                f"{_topic_name(tag.topic)}: "
                 + ", ".join(
-                    _("“{keyword}” in {field}").format(keyword=r.keyword, field=r.field)
+                    _("“{keyword}” in {field}").format(keyword=r.keyword, field=_field(r.field))
                     for r in tag.reasons
                 )
                 for tag in tags
@@ -250,6 +250,27 @@ class SubscriberCommands(CommandContext):
                 )
             )
         return CommandReply(_("Stories off: every report alerts on its own."))
+
+
+_FIELDS = {
+    "title": N_("title"),
+    "lead": N_("lead"),
+    "summary": N_("summary"),
+    "content": N_("article text"),
+    "categories": N_("categories"),
+}
+"""The parts of an item `/why` names, in the chat's language."""
+
+
+def _field(name: str) -> str:
+    return _(_FIELDS[name]) if name in _FIELDS else name
+
+
+def _topic_name(topic: str) -> str:
+    """A topic as `/why` shows it; a chat's own keyword (`kw:반도체`) as `your keyword 반도체`."""
+    if topic.startswith(PERSONAL_PREFIX):
+        return _("your keyword {word}").format(word=topic.removeprefix(PERSONAL_PREFIX))
+    return topic
 
 
 def _resolve_topics(config: Config, names: tuple[str, ...]) -> tuple[list[str], list[str]]:

@@ -153,6 +153,10 @@ async def test_a_second_report_edits_the_first_alert_even_across_a_restart(
 
     why = await bot.command("/why")
     assert "2 source(s): hani, seoul" in why
+    assert "“AI 반도체” in title, “인공지능(AI)” in lead" in why
+    await bot.command("/lang ko")
+    korean = await bot.command("/why")
+    assert "제목에 “AI 반도체”, 첫머리에 “인공지능(AI)”" in korean, "in the chat's language"
 
 
 async def test_a_story_held_for_a_digest_names_its_later_reports_on_its_line(
