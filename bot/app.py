@@ -25,6 +25,7 @@ from bot.channels.console import CONSOLE_RECIPIENT, ConsoleChannel
 from bot.classify import ClassifierCache
 from bot.commands import Commands
 from bot.config import LoadedConfig
+from bot.config_watch import ConfigWatch
 from bot.db_watch import DatabaseWatch
 from bot.declared import admin_recipients, feed_specs, static_subscriptions
 from bot.delivery import Dispatcher, ElectedSender
@@ -278,22 +279,20 @@ class App:
         return outcome
 
     def _wake_dispatchers(self, outcome: PollOutcome) -> None:
-        if outcome.queued:
-            for dispatcher in self.dispatchers.values():
-                dispatcher.wake()
+        for dispatcher in self.dispatchers.values() if outcome.queued else ():
+            dispatcher.wake()
 
     async def poll_all(self) -> list[PollOutcome]:
-        """Poll every pollable feed once, concurrently, each under a claim as `run` takes it:
-        alone on the database every feed is taken; beside a running `newsbot run`, or after
-        waiting for another pass to end, only those due, so no feed is polled by both."""
+        """Poll every feed once, under claims as `run` takes them: alone on the database every
+        feed; beside a running `run` or after another pass, only those due (none polled twice)."""
         assert self.store is not None and self.scheduler is not None
         async with once_turn(self.store.db) as waited:
             alone = not waited and await runs_alone(self.store.db)
             return await self.scheduler.poll_once(due_only=not alone)
 
     async def run_once(self) -> list[PollOutcome]:
-        """`newsbot run --once`: poll every feed, deliver what is due, return. Where another
-        process is the sender for a platform's token, its alerts are left to that process."""
+        """`newsbot run --once`: poll every feed, deliver what is due (unless another process is
+        the sender for a platform's token: its alerts are left to it), return."""
         outcomes = await self.poll_all()
         log.info("run --once: %s", once_summary(outcomes))
         sent = await asyncio.gather(*(s.drain_once() for s in self.senders.values()))
@@ -330,7 +329,8 @@ class App:
 
     async def start_services(self) -> None:
         """Start what `run_forever` keeps running: the web server (first: a port it cannot have
-        stops the start before anything is polled), scheduler, dispatchers, front ends."""
+        stops the start before anything is polled), scheduler, dispatchers, front ends, watchers;
+        each task restarted with backoff when it crashes (/healthz is 503 meanwhile)."""
         assert self.scheduler is not None and self.ops is not None and self.store is not None
         if self.settings.http_port is not None:
             routes = [r for f in self.front_ends for r in f.web_routes()]
@@ -340,8 +340,9 @@ class App:
         self._presence = Presence(self.store.db)  # `run --once` sees it and polls only what is due
         await self._presence.enter()
         await self.scheduler.start()
-        # each restarted with backoff when it crashes (/healthz is 503 meanwhile)
         supervised = {"database-watch": DatabaseWatch(self.store.db.ping).run}
+        supervised["config-watch"] = ConfigWatch(self.loaded.path, self.reload).run
+        supervised["presence"] = self._presence.keep
         for platform, sender in self.senders.items():
             await sender.start()
             supervised[f"election-{platform}"] = sender.run
@@ -369,7 +370,7 @@ class App:
         for sender in self.senders.values():
             sender.stop()
         for task in self._tasks:
-            if task.get_name() in {"websub", "database-watch"}:  # no send of theirs to finish
+            if not task.get_name().startswith("election-"):  # no send of theirs to finish
                 task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
@@ -396,5 +397,4 @@ class App:
         return await self.admin.reload()
 
     def _reload_in_background(self) -> None:
-        task = asyncio.create_task(self.reload(), name="reload")
-        self._tasks.append(task)
+        self._tasks.append(asyncio.create_task(self.reload(), name="reload"))

@@ -39,6 +39,8 @@ LOCK_CLASS = 0x6E627364
 """First key of newsbot's advisory locks (the migration lock uses the one-key form)."""
 PRESENCE_KEY = 0
 """Second key of the shared lock every long-running process holds."""
+PRESENCE_CHECK = 15.0
+"""Seconds between two checks that the presence lock is still held (taken again when not)."""
 ONCE_KEY = 1
 """Second key of the lock a `run --once` holds for its pass."""
 ONCE_RETRY = 0.5
@@ -167,15 +169,32 @@ class Presence:
 
     def __init__(self, db: Database) -> None:
         self._lock = _LockConnection(db, "run") if db.dialect == "postgresql" else None
+        self._held = False
 
     async def enter(self) -> None:
-        if self._lock is not None:
-            with contextlib.suppress(SQLAlchemyError, OSError, TimeoutError):
+        """Take the lock, or check that its connection still holds it (a database restarted or
+        a network cut ends the session, and the lock with it)."""
+        if self._lock is None:
+            return
+        try:
+            if self._held:
+                await self._lock.query("SELECT 1")
+            else:
                 await self._lock.query(
                     "SELECT pg_advisory_lock_shared(:cls, :key)::text",
                     cls=LOCK_CLASS,
                     key=PRESENCE_KEY,
                 )
+                self._held = True
+        except (SQLAlchemyError, OSError, TimeoutError):
+            self._held = False
+
+    async def keep(self) -> None:
+        """Hold the lock while the process runs: without it `run --once` beside would think
+        itself alone and poll every feed."""
+        while True:
+            await asyncio.sleep(PRESENCE_CHECK)
+            await self.enter()
 
     async def leave(self) -> None:
         if self._lock is not None:

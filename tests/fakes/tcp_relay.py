@@ -1,6 +1,6 @@
 """A TCP relay on loopback that can go silent: it passes bytes both ways to a loopback server
 until `freeze()`, after which it keeps every connection open and passes nothing on (a database
-server stuck, or a network dropping packets), until `thaw()`."""
+server stuck, or a network dropping packets), until `thaw()`; `cut()` closes every connection."""
 
 from __future__ import annotations
 
@@ -29,6 +29,12 @@ class TcpRelay:
 
     def thaw(self) -> None:
         self._flowing.set()
+
+    async def cut(self) -> None:
+        """Close every connection (a network cut, a server restarted); new ones are taken."""
+        for pipe in list(self._pipes):
+            pipe.cancel()
+        await asyncio.gather(*self._pipes, return_exceptions=True)
 
     async def __aenter__(self) -> Self:
         self._server = await asyncio.start_server(self._relay, HOST, 0)
