@@ -4,6 +4,8 @@ reason."""
 
 from __future__ import annotations
 
+import re
+
 from bot.stories.features import StoryFeatures
 from bot.stories.figures import same_figure, total, unit_of
 
@@ -45,12 +47,29 @@ def _gives(item: StoryFeatures, figures: set[str], unit: str) -> bool:
     )
 
 
+_SERIAL = re.compile(
+    r"\b(?:episode|ep|issue|no|vol|volume|part|edition|chapter|season)\s(\d{1,6})\b"
+    r"|\s(\d{1,6})$"
+)
+"""A series' number in a folded headline: after `episode`, `issue`, `no` (`No. 41`, `#41` folds
+to a bare number) and the like, or a bare number that ends it (`market update #12`)."""
+
+
+def _serial(title: str) -> str | None:
+    found = _SERIAL.search(title)
+    return (found[1] or found[2]) if found else None
+
+
 def other_occasions(a: StoryFeatures, b: StoryFeatures) -> str | None:
-    """What makes two alike headlines two occasions of one recurring news: other days, prices
-    moving opposite ways (two closes) or decisions with other outcomes (two meetings, two
-    instances of a trial)."""
+    """What makes two alike headlines two occasions of one recurring news: other days, other
+    numbers of a series (`Crypto market update #12` / `Stock market update #13`), prices moving
+    opposite ways (two closes) or decisions with other outcomes (two meetings, two instances of
+    a trial)."""
     if a.title_dates and b.title_dates and not a.title_dates & b.title_dates:
         return f"other days in the titles ({min(a.title_dates)} vs {min(b.title_dates)})"
+    mine, theirs = _serial(a.title), _serial(b.title)
+    if mine and theirs and mine != theirs:
+        return f"other numbers of a series ({mine} vs {theirs})"
     if {a.title_direction, b.title_direction} == {"up", "down"}:
         return f"prices moving opposite ways ({a.title_direction} vs {b.title_direction})"
     for kind in sorted(a.title_decisions.keys() & b.title_decisions.keys()):

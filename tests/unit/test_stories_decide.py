@@ -759,6 +759,22 @@ def test_decisions_of_a_headline(title: str, expected: dict[str, set[str]]) -> N
     assert decisions(title) == expected
 
 
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("Crypto market update #12", "Stock market update #13"),
+        ("Podcast episode 41: AI chips", "Podcast episode 42: AI safety"),
+        ("반도체 시황 브리핑 #12", "부동산 시황 브리핑 #13"),
+    ],
+)
+def test_two_numbers_of_a_series_are_two_stories(one: str, other: str) -> None:
+    """Differing by a word as well as the number, they merged: a later edition became an
+    `also:` line under an earlier one, and its readers never got it."""
+    assert explain(features(one, ""), features(other, "")).reason.startswith(
+        "other numbers of a series"
+    )
+
+
 def test_a_decision_is_another_when_the_other_headline_names_none_of_its_outcomes() -> None:
     """`Fed holds rates steady, signals two cuts` names two outcomes: read as none, it let a
     later meeting's decision join the story of a hike, and its chats never heard of it."""
