@@ -145,27 +145,30 @@ class Ops:
         return healthy, details
 
     async def metrics_text(self) -> tuple[bytes, str]:
-        """The Prometheus text page; gauges are read from the store at scrape time."""
+        """The Prometheus text page; gauges are read from the store at scrape time, within
+        HEALTH_TIMEOUT (a database that does not answer leaves them as last read, and the page
+        comes before Prometheus gives up on it)."""
         try:
-            counts = await self._store.outbox.counts()
-            self.metrics.set_outbox(
-                {p: n for (p, s), n in counts.items() if s is OutboxStatus.PENDING}
-            )
-            conditions: dict[str, int] = {}
-            for feed in await self._store.feeds.all():
-                conditions[feed.condition] = conditions.get(feed.condition, 0) + 1
-            self.metrics.set_feed_states(conditions)
-            now = time.time()
-            pushes = await self._store.websub.all()
-            states: dict[str, int] = {}
-            for sub in pushes:
-                states[sub.state] = states.get(sub.state, 0) + 1
-            leases = {
-                s.feed_name: s.lease_expires_at
-                for s in pushes
-                if s.feed_name and s.lease_expires_at and s.pushed(now)
-            }
-            self.metrics.set_websub(states, leases)
+            await asyncio.wait_for(self._read_gauges(), HEALTH_TIMEOUT)
         except Exception as exc:
             log.warning("metrics: store unreachable: %s", type(exc).__name__)
         return self.metrics.render()
+
+    async def _read_gauges(self) -> None:
+        counts = await self._store.outbox.counts()
+        self.metrics.set_outbox({p: n for (p, s), n in counts.items() if s is OutboxStatus.PENDING})
+        conditions: dict[str, int] = {}
+        for feed in await self._store.feeds.all():
+            conditions[feed.condition] = conditions.get(feed.condition, 0) + 1
+        self.metrics.set_feed_states(conditions)
+        now = time.time()
+        pushes = await self._store.websub.all()
+        states: dict[str, int] = {}
+        for sub in pushes:
+            states[sub.state] = states.get(sub.state, 0) + 1
+        leases = {
+            s.feed_name: s.lease_expires_at
+            for s in pushes
+            if s.feed_name and s.lease_expires_at and s.pushed(now)
+        }
+        self.metrics.set_websub(states, leases)
