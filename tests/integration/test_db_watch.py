@@ -1,5 +1,5 @@
 """A database that accepts connections and stops answering is said in the log, once, and so is
-its answering again (PostgreSQL through a relay that goes silent)."""
+its answering again, and `/metrics` still comes (PostgreSQL through a relay that goes silent)."""
 
 from __future__ import annotations
 
