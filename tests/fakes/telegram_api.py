@@ -945,6 +945,13 @@ class FakeTelegram(LoopbackServer):
             chat, by if by is not None else (chat.creator or chat_id), "member", "kicked"
         )
 
+    def leave(self, chat_id: int) -> None:
+        """The bot leaves a group (its `my_chat_member` says `left`, as when a basic group is
+        upgraded to a supergroup); sends to it answer 403."""
+        chat = self.chat(chat_id)
+        chat.kicked = True
+        self._membership(chat, chat.creator or chat_id, "member", "left")
+
     def unkick(self, chat_id: int) -> None:
         chat = self.chat(chat_id)
         chat.kicked = False

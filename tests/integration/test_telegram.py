@@ -785,6 +785,10 @@ async def test_a_chat_that_removes_the_bot_stops_its_alerts_when_telegram_says_s
         record = await db.chats.get(recipient)
         assert record is not None and not record.active, recipient
     assert tg.calls_to("sendMessage")[-1].params["text"] == "Subscribed to ai."
+    await say(tg, GROUP, GROUP_ADMIN, "/subscribe ai")
+    tg.leave(GROUP)  # a basic group "left" may be its upgrade: a refused alert will tell
+    await handled_everything(tg, running)
+    assert await topics_of(db, chat(GROUP)) == {"ai"}
     tg.unblock(USER)  # back, and subscribing again starts afresh
     assert (await say(tg, USER, USER, "/subscribe breaking")).body == "Subscribed to breaking."
     assert await topics_of(db, chat(USER)) == {"breaking"}

@@ -251,6 +251,11 @@ class TelegramFrontEnd(TelegramSender):
         change = update.my_chat_member
         if change is None or change.new_chat_member.status not in _GONE:
             return
+        if (
+            change.chat.type == ChatType.GROUP
+            and change.new_chat_member.status == ChatMemberStatus.LEFT
+        ):
+            return  # maybe upgraded to a supergroup: a refused alert says which (moved or gone)
         reason = f"telegram: the bot's membership is now {change.new_chat_member.status}"
         await self._commands.chat_gone(Platform.TELEGRAM, str(change.chat.id), reason)
 
