@@ -76,7 +76,8 @@ async def test_a_chat_that_chose_nothing_gets_the_operators_daily_digest(
         assert await bot.command("/mode instant") == (
             "Alerts here now come one by one, as they are found."
         )
-        assert "Delivery:" not in await bot.command("/list")
+        # the chat's own choice over the operator's digest shows
+        assert "Delivery: one by one, as they are found" in await bot.command("/list")
         await bot.once()
         assert telegram_texts(tg)[1:] == [
             "Digest · 1 story · 2026-03-01 08:31 KST\n\n#ai\n• AI 반도체 지원 3 — wire"
