@@ -22,7 +22,8 @@ def group(items: Sequence[StoryInput], window_seconds: float = DEFAULT_WINDOW_SE
     """A story number per item (0, 1, 2 ... in order of first appearance), same order as `items`.
 
     Items are matched in publication order (undated items last, in their given order), each against
-    the stories of the window before it, exactly as the live pipeline would see them.
+    the stories of the window before it, exactly as the live pipeline would see them; an item that
+    joins stories (`StoryIndex.matches`) makes their items one story.
     """
     order = sorted(
         range(len(items)),
@@ -30,6 +31,7 @@ def group(items: Sequence[StoryInput], window_seconds: float = DEFAULT_WINDOW_SE
     )
     index = StoryIndex(window_seconds)
     story_of: dict[int, int] = {}
+    joined_into: dict[int, int] = {}
     latest = float("-inf")
     for i in order:
         item = items[i]
@@ -37,10 +39,22 @@ def group(items: Sequence[StoryInput], window_seconds: float = DEFAULT_WINDOW_SE
         latest = max(latest, at)
         index.expire(at)
         item_features = features(item.title, item.text)
-        story = index.match(item_features, at)
-        if story is None:
-            story = i  # an item's position is unique, so a new story never reuses an expired id
+        found = index.matches(item_features, at)
+        # an item's position is unique, so a new story never reuses an expired id
+        story = found[0] if found else i
+        index.join(story, found[1:])
+        joined_into.update((other, story) for other in found[1:])
         story_of[i] = story
         index.add(story, item_features, at)
     numbering: dict[int, int] = {}
-    return [numbering.setdefault(story_of[i], len(numbering)) for i in range(len(items))]
+    return [
+        numbering.setdefault(_final(story_of[i], joined_into), len(numbering))
+        for i in range(len(items))
+    ]
+
+
+def _final(story: int, joined_into: dict[int, int]) -> int:
+    """The story `story` is part of once every join is followed."""
+    while story in joined_into:
+        story = joined_into[story]
+    return story

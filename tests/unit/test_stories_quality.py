@@ -30,23 +30,25 @@ OTHER_OUTLETS = REPO / "tests" / "data" / "stories" / "labels_en.jsonl"
 """Nine outlets of 6-7 January 2017 (English, French, Russian), labelled before the grouping was
 ever run on them: news nobody tuned for."""
 
-FLOORS = {"precision": 0.97, "recall": 0.78}
-"""Test-half floors, a little below the figures measured when they were set (precision 0.984,
-recall 0.792; baseline 0.568 / 0.493; 0.572 / 0.500 since the items are read through the bot's
-parser), so a few more wrong pairs do not fail but a regression does. Recall is below its target
-of 0.85 (the tuning half reaches 0.915): see the printed figures."""
+FLOORS = {"precision": 0.94, "recall": 0.83}
+"""Test-half floors, a little below the figures measured when they were set (precision 0.952,
+recall 0.859 once an item that matches two stories joins them; 0.986 / 0.797 before; baseline
+0.572 / 0.500 with the items read through the bot's parser), so a few more wrong pairs do not fail
+but a regression does."""
 
 
-HEADLINE_FLOORS = {"precision": 0.88, "recall": 0.58}
+HEADLINE_FLOORS = {"precision": 0.88, "recall": 0.64}
 """Test-half floors when the items have no summary (feeds that give headlines only), below the
-figures measured when they were set (precision 0.922, recall 0.626; baseline 0.572 / 0.500)."""
+figures measured when they were set (precision 0.912, recall 0.677; 0.922 / 0.626 before joining;
+baseline 0.572 / 0.500)."""
 
 
 OTHER_FLOORS = {"precision": 0.85, "recall": 0.45}
 """Floors on the other outlets, below the figures measured when they were set (precision 0.907,
 recall 0.500; baseline 0.927 / 0.388; 0.909 / 0.510 since, 0.926 / 0.510 with the wire's
-datelines left out of leads). Comparing English by character pairs, as the grouping did before,
-gave 0.130 / 0.745."""
+datelines left out of leads, 0.893 / 0.510 with joins: an explainer of the intelligence report
+joined its news). Comparing English by character pairs, as the grouping did before, gave
+0.130 / 0.745."""
 
 Grouper = Callable[[Sequence[StoryInput]], list[int]]
 
