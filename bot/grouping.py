@@ -76,7 +76,7 @@ class StoryTracker:
         # no await between the match and the index's add: no other item sees the index between
         try:
             found = item_features(item)
-            match = self._index.match(found, now)
+            matches = self._index.matches(found, now)
         except Exception as exc:
             log.warning(
                 "stories: item %s of feed %s not grouped (%s: %s); it alerts on its own",
@@ -86,10 +86,13 @@ class StoryTracker:
                 str(exc)[:200],
             )
             return None
+        match = matches[0] if matches else None
         key = match if match is not None else self._start_story()
+        self._index.join(key, matches[1:])
         self._index.add(key, found, now)
         try:
             story_id = None if match is None else await self._stored_id(match)
+            joins = [await self._stored_id(other) for other in matches[1:]]
             filed = await self._store.add_item(
                 story_id,
                 feed_name=feed_name,
@@ -101,6 +104,7 @@ class StoryTracker:
                 topics=topics,
                 now=now,
                 unread_after=self._seen_up_to if match is None else None,
+                joins=joins,
             )
         except BaseException as exc:
             if match is None:  # the items waiting for this story fail as it did
@@ -113,6 +117,7 @@ class StoryTracker:
             raise
         if match is None:
             self._starting.pop(key).set_result(filed.story_id)
+        if filed.story_id != key:  # started, or joined into another story meanwhile
             self._index.rename(key, filed.story_id)
         if filed.row_id is not None and filed.row_id > self._seen_up_to:
             self._own.add(filed.row_id)

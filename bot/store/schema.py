@@ -154,6 +154,9 @@ stories = Table(
     Column("last_item_at", Float, nullable=False),
     # space-separated topics any of its items was tagged with
     Column("topics", Text, nullable=False, server_default=""),
+    # the story it was joined into (its items, messages and alerts went there); no foreign key:
+    # both expire by their last item, and the joined one's is never the later
+    Column("joined_into", Integer),
 )
 
 story_items = Table(

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import Source
 from bot.store.engine import Database
-from bot.store.schema import stories, story_items, story_messages
+from bot.store.schema import outbox, stories, story_items, story_messages
 
 
 class Filed(NamedTuple):
@@ -87,6 +87,49 @@ HAS_LINK = (
 )
 """An item of story `b_story` with link `b_link`, if any."""
 
+JOINED_INTO = select(stories.c.joined_into).where(stories.c.id == bindparam("b_story"))
+"""The story `b_story` was joined into, if any."""
+FOLLOW = JOINED_INTO.with_for_update()
+"""The same, the row locked until the transaction ends."""
+MAX_JOINS = 32
+"""Joins followed from a story at most (a chain of them is one story reported under ever more
+headlines; more than this many is a loop no process should have made)."""
+
+
+async def _current(conn: AsyncConnection, story_id: int, lock: bool = True) -> int:
+    """The story `story_id` is part of now: itself, or the story it was joined into. Each row read
+    is locked (unless `lock` is false: a read), so a join another process is making is waited
+    for, then seen."""
+    query = FOLLOW if lock else JOINED_INTO
+    for _ in range(MAX_JOINS):
+        joined = (await conn.execute(query, {"b_story": story_id})).scalar_one_or_none()
+        if joined is None:
+            break
+        story_id = joined
+    return story_id
+
+
+async def _join(conn: AsyncConnection, into: int, other: int) -> frozenset[str]:
+    """Story `other` becomes part of story `into`: its reports, its alerts, and each chat's message
+    where the chat has none of `into` (later sources are edited into one message per chat; a chat
+    with both keeps `into`'s). Returns the topics `other` had."""
+    await conn.execute(
+        update(story_items).where(story_items.c.story_id == other).values(story_id=into)
+    )
+    has_into = select(story_messages.c.chat_ref).where(story_messages.c.story_id == into)
+    await conn.execute(
+        delete(story_messages).where(
+            story_messages.c.story_id == other, story_messages.c.chat_ref.in_(has_into)
+        )
+    )
+    await conn.execute(
+        update(story_messages).where(story_messages.c.story_id == other).values(story_id=into)
+    )
+    await conn.execute(update(outbox).where(outbox.c.story_id == other).values(story_id=into))
+    await conn.execute(update(stories).where(stories.c.id == other).values(joined_into=into))
+    topics = (await conn.execute(TOPICS, {"b_story": other})).scalar_one_or_none()
+    return frozenset((topics or "").split())
+
 
 async def _story_of_link(conn: AsyncConnection, link: str, after: int) -> int | None:
     """The story of an item with `link` filed after row `after`, if any."""
@@ -138,14 +181,23 @@ class StoryStore:
         topics: Iterable[str],
         now: float,
         unread_after: int | None = None,
+        joins: Collection[int] = (),
     ) -> Filed:
         """Add an item to story `story_id`, or to a new story when None: unless an item with its
         link was filed after row `unread_after` (by another process, since this one last read
         the store), whose story it then joins: one article in two feeds polled at once by two
-        processes is one story."""
+        processes is one story. Stories `joins` (the item is a report of them too) become part of
+        its story; a story joined into another files its item there (`Filed.story_id`)."""
         async with self._db.transaction() as conn:
             if story_id is None and link and unread_after is not None:
                 story_id = await _story_of_link(conn, link, unread_after)
+            joined: frozenset[str] = frozenset()
+            if story_id is not None:
+                story_id = await _current(conn, story_id)
+                for other in sorted(joins):
+                    other = await _current(conn, other)
+                    if other != story_id:
+                        joined |= await _join(conn, story_id, other)
             starts = story_id is None
             if story_id is None:
                 had: frozenset[str] = frozenset()
@@ -159,7 +211,7 @@ class StoryStore:
                 )
                 story_id = int(started.scalar_one())
             else:
-                had = await _topics(conn, story_id)
+                had = await _topics(conn, story_id) | joined
             reprinted = bool(link and not starts and await _has_link(conn, story_id, link))
             inserted = await conn.execute(
                 self._file_item,
@@ -218,10 +270,12 @@ class StoryStore:
         return out
 
     async def message(self, chat_ref: int, story_id: int) -> StoryMessage | None:
-        query = select(story_messages).where(
-            story_messages.c.chat_ref == chat_ref, story_messages.c.story_id == story_id
-        )
+        """The chat's message for the story (or for the story it was joined into since)."""
         async with self._db.reading() as conn:
+            story_id = await _current(conn, story_id, lock=False)
+            query = select(story_messages).where(
+                story_messages.c.chat_ref == chat_ref, story_messages.c.story_id == story_id
+            )
             row = (await conn.execute(query)).first()
         if row is None:
             return None
@@ -237,8 +291,10 @@ class StoryStore:
     async def remember_message(
         self, chat_ref: int, story_id: int, message: StoryMessage, now: float
     ) -> None:
-        """The chat's first message for the story (a later alert of it does not replace it)."""
+        """The chat's first message for the story (a later alert of it does not replace it); an
+        alert on its way while its story was joined into another is that story's message."""
         async with self._db.transaction() as conn:
+            story_id = await _current(conn, story_id)
             await conn.execute(
                 self._db.insert(story_messages)
                 .values(
@@ -256,6 +312,7 @@ class StoryStore:
     async def mark_edited(self, chat_ref: int, story_id: int, now: float, shown: int) -> None:
         """The chat's message for the story was edited at `now` to name `shown` other outlets."""
         async with self._db.transaction() as conn:
+            story_id = await _current(conn, story_id)
             await conn.execute(
                 update(story_messages)
                 .where(story_messages.c.chat_ref == chat_ref, story_messages.c.story_id == story_id)

@@ -32,6 +32,7 @@ from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import shipped_topics
 from tests.integration.driver import CHANNEL, USER, ChatBot, Clock, Launch
+from tests.unit.test_stories_join import ANSWER, BOTH, REFERRAL
 
 FEEDS = ("hani", "seoul", "kmib")
 
@@ -350,6 +351,28 @@ async def test_english_reports_of_one_event_are_one_alert_and_other_news_its_own
     [edit] = tg.edits
     assert edit.message_id == tg.sent_to(USER)[0].message_id
     assert "also: seoul" in edit.plain_text
+
+
+async def test_a_report_of_two_stories_names_every_source_in_one_message(
+    bot: ChatBot, feed_server: FeedServer, tg: FakeTelegram
+) -> None:
+    """Two reports too unlike to be paired alert apart; a third reports both: no third alert, and
+    the later alert's message names the other two outlets."""
+    assert "번복" in await bot.command("/keywords add 번복")
+    for number, (feed, (title, summary)) in enumerate(
+        (("hani", ANSWER), ("seoul", REFERRAL), ("kmib", BOTH))
+    ):
+        item = {"title": title, "description": summary, "link": f"https://{feed}.example/j"}
+        feed_server.publish(f"{feed}.xml", rss([{**item, "guid": f"{feed}-j"}, *old_items(feed)]))
+        bot.clock.advance(120 * number)
+        await bot.once()
+
+    answer, referral = tg.sent_to(USER)
+    assert answer.plain_text.startswith(ANSWER[0]) and referral.plain_text.startswith(REFERRAL[0])
+    [edit] = tg.edits
+    assert edit.message_id == referral.message_id
+    assert "also: hani · kmib" in edit.plain_text
+    assert "3 source(s): hani, seoul, kmib" in await bot.command("/why")
 
 
 async def test_slack_a_second_report_updates_the_first_message_even_across_a_restart(

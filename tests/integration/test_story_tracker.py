@@ -14,8 +14,10 @@ from sqlalchemy.exc import OperationalError
 
 from bot import grouping
 from bot.grouping import StoryTracker
-from bot.models import FeedItem
+from bot.models import FeedItem, Platform, Recipient
 from bot.store import Store
+from bot.store.stories import StoryMessage
+from tests.unit.test_stories_join import ANSWER, BOTH, REFERRAL
 
 NOW = 1_700_000_000.0
 WINDOW = 36 * 3600.0
@@ -143,3 +145,69 @@ async def test_after_a_restart_reports_filed_at_once_wait_for_the_stored_stories
         assign(restarted, "seoul", NOW + 60), assign(restarted, "kmib", NOW + 60)
     )
     assert [(a.story_id, a.first) for a in later] == [(first.story_id, False)] * 2
+
+
+def _item(feed: str, title: str, summary: str) -> FeedItem:
+    return FeedItem(
+        key=f"{feed}-j", guid=None, link=f"https://{feed}.example/j", title=title,
+        summary=summary, source=feed,
+    )  # fmt: skip
+
+
+async def test_a_report_of_two_stories_joins_them_for_every_process(store: Store) -> None:
+    """Two reports too unlike to be paired, then a third that reports both: one story, whose
+    sources are all three; another process that knew the first story on its own files its next
+    report of it in the joined story."""
+    here, there = StoryTracker(store.stories, WINDOW), StoryTracker(store.stories, WINDOW)
+    answer = await here.assign(_item("hani", *ANSWER), "hani", ["politics"], NOW)
+    referral = await here.assign(_item("seoul", *REFERRAL), "seoul", ["politics"], NOW + 1)
+    assert answer.story_id != referral.story_id
+    await there.assign(COLD_SNAP, "x", ["weather"], NOW + 2)  # it knows both stories apart
+
+    both = await here.assign(_item("kmib", *BOTH), "kmib", ["politics", "breaking"], NOW + 3)
+    assert both.story_id == referral.story_id and not both.first
+    sources = await store.stories.sources(both.story_id)
+    assert [source.name for source in sources] == ["hani", "seoul", "kmib"]
+
+    answer_again = _item("donga", ANSWER[0], "")
+    later = await there.assign(answer_again, "donga", ["politics"], NOW + 4)
+    assert later.story_id == both.story_id and not later.first
+    assert later.new_topics == set(), "the joined story has every topic of its reports"
+
+
+async def _refs(store: Store, *chat_ids: str) -> list[int]:
+    chats = [Recipient(Platform.TELEGRAM, chat) for chat in chat_ids]
+    async with store.db.transaction() as conn:
+        refs = await store.chats.refs.ids(conn, chats, NOW)
+    return [refs[chat] for chat in chats]
+
+
+async def test_a_join_moves_each_chats_message_unless_the_chat_has_one_of_both(
+    store: Store,
+) -> None:
+    first_chat, second_chat = await _refs(store, "-101", "-102")
+    tracker = StoryTracker(store.stories, WINDOW)
+    answer = await tracker.assign(_item("hani", *ANSWER), "hani", ["politics"], NOW)
+    referral = await tracker.assign(_item("seoul", *REFERRAL), "seoul", ["politics"], NOW + 1)
+    for chat, story, message_id in (
+        (first_chat, answer.story_id, "11"),
+        (second_chat, answer.story_id, "21"),
+        (second_chat, referral.story_id, "22"),
+    ):
+        message = StoryMessage(message_id, "", caption=False, payload="{}", edited_at=None)
+        await store.stories.remember_message(chat, story, message, NOW + 2)
+
+    both = await tracker.assign(_item("kmib", *BOTH), "kmib", ["politics"], NOW + 3)
+    assert both.story_id == referral.story_id
+    moved = await store.stories.message(first_chat, both.story_id)
+    kept = await store.stories.message(second_chat, both.story_id)
+    assert moved is not None and moved.message_id == "11", "its only message, edited from now on"
+    assert kept is not None and kept.message_id == "22"
+    through_old_id = await store.stories.message(first_chat, answer.story_id)
+    assert through_old_id == moved, "an edit claimed before the join finds the message"
+
+    # an alert of the joined story that was on its way: its message is the joined story's
+    third_chat = (await _refs(store, "-103"))[0]
+    message = StoryMessage("31", "", caption=False, payload="{}", edited_at=None)
+    await store.stories.remember_message(third_chat, answer.story_id, message, NOW + 4)
+    assert await store.stories.message(third_chat, both.story_id) == message
