@@ -40,7 +40,8 @@ JOIN_FLOOR = 1.0
 at least this (`explain`; the same-story threshold is 4.2): reports that look unrelated, or that a
 veto parts, keep their stories however alike the bridging item is to each. Chosen on the tuning
 half of `tests/data/stories/labels.jsonl`: the middle of the range of floors (-1 to 3) that gave its
-best precision and recall (a floor of -2 joined two events through a round-up)."""
+best precision and recall (a floor of -2 joined a piece on a share price to the merger it was
+about, and a later finding to a statement on the same death)."""
 
 
 @dataclass(slots=True)
@@ -75,11 +76,6 @@ class StoryIndex:
 
     def __contains__(self, story_id: object) -> bool:
         return story_id in self._stories
-
-    def match(self, features: StoryFeatures, at: float) -> int | None:
-        """The story `features` belongs to (the best of `matches`), or None."""
-        found = self.matches(features, at)
-        return found[0] if found else None
 
     def matches(self, features: StoryFeatures, at: float) -> list[int]:
         """The stories `features` belongs to, best first: the first is its story, the others

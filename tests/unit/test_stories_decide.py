@@ -1000,11 +1000,11 @@ def test_index_matches_within_window_and_forgets_after() -> None:
     index = StoryIndex(window_seconds=100.0)
     first, second = features(*SAME[1][:2]), features(*SAME[1][2:])
     index.add(7, first, at=0.0)
-    assert index.match(second, at=50.0) == 7
-    assert index.match(features(*DIFFERENT[2][:2]), at=50.0) is None
+    assert index.matches(second, at=50.0) == [7]
+    assert index.matches(features(*DIFFERENT[2][:2]), at=50.0) == []
     index.expire(now=150.0)
     assert len(index) == 0
-    assert index.match(second, at=150.0) is None
+    assert index.matches(second, at=150.0) == []
 
 
 def test_index_renames_joins_and_drops_stories() -> None:
@@ -1012,12 +1012,12 @@ def test_index_renames_joins_and_drops_stories() -> None:
     first, second = features(*SAME[1][:2]), features(*SAME[1][2:])
     index.add(-1, first, at=0.0)
     index.rename(-1, 7)
-    assert index.match(second, at=50.0) == 7 and -1 not in index
+    assert index.matches(second, at=50.0) == [7] and -1 not in index
     index.add(-2, second, at=60.0)
     index.rename(-2, 7)  # a story the index already has: one story, its latest item's time
-    assert len(index) == 1 and index.match(second, at=150.0) == 7
+    assert len(index) == 1 and index.matches(second, at=150.0) == [7]
     index.drop(7)
-    assert len(index) == 0 and index.match(second, at=60.0) is None
+    assert len(index) == 0 and index.matches(second, at=60.0) == []
     index.expire(now=1000.0)  # the dropped story's place in the expiry queue is harmless
 
 
@@ -1077,7 +1077,7 @@ def test_index_finds_a_headline_only_report_from_an_item_with_a_long_lead() -> N
         "식약처는 유통과정 중 문제의 냄새가 제품에 흡착된 것으로 추정했다. "
         "해당 제품은 회수 대상이 아니라고 설명했다.",
     )
-    assert index.match(later, at=2.0) == 3
+    assert index.matches(later, at=2.0) == [3]
 
 
 _GROUP_WITH_A_SMALL_BUDGET = """
