@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import Choices, ExcerptLength, OutboxStatus, Platform, Recipient, Subscription
 from bot.store.chat_refs import ChatRefs, recipient_of
-from bot.store.engine import Database
+from bot.store.engine import CONFIG_LOCK, Database
 from bot.store.records import ChatRecord
 from bot.store.schema import chats, keywords, outbox, subscriptions
 
@@ -95,6 +95,7 @@ class ChatStore:
     ) -> None:
         """Make the operator's declared subscriptions (topics, keywords) exactly `wanted`."""
         async with self._changing() as conn:
+            await self._db.one_at_a_time(conn, CONFIG_LOCK)
             refs = await self.refs.ids(conn, wanted, now)
             await conn.execute(delete(subscriptions).where(subscriptions.c.origin == "config"))
             await conn.execute(delete(keywords).where(keywords.c.origin == "config"))

@@ -27,6 +27,9 @@ from bot.store.problems import (
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK = 0x6E657773  # pg advisory lock id: two processes starting at once migrate once
+CONFIG_LOCK = 0x6E657774
+"""PostgreSQL advisory lock id of writing the config's feeds and declared subscriptions: two
+processes starting (or reloading) at once write them one after the other."""
 CONNECT_TIMEOUT = 10.0
 """Seconds to wait for PostgreSQL to accept a connection (asyncpg's default is a minute)."""
 
@@ -101,6 +104,12 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+    async def one_at_a_time(self, conn: AsyncConnection, lock_id: int) -> None:
+        """Wait until no other process's transaction holds `lock_id`, and hold it until `conn`'s
+        transaction ends (PostgreSQL; SQLite takes one writer at a time anyway)."""
+        if self.dialect == "postgresql":
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:

@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, delete, func, or_, select, update
 
 from bot.feeds.identity import feed_identity
 from bot.models import FeedState
-from bot.store.engine import Database
+from bot.store.engine import CONFIG_LOCK, Database
 from bot.store.records import FeedRecord, FeedSpec
 from bot.store.schema import feeds
 
@@ -69,6 +69,7 @@ class FeedStore:
         """
         listed = {spec.name for spec in specs}
         async with self._db.transaction() as conn:
+            await self._db.one_at_a_time(conn, CONFIG_LOCK)
             rows = (
                 await conn.execute(
                     select(

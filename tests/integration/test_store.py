@@ -227,3 +227,22 @@ async def test_a_list_of_feeds_is_added_in_a_few_statements_and_no_feed_twice(
     assert added == [True] * 300 + [False, False, False]
     assert len(await store.feeds.all()) == 301
     assert len(statements) <= 4, statements  # one read, then the rows in multi-row batches
+
+
+async def test_processes_starting_at_once_sync_the_config_one_after_the_other(
+    database_url: str,
+) -> None:
+    """Two processes started together on a new database each write the config's feeds and
+    declared subscriptions: neither is refused for a row the other inserted meanwhile."""
+    specs = [FeedSpec(f"feed-{n}", f"https://n/{n}.xml", 60) for n in range(20)]
+    wanted = {Recipient(Platform.TELEGRAM, "-100"): (frozenset({"ai"}), frozenset({"반도체"}))}
+    stores = [await connect(database_url) for _ in range(3)]
+    try:
+        await asyncio.gather(*(store.feeds.sync(specs) for store in stores))
+        await asyncio.gather(*(store.chats.sync_static(wanted, 1.0) for store in stores))
+        assert sorted(feed.name for feed in await stores[0].feeds.all()) == sorted(
+            spec.name for spec in specs
+        )
+    finally:
+        for store in stores:
+            await store.close()
