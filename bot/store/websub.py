@@ -179,18 +179,28 @@ class WebSubStore:
         await self._set(sub_id, {**values, "next_action_at": verify_by})
 
     async def failed(
-        self, sub_id: int, state: PushState, error: str, retry_at: float, *, poll_by: float
+        self,
+        sub_id: int,
+        state: PushState,
+        error: str,
+        retry_at: float,
+        *,
+        poll_by: float,
+        lease_ended: bool = False,
     ) -> None:
         """The hub refused, failed or denied: try again at `retry_at`, and have the feed polled
         by `poll_by` at the latest (when its lease ends), so that a feed polled rarely while it
-        was pushed is polled at its own interval again once pushes stop."""
-        values = {
+        was pushed is polled at its own interval again once pushes stop. `lease_ended`: the hub
+        holds no subscription any more (it denied one it had), whatever lease it had granted."""
+        values: dict[str, Any] = {
             "state": state,
             "pending_mode": None,
             "failures": subs.c.failures + 1,
             "last_error": error[:500],
             "next_action_at": retry_at,
         }
+        if lease_ended:
+            values["lease_expires_at"] = None
         async with self._db.transaction() as conn:
             await conn.execute(update(subs).where(subs.c.id == sub_id).values(values))
             feed_id = select(subs.c.feed_id).where(subs.c.id == sub_id).scalar_subquery()

@@ -93,7 +93,7 @@ class PushReceiver:
             state = PushState.PENDING if sub.feed_wanted else PushState.UNSUBSCRIBING
             error = f"{sub.hub} denied the subscription: {reason}"
             retry_at = self.timing.retry_at(now, sub.failures)
-            await self.store.failed(sub.id, state, error, retry_at, poll_by=now)
+            await self.store.failed(sub.id, state, error, retry_at, poll_by=now, lease_ended=True)
             log.warning("websub: %s; polling meanwhile", error)
             return web.Response(text="")
         challenge = query.get("hub.challenge", "")

@@ -299,6 +299,9 @@ async def test_forged_pushes_are_refused_and_counted_and_a_thin_ping_fetches(
             denied = {"hub.mode": "denied", "hub.topic": rig.topic, "hub.reason": reason}
             response = await client.get(callback, params=denied)
         assert response.status_code == 200
+        denied_at = time.time()
+        ended = await rig.subscription()  # before it is asked again (half a second later)
+        assert not ended.pushed(denied_at), "a denied subscription's lease is over at once"
 
         def asked_again() -> bool:
             return hub.log().count("tasks.subscribe_0[") > subscribes
