@@ -48,6 +48,9 @@ class PushTiming:
     """Renew once this share of the lease has passed."""
     longest_renewal: float = 30 * 86400.0
     """Renew at least this often, whatever lease the hub grants (or whoever claims to be it)."""
+    shortest_renewal: float = 60.0
+    """Renew at most this often: a hub granting leases of seconds would have the bot ask again
+    and again (between the lease's end and the renewal, the feed is polled as usual)."""
     tick: float = 30.0
     """The longest the loop sleeps (it also wakes when a hub is found)."""
     claim_lease: float = 60.0
@@ -60,7 +63,8 @@ class PushTiming:
         return now + min(self.retry_first * 2.0 ** max(0, failures), self.retry_max)
 
     def renew_at(self, now: float, lease: float) -> float:
-        return now + min(lease * self.renew_share, self.longest_renewal)
+        wait = min(lease * self.renew_share, self.longest_renewal)
+        return now + max(wait, self.shortest_renewal)
 
 
 class Subscriber:

@@ -32,7 +32,7 @@ from tests.helpers import OLD_ITEMS, config_yaml, eventually, free_port
 TOKEN = "4242:TEST_secret-token_value"
 CHAT = 5005
 FEED = "news.xml"
-FAST = PushTiming(tick=0.2, verify_wait=5.0, retry_first=0.5, retry_max=2.0)
+FAST = PushTiming(tick=0.2, verify_wait=5.0, retry_first=0.5, retry_max=2.0, shortest_renewal=1.0)
 
 
 def ai_item(n: int) -> dict[str, str]:

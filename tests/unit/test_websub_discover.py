@@ -169,3 +169,9 @@ def test_a_lease_of_centuries_is_renewed_within_a_month() -> None:
     timing = PushTiming()
     assert timing.renew_at(1000.0, 9_999_999_999.0) == 1000.0 + timing.longest_renewal
     assert timing.renew_at(1000.0, 86400.0) == 1000.0 + 86400.0 * timing.renew_share
+
+
+def test_a_lease_of_seconds_is_renewed_once_a_minute_at_most() -> None:
+    """A hub granting 2 s leases had the bot ask it again every 1.6 s, for as long as it did."""
+    timing = PushTiming()
+    assert timing.renew_at(1000.0, 2.0) == 1000.0 + timing.shortest_renewal == 1060.0
