@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import Select, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import Source
@@ -90,17 +90,17 @@ HAS_LINK = (
 JOINED_INTO = select(stories.c.joined_into).where(stories.c.id == bindparam("b_story"))
 """The story `b_story` was joined into, if any."""
 FOLLOW = JOINED_INTO.with_for_update()
-"""The same, the row locked until the transaction ends."""
+"""The same, the row locked until the transaction ends (a join waits for it, or it for a join)."""
+FOLLOW_SHARED = JOINED_INTO.with_for_update(read=True)
+"""The same, locked against a join only: the alerts of one story sent at once do not queue."""
 MAX_JOINS = 32
 """Joins followed from a story at most (a chain of them is one story reported under ever more
 headlines; more than this many is a loop no process should have made)."""
 
 
-async def _current(conn: AsyncConnection, story_id: int, lock: bool = True) -> int:
+async def _current(conn: AsyncConnection, story_id: int, query: Select[Any] = FOLLOW) -> int:
     """The story `story_id` is part of now: itself, or the story it was joined into. Each row read
-    is locked (unless `lock` is false: a read), so a join another process is making is waited
-    for, then seen."""
-    query = FOLLOW if lock else JOINED_INTO
+    is locked as `query` says, so a join another process is making is waited for, then seen."""
     for _ in range(MAX_JOINS):
         joined = (await conn.execute(query, {"b_story": story_id})).scalar_one_or_none()
         if joined is None:
@@ -272,7 +272,7 @@ class StoryStore:
     async def message(self, chat_ref: int, story_id: int) -> StoryMessage | None:
         """The chat's message for the story (or for the story it was joined into since)."""
         async with self._db.reading() as conn:
-            story_id = await _current(conn, story_id, lock=False)
+            story_id = await _current(conn, story_id, JOINED_INTO)
             query = select(story_messages).where(
                 story_messages.c.chat_ref == chat_ref, story_messages.c.story_id == story_id
             )
@@ -294,7 +294,7 @@ class StoryStore:
         """The chat's first message for the story (a later alert of it does not replace it); an
         alert on its way while its story was joined into another is that story's message."""
         async with self._db.transaction() as conn:
-            story_id = await _current(conn, story_id)
+            story_id = await _current(conn, story_id, FOLLOW_SHARED)
             await conn.execute(
                 self._db.insert(story_messages)
                 .values(
@@ -312,7 +312,7 @@ class StoryStore:
     async def mark_edited(self, chat_ref: int, story_id: int, now: float, shown: int) -> None:
         """The chat's message for the story was edited at `now` to name `shown` other outlets."""
         async with self._db.transaction() as conn:
-            story_id = await _current(conn, story_id)
+            story_id = await _current(conn, story_id, FOLLOW_SHARED)
             await conn.execute(
                 update(story_messages)
                 .where(story_messages.c.chat_ref == chat_ref, story_messages.c.story_id == story_id)
